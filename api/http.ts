@@ -1,0 +1,41 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Embedder } from '../embedding/embedder';
+import { issuesFrom } from '../infra/errors';
+import type { Metrics } from '../infra/metrics';
+import type { HotStore } from '../storage/hot-store';
+import { SearchRequest, searchHot } from './search';
+
+export interface HttpDeps {
+  metrics: Metrics;
+  embedder: Embedder;
+  /** absent in a process that owns no shards */
+  store?: HotStore | undefined;
+  readiness: () => { ready: boolean; [detail: string]: unknown };
+}
+
+export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
+
+  app.get('/health', async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }));
+
+  app.get('/ready', async (_req, reply) => {
+    const state = deps.readiness();
+    return reply.code(state.ready ? 200 : 503).send(state);
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  app.post('/api/v1/search', async (req, reply) => {
+    const parsed = SearchRequest.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      return reply.code(400).send({ error: 'invalid_request', issues: issuesFrom(parsed.error.issues) });
+    }
+    if (!deps.store) return reply.code(503).send({ error: 'no_shards', message: 'this process owns no hot shards' });
+    return searchHot(deps.store, deps.embedder, parsed.data);
+  });
+
+  return app;
+}

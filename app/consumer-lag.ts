@@ -1,0 +1,24 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../infra/logger';
+import type { Metrics } from '../infra/metrics';
+
+/** Polls the durable consumers this process serves and exports their pending counts. */
+export function watchConsumerLag(
+  nc: NatsConnection,
+  consumers: { stream: string; consumer: string }[],
+  metrics: Metrics,
+  log: Logger,
+  intervalMs = 5000,
+): () => void {
+  const poll = async () => {
+    const jsm = await jetstreamManager(nc);
+    for (const { stream, consumer } of consumers) {
+      const info = await jsm.consumers.info(stream, consumer);
+      metrics.consumerPending.set({ stream, consumer }, info.num_pending + info.num_ack_pending);
+    }
+  };
+  const timer = setInterval(() => void poll().catch((err) => log.debug({ err }, 'consumer lag poll failed')), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

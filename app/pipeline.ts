@@ -1,0 +1,113 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { FastifyInstance } from 'fastify';
+import { buildHttpServer } from '../api/http';
+import { EmbeddedConsumer } from '../consumers/embedded';
+import { DeadLetterPublisher } from '../consumers/dead-letters';
+import { UploadsConsumer } from '../consumers/uploads';
+import { HashingEmbedder } from '../embedding/hashing-embedder';
+import type { Embedder } from '../embedding/embedder';
+import type { AkoshaConfig } from '../infra/config';
+import type { Logger } from '../infra/logger';
+import { createMetrics, type Metrics } from '../infra/metrics';
+import { connectOrStartNats, type NatsHandle } from '../infra/nats';
+import { HotStore } from '../storage/hot-store';
+import { applyTopology } from '../streams/apply';
+import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../streams/definitions';
+import { watchConsumerLag } from './consumer-lag';
+
+export type Role = 'ingest' | 'writer' | 'api';
+export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api'];
+
+/** Everything one process runs: the stages named by its roles, sharing one connection. */
+export class Pipeline {
+  private closing?: Promise<void>;
+  private consuming = false;
+  private readonly stoppers: (() => Promise<void> | void)[] = [];
+  httpAddress?: string;
+
+  private constructor(
+    readonly config: AkoshaConfig,
+    readonly roles: Role[],
+    readonly nats: NatsHandle,
+    readonly metrics: Metrics,
+    readonly embedder: Embedder,
+    readonly log: Logger,
+    readonly store?: HotStore,
+  ) {}
+
+  static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
+    const nats = await connectOrStartNats(config.nats, log);
+    await applyTopology(nats.nc, config.streams, log);
+    const store = roles.includes('writer') ? await HotStore.open(config.writer.hotDir, config.writer) : undefined;
+    const pipeline = new Pipeline(config, roles, nats, createMetrics(), new HashingEmbedder(), log, store);
+    await pipeline.startStages();
+    return pipeline;
+  }
+
+  private async startStages(): Promise<void> {
+    const { nc } = this.nats;
+    const js = jetstream(nc);
+    const deadLetters = new DeadLetterPublisher(js, this.metrics);
+    const retry = { maxDeliver: this.config.streams.maxDeliver, backoffMs: this.config.streams.backoffMs };
+    const common = { js, deadLetters, metrics: this.metrics, log: this.log };
+    const watched: { stream: string; consumer: string }[] = [];
+    if (this.store) {
+      const writer = new EmbeddedConsumer({ ...common, store: this.store }, { ...this.config.writer, retry });
+      await writer.start();
+      this.stoppers.push(() => writer.stop());
+      watched.push(...this.config.writer.groups.map((g) => ({ stream: STREAM.embedded, consumer: writerConsumerName(g) })));
+    }
+    if (this.roles.includes('ingest')) {
+      const maxPayloadBytes = nc.info?.max_payload ?? 1024 * 1024;
+      const ingest = new UploadsConsumer(
+        { ...common, embedder: this.embedder, maxPayloadBytes },
+        { ...this.config.ingest, shardGroups: this.config.streams.shardGroups, retry },
+      );
+      await ingest.start();
+      this.stoppers.push(() => ingest.stop());
+      watched.push({ stream: STREAM.uploads, consumer: INGEST_CONSUMER });
+    }
+    this.stoppers.push(watchConsumerLag(nc, watched, this.metrics, this.log));
+    this.consuming = true;
+    if (this.roles.includes('api')) await this.startHttp();
+  }
+
+  private async startHttp(): Promise<void> {
+    const app: FastifyInstance = buildHttpServer({
+      metrics: this.metrics,
+      embedder: this.embedder,
+      store: this.store,
+      readiness: () => this.readiness(),
+    });
+    this.httpAddress = await app.listen({ host: this.config.http.host, port: this.config.http.port });
+    this.stoppers.unshift(() => app.close());
+    this.log.info({ address: this.httpAddress }, 'http listening');
+  }
+
+  readiness(): { ready: boolean; consuming: boolean; nats: string; roles: Role[]; embedder: string } {
+    const natsUp = !this.nats.nc.isClosed() && !this.closing;
+    return {
+      ready: natsUp && this.consuming,
+      consuming: this.consuming && !this.closing,
+      nats: this.nats.nc.getServer(),
+      roles: this.roles,
+      embedder: `${this.embedder.info.name}/${this.embedder.info.model}`,
+    };
+  }
+
+  /** Drains: stop pulling, finish and ack in-flight batches, close stores and connections. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.consuming = false;
+    for (const stop of this.stoppers) await stop();
+    await this.store?.close();
+    await this.embedder.close();
+    await this.nats.nc.drain();
+    await this.nats.local?.stop();
+    this.log.info('pipeline closed');
+  }
+}

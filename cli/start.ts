@@ -1,0 +1,30 @@
+import { ALL_ROLES, Pipeline, type Role } from '../app/pipeline';
+import { loadConfig } from '../infra/config';
+import { createLogger } from '../infra/logger';
+
+/** Runs the given stages until SIGTERM/SIGINT, then drains and exits. */
+export async function runStart(roles: Role[] = ALL_ROLES): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const pipeline = await Pipeline.start(config, roles, log);
+  log.info({ roles, http: pipeline.httpAddress, dataDir: config.dataDir }, 'akosha started');
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'draining');
+    pipeline.close().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+export function parseRoles(spec: string): Role[] {
+  const roles = spec.split(',').map((r) => r.trim());
+  const unknown = roles.filter((r) => !ALL_ROLES.includes(r as Role));
+  if (unknown.length) throw new Error(`unknown role(s) ${unknown.join(', ')}; roles are ${ALL_ROLES.join(', ')}`);
+  return roles as Role[];
+}

@@ -1,0 +1,55 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { AkoshaError } from '../infra/errors';
+import type { Metrics } from '../infra/metrics';
+import { MAX_INLINE_PAYLOAD_BYTES, type DeadLetter, type DeadLetterStage } from '../schemas/dead-letter';
+import { subjects } from '../streams/subjects';
+
+export interface DeadLetterContext {
+  uploadId?: string | undefined;
+  systemId?: string | undefined;
+  recordId?: string | undefined;
+  /** set for one record of an otherwise valid upload; absent for the whole message */
+  recordPayload?: Uint8Array;
+}
+
+/**
+ * Publishes dead letters with the reason code, the validation issues, the source
+ * stream sequence and the payload. The message id makes a redelivered failure
+ * produce one letter, not two.
+ */
+export class DeadLetterPublisher {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async publish(stage: DeadLetterStage, msg: JsMsg, err: AkoshaError, ctx: DeadLetterContext = {}): Promise<void> {
+    const letter = buildDeadLetter(stage, msg, err, ctx);
+    const msgID = `dlq:${letter.stream}:${letter.stream_seq}:${ctx.recordId ?? '*'}`;
+    await this.js.publish(subjects.deadLetter(stage), JSON.stringify(letter), { msgID });
+    this.metrics.deadLetters.inc({ stage, code: err.code });
+  }
+}
+
+export function buildDeadLetter(stage: DeadLetterStage, msg: JsMsg, err: AkoshaError, ctx: DeadLetterContext): DeadLetter {
+  const payload = ctx.recordPayload ?? msg.data;
+  const inline = payload.byteLength <= MAX_INLINE_PAYLOAD_BYTES;
+  return {
+    schema_version: 1,
+    stage,
+    code: err.code,
+    reason: err.message,
+    issues: err.issues,
+    stream: msg.info.stream,
+    stream_seq: msg.seq,
+    subject: msg.subject,
+    delivery_count: msg.info.deliveryCount,
+    ...(ctx.uploadId !== undefined && { upload_id: ctx.uploadId }),
+    ...(ctx.systemId !== undefined && { system_id: ctx.systemId }),
+    ...(ctx.recordId !== undefined && { record_id: ctx.recordId }),
+    payload_kind: ctx.recordPayload ? 'record' : 'message',
+    ...(inline && { payload_base64: Buffer.from(payload).toString('base64') }),
+    payload_bytes: payload.byteLength,
+    failed_at: new Date().toISOString(),
+  };
+}

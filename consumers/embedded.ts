@@ -1,0 +1,133 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { decodeVector } from '../embedding/vector';
+import { AkoshaError, issuesFrom, toAkoshaError } from '../infra/errors';
+import type { Logger } from '../infra/logger';
+import type { Metrics } from '../infra/metrics';
+import { EmbeddedMessage } from '../schemas/embedded';
+import { EMBEDDING_DIM } from '../schemas/record';
+import { STREAM, writerConsumerName } from '../streams/definitions';
+import { subjects } from '../streams/subjects';
+import type { HotStore } from '../storage/hot-store';
+import type { ShardWriteResult } from '../storage/shard-transaction';
+import type { ChunkInput } from '../storage/write-plan';
+import { BatchLoop } from './batch-loop';
+import type { DeadLetterPublisher } from './dead-letters';
+import { buildIngestedEvent, ingestedMsgId } from './ingest-events';
+import { settleFailure, type RetryPolicy } from './settle';
+
+export interface ShardWriterOptions {
+  groups: number[];
+  batchSize: number;
+  batchLingerMs: number;
+  retry: RetryPolicy;
+}
+
+export interface ShardWriterDeps {
+  js: JetStreamClient;
+  store: HotStore;
+  deadLetters: DeadLetterPublisher;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/**
+ * Shard writer: pulls akosha.embedded.<group>.> for the groups it owns, writes
+ * each shard's records in one DuckDB transaction, publishes the ingest-complete
+ * event of every upload that is now whole, then acks.
+ */
+export class EmbeddedConsumer {
+  private loops: BatchLoop[] = [];
+
+  constructor(
+    private readonly deps: ShardWriterDeps,
+    private readonly options: ShardWriterOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const group of this.options.groups) {
+      const consumer = await this.deps.js.consumers.get(STREAM.embedded, writerConsumerName(group));
+      const loop = new BatchLoop(consumer, this.options, (batch) => this.handleBatch(batch));
+      await loop.start();
+      this.loops.push(loop);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.loops.map((l) => l.stop()));
+    this.loops = [];
+  }
+
+  async handleBatch(batch: JsMsg[]): Promise<void> {
+    const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'write' });
+    const byShard = new Map<number, { msg: JsMsg; input: ChunkInput }[]>();
+    for (const msg of batch) {
+      const input = this.decode(msg);
+      if (input instanceof AkoshaError) {
+        await this.fail(msg, input);
+        continue;
+      }
+      const list = byShard.get(input.message.shard) ?? [];
+      list.push({ msg, input });
+      byShard.set(input.message.shard, list);
+    }
+    await Promise.all([...byShard].map(([shard, items]) => this.writeShard(shard, items)));
+    timer();
+  }
+
+  private decode(msg: JsMsg): ChunkInput | AkoshaError {
+    try {
+      const parsed = EmbeddedMessage.safeParse(JSON.parse(Buffer.from(msg.data).toString('utf8')));
+      if (!parsed.success) return new AkoshaError('SCHEMA_INVALID', undefined, { issues: issuesFrom(parsed.error.issues) });
+      const vectors = parsed.data.records.map((r) => decodeVector(r.vector, EMBEDDING_DIM));
+      return { message: parsed.data, vectors };
+    } catch (err) {
+      return new AkoshaError('MALFORMED_JSON', (err as Error).message);
+    }
+  }
+
+  private async writeShard(shard: number, items: { msg: JsMsg; input: ChunkInput }[]): Promise<void> {
+    let result: ShardWriteResult;
+    try {
+      result = await this.deps.store.writeShard(shard, items.map((i) => i.input));
+    } catch (err) {
+      const failure = new AkoshaError('SINK_UNAVAILABLE', toAkoshaError(err).message, { cause: err });
+      await Promise.all(items.map((i) => this.fail(i.msg, failure)));
+      return;
+    }
+    this.countRecords(result);
+    try {
+      await this.publishEvents(shard, result, items);
+    } catch (err) {
+      const failure = new AkoshaError('PUBLISH_FAILED', (err as Error).message, { cause: err });
+      await Promise.all(items.map((i) => this.fail(i.msg, failure)));
+      return;
+    }
+    for (const { msg } of items) msg.ack();
+    this.deps.metrics.ingestMessages.inc({ stage: 'write', outcome: 'ok' }, items.length);
+  }
+
+  private async publishEvents(shard: number, result: ShardWriteResult, items: { input: ChunkInput }[]): Promise<void> {
+    const pending = result.completed.filter((u) => !u.eventPublished);
+    await Promise.all(
+      pending.map(async (u) => {
+        const source = items.find((i) => i.input.message.upload_id === u.uploadId) ?? items[0]!;
+        const event = buildIngestedEvent(u, shard, source.input.message.embedder);
+        await this.deps.js.publish(subjects.ingested(u.systemId), JSON.stringify(event), { msgID: ingestedMsgId(u) });
+        this.deps.store.markEventPublished(shard, u.systemId, u.uploadId);
+        this.deps.metrics.ingestedEvents.inc();
+      }),
+    );
+  }
+
+  private countRecords(result: ShardWriteResult): void {
+    for (const chunk of result.chunks.filter((c) => !c.redelivered)) {
+      this.deps.metrics.ingestRecords.inc({ outcome: 'stored' }, chunk.stored.length);
+      this.deps.metrics.ingestRecords.inc({ outcome: 'duplicate' }, chunk.duplicate.length);
+    }
+  }
+
+  private async fail(msg: JsMsg, err: AkoshaError): Promise<void> {
+    const outcome = await settleFailure(msg, err, 'write', { ...this.deps, retry: this.options.retry });
+    this.deps.metrics.ingestMessages.inc({ stage: 'write', outcome });
+  }
+}

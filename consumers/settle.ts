@@ -1,0 +1,50 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { AkoshaError } from '../infra/errors';
+import type { Logger } from '../infra/logger';
+import type { DeadLetterStage } from '../schemas/dead-letter';
+import type { DeadLetterPublisher } from './dead-letters';
+
+export interface RetryPolicy {
+  maxDeliver: number;
+  backoffMs: number[];
+}
+
+export type Settlement = 'dead_lettered' | 'retried';
+
+export function backoffFor(deliveryCount: number, backoffMs: number[]): number {
+  return backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] ?? 1000;
+}
+
+/**
+ * Decides the fate of a failed message from its error code: not retryable →
+ * dead letter then term; retryable → nak with backoff, or dead letter on the
+ * last delivery so that nothing stays pending silently.
+ */
+export async function settleFailure(
+  msg: JsMsg,
+  err: AkoshaError,
+  stage: DeadLetterStage,
+  deps: { deadLetters: DeadLetterPublisher; retry: RetryPolicy; log: Logger },
+  ctx: { uploadId?: string; systemId?: string } = {},
+): Promise<Settlement> {
+  const lastDelivery = msg.info.deliveryCount >= deps.retry.maxDeliver;
+  if (err.retryable && !lastDelivery) {
+    const delayMs = backoffFor(msg.info.deliveryCount, deps.retry.backoffMs);
+    deps.log.warn({ code: err.code, err: err.message, seq: msg.seq, delayMs }, 'retrying message');
+    msg.nak(delayMs);
+    return 'retried';
+  }
+  const final = err.retryable
+    ? new AkoshaError('RETRIES_EXHAUSTED', `${err.code}: ${err.message}`, { issues: err.issues })
+    : err;
+  try {
+    await deps.deadLetters.publish(stage, msg, final, ctx);
+  } catch (publishErr) {
+    deps.log.error({ err: publishErr, seq: msg.seq }, 'dead letter publish failed; retrying message');
+    msg.nak(backoffFor(msg.info.deliveryCount, deps.retry.backoffMs));
+    return 'retried';
+  }
+  deps.log.info({ code: final.code, seq: msg.seq, subject: msg.subject }, 'message dead-lettered');
+  msg.term();
+  return 'dead_lettered';
+}

@@ -1,0 +1,137 @@
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Embedder } from '../embedding/embedder';
+import { AkoshaError, toAkoshaError } from '../infra/errors';
+import type { Logger } from '../infra/logger';
+import type { Metrics } from '../infra/metrics';
+import { INGEST_CONSUMER, STREAM } from '../streams/definitions';
+import { groupOfShard, subjects } from '../streams/subjects';
+import { BatchLoop } from './batch-loop';
+import type { DeadLetterPublisher } from './dead-letters';
+import { decodeUpload, type DecodedUpload } from './decode-upload';
+import { embeddedMsgId, packChunks, toEmbeddedRecord } from './embedded-chunks';
+import { settleFailure, type RetryPolicy } from './settle';
+
+export interface EmbedStageOptions {
+  workers: number;
+  batchSize: number;
+  batchLingerMs: number;
+  maxMessageBytes: number;
+  shardGroups: number;
+  retry: RetryPolicy;
+}
+
+export interface EmbedStageDeps {
+  js: JetStreamClient;
+  embedder: Embedder;
+  deadLetters: DeadLetterPublisher;
+  metrics: Metrics;
+  log: Logger;
+  /** the server's max_payload: embedded chunks are packed below it */
+  maxPayloadBytes: number;
+}
+
+type Decoded = { msg: JsMsg; upload: DecodedUpload } | { msg: JsMsg; error: AkoshaError };
+
+/**
+ * Embed stage, consumer group "ingest" on akosha.uploads.>: validate, embed
+ * (one embedder call per batch of messages), publish the records with their
+ * vectors to akosha.embedded.<group>.<shard>, then ack the upload. Stateless:
+ * run as many workers as the embedder needs.
+ */
+export class UploadsConsumer {
+  private loops: BatchLoop[] = [];
+
+  constructor(
+    private readonly deps: EmbedStageDeps,
+    private readonly options: EmbedStageOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const consumer = await this.deps.js.consumers.get(STREAM.uploads, INGEST_CONSUMER);
+    for (let i = 0; i < this.options.workers; i++) {
+      const loop = new BatchLoop(consumer, this.options, (batch) => this.handleBatch(batch));
+      await loop.start();
+      this.loops.push(loop);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.loops.map((l) => l.stop()));
+    this.loops = [];
+  }
+
+  async handleBatch(batch: JsMsg[]): Promise<void> {
+    const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'embed' });
+    const decoded = batch.map((msg) => this.decode(msg));
+    const good = decoded.filter((d): d is Extract<Decoded, { upload: DecodedUpload }> => 'upload' in d);
+    let vectors: Map<DecodedUpload, Float32Array[]> | undefined;
+    try {
+      vectors = await this.embedAll(good.map((g) => g.upload));
+    } catch (err) {
+      const failure = new AkoshaError('EMBEDDER_UNAVAILABLE', (err as Error).message, { cause: err });
+      await Promise.all(good.map((g) => this.fail(g.msg, failure, g.upload)));
+    }
+    await Promise.all(
+      decoded.map((d) =>
+        'error' in d ? this.fail(d.msg, d.error) : vectors ? this.forward(d.msg, d.upload, vectors.get(d.upload)!) : undefined,
+      ),
+    );
+    timer();
+  }
+
+  private decode(msg: JsMsg): Decoded {
+    try {
+      return { msg, upload: decodeUpload(msg.subject, msg.data, this.options.maxMessageBytes) };
+    } catch (err) {
+      return { msg, error: toAkoshaError(err) };
+    }
+  }
+
+  /** One embedder call for every record in the batch that came without a vector. */
+  private async embedAll(uploads: DecodedUpload[]): Promise<Map<DecodedUpload, Float32Array[]>> {
+    const texts = uploads.flatMap((u) => u.records.filter((r) => !r.embedding).map((r) => r.record.content));
+    const timer = this.deps.metrics.embedDuration.startTimer({ embedder: this.deps.embedder.info.name });
+    const embedded = texts.length ? await this.deps.embedder.embed(texts) : [];
+    timer();
+    let next = 0;
+    return new Map(uploads.map((u) => [u, u.records.map((r) => r.embedding ?? embedded[next++]!)]));
+  }
+
+  private async forward(msg: JsMsg, upload: DecodedUpload, vectors: Float32Array[]): Promise<void> {
+    const records = upload.records.map((r, i) => toEmbeddedRecord(r.record, vectors[i]!, r.embedding !== undefined));
+    const chunks = packChunks(upload, records, {
+      uploadSeq: msg.seq,
+      embedder: this.deps.embedder.info,
+      maxBytes: Math.min(this.deps.maxPayloadBytes, this.options.maxMessageBytes),
+    });
+    const group = groupOfShard(upload.shard, this.options.shardGroups);
+    try {
+      await Promise.all([
+        ...chunks.map((c) => this.deps.js.publish(subjects.embedded(group, upload.shard), JSON.stringify(c), { msgID: embeddedMsgId(c) })),
+        ...upload.rejected.map((r) => this.deadLetterRecord(msg, upload, r)),
+      ]);
+    } catch (err) {
+      await this.fail(msg, new AkoshaError('PUBLISH_FAILED', (err as Error).message, { cause: err }), upload);
+      return;
+    }
+    msg.ack();
+    this.deps.metrics.ingestMessages.inc({ stage: 'embed', outcome: 'ok' });
+    if (upload.rejected.length) this.deps.metrics.ingestRecords.inc({ outcome: 'rejected' }, upload.rejected.length);
+  }
+
+  private deadLetterRecord(msg: JsMsg, upload: DecodedUpload, r: DecodedUpload['rejected'][number]): Promise<void> {
+    return this.deps.deadLetters.publish('validate', msg, r.error, {
+      uploadId: upload.envelope.upload_id,
+      systemId: upload.envelope.system_id,
+      recordId: r.id ?? `#${r.index}`,
+      recordPayload: Buffer.from(JSON.stringify(r.raw)),
+    });
+  }
+
+  private async fail(msg: JsMsg, err: AkoshaError, upload?: DecodedUpload): Promise<void> {
+    const stage = err.retryable ? 'embed' : 'validate';
+    const ctx = upload ? { uploadId: upload.envelope.upload_id, systemId: upload.envelope.system_id } : {};
+    const outcome = await settleFailure(msg, err, stage, { ...this.deps, retry: this.options.retry }, ctx);
+    this.deps.metrics.ingestMessages.inc({ stage: 'embed', outcome });
+  }
+}

@@ -1,0 +1,49 @@
+import { EMBEDDING_DIM } from '../schemas/record';
+import type { Embedder } from './embedder';
+import { l2Normalise } from './vector';
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const TRIGRAM_WEIGHT = 0.5;
+
+/** FNV-1a, 32 bit: fast, stable across processes and platforms. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Adds ±weight at the feature's bucket; the sign bit keeps collisions from only adding up. */
+function addFeature(v: Float32Array, feature: string, weight: number): void {
+  const h = fnv1a(feature);
+  v[h % v.length] = v[h % v.length]! + (h & 0x80000000 ? -weight : weight);
+}
+
+/**
+ * Offline, deterministic embedder: feature hashing of words and character
+ * trigrams into 384 dims, L2-normalised. Texts that share words and spellings
+ * land close together; it knows nothing of meaning. Same text → same vector.
+ */
+export class HashingEmbedder implements Embedder {
+  readonly info = { name: 'hashing', model: 'fnv1a-words-trigrams-v1', dim: EMBEDDING_DIM };
+
+  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+    return texts.map((t) => this.embedOne(t));
+  }
+
+  embedOne(text: string): Float32Array {
+    const v = new Float32Array(EMBEDDING_DIM);
+    for (const match of text.toLowerCase().matchAll(WORD)) {
+      const word = match[0];
+      addFeature(v, `w:${word}`, 1);
+      const padded = `#${word}#`;
+      for (let i = 0; i + 3 <= padded.length; i++) addFeature(v, `t:${padded.slice(i, i + 3)}`, TRIGRAM_WEIGHT);
+    }
+    if (v.every((x) => x === 0)) addFeature(v, `raw:${text}`, 1);
+    return l2Normalise(v);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const msList = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
+  .transform((s) => s.split(',').map(Number));
+
+/** Every environment variable Akosha reads, with its default. Parsed once, at start. */
+const EnvSchema = z.object({
+  AKOSHA_NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  AKOSHA_START_NATS: z.enum(['auto', 'never']).default('auto'),
+  AKOSHA_DATA_DIR: z.string().default('./data'),
+  AKOSHA_HTTP_HOST: z.string().default('127.0.0.1'),
+  AKOSHA_HTTP_PORT: int(0, 65535).default(8682),
+  AKOSHA_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  AKOSHA_UPLOADS_MAX_AGE_DAYS: int(1, 3650).default(30),
+  AKOSHA_DUPLICATE_WINDOW_MS: int(1000, 86_400_000).default(300_000),
+  AKOSHA_MAX_MESSAGE_BYTES: int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
+  AKOSHA_INGEST_WORKERS: int(1, 64).default(2),
+  AKOSHA_BATCH_SIZE: int(1, 4096).default(256),
+  AKOSHA_BATCH_LINGER_MS: int(0, 1000).default(2),
+  AKOSHA_ACK_WAIT_MS: int(1000, 3_600_000).default(30_000),
+  AKOSHA_MAX_DELIVER: int(2, 100).default(6),
+  AKOSHA_BACKOFF_MS: msList.default([1000, 5000, 15_000, 30_000, 60_000]),
+  AKOSHA_SHARD_GROUPS: int(1, 256)
+    .refine((n) => 256 % n === 0, 'must divide 256')
+    .default(16),
+  AKOSHA_WRITER_GROUPS: z
+    .string()
+    .regex(/^(all|\d+(-\d+)?(,\d+(-\d+)?)*)$/, '"all" or ranges like 0-7,12')
+    .default('all'),
+  AKOSHA_WRITER_CONCURRENCY: int(1, 64).default(4),
+  AKOSHA_EMBEDDER: z.enum(['hashing']).default('hashing'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface NatsConfig {
+  url: string;
+  startLocal: boolean;
+  storeDir: string;
+}
+
+export interface StreamsConfig {
+  uploadsMaxAgeMs: number;
+  duplicateWindowMs: number;
+  maxMessageBytes: number;
+  shardGroups: number;
+  ackWaitMs: number;
+  maxDeliver: number;
+  backoffMs: number[];
+}
+
+export interface IngestConfig {
+  workers: number;
+  batchSize: number;
+  batchLingerMs: number;
+  maxMessageBytes: number;
+}
+
+export interface WriterConfig {
+  groups: number[];
+  concurrency: number;
+  batchSize: number;
+  batchLingerMs: number;
+  hotDir: string;
+}
+
+export interface HttpConfig {
+  host: string;
+  port: number;
+}
+
+export interface AkoshaConfig {
+  dataDir: string;
+  logLevel: Env['AKOSHA_LOG_LEVEL'];
+  embedder: Env['AKOSHA_EMBEDDER'];
+  nats: NatsConfig;
+  streams: StreamsConfig;
+  ingest: IngestConfig;
+  writer: WriterConfig;
+  http: HttpConfig;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; throws one error that lists every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AkoshaConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return compile(parsed.data);
+}
+
+function compile(e: Env): AkoshaConfig {
+  const dataDir = e.AKOSHA_DATA_DIR;
+  return {
+    dataDir,
+    logLevel: e.AKOSHA_LOG_LEVEL,
+    embedder: e.AKOSHA_EMBEDDER,
+    nats: {
+      url: e.AKOSHA_NATS_URL,
+      startLocal: e.AKOSHA_START_NATS === 'auto',
+      storeDir: `${dataDir}/nats`,
+    },
+    streams: {
+      uploadsMaxAgeMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000,
+      duplicateWindowMs: e.AKOSHA_DUPLICATE_WINDOW_MS,
+      maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
+      shardGroups: e.AKOSHA_SHARD_GROUPS,
+      ackWaitMs: e.AKOSHA_ACK_WAIT_MS,
+      maxDeliver: e.AKOSHA_MAX_DELIVER,
+      backoffMs: e.AKOSHA_BACKOFF_MS,
+    },
+    ingest: {
+      workers: e.AKOSHA_INGEST_WORKERS,
+      batchSize: e.AKOSHA_BATCH_SIZE,
+      batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
+      maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
+    },
+    writer: {
+      groups: parseGroups(e.AKOSHA_WRITER_GROUPS, e.AKOSHA_SHARD_GROUPS),
+      concurrency: e.AKOSHA_WRITER_CONCURRENCY,
+      batchSize: e.AKOSHA_BATCH_SIZE,
+      batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
+      hotDir: `${dataDir}/hot`,
+    },
+    http: { host: e.AKOSHA_HTTP_HOST, port: e.AKOSHA_HTTP_PORT },
+  };
+}
+
+/** "all" → every group; "0-3,7" → [0,1,2,3,7]. */
+export function parseGroups(spec: string, groupCount: number): number[] {
+  if (spec === 'all') return Array.from({ length: groupCount }, (_, i) => i);
+  const groups = new Set<number>();
+  for (const part of spec.split(',')) {
+    const [from, to = from] = part.split('-').map(Number) as [number, number?];
+    for (let g = from; g <= to; g++) {
+      if (g >= groupCount) throw new ConfigError(`writer group ${g} >= AKOSHA_SHARD_GROUPS ${groupCount}`);
+      groups.add(g);
+    }
+  }
+  return [...groups].sort((a, b) => a - b);
+}

@@ -1,0 +1,58 @@
+/**
+ * Every failure the pipeline handles carries a code. The code decides the ack:
+ * retryable → nak with backoff, not retryable → dead letter and term.
+ */
+export const ErrorCodes = {
+  MALFORMED_JSON: { retryable: false, summary: 'payload is not valid JSON' },
+  SCHEMA_INVALID: { retryable: false, summary: 'message does not match its schema' },
+  SUBJECT_MISMATCH: { retryable: false, summary: 'subject does not match the message' },
+  INVALID_RECORD: { retryable: false, summary: 'record does not match its schema' },
+  EMBEDDING_DIMENSION: { retryable: false, summary: 'embedding has the wrong dimension' },
+  EMBEDDING_NOT_FINITE: { retryable: false, summary: 'embedding holds NaN, Infinity or a non-number' },
+  EMBEDDING_ZERO: { retryable: false, summary: 'embedding is all zeros (no direction)' },
+  OVERSIZE: { retryable: false, summary: 'message exceeds the size limit' },
+  RETRIES_EXHAUSTED: { retryable: false, summary: 'retryable failure on the last delivery' },
+  EMBEDDER_UNAVAILABLE: { retryable: true, summary: 'embedder failed' },
+  SINK_UNAVAILABLE: { retryable: true, summary: 'a storage sink is unavailable' },
+  PUBLISH_FAILED: { retryable: true, summary: 'publishing to JetStream failed' },
+  INTERNAL: { retryable: true, summary: 'unexpected failure' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+export class AkoshaError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly issues: Issue[];
+
+  constructor(code: ErrorCode, message?: string, options: { issues?: Issue[]; cause?: unknown } = {}) {
+    super(message ?? ErrorCodes[code].summary, { cause: options.cause });
+    this.name = 'AkoshaError';
+    this.code = code;
+    this.retryable = ErrorCodes[code].retryable;
+    this.issues = options.issues ?? [];
+  }
+}
+
+/** Anything thrown that is not coded is treated as retryable: it may be a passing fault. */
+export function toAkoshaError(err: unknown): AkoshaError {
+  if (err instanceof AkoshaError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AkoshaError('INTERNAL', message, { cause: err });
+}
+
+/** zod issues → the `{path, message}` list carried by errors and dead letters. */
+export function issuesFrom(
+  zodIssues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix = '',
+): Issue[] {
+  return zodIssues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
+    message: i.message,
+  }));
+}

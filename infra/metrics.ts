@@ -1,0 +1,62 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Every metric Akosha exports. Created once per process and injected; labels are bounded. */
+export function createMetrics(registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: 'akosha_process_' });
+  const r = [registry];
+  return {
+    registry,
+    ingestMessages: new Counter({
+      name: 'akosha_ingest_messages_total',
+      help: 'Messages handled by an ingest stage, by outcome (ok, dead_lettered, retried).',
+      labelNames: ['stage', 'outcome'] as const,
+      registers: r,
+    }),
+    ingestRecords: new Counter({
+      name: 'akosha_ingest_records_total',
+      help: 'Records handled, by outcome (stored, duplicate, rejected).',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
+    ingestDuration: new Histogram({
+      name: 'akosha_ingest_duration_seconds',
+      help: 'Time to process one batch in a stage (embed or write).',
+      labelNames: ['stage'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    embedDuration: new Histogram({
+      name: 'akosha_embed_duration_seconds',
+      help: 'Time to embed one batch of texts.',
+      labelNames: ['embedder'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    deadLetters: new Counter({
+      name: 'akosha_dead_letters_total',
+      help: 'Dead letters published, by stage and reason code.',
+      labelNames: ['stage', 'code'] as const,
+      registers: r,
+    }),
+    consumerPending: new Gauge({
+      name: 'akosha_consumer_pending',
+      help: 'Messages not yet delivered plus delivered but unacknowledged, per durable consumer.',
+      labelNames: ['stream', 'consumer'] as const,
+      registers: r,
+    }),
+    ingestedEvents: new Counter({
+      name: 'akosha_ingested_events_total',
+      help: 'Ingest-complete events published.',
+      registers: r,
+    }),
+    hotRecords: new Gauge({
+      name: 'akosha_hot_records',
+      help: 'Records in the hot tier shards this process owns.',
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,37 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConfig } from './config';
+import type { Logger } from './logger';
+import { natsServerAvailable, startNatsServer, type LocalNatsServer } from './nats-server';
+
+export interface NatsHandle {
+  nc: NatsConnection;
+  /** set when Akosha started its own nats-server */
+  local?: LocalNatsServer;
+}
+
+export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+}
+
+/**
+ * Connects to the configured server; when nothing answers there and nats-server
+ * is installed, starts a local one with JetStream under the data directory.
+ */
+export async function connectOrStartNats(config: NatsConfig, log: Logger): Promise<NatsHandle> {
+  try {
+    return { nc: await connect({ servers: config.url, name: 'akosha', maxReconnectAttempts: -1 }) };
+  } catch (err) {
+    if (!config.startLocal) throw err;
+    if (!natsServerAvailable()) {
+      throw new Error(
+        `no NATS server answers at ${config.url} and nats-server is not installed.\n` +
+          '  Install it (Debian/Ubuntu: apt-get install -y nats-server; macOS: brew install nats-server)\n' +
+          '  or point AKOSHA_NATS_URL at a server with JetStream enabled.',
+      );
+    }
+    const port = Number(new URL(config.url.replace(/^nats:/, 'http:')).port || 4222);
+    log.info({ url: config.url, storeDir: config.storeDir }, 'no NATS server answered: starting nats-server');
+    const local = await startNatsServer({ storeDir: config.storeDir, port });
+    return { nc: await connectNats(local.url, 'akosha'), local };
+  }
+}

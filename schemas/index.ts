@@ -1,0 +1,7 @@
+export * from './ids';
+export * from './record';
+export * from './upload';
+export * from './embedded';
+export * from './ingested';
+export * from './dead-letter';
+export { PUBLISHED_SCHEMAS, renderJsonSchema } from './json-schema';

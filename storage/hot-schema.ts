@@ -1,0 +1,48 @@
+import { EMBEDDING_DIM } from '../schemas/record';
+
+/** One DuckDB file per shard: its memories and the bookkeeping that makes writes idempotent. */
+export const HOT_SHARD_DDL = (db: string) => [
+  `CREATE TABLE IF NOT EXISTS ${db}.memories (
+    system_id VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    content VARCHAR NOT NULL,
+    content_sha256 VARCHAR NOT NULL,
+    ts TIMESTAMP NOT NULL,
+    project VARCHAR,
+    tags VARCHAR[] NOT NULL,
+    metadata VARCHAR NOT NULL,
+    embedding FLOAT[${EMBEDDING_DIM}] NOT NULL,
+    vector_source VARCHAR NOT NULL,
+    embedder_model VARCHAR NOT NULL,
+    upload_id VARCHAR NOT NULL,
+    ingested_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (system_id, id)
+  )`,
+  // One row per (upload, part, chunk) written: a redelivered chunk is recognised here
+  // and its first outcome is reported again instead of counting its records as duplicates.
+  `CREATE TABLE IF NOT EXISTS ${db}.upload_chunks (
+    system_id VARCHAR NOT NULL,
+    upload_id VARCHAR NOT NULL,
+    part INTEGER NOT NULL,
+    part_count INTEGER NOT NULL,
+    chunk INTEGER NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    stored_ids VARCHAR[] NOT NULL,
+    duplicate_ids VARCHAR[] NOT NULL,
+    rejected_ids VARCHAR[] NOT NULL,
+    upload_seq BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (system_id, upload_id, part, chunk)
+  )`,
+  `CREATE TABLE IF NOT EXISTS ${db}.uploads_completed (
+    system_id VARCHAR NOT NULL,
+    upload_id VARCHAR NOT NULL,
+    completed_at TIMESTAMP NOT NULL,
+    event_published BOOLEAN NOT NULL,
+    PRIMARY KEY (system_id, upload_id)
+  )`,
+];
+
+export const shardDbName = (shard: number) => `s${String(shard).padStart(3, '0')}`;
+export const shardFileName = (shard: number) => `shard-${String(shard).padStart(3, '0')}.duckdb`;

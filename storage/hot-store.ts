@@ -1,0 +1,176 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARRAY, DuckDBInstance, FLOAT, VARCHAR, arrayValue, type DuckDBConnection } from '@duckdb/node-api';
+import { EMBEDDING_DIM } from '../schemas/record';
+import { HOT_SHARD_DDL, shardDbName, shardFileName } from './hot-schema';
+import { KeyedLock, Pool } from './keyed-lock';
+import { isoSql } from './time';
+import { writeShardTransaction, type ShardWriteResult } from './shard-transaction';
+import type { ChunkInput } from './write-plan';
+
+const QUERY_VECTOR_TYPE = ARRAY(FLOAT, EMBEDDING_DIM);
+
+export interface SearchOptions {
+  limit: number;
+  systemId?: string | undefined;
+  shards?: number[] | undefined;
+}
+
+export interface HotHit {
+  system_id: string;
+  id: string;
+  kind: string;
+  content: string;
+  timestamp: string;
+  project: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  upload_id: string;
+  similarity: number;
+  shard: number;
+  tier: 'hot';
+}
+
+/**
+ * The hot tier: one DuckDB file per shard, all attached to one in-process DuckDB
+ * instance. This process is the only writer of those files (DuckDB allows one).
+ */
+export class HotStore {
+  private readonly attached = new Set<number>();
+  private readonly attachLock = new KeyedLock<number>();
+  private readonly shardLock = new KeyedLock<number>();
+  /** uploads whose event was published; flagged in the shard's next transaction */
+  private readonly publishedMarks = new Map<number, Set<string>>();
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly instance: DuckDBInstance,
+    private readonly admin: DuckDBConnection,
+    private readonly pool: Pool<DuckDBConnection>,
+  ) {}
+
+  static async open(dir: string, opts: { concurrency: number }): Promise<HotStore> {
+    mkdirSync(dir, { recursive: true });
+    const instance = await DuckDBInstance.create(':memory:');
+    const admin = await instance.connect();
+    const conns = await Promise.all(Array.from({ length: opts.concurrency }, () => instance.connect()));
+    const store = new HotStore(dir, instance, admin, new Pool(conns));
+    for (const shard of existingShardFiles(dir)) await store.attach(shard);
+    return store;
+  }
+
+  get shards(): number[] {
+    return [...this.attached].sort((a, b) => a - b);
+  }
+
+  shardFile(shard: number): string {
+    return join(this.dir, shardFileName(shard));
+  }
+
+  /** Attaches the shard's file, creating file and tables when missing. */
+  attach(shard: number): Promise<void> {
+    return this.attachLock.run(shard, async () => {
+      if (this.attached.has(shard)) return;
+      const db = shardDbName(shard);
+      await this.admin.run(`ATTACH '${this.shardFile(shard)}' AS ${db}`);
+      for (const ddl of HOT_SHARD_DDL(db)) await this.admin.run(ddl);
+      this.attached.add(shard);
+    });
+  }
+
+  async writeShard(shard: number, inputs: ChunkInput[]): Promise<ShardWriteResult> {
+    await this.attach(shard);
+    return this.shardLock.run(shard, () =>
+      this.pool.use((conn) => writeShardTransaction(conn, shardDbName(shard), inputs, this.takeMarks(shard))),
+    );
+  }
+
+  markEventPublished(shard: number, systemId: string, uploadId: string): void {
+    const marks = this.publishedMarks.get(shard) ?? new Set<string>();
+    marks.add(JSON.stringify([systemId, uploadId]));
+    this.publishedMarks.set(shard, marks);
+  }
+
+  private takeMarks(shard: number): [string, string][] {
+    const marks = this.publishedMarks.get(shard);
+    this.publishedMarks.delete(shard);
+    return marks ? [...marks].map((m) => JSON.parse(m) as [string, string]) : [];
+  }
+
+  /** Uploads that completed but whose event may not have been published (a crash in between). */
+  async unpublishedUploads(shard: number): Promise<{ systemId: string; uploadId: string }[]> {
+    const reader = await this.admin.runAndReadAll(
+      `SELECT system_id, upload_id FROM ${shardDbName(shard)}.uploads_completed WHERE NOT event_published`,
+    );
+    return reader.getRowObjectsJS().map((r) => ({ systemId: String(r.system_id), uploadId: String(r.upload_id) }));
+  }
+
+  async search(query: Float32Array, opts: SearchOptions): Promise<HotHit[]> {
+    const shards = (opts.shards ?? this.shards).filter((s) => this.attached.has(s));
+    if (shards.length === 0) return [];
+    const union = shards.map((s) => shardSearchSql(s)).join('\nUNION ALL\n');
+    const sql = `SELECT * FROM (${union}) ORDER BY similarity DESC LIMIT ${Math.floor(opts.limit)}`;
+    const reader = await this.pool.use((conn) =>
+      conn.runAndReadAll(sql, [arrayValue([...query]), opts.systemId ?? null], [QUERY_VECTOR_TYPE, VARCHAR]),
+    );
+    return reader.getRowObjectsJS().map(toHotHit);
+  }
+
+  async count(shard?: number): Promise<number> {
+    const shards = shard === undefined ? this.shards : [shard].filter((s) => this.attached.has(s));
+    if (shards.length === 0) return 0;
+    const sql = shards.map((s) => `SELECT count(*) AS n FROM ${shardDbName(s)}.memories`).join(' UNION ALL ');
+    const reader = await this.admin.runAndReadAll(`SELECT sum(n)::BIGINT AS n FROM (${sql})`);
+    return Number(reader.getRowObjectsJS()[0]?.n ?? 0);
+  }
+
+  /** Every stored (system_id, id) of a shard; for checks and tests. */
+  async keys(shard: number): Promise<string[]> {
+    if (!this.attached.has(shard)) return [];
+    const reader = await this.admin.runAndReadAll(
+      `SELECT system_id || '/' || id AS k FROM ${shardDbName(shard)}.memories ORDER BY k`,
+    );
+    return reader.getRowObjectsJS().map((r) => String(r.k));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const shard of this.publishedMarks.keys()) await this.writeShard(shard, []);
+    this.admin.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function existingShardFiles(dir: string): number[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((f) => /^shard-(\d{3})\.duckdb$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .map(Number);
+}
+
+function shardSearchSql(shard: number): string {
+  return `SELECT system_id, id, kind, content, ${isoSql('ts')} AS timestamp, project, tags, metadata, upload_id,
+      ${shard} AS shard, array_cosine_similarity(embedding, $1::FLOAT[${EMBEDDING_DIM}]) AS similarity
+    FROM ${shardDbName(shard)}.memories WHERE $2::VARCHAR IS NULL OR system_id = $2::VARCHAR`;
+}
+
+function toHotHit(row: Record<string, unknown>): HotHit {
+  return {
+    system_id: String(row.system_id),
+    id: String(row.id),
+    kind: String(row.kind),
+    content: String(row.content),
+    timestamp: String(row.timestamp),
+    project: row.project === null ? null : String(row.project),
+    tags: (row.tags as string[]) ?? [],
+    metadata: JSON.parse(String(row.metadata)) as Record<string, unknown>,
+    upload_id: String(row.upload_id),
+    similarity: Number(row.similarity),
+    shard: Number(row.shard),
+    tier: 'hot',
+  };
+}
+

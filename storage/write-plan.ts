@@ -1,0 +1,67 @@
+import type { EmbeddedMessage, EmbeddedRecord } from '../schemas/embedded';
+
+export interface ChunkInput {
+  message: EmbeddedMessage;
+  vectors: Float32Array[];
+}
+
+export interface ChunkOutcome {
+  systemId: string;
+  uploadId: string;
+  part: number;
+  chunk: number;
+  stored: string[];
+  duplicate: string[];
+  rejected: string[];
+  /** the chunk was already written by an earlier delivery */
+  redelivered: boolean;
+}
+
+export interface NewRow {
+  input: ChunkInput;
+  record: EmbeddedRecord;
+  vector: Float32Array;
+}
+
+export const chunkKey = (systemId: string, uploadId: string, part: number, chunk: number) =>
+  `${systemId}\u001f${uploadId}\u001f${part}\u001f${chunk}`;
+export const recordKey = (systemId: string, id: string) => `${systemId}\u001f${id}`;
+
+export interface KnownRecords {
+  keys: Set<string>;
+  /** system_id + content sha256 */
+  contents: Set<string>;
+}
+
+/**
+ * Decides, in arrival order, which records of fresh chunks are stored and which
+ * are duplicates: of a record already stored, or of one earlier in this batch,
+ * by key (system_id, id) or by identical content within the same system.
+ */
+export function planWrites(fresh: ChunkInput[], known: KnownRecords): { rows: NewRow[]; outcomes: ChunkOutcome[] } {
+  const rows: NewRow[] = [];
+  const outcomes = fresh.map((input) => {
+    const m = input.message;
+    const outcome: ChunkOutcome = {
+      systemId: m.system_id,
+      uploadId: m.upload_id,
+      part: m.part.index,
+      chunk: m.chunk.index,
+      stored: [],
+      duplicate: [],
+      rejected: m.rejected_ids,
+      redelivered: false,
+    };
+    m.records.forEach((record, i) => {
+      const key = recordKey(m.system_id, record.id);
+      const content = recordKey(m.system_id, record.content_sha256);
+      if (known.keys.has(key) || known.contents.has(content)) return outcome.duplicate.push(record.id);
+      known.keys.add(key);
+      known.contents.add(content);
+      outcome.stored.push(record.id);
+      rows.push({ input, record, vector: input.vectors[i]! });
+    });
+    return outcome;
+  });
+  return { rows, outcomes };
+}

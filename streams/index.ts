@@ -1,0 +1,3 @@
+export * from './subjects';
+export * from './definitions';
+export { applyTopology } from './apply';

@@ -1,0 +1,29 @@
+import { SHARD_COUNT } from '../schemas/ids';
+
+/** Subject layout. Tokens after the prefix are what a consumer filter can select on. */
+export const subjects = {
+  upload: (shard: number, systemId: string) => `akosha.uploads.${shard}.${systemId}`,
+  embedded: (group: number, shard: number) => `akosha.embedded.${group}.${shard}`,
+  embeddedGroup: (group: number) => `akosha.embedded.${group}.>`,
+  ingested: (systemId: string) => `akosha.ingested.${systemId}`,
+  deadLetter: (stage: string) => `akosha.dlq.${stage}`,
+};
+
+/** Shards are split into contiguous ranges so that a writer can own a range. */
+export function groupOfShard(shard: number, groupCount: number): number {
+  return Math.floor(shard / (SHARD_COUNT / groupCount));
+}
+
+export function shardsOfGroup(group: number, groupCount: number): number[] {
+  const size = SHARD_COUNT / groupCount;
+  return Array.from({ length: size }, (_, i) => group * size + i);
+}
+
+/** Parses akosha.uploads.<shard>.<system_id>; undefined when the subject is not of that form. */
+export function parseUploadSubject(subject: string): { shard: number; systemId: string } | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 4 || parts[0] !== 'akosha' || parts[1] !== 'uploads') return undefined;
+  const shard = Number(parts[2]);
+  if (!Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT) return undefined;
+  return { shard, systemId: parts[3] as string };
+}

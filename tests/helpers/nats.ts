@@ -1,0 +1,34 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { startNatsServer, type LocalNatsServer } from '../../infra/nats-server';
+
+export interface TestNats {
+  server: LocalNatsServer;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** A real nats-server with JetStream on an ephemeral port and a temp store, one per test file. */
+export async function startTestNats(): Promise<TestNats> {
+  const dir = mkdtempSync(join(tmpdir(), 'akosha-test-'));
+  const server = await startNatsServer({ storeDir: join(dir, 'nats') });
+  const nc = await connect({ servers: server.url });
+  return {
+    server,
+    nc,
+    js: jetstream(nc),
+    url: server.url,
+    dir,
+    async stop() {
+      await nc.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
