@@ -1,0 +1,33 @@
+import { HashingEmbedder } from '../../embedding/hashing-embedder';
+import { cosine, decodeVector, encodeVector } from '../../embedding/vector';
+
+describe('HashingEmbedder', () => {
+  const embedder = new HashingEmbedder();
+
+  it('gives 384-d unit vectors, the same for the same text', async () => {
+    const [a, b] = await embedder.embed(['NATS JetStream consumer groups', 'NATS JetStream consumer groups']);
+    expect(a).toHaveLength(384);
+    expect(Math.hypot(...a!)).toBeCloseTo(1, 5);
+    expect(Array.from(a!)).toEqual(Array.from(b!));
+  });
+
+  it('puts texts that share words closer than unrelated ones', async () => {
+    const [q, near, far] = await embedder.embed([
+      'duckdb writer lock',
+      'only one duckdb writer may hold the file lock',
+      'pasta recipes with fresh tomatoes',
+    ]);
+    expect(cosine(q!, near!)).toBeGreaterThan(cosine(q!, far!) + 0.2);
+  });
+
+  it('embeds text without words (punctuation only) to a unit vector', async () => {
+    const [v] = await embedder.embed(['?!...']);
+    expect(Math.hypot(...v!)).toBeCloseTo(1, 5);
+  });
+
+  it('round-trips vectors through the base64 wire form', async () => {
+    const [v] = await embedder.embed(['round trip']);
+    expect(Array.from(decodeVector(encodeVector(v!), 384))).toEqual(Array.from(v!));
+    expect(() => decodeVector(encodeVector(v!), 128)).toThrow(/384 dims, expected 128/);
+  });
+});

@@ -1,0 +1,26 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pipeline, ALL_ROLES, type Role } from '../../app/pipeline';
+import { loadConfig, type AkoshaConfig } from '../../infra/config';
+import { createLogger } from '../../infra/logger';
+
+/** Environment for a pipeline against a test server: own data dir, random HTTP port, quiet logs. */
+export function testEnv(natsUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    AKOSHA_NATS_URL: natsUrl,
+    AKOSHA_START_NATS: 'never',
+    AKOSHA_DATA_DIR: mkdtempSync(join(tmpdir(), 'akosha-data-')),
+    AKOSHA_HTTP_PORT: '0',
+    AKOSHA_LOG_LEVEL: process.env.AKOSHA_TEST_LOG_LEVEL ?? 'silent',
+    ...overrides,
+  };
+}
+
+export function testConfig(natsUrl: string, overrides: Record<string, string> = {}): AkoshaConfig {
+  return loadConfig(testEnv(natsUrl, overrides));
+}
+
+export async function startTestPipeline(config: AkoshaConfig, roles: Role[] = ALL_ROLES): Promise<Pipeline> {
+  return Pipeline.start(config, roles, createLogger(config.logLevel));
+}
