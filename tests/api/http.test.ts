@@ -1,0 +1,54 @@
+import type { Pipeline } from '../../app/pipeline';
+import { startTestNats, type TestNats } from '../helpers/nats';
+import { startTestPipeline, testConfig } from '../helpers/pipeline';
+
+describe('HTTP endpoints', () => {
+  let nats: TestNats;
+  let pipeline: Pipeline;
+  let base: string;
+  beforeAll(async () => {
+    nats = await startTestNats();
+    pipeline = await startTestPipeline(testConfig(nats.url));
+    base = pipeline.httpAddress!;
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await nats.stop();
+  });
+
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('answers /health and /ready while consuming', async () => {
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, consuming: true, embedder: 'hashing/fnv1a-words-trigrams-v1' });
+  });
+
+  it('exports the pipeline metrics', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    for (const name of ['akosha_ingest_messages_total', 'akosha_ingest_duration_seconds', 'akosha_consumer_pending', 'akosha_dead_letters_total', 'akosha_embed_duration_seconds']) {
+      expect(text).toContain(`# TYPE ${name}`);
+    }
+  });
+
+  it('rejects a bad search with 400 and every issue', async () => {
+    const res = await post('/api/v1/search', { query: '', limit: 0, system_id: 'a.b' });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { issues: { path: string }[] };
+    expect(body.issues.map((i) => i.path).sort()).toEqual(['limit', 'query', 'system_id']);
+  });
+
+  it('returns an empty result list when nothing is stored', async () => {
+    const res = await post('/api/v1/search', { query: 'anything at all' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ results: [], total: 0 });
+  });
+
+  it('reports not ready once draining', async () => {
+    const closing = pipeline.close();
+    expect(pipeline.readiness().ready).toBe(false);
+    await closing;
+  });
+});
