@@ -31,9 +31,14 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   app.post('/api/v1/search', async (req, reply) => {
     const parsed = SearchRequest.safeParse(req.body ?? {});
     if (!parsed.success) {
-      return reply.code(400).send({ error: 'invalid_request', issues: issuesFrom(parsed.error.issues) });
+      return reply
+        .code(400)
+        .send({ error: 'invalid_request', issues: issuesFrom(parsed.error.issues) });
     }
-    if (!deps.store) return reply.code(503).send({ error: 'no_shards', message: 'this process owns no hot shards' });
+    if (!deps.store)
+      return reply
+        .code(503)
+        .send({ error: 'no_shards', message: 'this process owns no hot shards' });
     return searchHot(deps.store, deps.embedder, parsed.data);
   });
 

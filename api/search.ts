@@ -21,11 +21,22 @@ export interface SearchResponse {
 }
 
 /** Hot-tier search: embed the query, scan the shards concerned, best first. */
-export async function searchHot(store: HotStore, embedder: Embedder, req: SearchRequest): Promise<SearchResponse> {
+export async function searchHot(
+  store: HotStore,
+  embedder: Embedder,
+  req: SearchRequest,
+): Promise<SearchResponse> {
   const started = performance.now();
   const [vector] = await embedder.embed([req.query]);
   const shards = req.system_id ? [shardOf(req.system_id)] : undefined;
   const hits = await store.search(vector!, { limit: req.limit, systemId: req.system_id, shards });
-  const results = req.threshold === undefined ? hits : hits.filter((h) => h.similarity >= req.threshold!);
-  return { query: req.query, results, total: results.length, embedder: embedder.info, took_ms: performance.now() - started };
+  const results =
+    req.threshold === undefined ? hits : hits.filter((h) => h.similarity >= req.threshold!);
+  return {
+    query: req.query,
+    results,
+    total: results.length,
+    embedder: embedder.info,
+    took_ms: performance.now() - started,
+  };
 }

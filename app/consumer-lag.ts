@@ -18,7 +18,10 @@ export function watchConsumerLag(
       metrics.consumerPending.set({ stream, consumer }, info.num_pending + info.num_ack_pending);
     }
   };
-  const timer = setInterval(() => void poll().catch((err) => log.debug({ err }, 'consumer lag poll failed')), intervalMs);
+  const timer = setInterval(
+    () => void poll().catch((err) => log.debug({ err }, 'consumer lag poll failed')),
+    intervalMs,
+  );
   timer.unref();
   return () => clearInterval(timer);
 }

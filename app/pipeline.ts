@@ -38,8 +38,18 @@ export class Pipeline {
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
     const nats = await connectOrStartNats(config.nats, log);
     await applyTopology(nats.nc, config.streams, log);
-    const store = roles.includes('writer') ? await HotStore.open(config.writer.hotDir, config.writer) : undefined;
-    const pipeline = new Pipeline(config, roles, nats, createMetrics(), new HashingEmbedder(), log, store);
+    const store = roles.includes('writer')
+      ? await HotStore.open(config.writer.hotDir, config.writer)
+      : undefined;
+    const pipeline = new Pipeline(
+      config,
+      roles,
+      nats,
+      createMetrics(),
+      new HashingEmbedder(),
+      log,
+      store,
+    );
     await pipeline.startStages();
     return pipeline;
   }
@@ -48,14 +58,25 @@ export class Pipeline {
     const { nc } = this.nats;
     const js = jetstream(nc);
     const deadLetters = new DeadLetterPublisher(js, this.metrics);
-    const retry = { maxDeliver: this.config.streams.maxDeliver, backoffMs: this.config.streams.backoffMs };
+    const retry = {
+      maxDeliver: this.config.streams.maxDeliver,
+      backoffMs: this.config.streams.backoffMs,
+    };
     const common = { js, deadLetters, metrics: this.metrics, log: this.log };
     const watched: { stream: string; consumer: string }[] = [];
     if (this.store) {
-      const writer = new EmbeddedConsumer({ ...common, store: this.store }, { ...this.config.writer, retry });
+      const writer = new EmbeddedConsumer(
+        { ...common, store: this.store },
+        { ...this.config.writer, retry },
+      );
       await writer.start();
       this.stoppers.push(() => writer.stop());
-      watched.push(...this.config.writer.groups.map((g) => ({ stream: STREAM.embedded, consumer: writerConsumerName(g) })));
+      watched.push(
+        ...this.config.writer.groups.map((g) => ({
+          stream: STREAM.embedded,
+          consumer: writerConsumerName(g),
+        })),
+      );
     }
     if (this.roles.includes('ingest')) {
       const maxPayloadBytes = nc.info?.max_payload ?? 1024 * 1024;
@@ -79,12 +100,21 @@ export class Pipeline {
       store: this.store,
       readiness: () => this.readiness(),
     });
-    this.httpAddress = await app.listen({ host: this.config.http.host, port: this.config.http.port });
+    this.httpAddress = await app.listen({
+      host: this.config.http.host,
+      port: this.config.http.port,
+    });
     this.stoppers.unshift(() => app.close());
     this.log.info({ address: this.httpAddress }, 'http listening');
   }
 
-  readiness(): { ready: boolean; consuming: boolean; nats: string; roles: Role[]; embedder: string } {
+  readiness(): {
+    ready: boolean;
+    consuming: boolean;
+    nats: string;
+    roles: Role[];
+    embedder: string;
+  } {
     const natsUp = !this.nats.nc.isClosed() && !this.closing;
     return {
       ready: natsUp && this.consuming,

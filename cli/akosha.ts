@@ -3,7 +3,9 @@ import { loadConfig } from '../infra/config';
 import { runPublish } from './publish';
 import { parseRoles, runStart } from './start';
 
-const program = new Command('akosha').description('Memory aggregation for AI coding sessions on NATS JetStream');
+const program = new Command('akosha').description(
+  'Memory aggregation for AI coding sessions on NATS JetStream',
+);
 const natsUrl = () => loadConfig().nats.url;
 
 program
@@ -13,7 +15,10 @@ program
   .action((opts: { roles: string }) => runStart(parseRoles(opts.roles)));
 
 for (const role of ['ingest', 'writer', 'api'] as const) {
-  program.command(role).description(`run only the ${role} stage`).action(() => runStart([role]));
+  program
+    .command(role)
+    .description(`run only the ${role} stage`)
+    .action(() => runStart([role]));
 }
 
 program

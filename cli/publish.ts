@@ -11,12 +11,16 @@ export async function runPublish(file: string, natsUrl: string): Promise<void> {
   const upload = JSON.parse(readFileSync(file, 'utf8')) as UploadMessage;
   if (typeof upload.system_id === 'string' && !SYSTEM_ID_PATTERN.test(upload.system_id)) {
     const normalised = normaliseSystemId(upload.system_id);
-    console.error(`system_id "${upload.system_id}" is not a valid subject token: using "${normalised}"`);
+    console.error(
+      `system_id "${upload.system_id}" is not a valid subject token: using "${normalised}"`,
+    );
     upload.system_id = normalised;
   }
   const nc = await connect({ servers: natsUrl });
   try {
-    const result = await publishUpload(jetstream(nc), upload, { maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024 });
+    const result = await publishUpload(jetstream(nc), upload, {
+      maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024,
+    });
     console.log(JSON.stringify(result));
   } catch (err) {
     if (err instanceof AkoshaError) {

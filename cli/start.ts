@@ -25,6 +25,7 @@ export async function runStart(roles: Role[] = ALL_ROLES): Promise<void> {
 export function parseRoles(spec: string): Role[] {
   const roles = spec.split(',').map((r) => r.trim());
   const unknown = roles.filter((r) => !ALL_ROLES.includes(r as Role));
-  if (unknown.length) throw new Error(`unknown role(s) ${unknown.join(', ')}; roles are ${ALL_ROLES.join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown role(s) ${unknown.join(', ')}; roles are ${ALL_ROLES.join(', ')}`);
   return roles as Role[];
 }

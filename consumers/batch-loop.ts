@@ -59,7 +59,10 @@ export class BatchLoop {
   }
 }
 
-function raceDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | typeof LINGER_EXPIRED> {
+function raceDeadline<T>(
+  promise: Promise<T>,
+  deadline: number,
+): Promise<T | typeof LINGER_EXPIRED> {
   const ms = Math.max(0, deadline - performance.now());
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<typeof LINGER_EXPIRED>((resolve) => {

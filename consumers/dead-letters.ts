@@ -1,7 +1,11 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { AkoshaError } from '../infra/errors';
 import type { Metrics } from '../infra/metrics';
-import { MAX_INLINE_PAYLOAD_BYTES, type DeadLetter, type DeadLetterStage } from '../schemas/dead-letter';
+import {
+  MAX_INLINE_PAYLOAD_BYTES,
+  type DeadLetter,
+  type DeadLetterStage,
+} from '../schemas/dead-letter';
 import { subjects } from '../streams/subjects';
 
 export interface DeadLetterContext {
@@ -23,7 +27,12 @@ export class DeadLetterPublisher {
     private readonly metrics: Metrics,
   ) {}
 
-  async publish(stage: DeadLetterStage, msg: JsMsg, err: AkoshaError, ctx: DeadLetterContext = {}): Promise<void> {
+  async publish(
+    stage: DeadLetterStage,
+    msg: JsMsg,
+    err: AkoshaError,
+    ctx: DeadLetterContext = {},
+  ): Promise<void> {
     const letter = buildDeadLetter(stage, msg, err, ctx);
     const msgID = `dlq:${letter.stream}:${letter.stream_seq}:${ctx.recordId ?? '*'}`;
     await this.js.publish(subjects.deadLetter(stage), JSON.stringify(letter), { msgID });
@@ -31,7 +40,12 @@ export class DeadLetterPublisher {
   }
 }
 
-export function buildDeadLetter(stage: DeadLetterStage, msg: JsMsg, err: AkoshaError, ctx: DeadLetterContext): DeadLetter {
+export function buildDeadLetter(
+  stage: DeadLetterStage,
+  msg: JsMsg,
+  err: AkoshaError,
+  ctx: DeadLetterContext,
+): DeadLetter {
   const payload = ctx.recordPayload ?? msg.data;
   const inline = payload.byteLength <= MAX_INLINE_PAYLOAD_BYTES;
   return {

@@ -29,7 +29,8 @@ export interface DecodedUpload {
  * non-retryable AkoshaError for a bad message; a bad record only rejects itself.
  */
 export function decodeUpload(subject: string, data: Uint8Array, maxBytes: number): DecodedUpload {
-  if (data.byteLength > maxBytes) throw new AkoshaError('OVERSIZE', `message is ${data.byteLength} bytes, limit ${maxBytes}`);
+  if (data.byteLength > maxBytes)
+    throw new AkoshaError('OVERSIZE', `message is ${data.byteLength} bytes, limit ${maxBytes}`);
   const envelope = parseEnvelope(data);
   const shard = checkSubject(subject, envelope.system_id);
   const records: ValidRecord[] = [];
@@ -52,7 +53,8 @@ function parseEnvelope(data: Uint8Array): UploadEnvelope {
     throw new AkoshaError('MALFORMED_JSON', `payload is not valid JSON: ${(err as Error).message}`);
   }
   const parsed = UploadEnvelope.safeParse(json);
-  if (!parsed.success) throw new AkoshaError('SCHEMA_INVALID', undefined, { issues: issuesFrom(parsed.error.issues) });
+  if (!parsed.success)
+    throw new AkoshaError('SCHEMA_INVALID', undefined, { issues: issuesFrom(parsed.error.issues) });
   return parsed.data;
 }
 
@@ -60,7 +62,10 @@ function checkSubject(subject: string, systemId: string): number {
   const parsed = parseUploadSubject(subject);
   const shard = shardOf(systemId);
   if (!parsed || parsed.systemId !== systemId || parsed.shard !== shard) {
-    throw new AkoshaError('SUBJECT_MISMATCH', `subject ${subject} does not match system_id ${systemId} (shard ${shard})`);
+    throw new AkoshaError(
+      'SUBJECT_MISMATCH',
+      `subject ${subject} does not match system_id ${systemId} (shard ${shard})`,
+    );
   }
   return shard;
 }
@@ -74,7 +79,10 @@ export function decodeRecord(raw: unknown, index: number): ValidRecord {
   const path = `records.${index}`;
   const embedding = checkEmbedding((raw as { embedding?: unknown } | null)?.embedding, path);
   const parsed = MemoryRecord.safeParse(raw);
-  if (!parsed.success) throw new AkoshaError('INVALID_RECORD', undefined, { issues: issuesFrom(parsed.error.issues, path) });
+  if (!parsed.success)
+    throw new AkoshaError('INVALID_RECORD', undefined, {
+      issues: issuesFrom(parsed.error.issues, path),
+    });
   return embedding ? { record: parsed.data, embedding } : { record: parsed.data };
 }
 
@@ -82,9 +90,13 @@ function checkEmbedding(value: unknown, path: string): Float32Array | undefined 
   if (value === undefined || value === null) return undefined;
   const fail = (code: ErrorCode, message: string) =>
     new AkoshaError(code, message, { issues: [{ path: `${path}.embedding`, message }] });
-  if (!Array.isArray(value)) throw fail('INVALID_RECORD', 'embedding must be an array of numbers or null');
+  if (!Array.isArray(value))
+    throw fail('INVALID_RECORD', 'embedding must be an array of numbers or null');
   if (value.length !== EMBEDDING_DIM) {
-    throw fail('EMBEDDING_DIMENSION', `embedding has ${value.length} dimensions, expected ${EMBEDDING_DIM}`);
+    throw fail(
+      'EMBEDDING_DIMENSION',
+      `embedding has ${value.length} dimensions, expected ${EMBEDDING_DIM}`,
+    );
   }
   if (!value.every((x) => typeof x === 'number' && Number.isFinite(x))) {
     throw fail('EMBEDDING_NOT_FINITE', 'embedding holds NaN, Infinity or a non-number');

@@ -7,7 +7,11 @@ import type { DecodedUpload } from './decode-upload';
 /** Room left in a message for the envelope around the records. */
 const ENVELOPE_BYTES = 4096;
 
-export function toEmbeddedRecord(record: MemoryRecord, vector: Float32Array, fromProducer: boolean): EmbeddedRecord {
+export function toEmbeddedRecord(
+  record: MemoryRecord,
+  vector: Float32Array,
+  fromProducer: boolean,
+): EmbeddedRecord {
   return {
     id: record.id,
     kind: record.kind,

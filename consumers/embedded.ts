@@ -77,7 +77,10 @@ export class EmbeddedConsumer {
   private decode(msg: JsMsg): ChunkInput | AkoshaError {
     try {
       const parsed = EmbeddedMessage.safeParse(JSON.parse(Buffer.from(msg.data).toString('utf8')));
-      if (!parsed.success) return new AkoshaError('SCHEMA_INVALID', undefined, { issues: issuesFrom(parsed.error.issues) });
+      if (!parsed.success)
+        return new AkoshaError('SCHEMA_INVALID', undefined, {
+          issues: issuesFrom(parsed.error.issues),
+        });
       const vectors = parsed.data.records.map((r) => decodeVector(r.vector, EMBEDDING_DIM));
       return { message: parsed.data, vectors };
     } catch (err) {
@@ -85,12 +88,20 @@ export class EmbeddedConsumer {
     }
   }
 
-  private async writeShard(shard: number, items: { msg: JsMsg; input: ChunkInput }[]): Promise<void> {
+  private async writeShard(
+    shard: number,
+    items: { msg: JsMsg; input: ChunkInput }[],
+  ): Promise<void> {
     let result: ShardWriteResult;
     try {
-      result = await this.deps.store.writeShard(shard, items.map((i) => i.input));
+      result = await this.deps.store.writeShard(
+        shard,
+        items.map((i) => i.input),
+      );
     } catch (err) {
-      const failure = new AkoshaError('SINK_UNAVAILABLE', toAkoshaError(err).message, { cause: err });
+      const failure = new AkoshaError('SINK_UNAVAILABLE', toAkoshaError(err).message, {
+        cause: err,
+      });
       await Promise.all(items.map((i) => this.fail(i.msg, failure)));
       return;
     }
@@ -106,13 +117,19 @@ export class EmbeddedConsumer {
     this.deps.metrics.ingestMessages.inc({ stage: 'write', outcome: 'ok' }, items.length);
   }
 
-  private async publishEvents(shard: number, result: ShardWriteResult, items: { input: ChunkInput }[]): Promise<void> {
+  private async publishEvents(
+    shard: number,
+    result: ShardWriteResult,
+    items: { input: ChunkInput }[],
+  ): Promise<void> {
     const pending = result.completed.filter((u) => !u.eventPublished);
     await Promise.all(
       pending.map(async (u) => {
         const source = items.find((i) => i.input.message.upload_id === u.uploadId) ?? items[0]!;
         const event = buildIngestedEvent(u, shard, source.input.message.embedder);
-        await this.deps.js.publish(subjects.ingested(u.systemId), JSON.stringify(event), { msgID: ingestedMsgId(u) });
+        await this.deps.js.publish(subjects.ingested(u.systemId), JSON.stringify(event), {
+          msgID: ingestedMsgId(u),
+        });
         this.deps.store.markEventPublished(shard, u.systemId, u.uploadId);
         this.deps.metrics.ingestedEvents.inc();
       }),
@@ -127,7 +144,10 @@ export class EmbeddedConsumer {
   }
 
   private async fail(msg: JsMsg, err: AkoshaError): Promise<void> {
-    const outcome = await settleFailure(msg, err, 'write', { ...this.deps, retry: this.options.retry });
+    const outcome = await settleFailure(msg, err, 'write', {
+      ...this.deps,
+      retry: this.options.retry,
+    });
     this.deps.metrics.ingestMessages.inc({ stage: 'write', outcome });
   }
 }

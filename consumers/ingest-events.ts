@@ -2,7 +2,11 @@ import type { EmbedderInfo } from '../schemas/embedded';
 import { MAX_IDS_PER_EVENT, type IngestedEvent } from '../schemas/ingested';
 import type { CompletedUpload } from '../storage/shard-transaction';
 
-export function buildIngestedEvent(u: CompletedUpload, shard: number, embedder: EmbedderInfo): IngestedEvent {
+export function buildIngestedEvent(
+  u: CompletedUpload,
+  shard: number,
+  embedder: EmbedderInfo,
+): IngestedEvent {
   const cap = (ids: string[]) => ids.slice(0, MAX_IDS_PER_EVENT);
   return {
     schema_version: 1,
@@ -19,7 +23,9 @@ export function buildIngestedEvent(u: CompletedUpload, shard: number, embedder: 
     record_ids: cap(u.stored),
     duplicate_ids: cap(u.duplicate),
     rejected_ids: cap(u.rejected),
-    ids_truncated: [u.stored, u.duplicate, u.rejected].some((ids) => ids.length > MAX_IDS_PER_EVENT),
+    ids_truncated: [u.stored, u.duplicate, u.rejected].some(
+      (ids) => ids.length > MAX_IDS_PER_EVENT,
+    ),
     embedder,
     completed_at: new Date().toISOString(),
   };

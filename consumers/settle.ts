@@ -40,7 +40,10 @@ export async function settleFailure(
   try {
     await deps.deadLetters.publish(stage, msg, final, ctx);
   } catch (publishErr) {
-    deps.log.error({ err: publishErr, seq: msg.seq }, 'dead letter publish failed; retrying message');
+    deps.log.error(
+      { err: publishErr, seq: msg.seq },
+      'dead letter publish failed; retrying message',
+    );
     msg.nak(backoffFor(msg.info.deliveryCount, deps.retry.backoffMs));
     return 'retried';
   }

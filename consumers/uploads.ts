@@ -63,17 +63,25 @@ export class UploadsConsumer {
   async handleBatch(batch: JsMsg[]): Promise<void> {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'embed' });
     const decoded = batch.map((msg) => this.decode(msg));
-    const good = decoded.filter((d): d is Extract<Decoded, { upload: DecodedUpload }> => 'upload' in d);
+    const good = decoded.filter(
+      (d): d is Extract<Decoded, { upload: DecodedUpload }> => 'upload' in d,
+    );
     let vectors: Map<DecodedUpload, Float32Array[]> | undefined;
     try {
       vectors = await this.embedAll(good.map((g) => g.upload));
     } catch (err) {
-      const failure = new AkoshaError('EMBEDDER_UNAVAILABLE', (err as Error).message, { cause: err });
+      const failure = new AkoshaError('EMBEDDER_UNAVAILABLE', (err as Error).message, {
+        cause: err,
+      });
       await Promise.all(good.map((g) => this.fail(g.msg, failure, g.upload)));
     }
     await Promise.all(
       decoded.map((d) =>
-        'error' in d ? this.fail(d.msg, d.error) : vectors ? this.forward(d.msg, d.upload, vectors.get(d.upload)!) : undefined,
+        'error' in d
+          ? this.fail(d.msg, d.error)
+          : vectors
+            ? this.forward(d.msg, d.upload, vectors.get(d.upload)!)
+            : undefined,
       ),
     );
     timer();
@@ -89,8 +97,12 @@ export class UploadsConsumer {
 
   /** One embedder call for every record in the batch that came without a vector. */
   private async embedAll(uploads: DecodedUpload[]): Promise<Map<DecodedUpload, Float32Array[]>> {
-    const texts = uploads.flatMap((u) => u.records.filter((r) => !r.embedding).map((r) => r.record.content));
-    const timer = this.deps.metrics.embedDuration.startTimer({ embedder: this.deps.embedder.info.name });
+    const texts = uploads.flatMap((u) =>
+      u.records.filter((r) => !r.embedding).map((r) => r.record.content),
+    );
+    const timer = this.deps.metrics.embedDuration.startTimer({
+      embedder: this.deps.embedder.info.name,
+    });
     const embedded = texts.length ? await this.deps.embedder.embed(texts) : [];
     timer();
     let next = 0;
@@ -98,7 +110,9 @@ export class UploadsConsumer {
   }
 
   private async forward(msg: JsMsg, upload: DecodedUpload, vectors: Float32Array[]): Promise<void> {
-    const records = upload.records.map((r, i) => toEmbeddedRecord(r.record, vectors[i]!, r.embedding !== undefined));
+    const records = upload.records.map((r, i) =>
+      toEmbeddedRecord(r.record, vectors[i]!, r.embedding !== undefined),
+    );
     const chunks = packChunks(upload, records, {
       uploadSeq: msg.seq,
       embedder: this.deps.embedder.info,
@@ -107,19 +121,32 @@ export class UploadsConsumer {
     const group = groupOfShard(upload.shard, this.options.shardGroups);
     try {
       await Promise.all([
-        ...chunks.map((c) => this.deps.js.publish(subjects.embedded(group, upload.shard), JSON.stringify(c), { msgID: embeddedMsgId(c) })),
+        ...chunks.map((c) =>
+          this.deps.js.publish(subjects.embedded(group, upload.shard), JSON.stringify(c), {
+            msgID: embeddedMsgId(c),
+          }),
+        ),
         ...upload.rejected.map((r) => this.deadLetterRecord(msg, upload, r)),
       ]);
     } catch (err) {
-      await this.fail(msg, new AkoshaError('PUBLISH_FAILED', (err as Error).message, { cause: err }), upload);
+      await this.fail(
+        msg,
+        new AkoshaError('PUBLISH_FAILED', (err as Error).message, { cause: err }),
+        upload,
+      );
       return;
     }
     msg.ack();
     this.deps.metrics.ingestMessages.inc({ stage: 'embed', outcome: 'ok' });
-    if (upload.rejected.length) this.deps.metrics.ingestRecords.inc({ outcome: 'rejected' }, upload.rejected.length);
+    if (upload.rejected.length)
+      this.deps.metrics.ingestRecords.inc({ outcome: 'rejected' }, upload.rejected.length);
   }
 
-  private deadLetterRecord(msg: JsMsg, upload: DecodedUpload, r: DecodedUpload['rejected'][number]): Promise<void> {
+  private deadLetterRecord(
+    msg: JsMsg,
+    upload: DecodedUpload,
+    r: DecodedUpload['rejected'][number],
+  ): Promise<void> {
     return this.deps.deadLetters.publish('validate', msg, r.error, {
       uploadId: upload.envelope.upload_id,
       systemId: upload.envelope.system_id,
@@ -130,8 +157,16 @@ export class UploadsConsumer {
 
   private async fail(msg: JsMsg, err: AkoshaError, upload?: DecodedUpload): Promise<void> {
     const stage = err.retryable ? 'embed' : 'validate';
-    const ctx = upload ? { uploadId: upload.envelope.upload_id, systemId: upload.envelope.system_id } : {};
-    const outcome = await settleFailure(msg, err, stage, { ...this.deps, retry: this.options.retry }, ctx);
+    const ctx = upload
+      ? { uploadId: upload.envelope.upload_id, systemId: upload.envelope.system_id }
+      : {};
+    const outcome = await settleFailure(
+      msg,
+      err,
+      stage,
+      { ...this.deps, retry: this.options.retry },
+      ctx,
+    );
     this.deps.metrics.ingestMessages.inc({ stage: 'embed', outcome });
   }
 }

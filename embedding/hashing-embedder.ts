@@ -39,7 +39,8 @@ export class HashingEmbedder implements Embedder {
       const word = match[0];
       addFeature(v, `w:${word}`, 1);
       const padded = `#${word}#`;
-      for (let i = 0; i + 3 <= padded.length; i++) addFeature(v, `t:${padded.slice(i, i + 3)}`, TRIGRAM_WEIGHT);
+      for (let i = 0; i + 3 <= padded.length; i++)
+        addFeature(v, `t:${padded.slice(i, i + 3)}`, TRIGRAM_WEIGHT);
     }
     if (v.every((x) => x === 0)) addFeature(v, `raw:${text}`, 1);
     return l2Normalise(v);

@@ -14,7 +14,8 @@ export function encodeVector(v: Float32Array): string {
 
 export function decodeVector(b64: string, dim: number): Float32Array {
   const bytes = Buffer.from(b64, 'base64');
-  if (bytes.byteLength !== dim * 4) throw new Error(`vector has ${bytes.byteLength / 4} dims, expected ${dim}`);
+  if (bytes.byteLength !== dim * 4)
+    throw new Error(`vector has ${bytes.byteLength / 4} dims, expected ${dim}`);
   const out = new Float32Array(dim);
   new Uint8Array(out.buffer).set(bytes);
   return out;

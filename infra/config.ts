@@ -139,7 +139,8 @@ export function parseGroups(spec: string, groupCount: number): number[] {
   for (const part of spec.split(',')) {
     const [from, to = from] = part.split('-').map(Number) as [number, number?];
     for (let g = from; g <= to; g++) {
-      if (g >= groupCount) throw new ConfigError(`writer group ${g} >= AKOSHA_SHARD_GROUPS ${groupCount}`);
+      if (g >= groupCount)
+        throw new ConfigError(`writer group ${g} >= AKOSHA_SHARD_GROUPS ${groupCount}`);
       groups.add(g);
     }
   }

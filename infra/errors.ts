@@ -8,7 +8,10 @@ export const ErrorCodes = {
   SUBJECT_MISMATCH: { retryable: false, summary: 'subject does not match the message' },
   INVALID_RECORD: { retryable: false, summary: 'record does not match its schema' },
   EMBEDDING_DIMENSION: { retryable: false, summary: 'embedding has the wrong dimension' },
-  EMBEDDING_NOT_FINITE: { retryable: false, summary: 'embedding holds NaN, Infinity or a non-number' },
+  EMBEDDING_NOT_FINITE: {
+    retryable: false,
+    summary: 'embedding holds NaN, Infinity or a non-number',
+  },
   EMBEDDING_ZERO: { retryable: false, summary: 'embedding is all zeros (no direction)' },
   OVERSIZE: { retryable: false, summary: 'message exceeds the size limit' },
   RETRIES_EXHAUSTED: { retryable: false, summary: 'retryable failure on the last delivery' },
@@ -30,7 +33,11 @@ export class AkoshaError extends Error {
   readonly retryable: boolean;
   readonly issues: Issue[];
 
-  constructor(code: ErrorCode, message?: string, options: { issues?: Issue[]; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options: { issues?: Issue[]; cause?: unknown } = {},
+  ) {
     super(message ?? ErrorCodes[code].summary, { cause: options.cause });
     this.name = 'AkoshaError';
     this.code = code;

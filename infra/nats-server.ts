@@ -19,10 +19,23 @@ export function natsServerAvailable(): boolean {
  * Starts nats-server with JetStream from nats.conf. `port: -1` picks a free port,
  * which the server reports in a ports file that we poll for.
  */
-export async function startNatsServer(opts: { storeDir: string; port?: number }): Promise<LocalNatsServer> {
+export async function startNatsServer(opts: {
+  storeDir: string;
+  port?: number;
+}): Promise<LocalNatsServer> {
   mkdirSync(opts.storeDir, { recursive: true });
   const portsDir = mkdtempSync(join(tmpdir(), 'akosha-nats-ports-'));
-  const args = ['-c', NATS_CONF, '-js', '-sd', opts.storeDir, '-p', String(opts.port ?? -1), '--ports_file_dir', portsDir];
+  const args = [
+    '-c',
+    NATS_CONF,
+    '-js',
+    '-sd',
+    opts.storeDir,
+    '-p',
+    String(opts.port ?? -1),
+    '--ports_file_dir',
+    portsDir,
+  ];
   const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -30,10 +43,15 @@ export async function startNatsServer(opts: { storeDir: string; port?: number })
   return { url, process: child, stop: () => stopProcess(child) };
 }
 
-async function waitForPortsFile(dir: string, child: ChildProcess, stderr: () => string): Promise<string> {
+async function waitForPortsFile(
+  dir: string,
+  child: ChildProcess,
+  stderr: () => string,
+): Promise<string> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`nats-server exited (${child.exitCode}): ${stderr()}`);
+    if (child.exitCode !== null)
+      throw new Error(`nats-server exited (${child.exitCode}): ${stderr()}`);
     const file = readdirSync(dir).find((f) => f.endsWith('.ports'));
     if (file) {
       const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats: string[] };
@@ -45,7 +63,10 @@ async function waitForPortsFile(dir: string, child: ChildProcess, stderr: () => 
   throw new Error(`nats-server did not start within 10 s: ${stderr()}`);
 }
 
-export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export function stopProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolveStop) => {
     child.once('exit', () => resolveStop());

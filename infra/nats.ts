@@ -30,7 +30,10 @@ export async function connectOrStartNats(config: NatsConfig, log: Logger): Promi
       );
     }
     const port = Number(new URL(config.url.replace(/^nats:/, 'http:')).port || 4222);
-    log.info({ url: config.url, storeDir: config.storeDir }, 'no NATS server answered: starting nats-server');
+    log.info(
+      { url: config.url, storeDir: config.storeDir },
+      'no NATS server answered: starting nats-server',
+    );
     const local = await startNatsServer({ storeDir: config.storeDir, port });
     return { nc: await connectNats(local.url, 'akosha'), local };
   }

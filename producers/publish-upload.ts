@@ -31,13 +31,18 @@ export async function publishUpload(
   opts: { maxPayloadBytes: number },
 ): Promise<PublishResult> {
   const parsed = UploadMessage.safeParse(upload);
-  if (!parsed.success) throw new AkoshaError('SCHEMA_INVALID', 'upload does not match akosha.upload.v1', { issues: issuesFrom(parsed.error.issues) });
+  if (!parsed.success)
+    throw new AkoshaError('SCHEMA_INVALID', 'upload does not match akosha.upload.v1', {
+      issues: issuesFrom(parsed.error.issues),
+    });
   const valid = parsed.data;
   const shard = shardOf(valid.system_id);
   const subject = subjects.upload(shard, valid.system_id);
   const parts = splitIntoParts(valid, opts.maxPayloadBytes - FRAME_BYTES);
   const acks = await Promise.all(
-    parts.map((body, index) => js.publish(subject, body, { msgID: partMsgId(valid.upload_id, parts.length, index) })),
+    parts.map((body, index) =>
+      js.publish(subject, body, { msgID: partMsgId(valid.upload_id, parts.length, index) }),
+    ),
   );
   return {
     upload_id: valid.upload_id,
@@ -61,12 +66,15 @@ export function splitIntoParts(upload: UploadMessage, maxBytes: number): string[
   const whole = JSON.stringify({ ...upload, part: { index: 0, count: 1 } });
   if (Buffer.byteLength(whole) <= maxBytes) return [whole];
   const { records, ...envelope } = upload;
-  const base = Buffer.byteLength(JSON.stringify({ ...envelope, part: { index: 99_999, count: 99_999 }, records: [] }));
+  const base = Buffer.byteLength(
+    JSON.stringify({ ...envelope, part: { index: 99_999, count: 99_999 }, records: [] }),
+  );
   const groups: (typeof records)[] = [[]];
   let size = base;
   for (const record of records) {
     const bytes = Buffer.byteLength(JSON.stringify(record)) + 1;
-    if (base + bytes > maxBytes) throw new AkoshaError('OVERSIZE', `record ${record.id} alone exceeds ${maxBytes} bytes`);
+    if (base + bytes > maxBytes)
+      throw new AkoshaError('OVERSIZE', `record ${record.id} alone exceeds ${maxBytes} bytes`);
     if (size + bytes > maxBytes) {
       groups.push([]);
       size = base;
@@ -74,5 +82,7 @@ export function splitIntoParts(upload: UploadMessage, maxBytes: number): string[
     groups[groups.length - 1]!.push(record);
     size += bytes;
   }
-  return groups.map((group, index) => JSON.stringify({ ...envelope, part: { index, count: groups.length }, records: group }));
+  return groups.map((group, index) =>
+    JSON.stringify({ ...envelope, part: { index, count: groups.length }, records: group }),
+  );
 }

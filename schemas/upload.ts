@@ -16,7 +16,10 @@ export const UploadEnvelope = z.object({
   system_id: SystemId,
   created_at: IsoTimestamp,
   part: UploadPart.default({ index: 0, count: 1 }),
-  source: z.object({ uploader: z.string().max(200), version: z.string().max(50) }).partial().optional(),
+  source: z
+    .object({ uploader: z.string().max(200), version: z.string().max(50) })
+    .partial()
+    .optional(),
   records: z.array(z.unknown()).min(1).max(MAX_RECORDS_PER_PART),
 });
 

@@ -1,6 +1,13 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARRAY, DuckDBInstance, FLOAT, VARCHAR, arrayValue, type DuckDBConnection } from '@duckdb/node-api';
+import {
+  ARRAY,
+  DuckDBInstance,
+  FLOAT,
+  VARCHAR,
+  arrayValue,
+  type DuckDBConnection,
+} from '@duckdb/node-api';
 import { EMBEDDING_DIM } from '../schemas/record';
 import { HOT_SHARD_DDL, shardDbName, shardFileName } from './hot-schema';
 import { KeyedLock, Pool } from './keyed-lock';
@@ -54,7 +61,9 @@ export class HotStore {
     mkdirSync(dir, { recursive: true });
     const instance = await DuckDBInstance.create(':memory:');
     const admin = await instance.connect();
-    const conns = await Promise.all(Array.from({ length: opts.concurrency }, () => instance.connect()));
+    const conns = await Promise.all(
+      Array.from({ length: opts.concurrency }, () => instance.connect()),
+    );
     const store = new HotStore(dir, instance, admin, new Pool(conns));
     for (const shard of existingShardFiles(dir)) await store.attach(shard);
     return store;
@@ -82,7 +91,9 @@ export class HotStore {
   async writeShard(shard: number, inputs: ChunkInput[]): Promise<ShardWriteResult> {
     await this.attach(shard);
     return this.shardLock.run(shard, () =>
-      this.pool.use((conn) => writeShardTransaction(conn, shardDbName(shard), inputs, this.takeMarks(shard))),
+      this.pool.use((conn) =>
+        writeShardTransaction(conn, shardDbName(shard), inputs, this.takeMarks(shard)),
+      ),
     );
   }
 
@@ -103,7 +114,9 @@ export class HotStore {
     const reader = await this.admin.runAndReadAll(
       `SELECT system_id, upload_id FROM ${shardDbName(shard)}.uploads_completed WHERE NOT event_published`,
     );
-    return reader.getRowObjectsJS().map((r) => ({ systemId: String(r.system_id), uploadId: String(r.upload_id) }));
+    return reader
+      .getRowObjectsJS()
+      .map((r) => ({ systemId: String(r.system_id), uploadId: String(r.upload_id) }));
   }
 
   async search(query: Float32Array, opts: SearchOptions): Promise<HotHit[]> {
@@ -112,7 +125,11 @@ export class HotStore {
     const union = shards.map((s) => shardSearchSql(s)).join('\nUNION ALL\n');
     const sql = `SELECT * FROM (${union}) ORDER BY similarity DESC LIMIT ${Math.floor(opts.limit)}`;
     const reader = await this.pool.use((conn) =>
-      conn.runAndReadAll(sql, [arrayValue([...query]), opts.systemId ?? null], [QUERY_VECTOR_TYPE, VARCHAR]),
+      conn.runAndReadAll(
+        sql,
+        [arrayValue([...query]), opts.systemId ?? null],
+        [QUERY_VECTOR_TYPE, VARCHAR],
+      ),
     );
     return reader.getRowObjectsJS().map(toHotHit);
   }
@@ -120,7 +137,9 @@ export class HotStore {
   async count(shard?: number): Promise<number> {
     const shards = shard === undefined ? this.shards : [shard].filter((s) => this.attached.has(s));
     if (shards.length === 0) return 0;
-    const sql = shards.map((s) => `SELECT count(*) AS n FROM ${shardDbName(s)}.memories`).join(' UNION ALL ');
+    const sql = shards
+      .map((s) => `SELECT count(*) AS n FROM ${shardDbName(s)}.memories`)
+      .join(' UNION ALL ');
     const reader = await this.admin.runAndReadAll(`SELECT sum(n)::BIGINT AS n FROM (${sql})`);
     return Number(reader.getRowObjectsJS()[0]?.n ?? 0);
   }
@@ -173,4 +192,3 @@ function toHotHit(row: Record<string, unknown>): HotHit {
     tier: 'hot',
   };
 }
-

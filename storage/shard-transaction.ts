@@ -16,7 +16,15 @@ import {
 } from '@duckdb/node-api';
 import { EMBEDDING_DIM } from '../schemas/record';
 import { isoToMicros } from './time';
-import { chunkKey, planWrites, recordKey, type ChunkInput, type ChunkOutcome, type KnownRecords, type NewRow } from './write-plan';
+import {
+  chunkKey,
+  planWrites,
+  recordKey,
+  type ChunkInput,
+  type ChunkOutcome,
+  type KnownRecords,
+  type NewRow,
+} from './write-plan';
 
 export interface CompletedUpload {
   systemId: string;
@@ -35,11 +43,33 @@ export interface ShardWriteResult {
 }
 
 const MEMORY_TYPES: DuckDBType[] = [
-  VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, TIMESTAMP, VARCHAR, LIST(VARCHAR), VARCHAR,
-  ARRAY(FLOAT, EMBEDDING_DIM), VARCHAR, VARCHAR, VARCHAR, TIMESTAMP,
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  TIMESTAMP,
+  VARCHAR,
+  LIST(VARCHAR),
+  VARCHAR,
+  ARRAY(FLOAT, EMBEDDING_DIM),
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  TIMESTAMP,
 ];
 const CHUNK_TYPES: DuckDBType[] = [
-  VARCHAR, VARCHAR, INTEGER, INTEGER, INTEGER, INTEGER, LIST(VARCHAR), LIST(VARCHAR), LIST(VARCHAR), BIGINT, TIMESTAMP,
+  VARCHAR,
+  VARCHAR,
+  INTEGER,
+  INTEGER,
+  INTEGER,
+  INTEGER,
+  LIST(VARCHAR),
+  LIST(VARCHAR),
+  LIST(VARCHAR),
+  BIGINT,
+  TIMESTAMP,
 ];
 
 /**
@@ -65,7 +95,11 @@ export async function writeShardTransaction(
   }
 }
 
-async function writeChunks(conn: DuckDBConnection, db: string, inputs: ChunkInput[]): Promise<ShardWriteResult> {
+async function writeChunks(
+  conn: DuckDBConnection,
+  db: string,
+  inputs: ChunkInput[],
+): Promise<ShardWriteResult> {
   if (inputs.length === 0) return { chunks: [], completed: [] };
   const seen = await recordedChunks(conn, db, inputs);
   const fresh: ChunkInput[] = [];
@@ -87,10 +121,23 @@ async function writeChunks(conn: DuckDBConnection, db: string, inputs: ChunkInpu
 
 function blankOutcome(input: ChunkInput): ChunkOutcome {
   const m = input.message;
-  return { systemId: m.system_id, uploadId: m.upload_id, part: m.part.index, chunk: m.chunk.index, stored: [], duplicate: [], rejected: [], redelivered: true };
+  return {
+    systemId: m.system_id,
+    uploadId: m.upload_id,
+    part: m.part.index,
+    chunk: m.chunk.index,
+    stored: [],
+    duplicate: [],
+    rejected: [],
+    redelivered: true,
+  };
 }
 
-async function flagPublished(conn: DuckDBConnection, db: string, marks: [string, string][]): Promise<void> {
+async function flagPublished(
+  conn: DuckDBConnection,
+  db: string,
+  marks: [string, string][],
+): Promise<void> {
   if (marks.length === 0) return;
   await conn.run(
     `UPDATE ${db}.uploads_completed SET event_published = true
@@ -99,8 +146,14 @@ async function flagPublished(conn: DuckDBConnection, db: string, marks: [string,
   );
 }
 
-async function recordedChunks(conn: DuckDBConnection, db: string, inputs: ChunkInput[]): Promise<Map<string, ChunkOutcome>> {
-  const uploads = [...new Set(inputs.map((i) => recordKey(i.message.system_id, i.message.upload_id)))];
+async function recordedChunks(
+  conn: DuckDBConnection,
+  db: string,
+  inputs: ChunkInput[],
+): Promise<Map<string, ChunkOutcome>> {
+  const uploads = [
+    ...new Set(inputs.map((i) => recordKey(i.message.system_id, i.message.upload_id))),
+  ];
   const reader = await conn.runAndReadAll(
     `SELECT system_id, upload_id, part, chunk, stored_ids, duplicate_ids, rejected_ids FROM ${db}.upload_chunks
      WHERE list_contains($1, system_id || chr(31) || upload_id)`,
@@ -127,14 +180,23 @@ function rowToOutcome(r: Record<string, unknown>): ChunkOutcome {
   };
 }
 
-async function knownRecords(conn: DuckDBConnection, db: string, fresh: ChunkInput[]): Promise<KnownRecords> {
+async function knownRecords(
+  conn: DuckDBConnection,
+  db: string,
+  fresh: ChunkInput[],
+): Promise<KnownRecords> {
   const known: KnownRecords = { keys: new Set(), contents: new Set() };
-  const records = fresh.flatMap((i) => i.message.records.map((r) => ({ systemId: i.message.system_id, r })));
+  const records = fresh.flatMap((i) =>
+    i.message.records.map((r) => ({ systemId: i.message.system_id, r })),
+  );
   if (records.length === 0) return known;
   const reader = await conn.runAndReadAll(
     `SELECT system_id, id, content_sha256 FROM ${db}.memories
      WHERE list_contains($1, system_id || chr(31) || id) OR list_contains($2, system_id || chr(31) || content_sha256)`,
-    [listValue(records.map((x) => recordKey(x.systemId, x.r.id))), listValue(records.map((x) => recordKey(x.systemId, x.r.content_sha256)))],
+    [
+      listValue(records.map((x) => recordKey(x.systemId, x.r.id))),
+      listValue(records.map((x) => recordKey(x.systemId, x.r.content_sha256))),
+    ],
   );
   for (const row of reader.getRowObjectsJS()) {
     known.keys.add(recordKey(String(row.system_id), String(row.id)));
@@ -143,7 +205,13 @@ async function knownRecords(conn: DuckDBConnection, db: string, fresh: ChunkInpu
   return known;
 }
 
-async function appendRows(conn: DuckDBConnection, db: string, table: string, types: DuckDBType[], rows: DuckDBValue[][]): Promise<void> {
+async function appendRows(
+  conn: DuckDBConnection,
+  db: string,
+  table: string,
+  types: DuckDBType[],
+  rows: DuckDBValue[][],
+): Promise<void> {
   if (rows.length === 0) return;
   const appender = await conn.createAppender(table, 'main', db);
   for (let start = 0; start < rows.length; start += 2048) {
@@ -159,20 +227,45 @@ async function appendRows(conn: DuckDBConnection, db: string, table: string, typ
 function appendMemories(conn: DuckDBConnection, db: string, rows: NewRow[]): Promise<void> {
   const now = timestampValue(BigInt(Date.now()) * 1000n);
   const values = rows.map(({ input, record: r, vector }): DuckDBValue[] => [
-    input.message.system_id, r.id, r.kind, r.content, r.content_sha256, timestampValue(isoToMicros(r.timestamp)),
-    r.project, listValue(r.tags), JSON.stringify(r.metadata), arrayValue(Array.from(vector)),
-    r.vector_source, input.message.embedder.model, input.message.upload_id, now,
+    input.message.system_id,
+    r.id,
+    r.kind,
+    r.content,
+    r.content_sha256,
+    timestampValue(isoToMicros(r.timestamp)),
+    r.project,
+    listValue(r.tags),
+    JSON.stringify(r.metadata),
+    arrayValue(Array.from(vector)),
+    r.vector_source,
+    input.message.embedder.model,
+    input.message.upload_id,
+    now,
   ]);
   return appendRows(conn, db, 'memories', MEMORY_TYPES, values);
 }
 
-function appendChunks(conn: DuckDBConnection, db: string, fresh: ChunkInput[], outcomes: ChunkOutcome[]): Promise<void> {
+function appendChunks(
+  conn: DuckDBConnection,
+  db: string,
+  fresh: ChunkInput[],
+  outcomes: ChunkOutcome[],
+): Promise<void> {
   const now = timestampValue(BigInt(Date.now()) * 1000n);
   const values = fresh.map(({ message: m }, i): DuckDBValue[] => {
     const o = outcomes[i]!;
     return [
-      m.system_id, m.upload_id, m.part.index, m.part.count, m.chunk.index, m.chunk.count,
-      listValue(o.stored), listValue(o.duplicate), listValue(o.rejected), BigInt(m.upload_seq), now,
+      m.system_id,
+      m.upload_id,
+      m.part.index,
+      m.part.count,
+      m.chunk.index,
+      m.chunk.count,
+      listValue(o.stored),
+      listValue(o.duplicate),
+      listValue(o.rejected),
+      BigInt(m.upload_seq),
+      now,
     ];
   });
   return appendRows(conn, db, 'upload_chunks', CHUNK_TYPES, values);
@@ -188,8 +281,14 @@ interface ChunkRow {
 }
 
 /** Uploads touched by this batch whose every part and chunk is now written. */
-async function completeUploads(conn: DuckDBConnection, db: string, inputs: ChunkInput[]): Promise<CompletedUpload[]> {
-  const uploads = [...new Set(inputs.map((i) => recordKey(i.message.system_id, i.message.upload_id)))];
+async function completeUploads(
+  conn: DuckDBConnection,
+  db: string,
+  inputs: ChunkInput[],
+): Promise<CompletedUpload[]> {
+  const uploads = [
+    ...new Set(inputs.map((i) => recordKey(i.message.system_id, i.message.upload_id))),
+  ];
   const reader = await conn.runAndReadAll(
     `SELECT c.*, coalesce(d.event_published, false) AS event_published FROM ${db}.upload_chunks c
      LEFT JOIN ${db}.uploads_completed d USING (system_id, upload_id)
@@ -198,13 +297,22 @@ async function completeUploads(conn: DuckDBConnection, db: string, inputs: Chunk
   );
   const byUpload = new Map<string, { rows: ChunkRow[]; published: boolean }>();
   for (const r of reader.getRowObjectsJS()) {
-    const row: ChunkRow = { systemId: String(r.system_id), uploadId: String(r.upload_id), part: Number(r.part), partCount: Number(r.part_count), chunkCount: Number(r.chunk_count), outcome: rowToOutcome(r) };
+    const row: ChunkRow = {
+      systemId: String(r.system_id),
+      uploadId: String(r.upload_id),
+      part: Number(r.part),
+      partCount: Number(r.part_count),
+      chunkCount: Number(r.chunk_count),
+      outcome: rowToOutcome(r),
+    };
     const key = recordKey(row.systemId, row.uploadId);
     const entry = byUpload.get(key) ?? { rows: [], published: Boolean(r.event_published) };
     entry.rows.push(row);
     byUpload.set(key, entry);
   }
-  const completed = [...byUpload.values()].filter((u) => isComplete(u.rows)).map((u) => summarise(u.rows, u.published));
+  const completed = [...byUpload.values()]
+    .filter((u) => isComplete(u.rows))
+    .map((u) => summarise(u.rows, u.published));
   await recordCompletion(conn, db, completed);
   return completed;
 }
@@ -231,7 +339,11 @@ function summarise(rows: ChunkRow[], published: boolean): CompletedUpload {
   };
 }
 
-async function recordCompletion(conn: DuckDBConnection, db: string, completed: CompletedUpload[]): Promise<void> {
+async function recordCompletion(
+  conn: DuckDBConnection,
+  db: string,
+  completed: CompletedUpload[],
+): Promise<void> {
   for (const u of completed) {
     await conn.run(
       `INSERT INTO ${db}.uploads_completed VALUES ($1, $2, now()::TIMESTAMP, false) ON CONFLICT DO NOTHING`,

@@ -38,7 +38,10 @@ export interface KnownRecords {
  * are duplicates: of a record already stored, or of one earlier in this batch,
  * by key (system_id, id) or by identical content within the same system.
  */
-export function planWrites(fresh: ChunkInput[], known: KnownRecords): { rows: NewRow[]; outcomes: ChunkOutcome[] } {
+export function planWrites(
+  fresh: ChunkInput[],
+  known: KnownRecords,
+): { rows: NewRow[]; outcomes: ChunkOutcome[] } {
   const rows: NewRow[] = [];
   const outcomes = fresh.map((input) => {
     const m = input.message;
@@ -55,7 +58,8 @@ export function planWrites(fresh: ChunkInput[], known: KnownRecords): { rows: Ne
     m.records.forEach((record, i) => {
       const key = recordKey(m.system_id, record.id);
       const content = recordKey(m.system_id, record.content_sha256);
-      if (known.keys.has(key) || known.contents.has(content)) return outcome.duplicate.push(record.id);
+      if (known.keys.has(key) || known.contents.has(content))
+        return outcome.duplicate.push(record.id);
       known.keys.add(key);
       known.contents.add(content);
       outcome.stored.push(record.id);

@@ -2,16 +2,29 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { StreamsConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
-import { consumerDefinitions, streamDefinitions, type ConsumerDefinition, type StreamDefinition } from './definitions';
+import {
+  consumerDefinitions,
+  streamDefinitions,
+  type ConsumerDefinition,
+  type StreamDefinition,
+} from './definitions';
 
 /** Creates or updates every stream and durable consumer; safe to run at every start. */
-export async function applyTopology(nc: NatsConnection, config: StreamsConfig, log?: Logger): Promise<void> {
+export async function applyTopology(
+  nc: NatsConnection,
+  config: StreamsConfig,
+  log?: Logger,
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   for (const stream of streamDefinitions(config)) await applyStream(jsm, stream, log);
   for (const consumer of consumerDefinitions(config)) await applyConsumer(jsm, consumer, log);
 }
 
-async function applyStream(jsm: JetStreamManager, def: StreamDefinition, log?: Logger): Promise<void> {
+async function applyStream(
+  jsm: JetStreamManager,
+  def: StreamDefinition,
+  log?: Logger,
+): Promise<void> {
   const existing = await jsm.streams.info(def.name).catch(() => undefined);
   if (!existing) {
     await jsm.streams.add(def);
@@ -22,7 +35,11 @@ async function applyStream(jsm: JetStreamManager, def: StreamDefinition, log?: L
   await jsm.streams.update(name, mutable);
 }
 
-async function applyConsumer(jsm: JetStreamManager, def: ConsumerDefinition, log?: Logger): Promise<void> {
+async function applyConsumer(
+  jsm: JetStreamManager,
+  def: ConsumerDefinition,
+  log?: Logger,
+): Promise<void> {
   const { stream, ...config } = def;
   const existing = await jsm.consumers.info(stream, def.durable_name).catch(() => undefined);
   if (!existing) {
@@ -30,6 +47,12 @@ async function applyConsumer(jsm: JetStreamManager, def: ConsumerDefinition, log
     log?.debug({ stream, consumer: def.durable_name }, 'consumer created');
     return;
   }
-  const { durable_name, deliver_policy: _d, ack_policy: _a, filter_subject: _f, ...mutable } = config;
+  const {
+    durable_name,
+    deliver_policy: _d,
+    ack_policy: _a,
+    filter_subject: _f,
+    ...mutable
+  } = config;
   await jsm.consumers.update(stream, durable_name, mutable);
 }

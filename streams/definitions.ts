@@ -36,11 +36,35 @@ export function streamDefinitions(c: StreamsConfig): StreamDefinition[] {
   };
   return [
     // History is kept (limits retention) so that any shard can be rebuilt by replay.
-    { ...common, name: STREAM.uploads, subjects: ['akosha.uploads.>'], retention: RetentionPolicy.Limits, max_age: nanos(c.uploadsMaxAgeMs) },
+    {
+      ...common,
+      name: STREAM.uploads,
+      subjects: ['akosha.uploads.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(c.uploadsMaxAgeMs),
+    },
     // Hand-off between the embed stage and the shard writers; replay rebuilds it from uploads.
-    { ...common, name: STREAM.embedded, subjects: ['akosha.embedded.>'], retention: RetentionPolicy.Workqueue, max_age: nanos(7 * DAY_MS) },
-    { ...common, name: STREAM.ingested, subjects: ['akosha.ingested.>'], retention: RetentionPolicy.Limits, max_age: nanos(7 * DAY_MS) },
-    { ...common, name: STREAM.deadLetters, subjects: ['akosha.dlq.>'], retention: RetentionPolicy.Limits, max_age: nanos(90 * DAY_MS) },
+    {
+      ...common,
+      name: STREAM.embedded,
+      subjects: ['akosha.embedded.>'],
+      retention: RetentionPolicy.Workqueue,
+      max_age: nanos(7 * DAY_MS),
+    },
+    {
+      ...common,
+      name: STREAM.ingested,
+      subjects: ['akosha.ingested.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(7 * DAY_MS),
+    },
+    {
+      ...common,
+      name: STREAM.deadLetters,
+      subjects: ['akosha.dlq.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(90 * DAY_MS),
+    },
   ];
 }
 
@@ -64,7 +88,12 @@ export function consumerDefinitions(c: StreamsConfig): ConsumerDefinition[] {
     filter_subject: `akosha.embedded.${g}.>`,
   }));
   return [
-    { ...pull, stream: STREAM.uploads, durable_name: INGEST_CONSUMER, filter_subject: 'akosha.uploads.>' },
+    {
+      ...pull,
+      stream: STREAM.uploads,
+      durable_name: INGEST_CONSUMER,
+      filter_subject: 'akosha.uploads.>',
+    },
     ...writers,
   ];
 }

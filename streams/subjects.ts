@@ -20,7 +20,9 @@ export function shardsOfGroup(group: number, groupCount: number): number[] {
 }
 
 /** Parses akosha.uploads.<shard>.<system_id>; undefined when the subject is not of that form. */
-export function parseUploadSubject(subject: string): { shard: number; systemId: string } | undefined {
+export function parseUploadSubject(
+  subject: string,
+): { shard: number; systemId: string } | undefined {
   const parts = subject.split('.');
   if (parts.length !== 4 || parts[0] !== 'akosha' || parts[1] !== 'uploads') return undefined;
   const shard = Number(parts[2]);

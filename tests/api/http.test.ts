@@ -17,18 +17,32 @@ describe('HTTP endpoints', () => {
   });
 
   const post = (path: string, body: unknown) =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('answers /health and /ready while consuming', async () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ ready: true, consuming: true, embedder: 'hashing/fnv1a-words-trigrams-v1' });
+    expect(await ready.json()).toMatchObject({
+      ready: true,
+      consuming: true,
+      embedder: 'hashing/fnv1a-words-trigrams-v1',
+    });
   });
 
   it('exports the pipeline metrics', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
-    for (const name of ['akosha_ingest_messages_total', 'akosha_ingest_duration_seconds', 'akosha_consumer_pending', 'akosha_dead_letters_total', 'akosha_embed_duration_seconds']) {
+    for (const name of [
+      'akosha_ingest_messages_total',
+      'akosha_ingest_duration_seconds',
+      'akosha_consumer_pending',
+      'akosha_dead_letters_total',
+      'akosha_embed_duration_seconds',
+    ]) {
       expect(text).toContain(`# TYPE ${name}`);
     }
   });

@@ -5,8 +5,10 @@ import { record, unitVector, upload } from '../helpers/uploads';
 
 const SYSTEM = 'dev-box';
 const SUBJECT = `akosha.uploads.${shardOf(SYSTEM)}.${SYSTEM}`;
-const encode = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
-const decode = (value: unknown, subject = SUBJECT, maxBytes = 1 << 20) => decodeUpload(subject, encode(value), maxBytes);
+const encode = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+const decode = (value: unknown, subject = SUBJECT, maxBytes = 1 << 20) =>
+  decodeUpload(subject, encode(value), maxBytes);
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -19,7 +21,12 @@ function codeOf(fn: () => unknown): string {
 
 describe('decodeUpload', () => {
   it('accepts a valid upload and keeps a producer vector', () => {
-    const decoded = decode(upload(SYSTEM, 'u1', [record('a', 'hello'), record('b', 'bye', { embedding: unitVector(1) })]));
+    const decoded = decode(
+      upload(SYSTEM, 'u1', [
+        record('a', 'hello'),
+        record('b', 'bye', { embedding: unitVector(1) }),
+      ]),
+    );
     expect(decoded.shard).toBe(shardOf(SYSTEM));
     expect(decoded.records.map((r) => r.record.id)).toEqual(['a', 'b']);
     expect(decoded.records[1]!.embedding).toHaveLength(384);
@@ -29,10 +36,26 @@ describe('decodeUpload', () => {
   it.each([
     ['malformed JSON', () => decode('{"schema_version": 1,'), 'MALFORMED_JSON'],
     ['missing fields', () => decode({ schema_version: 1 }), 'SCHEMA_INVALID'],
-    ['invalid system_id', () => decode(upload('dev.box', 'u1', [record('a', 'x')])), 'SCHEMA_INVALID'],
-    ['invalid upload_id', () => decode(upload(SYSTEM, '../etc', [record('a', 'x')])), 'SCHEMA_INVALID'],
-    ['subject of another system', () => decode(upload('other', 'u1', [record('a', 'x')])), 'SUBJECT_MISMATCH'],
-    ['oversize', () => decode(upload(SYSTEM, 'u1', [record('a', 'x'.repeat(5000))]), SUBJECT, 1024), 'OVERSIZE'],
+    [
+      'invalid system_id',
+      () => decode(upload('dev.box', 'u1', [record('a', 'x')])),
+      'SCHEMA_INVALID',
+    ],
+    [
+      'invalid upload_id',
+      () => decode(upload(SYSTEM, '../etc', [record('a', 'x')])),
+      'SCHEMA_INVALID',
+    ],
+    [
+      'subject of another system',
+      () => decode(upload('other', 'u1', [record('a', 'x')])),
+      'SUBJECT_MISMATCH',
+    ],
+    [
+      'oversize',
+      () => decode(upload(SYSTEM, 'u1', [record('a', 'x'.repeat(5000))]), SUBJECT, 1024),
+      'OVERSIZE',
+    ],
   ])('rejects %s as a whole message', (_name, fn, code) => {
     expect(codeOf(fn)).toBe(code);
   });

@@ -5,7 +5,10 @@ describe('HashingEmbedder', () => {
   const embedder = new HashingEmbedder();
 
   it('gives 384-d unit vectors, the same for the same text', async () => {
-    const [a, b] = await embedder.embed(['NATS JetStream consumer groups', 'NATS JetStream consumer groups']);
+    const [a, b] = await embedder.embed([
+      'NATS JetStream consumer groups',
+      'NATS JetStream consumer groups',
+    ]);
     expect(a).toHaveLength(384);
     expect(Math.hypot(...a!)).toBeCloseTo(1, 5);
     expect(Array.from(a!)).toEqual(Array.from(b!));

@@ -6,7 +6,10 @@ import { loadConfig, type AkoshaConfig } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
 
 /** Environment for a pipeline against a test server: own data dir, random HTTP port, quiet logs. */
-export function testEnv(natsUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+export function testEnv(
+  natsUrl: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
   return {
     AKOSHA_NATS_URL: natsUrl,
     AKOSHA_START_NATS: 'never',
@@ -21,6 +24,9 @@ export function testConfig(natsUrl: string, overrides: Record<string, string> = 
   return loadConfig(testEnv(natsUrl, overrides));
 }
 
-export async function startTestPipeline(config: AkoshaConfig, roles: Role[] = ALL_ROLES): Promise<Pipeline> {
+export async function startTestPipeline(
+  config: AkoshaConfig,
+  roles: Role[] = ALL_ROLES,
+): Promise<Pipeline> {
   return Pipeline.start(config, roles, createLogger(config.logLevel));
 }

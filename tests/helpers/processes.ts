@@ -17,7 +17,10 @@ export function spawnAkosha(args: string[], env: Record<string, string>): ChildP
 
 /** Runs a short Node script as its own process; resolves once it prints `ready`. */
 export function spawnNodeScript(script: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
     child.once('exit', (code) => reject(new Error(`script exited early (${code})`)));

@@ -2,7 +2,12 @@ import { jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** Every message of a stream (optionally one subject filter), parsed as JSON, in stream order. */
-export async function readStream<T = unknown>(nc: NatsConnection, js: JetStreamClient, stream: string, filter?: string): Promise<{ subject: string; seq: number; data: T }[]> {
+export async function readStream<T = unknown>(
+  nc: NatsConnection,
+  js: JetStreamClient,
+  stream: string,
+  filter?: string,
+): Promise<{ subject: string; seq: number; data: T }[]> {
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(stream);
   if (info.state.messages === 0) return [];

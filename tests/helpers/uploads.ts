@@ -1,8 +1,19 @@
 import type { MemoryRecord } from '../../schemas/record';
 import type { UploadMessage } from '../../schemas/upload';
 
-export function record(id: string, content: string, extra: Partial<MemoryRecord> = {}): MemoryRecord {
-  return { id, kind: 'conversation', content, timestamp: '2026-11-20T10:00:00Z', project: 'akosha', ...extra };
+export function record(
+  id: string,
+  content: string,
+  extra: Partial<MemoryRecord> = {},
+): MemoryRecord {
+  return {
+    id,
+    kind: 'conversation',
+    content,
+    timestamp: '2026-11-20T10:00:00Z',
+    project: 'akosha',
+    ...extra,
+  };
 }
 
 export function upload(systemId: string, uploadId: string, records: unknown[]): UploadMessage {

@@ -13,7 +13,12 @@ import { waitFor } from '../helpers/wait-for';
 
 const UPLOADS = 1200;
 const systemOf = (u: number) => `host-${u % 30}`;
-const uploadOf = (u: number) => upload(systemOf(u), `crash-${u}`, [0, 1, 2].map((k) => record(`m-${u}-${k}`, `crash test ${u} record ${k}`)));
+const uploadOf = (u: number) =>
+  upload(
+    systemOf(u),
+    `crash-${u}`,
+    [0, 1, 2].map((k) => record(`m-${u}-${k}`, `crash test ${u} record ${k}`)),
+  );
 
 describe('crash safety: SIGKILL mid-batch', () => {
   let nats: TestNats;
@@ -29,7 +34,11 @@ describe('crash safety: SIGKILL mid-batch', () => {
     const env = testEnv(nats.url, { AKOSHA_ACK_WAIT_MS: '2000', AKOSHA_BATCH_SIZE: '64' });
     const publishAll = async () => {
       for (let start = 0; start < UPLOADS; start += 200) {
-        await Promise.all(Array.from({ length: 200 }, (_, i) => publishUpload(nats.js, uploadOf(start + i), { maxPayloadBytes: 1 << 20 })));
+        await Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            publishUpload(nats.js, uploadOf(start + i), { maxPayloadBytes: 1 << 20 }),
+          ),
+        );
       }
     };
 
@@ -42,7 +51,10 @@ describe('crash safety: SIGKILL mid-batch', () => {
 
     await publishAll(); // the producer retries everything: the broker drops the duplicates
     akosha = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
-    await waitFor(events, { until: (n) => n >= afterFirstKill + 200, what: 'progress after restart' });
+    await waitFor(events, {
+      until: (n) => n >= afterFirstKill + 200,
+      what: 'progress after restart',
+    });
     await kill(akosha, 'SIGKILL');
 
     akosha = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
@@ -57,7 +69,9 @@ describe('crash safety: SIGKILL mid-batch', () => {
     const store = await HotStore.open(`${env.AKOSHA_DATA_DIR}/hot`, { concurrency: 1 });
     const keys = (await Promise.all(store.shards.map((s) => store.keys(s)))).flat();
     await store.close();
-    const expected = Array.from({ length: UPLOADS }, (_, u) => [0, 1, 2].map((k) => `${systemOf(u)}/m-${u}-${k}`)).flat();
+    const expected = Array.from({ length: UPLOADS }, (_, u) =>
+      [0, 1, 2].map((k) => `${systemOf(u)}/m-${u}-${k}`),
+    ).flat();
     expect(keys.sort()).toEqual(expected.sort());
   });
 });

@@ -32,7 +32,9 @@ describe('retryable failures', () => {
   });
 
   const retried = async () =>
-    (await pipeline.metrics.ingestMessages.get()).values.find((v) => v.labels.stage === 'write' && v.labels.outcome === 'retried')?.value ?? 0;
+    (await pipeline.metrics.ingestMessages.get()).values.find(
+      (v) => v.labels.stage === 'write' && v.labels.outcome === 'retried',
+    )?.value ?? 0;
 
   it('naks with backoff while a shard file is locked, then stores the upload once', async () => {
     const system = 'locked-host';
@@ -40,7 +42,11 @@ describe('retryable failures', () => {
     const holder = await holdLock(file);
 
     const started = Date.now();
-    await publishUpload(nats.js, upload(system, 'u-locked', [record('a', 'waiting for the lock')]), { maxPayloadBytes: 1 << 20 });
+    await publishUpload(
+      nats.js,
+      upload(system, 'u-locked', [record('a', 'waiting for the lock')]),
+      { maxPayloadBytes: 1 << 20 },
+    );
     await waitFor(retried, { until: (n) => n >= 2, what: 'two retries' });
     // backoff 400 ms then 800 ms: two retries take at least 400 ms; a hot loop would have made hundreds
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
@@ -48,7 +54,10 @@ describe('retryable failures', () => {
     expect(await streamMessageCount(nats.nc, STREAM.ingested)).toBe(0);
 
     await kill(holder, 'SIGKILL');
-    await waitFor(() => streamMessageCount(nats.nc, STREAM.ingested), { until: (n) => n === 1, what: 'event after recovery' });
+    await waitFor(() => streamMessageCount(nats.nc, STREAM.ingested), {
+      until: (n) => n === 1,
+      what: 'event after recovery',
+    });
     const [event] = await readStream<IngestedEvent>(nats.nc, nats.js, STREAM.ingested);
     expect(event!.data.counts).toMatchObject({ stored: 1, duplicate: 0 });
     expect(await pipeline.store!.keys(shardOf(system))).toEqual([`${system}/a`]);

@@ -17,14 +17,18 @@ describe('publishUpload', () => {
 
   it('splits an upload above the payload limit into parts without losing or repeating a record', () => {
     const records = Array.from({ length: 300 }, (_, i) => record(`r${i}`, `text ${i} `.repeat(20)));
-    const parts = splitIntoParts(upload('dev-box', 'big', records), 16 * 1024).map((p) => JSON.parse(p) as UploadMessage);
+    const parts = splitIntoParts(upload('dev-box', 'big', records), 16 * 1024).map(
+      (p) => JSON.parse(p) as UploadMessage,
+    );
     expect(parts.length).toBeGreaterThan(3);
     parts.forEach((p, i) => expect(p.part).toEqual({ index: i, count: parts.length }));
     expect(parts.flatMap((p) => p.records.map((r) => r.id))).toEqual(records.map((r) => r.id));
   });
 
   it('publishes every part once, and a second publish is recognised as a duplicate', async () => {
-    const records = Array.from({ length: 200 }, (_, i) => record(`r${i}`, `memory number ${i} `.repeat(10)));
+    const records = Array.from({ length: 200 }, (_, i) =>
+      record(`r${i}`, `memory number ${i} `.repeat(10)),
+    );
     const big = upload('dev-box', '20261128_120000_dev-box', records);
     const first = await publishUpload(nats.js, big, { maxPayloadBytes: 24 * 1024 });
     const again = await publishUpload(nats.js, big, { maxPayloadBytes: 24 * 1024 });
@@ -34,7 +38,9 @@ describe('publishUpload', () => {
     const stored = await readStream<UploadMessage>(nats.nc, nats.js, STREAM.uploads);
     expect(stored).toHaveLength(first.parts);
     expect(stored[0]!.subject).toBe(`akosha.uploads.${first.shard}.dev-box`);
-    expect(stored.flatMap((m) => m.data.records.map((r) => r.id))).toEqual(records.map((r) => r.id));
+    expect(stored.flatMap((m) => m.data.records.map((r) => r.id))).toEqual(
+      records.map((r) => r.id),
+    );
   });
 
   it('refuses an invalid upload with the schema issues', async () => {
