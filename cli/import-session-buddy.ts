@@ -1,0 +1,116 @@
+import { hostname } from 'node:os';
+import { Presets, SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { AkoshaError } from '../infra/errors';
+import { normaliseSystemId } from '../schemas/ids';
+import { importSessionBuddy, type ImportProgress } from '../producers/import-session-buddy';
+import type { SkippedRow } from '../producers/session-buddy-reader';
+
+export interface ImportCommandContext {
+  natsUrl: () => string;
+}
+
+export interface ImportCommandOptions {
+  systemId?: string;
+  natsUrl: string;
+  recordsPerUpload?: number;
+}
+
+/** Skipped rows listed after the run; the summary carries the full count. */
+const SKIPPED_ROWS_SHOWN = 10;
+
+export function registerImportCommand(program: Command, ctx: ImportCommandContext): void {
+  program
+    .command('import-session-buddy <file>')
+    .description(
+      'publish the memories of a Session-Buddy reflection.duckdb (plain or gzip) as uploads',
+    )
+    .option(
+      '--system-id <id>',
+      'system the memories come from (default: this host name, normalised)',
+    )
+    .option(
+      '--records-per-upload <n>',
+      'records per upload message (default 1000)',
+      parsePositiveInt,
+    )
+    .action((file: string, opts: { systemId?: string; recordsPerUpload?: number }) =>
+      runImportCommand(file, { ...opts, natsUrl: ctx.natsUrl() }),
+    );
+}
+
+/** `akosha import-session-buddy <file>`: progress on stderr, a one-line JSON summary on stdout. */
+export async function runImportCommand(file: string, opts: ImportCommandOptions): Promise<void> {
+  const systemId = resolveSystemId(opts.systemId);
+  const nc = await connect({ servers: opts.natsUrl, name: 'akosha-import' });
+  const bar = new ProgressBar();
+  const skipped: SkippedRow[] = [];
+  try {
+    const totals = await importSessionBuddy(jetstream(nc), file, {
+      systemId,
+      maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024,
+      ...(opts.recordsPerUpload === undefined ? {} : { recordsPerUpload: opts.recordsPerUpload }),
+      onProgress: (p) => bar.update(p),
+      onSkip: (row) => {
+        if (skipped.length < SKIPPED_ROWS_SHOWN) skipped.push(row);
+      },
+    });
+    bar.stop();
+    for (const row of skipped)
+      console.error(`skipped ${row.table} row ${JSON.stringify(row.id)}: ${row.reason}`);
+    console.log(JSON.stringify({ file, system_id: systemId, ...totals }));
+  } catch (err) {
+    bar.stop();
+    if (!(err instanceof AkoshaError)) throw err;
+    console.error(`${err.code}: ${err.message}`);
+    for (const issue of err.issues) console.error(`  ${issue.path}: ${issue.message}`);
+    process.exitCode = 2;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Session-Buddy defaults system_id to the host name, which may hold dots: normalise, and say so. */
+function resolveSystemId(given: string | undefined): string {
+  const raw = given ?? hostname();
+  const systemId = normaliseSystemId(raw);
+  if (systemId !== raw)
+    console.error(`system_id "${raw}" is not a valid subject token: using "${systemId}"`);
+  return systemId;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+/** Records done / total with rate and ETA; started once the total is known. */
+class ProgressBar {
+  private readonly bar = new SingleBar(
+    {
+      format: 'import |{bar}| {value}/{total} records | {rate} rec/s | ETA {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
+    Presets.shades_classic,
+  );
+  private startedAt = 0;
+
+  update({ done, total }: ImportProgress): void {
+    if (this.startedAt === 0) {
+      this.startedAt = Date.now();
+      this.bar.start(total, done, { rate: '0' });
+      return;
+    }
+    const seconds = Math.max((Date.now() - this.startedAt) / 1000, 0.001);
+    this.bar.update(done, { rate: Math.round(done / seconds).toString() });
+  }
+
+  stop(): void {
+    if (this.startedAt !== 0) this.bar.stop();
+  }
+}
