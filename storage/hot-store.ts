@@ -12,6 +12,8 @@ import { EMBEDDING_DIM } from '../schemas/record';
 import { HOT_SHARD_DDL, shardDbName, shardFileName } from './hot-schema';
 import { KeyedLock, Pool } from './keyed-lock';
 import { isoSql } from './time';
+import { loadShardFilter } from './shard-filter-load';
+import type { ShardFilter } from './shard-filter';
 import { writeShardTransaction, type ShardWriteResult } from './shard-transaction';
 import type { ChunkInput } from './write-plan';
 
@@ -44,6 +46,7 @@ export interface HotHit {
  */
 export class HotStore {
   private readonly attached = new Set<number>();
+  private readonly filters = new Map<number, ShardFilter>();
   private readonly attachLock = new KeyedLock<number>();
   private readonly shardLock = new KeyedLock<number>();
   /** uploads whose event was published; flagged in the shard's next transaction */
@@ -84,6 +87,7 @@ export class HotStore {
       const db = shardDbName(shard);
       await this.admin.run(`ATTACH '${this.shardFile(shard)}' AS ${db}`);
       for (const ddl of HOT_SHARD_DDL(db)) await this.admin.run(ddl);
+      this.filters.set(shard, await loadShardFilter(this.admin, db));
       this.attached.add(shard);
     });
   }
@@ -92,7 +96,13 @@ export class HotStore {
     await this.attach(shard);
     return this.shardLock.run(shard, () =>
       this.pool.use((conn) =>
-        writeShardTransaction(conn, shardDbName(shard), inputs, this.takeMarks(shard)),
+        writeShardTransaction(
+          conn,
+          shardDbName(shard),
+          this.filters.get(shard)!,
+          inputs,
+          this.takeMarks(shard),
+        ),
       ),
     );
   }

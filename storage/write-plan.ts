@@ -23,9 +23,22 @@ export interface NewRow {
   vector: Float32Array;
 }
 
+/** Keys joined with U+001F, which no id may contain; the SQL side builds the same with chr(31). */
+export const recordKey = (systemId: string, id: string) => `${systemId}\u001f${id}`;
+export const uploadKey = recordKey;
 export const chunkKey = (systemId: string, uploadId: string, part: number, chunk: number) =>
   `${systemId}\u001f${uploadId}\u001f${part}\u001f${chunk}`;
-export const recordKey = (systemId: string, id: string) => `${systemId}\u001f${id}`;
+export const chunkKeyOf = ({ message: m }: ChunkInput) =>
+  chunkKey(m.system_id, m.upload_id, m.part.index, m.chunk.index);
+
+/** Namespaced keys of everything a shard filter remembers. */
+export const filterKey = {
+  record: (systemId: string, id: string) => `r\u001f${recordKey(systemId, id)}`,
+  content: (systemId: string, sha256: string) => `c\u001f${recordKey(systemId, sha256)}`,
+  chunk: (systemId: string, uploadId: string, part: number, chunk: number) =>
+    `k\u001f${chunkKey(systemId, uploadId, part, chunk)}`,
+  chunkOf: (input: ChunkInput) => `k\u001f${chunkKeyOf(input)}`,
+};
 
 export interface KnownRecords {
   keys: Set<string>;

@@ -1,0 +1,27 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ShardFilter } from './shard-filter';
+import { filterKey } from './write-plan';
+
+/** Fills a shard's filter from its tables when the shard is attached. */
+export async function loadShardFilter(conn: DuckDBConnection, db: string): Promise<ShardFilter> {
+  const filter = new ShardFilter();
+  const records = await conn.runAndReadAll(
+    `SELECT system_id, id, content_sha256 FROM ${db}.memories`,
+  );
+  for (const [systemId, id, sha] of records.getRows() as [string, string, string][]) {
+    filter.add(filterKey.record(systemId, id));
+    filter.add(filterKey.content(systemId, sha));
+  }
+  const chunks = await conn.runAndReadAll(
+    `SELECT system_id, upload_id, part, chunk FROM ${db}.upload_chunks`,
+  );
+  for (const [systemId, uploadId, part, chunk] of chunks.getRows() as [
+    string,
+    string,
+    number,
+    number,
+  ][]) {
+    filter.add(filterKey.chunk(systemId, uploadId, part, chunk));
+  }
+  return filter;
+}
