@@ -11,10 +11,10 @@ export function watchConsumerLag(
   log: Logger,
   intervalMs = 5000,
 ): () => void {
+  const jsm = jetstreamManager(nc);
   const poll = async () => {
-    const jsm = await jetstreamManager(nc);
     for (const { stream, consumer } of consumers) {
-      const info = await jsm.consumers.info(stream, consumer);
+      const info = await (await jsm).consumers.info(stream, consumer);
       metrics.consumerPending.set({ stream, consumer }, info.num_pending + info.num_ack_pending);
     }
   };

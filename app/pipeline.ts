@@ -9,7 +9,7 @@ import type { Embedder } from '../embedding/embedder';
 import type { AkoshaConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
 import { createMetrics, type Metrics } from '../infra/metrics';
-import { connectOrStartNats, type NatsHandle } from '../infra/nats';
+import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nats';
 import { HotStore } from '../storage/hot-store';
 import { applyTopology } from '../streams/apply';
 import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../streams/definitions';
@@ -22,6 +22,8 @@ export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api'];
 export class Pipeline {
   private closing?: Promise<void>;
   private consuming = false;
+  /** consumer stages: stopped together, each finishing what it already pulled */
+  private readonly stages: { stop(): Promise<void> }[] = [];
   private readonly stoppers: (() => Promise<void> | void)[] = [];
   httpAddress?: string;
 
@@ -37,6 +39,7 @@ export class Pipeline {
 
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
     const nats = await connectOrStartNats(config.nats, log);
+    logNatsStatus(nats.nc, log);
     await applyTopology(nats.nc, config.streams, log);
     const store = roles.includes('writer')
       ? await HotStore.open(config.writer.hotDir, config.writer)
@@ -57,36 +60,42 @@ export class Pipeline {
   private async startStages(): Promise<void> {
     const { nc } = this.nats;
     const js = jetstream(nc);
-    const deadLetters = new DeadLetterPublisher(js, this.metrics);
     const retry = {
       maxDeliver: this.config.streams.maxDeliver,
       backoffMs: this.config.streams.backoffMs,
     };
-    const common = { js, deadLetters, metrics: this.metrics, log: this.log };
+    const common = {
+      nc,
+      js,
+      deadLetters: new DeadLetterPublisher(js, this.metrics),
+      metrics: this.metrics,
+      log: this.log,
+    };
     const watched: { stream: string; consumer: string }[] = [];
+    if (this.roles.includes('ingest')) {
+      const ingest = new UploadsConsumer(
+        {
+          ...common,
+          embedder: this.embedder,
+          maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024,
+        },
+        { ...this.config.ingest, shardGroups: this.config.streams.shardGroups, retry },
+      );
+      await ingest.start();
+      this.stages.push(ingest);
+      watched.push({ stream: STREAM.uploads, consumer: INGEST_CONSUMER });
+    }
     if (this.store) {
       const writer = new EmbeddedConsumer(
         { ...common, store: this.store },
         { ...this.config.writer, retry },
       );
       await writer.start();
-      this.stoppers.push(() => writer.stop());
+      this.stages.push(writer);
+      const groups = this.config.writer.groups;
       watched.push(
-        ...this.config.writer.groups.map((g) => ({
-          stream: STREAM.embedded,
-          consumer: writerConsumerName(g),
-        })),
+        ...groups.map((g) => ({ stream: STREAM.embedded, consumer: writerConsumerName(g) })),
       );
-    }
-    if (this.roles.includes('ingest')) {
-      const maxPayloadBytes = nc.info?.max_payload ?? 1024 * 1024;
-      const ingest = new UploadsConsumer(
-        { ...common, embedder: this.embedder, maxPayloadBytes },
-        { ...this.config.ingest, shardGroups: this.config.streams.shardGroups, retry },
-      );
-      await ingest.start();
-      this.stoppers.push(() => ingest.stop());
-      watched.push({ stream: STREAM.uploads, consumer: INGEST_CONSUMER });
     }
     this.stoppers.push(watchConsumerLag(nc, watched, this.metrics, this.log));
     this.consuming = true;
@@ -133,6 +142,7 @@ export class Pipeline {
 
   private async shutdown(): Promise<void> {
     this.consuming = false;
+    await Promise.all(this.stages.map((stage) => stage.stop()));
     for (const stop of this.stoppers) await stop();
     await this.store?.close();
     await this.embedder.close();

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { loadConfig } from '../infra/config';
+import { registerImportCommand } from './import-session-buddy';
 import { runPublish } from './publish';
+import { runApplyStreams } from './streams';
 import { parseRoles, runStart } from './start';
 
 const program = new Command('akosha').description(
@@ -25,6 +27,13 @@ program
   .command('publish <upload.json>')
   .description('publish one upload (akosha.upload.v1 JSON) and wait for the broker ack')
   .action((file: string) => runPublish(file, natsUrl()));
+
+registerImportCommand(program, { natsUrl });
+
+program
+  .command('streams')
+  .description('create or update the streams and durable consumers, then exit')
+  .action(() => runApplyStreams());
 
 program.parseAsync().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

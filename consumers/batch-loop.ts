@@ -1,4 +1,12 @@
-import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import {
+  createInbox,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import { nanos } from '@nats-io/transport-node';
+import type { Logger } from '../infra/logger';
+import { toPulledMsg, type PulledMsg } from './pulled-message';
 
 export interface BatchLoopOptions {
   batchSize: number;
@@ -6,67 +14,129 @@ export interface BatchLoopOptions {
   batchLingerMs: number;
 }
 
-const LINGER_EXPIRED = Symbol('linger');
+/** A pull request lives this long at the server; stop() waits at most this for the open one. */
+const PULL_EXPIRES_MS = 2000;
+/** A request with no answer after this is taken as lost (e.g. the server restarted). */
+const PULL_LOST_MS = PULL_EXPIRES_MS + 3000;
+const OPEN_PULLS = 2;
+
+interface OpenPull {
+  remaining: number;
+  sub: Subscription | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
 
 /**
- * Pulls from a durable consumer and hands messages over in batches: as many as
- * are already buffered, up to batchSize, waiting at most lingerMs for more.
- * Batches are handled one after another; `stop()` ends the pull, the batch in
- * hand is finished, and `done` resolves after it.
+ * Pulls from a durable consumer with its own pull requests and hands messages
+ * over in batches: as many as have arrived, up to batchSize, waiting at most
+ * batchLingerMs for more. One request is open at a time, so `stop()` can issue
+ * no more, let the open one end (served or expired), handle what it delivered,
+ * and only then unsubscribe: no message is left in transit, unacknowledged.
  */
 export class BatchLoop {
-  private messages?: ConsumerMessages;
+  private readonly queue: PulledMsg[] = [];
+  private wake?: () => void;
+  private readonly open = new Set<OpenPull>();
   private stopping = false;
-  done: Promise<void> = Promise.resolve();
+  private done: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly consumer: Consumer,
+    private readonly nc: NatsConnection,
+    private readonly target: { stream: string; consumer: string },
     private readonly options: BatchLoopOptions,
-    private readonly handle: (batch: JsMsg[]) => Promise<void>,
+    private readonly handle: (batch: PulledMsg[]) => Promise<void>,
+    private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
-    this.messages = await this.consumer.consume({ max_messages: this.options.batchSize * 2 });
-    this.done = this.run(this.messages[Symbol.asyncIterator]());
+    this.pull();
+    this.done = this.run();
   }
 
-  private async run(it: AsyncIterator<JsMsg>): Promise<void> {
-    let pending: Promise<IteratorResult<JsMsg>> | undefined;
-    while (!this.stopping) {
-      const first = await (pending ?? it.next());
-      pending = undefined;
-      if (first.done) return;
-      const batch = [first.value];
-      const deadline = performance.now() + this.options.batchLingerMs;
-      while (batch.length < this.options.batchSize && !this.stopping) {
-        const next = it.next();
-        const result = await raceDeadline(next, deadline);
-        if (result === LINGER_EXPIRED) {
-          pending = next;
-          break;
-        }
-        if (result.done) break;
-        batch.push(result.value);
-      }
-      await this.handle(batch);
+  /** Stops pulling, handles everything already requested, then unsubscribes. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.done;
+  }
+
+  /** Messages requested but not yet arrived. */
+  private get outstanding(): number {
+    let n = 0;
+    for (const request of this.open) n += request.remaining;
+    return n;
+  }
+
+  /**
+   * Keeps two pull requests open, each on its own inbox, so that a request the
+   * server lets lapse without a word (2.9 does, under load) leaves no gap, and
+   * each request's messages and end (408 expired, 404, 409) are told apart.
+   */
+  private pull(): void {
+    const batch = this.options.batchSize;
+    while (!this.stopping && this.open.size < OPEN_PULLS) {
+      if (this.queue.length + this.outstanding + batch > batch * (OPEN_PULLS + 1)) return;
+      const request: OpenPull = { remaining: batch, sub: undefined, timer: undefined };
+      request.sub = this.nc.subscribe(createInbox(), {
+        callback: (_err, msg) => this.receive(request, msg),
+      });
+      request.timer = setTimeout(() => this.endPull(request, 'lost'), PULL_LOST_MS);
+      this.open.add(request);
+      const subject = `$JS.API.CONSUMER.MSG.NEXT.${this.target.stream}.${this.target.consumer}`;
+      const body = JSON.stringify({ batch, expires: nanos(PULL_EXPIRES_MS) });
+      this.nc.publish(subject, body, { reply: request.sub.getSubject() });
     }
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.messages?.close();
-    await this.done;
+  private endPull(request: OpenPull, why: 'served' | 'ended' | 'lost'): void {
+    if (!this.open.delete(request)) return;
+    clearTimeout(request.timer);
+    request.sub?.unsubscribe();
+    if (why === 'lost') this.log.debug({ ...this.target }, 'pull request lapsed without an answer');
+    this.pull();
+    this.wake?.();
   }
-}
 
-function raceDeadline<T>(
-  promise: Promise<T>,
-  deadline: number,
-): Promise<T | typeof LINGER_EXPIRED> {
-  const ms = Math.max(0, deadline - performance.now());
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<typeof LINGER_EXPIRED>((resolve) => {
-    timer = setTimeout(() => resolve(LINGER_EXPIRED), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+  private receive(request: OpenPull, msg: Msg): void {
+    const status = msg.headers?.code ?? 0;
+    if (status >= 100 && !msg.reply) {
+      if (status === 409)
+        this.log.warn({ ...this.target, status: msg.headers?.description }, 'pull refused');
+      if (status >= 400) this.endPull(request, 'ended');
+      return;
+    }
+    this.queue.push(toPulledMsg(this.nc, msg));
+    if (--request.remaining <= 0) this.endPull(request, 'served');
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      const batch = await this.nextBatch();
+      if (!batch) return;
+      try {
+        await this.handle(batch);
+      } catch (err) {
+        // handlers settle their own failures; ack_wait brings this batch back
+        this.log.error({ err, size: batch.length }, 'batch handler threw');
+      }
+      this.pull();
+    }
+  }
+
+  /** The next batch, or undefined once stopping and nothing is queued or on its way. */
+  private async nextBatch(): Promise<PulledMsg[] | undefined> {
+    while (this.queue.length === 0) {
+      if (this.stopping && this.open.size === 0) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    if (
+      this.queue.length < this.options.batchSize &&
+      this.options.batchLingerMs > 0 &&
+      this.open.size
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, this.options.batchLingerMs));
+    }
+    return this.queue.splice(0, this.options.batchSize);
+  }
 }

@@ -1,4 +1,5 @@
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { PulledMsg } from './pulled-message';
 import type { AkoshaError } from '../infra/errors';
 import type { Metrics } from '../infra/metrics';
 import {
@@ -29,7 +30,7 @@ export class DeadLetterPublisher {
 
   async publish(
     stage: DeadLetterStage,
-    msg: JsMsg,
+    msg: PulledMsg,
     err: AkoshaError,
     ctx: DeadLetterContext = {},
   ): Promise<void> {
@@ -42,7 +43,7 @@ export class DeadLetterPublisher {
 
 export function buildDeadLetter(
   stage: DeadLetterStage,
-  msg: JsMsg,
+  msg: PulledMsg,
   err: AkoshaError,
   ctx: DeadLetterContext,
 ): DeadLetter {

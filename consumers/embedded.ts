@@ -1,4 +1,5 @@
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeVector } from '../embedding/vector';
 import { AkoshaError, issuesFrom, toAkoshaError } from '../infra/errors';
 import type { Logger } from '../infra/logger';
@@ -11,6 +12,7 @@ import type { HotStore } from '../storage/hot-store';
 import type { ShardWriteResult } from '../storage/shard-transaction';
 import type { ChunkInput } from '../storage/write-plan';
 import { BatchLoop } from './batch-loop';
+import type { PulledMsg } from './pulled-message';
 import type { DeadLetterPublisher } from './dead-letters';
 import { buildIngestedEvent, ingestedMsgId } from './ingest-events';
 import { settleFailure, type RetryPolicy } from './settle';
@@ -23,6 +25,7 @@ export interface ShardWriterOptions {
 }
 
 export interface ShardWriterDeps {
+  nc: NatsConnection;
   js: JetStreamClient;
   store: HotStore;
   deadLetters: DeadLetterPublisher;
@@ -45,8 +48,14 @@ export class EmbeddedConsumer {
 
   async start(): Promise<void> {
     for (const group of this.options.groups) {
-      const consumer = await this.deps.js.consumers.get(STREAM.embedded, writerConsumerName(group));
-      const loop = new BatchLoop(consumer, this.options, (batch) => this.handleBatch(batch));
+      const target = { stream: STREAM.embedded, consumer: writerConsumerName(group) };
+      const loop = new BatchLoop(
+        this.deps.nc,
+        target,
+        this.options,
+        (batch) => this.handleBatch(batch),
+        this.deps.log,
+      );
       await loop.start();
       this.loops.push(loop);
     }
@@ -57,9 +66,9 @@ export class EmbeddedConsumer {
     this.loops = [];
   }
 
-  async handleBatch(batch: JsMsg[]): Promise<void> {
+  async handleBatch(batch: PulledMsg[]): Promise<void> {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'write' });
-    const byShard = new Map<number, { msg: JsMsg; input: ChunkInput }[]>();
+    const byShard = new Map<number, { msg: PulledMsg; input: ChunkInput }[]>();
     for (const msg of batch) {
       const input = this.decode(msg);
       if (input instanceof AkoshaError) {
@@ -74,7 +83,7 @@ export class EmbeddedConsumer {
     timer();
   }
 
-  private decode(msg: JsMsg): ChunkInput | AkoshaError {
+  private decode(msg: PulledMsg): ChunkInput | AkoshaError {
     try {
       const parsed = EmbeddedMessage.safeParse(JSON.parse(Buffer.from(msg.data).toString('utf8')));
       if (!parsed.success)
@@ -90,7 +99,7 @@ export class EmbeddedConsumer {
 
   private async writeShard(
     shard: number,
-    items: { msg: JsMsg; input: ChunkInput }[],
+    items: { msg: PulledMsg; input: ChunkInput }[],
   ): Promise<void> {
     let result: ShardWriteResult;
     try {
@@ -143,7 +152,7 @@ export class EmbeddedConsumer {
     }
   }
 
-  private async fail(msg: JsMsg, err: AkoshaError): Promise<void> {
+  private async fail(msg: PulledMsg, err: AkoshaError): Promise<void> {
     const outcome = await settleFailure(msg, err, 'write', {
       ...this.deps,
       retry: this.options.retry,

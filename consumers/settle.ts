@@ -1,4 +1,4 @@
-import type { JsMsg } from '@nats-io/jetstream';
+import type { PulledMsg } from './pulled-message';
 import { AkoshaError } from '../infra/errors';
 import type { Logger } from '../infra/logger';
 import type { DeadLetterStage } from '../schemas/dead-letter';
@@ -21,7 +21,7 @@ export function backoffFor(deliveryCount: number, backoffMs: number[]): number {
  * last delivery so that nothing stays pending silently.
  */
 export async function settleFailure(
-  msg: JsMsg,
+  msg: PulledMsg,
   err: AkoshaError,
   stage: DeadLetterStage,
   deps: { deadLetters: DeadLetterPublisher; retry: RetryPolicy; log: Logger },

@@ -1,4 +1,5 @@
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Embedder } from '../embedding/embedder';
 import { AkoshaError, toAkoshaError } from '../infra/errors';
 import type { Logger } from '../infra/logger';
@@ -6,6 +7,7 @@ import type { Metrics } from '../infra/metrics';
 import { INGEST_CONSUMER, STREAM } from '../streams/definitions';
 import { groupOfShard, subjects } from '../streams/subjects';
 import { BatchLoop } from './batch-loop';
+import type { PulledMsg } from './pulled-message';
 import type { DeadLetterPublisher } from './dead-letters';
 import { decodeUpload, type DecodedUpload } from './decode-upload';
 import { embeddedMsgId, packChunks, toEmbeddedRecord } from './embedded-chunks';
@@ -21,6 +23,7 @@ export interface EmbedStageOptions {
 }
 
 export interface EmbedStageDeps {
+  nc: NatsConnection;
   js: JetStreamClient;
   embedder: Embedder;
   deadLetters: DeadLetterPublisher;
@@ -30,7 +33,7 @@ export interface EmbedStageDeps {
   maxPayloadBytes: number;
 }
 
-type Decoded = { msg: JsMsg; upload: DecodedUpload } | { msg: JsMsg; error: AkoshaError };
+type Decoded = { msg: PulledMsg; upload: DecodedUpload } | { msg: PulledMsg; error: AkoshaError };
 
 /**
  * Embed stage, consumer group "ingest" on akosha.uploads.>: validate, embed
@@ -47,9 +50,15 @@ export class UploadsConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const consumer = await this.deps.js.consumers.get(STREAM.uploads, INGEST_CONSUMER);
+    const target = { stream: STREAM.uploads, consumer: INGEST_CONSUMER };
     for (let i = 0; i < this.options.workers; i++) {
-      const loop = new BatchLoop(consumer, this.options, (batch) => this.handleBatch(batch));
+      const loop = new BatchLoop(
+        this.deps.nc,
+        target,
+        this.options,
+        (batch) => this.handleBatch(batch),
+        this.deps.log,
+      );
       await loop.start();
       this.loops.push(loop);
     }
@@ -60,7 +69,7 @@ export class UploadsConsumer {
     this.loops = [];
   }
 
-  async handleBatch(batch: JsMsg[]): Promise<void> {
+  async handleBatch(batch: PulledMsg[]): Promise<void> {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'embed' });
     const decoded = batch.map((msg) => this.decode(msg));
     const good = decoded.filter(
@@ -87,7 +96,7 @@ export class UploadsConsumer {
     timer();
   }
 
-  private decode(msg: JsMsg): Decoded {
+  private decode(msg: PulledMsg): Decoded {
     try {
       return { msg, upload: decodeUpload(msg.subject, msg.data, this.options.maxMessageBytes) };
     } catch (err) {
@@ -109,7 +118,11 @@ export class UploadsConsumer {
     return new Map(uploads.map((u) => [u, u.records.map((r) => r.embedding ?? embedded[next++]!)]));
   }
 
-  private async forward(msg: JsMsg, upload: DecodedUpload, vectors: Float32Array[]): Promise<void> {
+  private async forward(
+    msg: PulledMsg,
+    upload: DecodedUpload,
+    vectors: Float32Array[],
+  ): Promise<void> {
     const records = upload.records.map((r, i) =>
       toEmbeddedRecord(r.record, vectors[i]!, r.embedding !== undefined),
     );
@@ -143,7 +156,7 @@ export class UploadsConsumer {
   }
 
   private deadLetterRecord(
-    msg: JsMsg,
+    msg: PulledMsg,
     upload: DecodedUpload,
     r: DecodedUpload['rejected'][number],
   ): Promise<void> {
@@ -155,7 +168,7 @@ export class UploadsConsumer {
     });
   }
 
-  private async fail(msg: JsMsg, err: AkoshaError, upload?: DecodedUpload): Promise<void> {
+  private async fail(msg: PulledMsg, err: AkoshaError, upload?: DecodedUpload): Promise<void> {
     const stage = err.retryable ? 'embed' : 'validate';
     const ctx = upload
       ? { uploadId: upload.envelope.upload_id, systemId: upload.envelope.system_id }

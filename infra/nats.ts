@@ -13,6 +13,17 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
   return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
 }
 
+/** Logs connection state changes: disconnects, reconnects, slow consumers, server errors. */
+export function logNatsStatus(nc: NatsConnection, log: Logger): void {
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'ping') continue;
+      const level = status.type === 'reconnect' || status.type === 'update' ? 'info' : 'warn';
+      log[level]({ nats: status }, `nats ${status.type}`);
+    }
+  })();
+}
+
 /**
  * Connects to the configured server; when nothing answers there and nats-server
  * is installed, starts a local one with JetStream under the data directory.

@@ -10,8 +10,13 @@ export function spawnAkosha(args: string[], env: Record<string, string>): ChildP
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.resume();
-  child.stderr?.resume();
+  if (process.env.AKOSHA_TEST_CHILD_LOG) {
+    child.stdout?.pipe(process.stderr);
+    child.stderr?.pipe(process.stderr);
+  } else {
+    child.stdout?.resume();
+    child.stderr?.resume();
+  }
   return child;
 }
 

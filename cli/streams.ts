@@ -1,0 +1,17 @@
+import { connect } from '@nats-io/transport-node';
+import { loadConfig } from '../infra/config';
+import { createLogger } from '../infra/logger';
+import { applyTopology } from '../streams/apply';
+import { streamDefinitions } from '../streams/definitions';
+
+/** `akosha streams`: applies the topology, so producers can publish before any consumer starts. */
+export async function runApplyStreams(): Promise<void> {
+  const config = loadConfig();
+  const nc = await connect({ servers: config.nats.url });
+  try {
+    await applyTopology(nc, config.streams, createLogger(config.logLevel));
+    for (const s of streamDefinitions(config.streams)) console.log(`${s.name}\t${s.subjects.join(',')}`);
+  } finally {
+    await nc.close();
+  }
+}

@@ -1,0 +1,35 @@
+import { nanos, type Msg, type NatsConnection } from '@nats-io/transport-node';
+
+/** The part of a JetStream message the stages use; nats.js's JsMsg fits it too. */
+export interface PulledMsg {
+  subject: string;
+  data: Uint8Array;
+  /** stream sequence */
+  seq: number;
+  info: { stream: string; consumer: string; deliveryCount: number; pending: number };
+  ack(): void;
+  nak(delayMs?: number): void;
+  term(): void;
+}
+
+/**
+ * A message delivered to our own pull request. Its reply subject is the ack
+ * subject: $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>
+ * (servers with domains add two tokens after ACK and one at the end).
+ */
+export function toPulledMsg(nc: NatsConnection, msg: Msg): PulledMsg {
+  const reply = msg.reply ?? '';
+  const tokens = reply.split('.');
+  const t = tokens.length === 9 ? tokens.slice(2) : tokens.slice(4);
+  const respond = (body: string) => nc.publish(reply, body);
+  return {
+    subject: msg.subject,
+    data: msg.data,
+    seq: Number(t[3]),
+    info: { stream: t[0]!, consumer: t[1]!, deliveryCount: Number(t[2]), pending: Number(t[6]) },
+    ack: () => respond('+ACK'),
+    nak: (delayMs?: number) =>
+      respond(delayMs ? `-NAK ${JSON.stringify({ delay: nanos(delayMs) })}` : '-NAK'),
+    term: () => respond('+TERM'),
+  };
+}

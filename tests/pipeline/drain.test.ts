@@ -1,0 +1,51 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { loadConfig } from '../../infra/config';
+import { publishUpload } from '../../producers/publish-upload';
+import { applyTopology } from '../../streams/apply';
+import { consumerDefinitions, STREAM } from '../../streams/definitions';
+import { startTestNats, type TestNats } from '../helpers/nats';
+import { testEnv } from '../helpers/pipeline';
+import { exited, spawnAkosha } from '../helpers/processes';
+import { streamMessageCount } from '../helpers/streams';
+import { record, upload } from '../helpers/uploads';
+import { waitFor } from '../helpers/wait-for';
+
+const UPLOADS = 1500;
+
+describe('SIGTERM drains', () => {
+  let nats: TestNats;
+  beforeAll(async () => {
+    nats = await startTestNats();
+    await applyTopology(nats.nc, loadConfig({}).streams);
+  });
+  afterAll(() => nats.stop());
+
+  const events = () => streamMessageCount(nats.nc, STREAM.ingested);
+
+  it('stops pulling, settles every message it pulled (none left unacknowledged), exits 0, and a restart finishes the rest well before ack_wait', async () => {
+    // ack_wait far above the test's timeouts: only a real hand-back lets the restart finish in time
+    const env = testEnv(nats.url, { AKOSHA_BATCH_SIZE: '32', AKOSHA_ACK_WAIT_MS: '120000' });
+    for (let start = 0; start < UPLOADS; start += 250) {
+      const batch = Array.from({ length: 250 }, (_, i) => start + i);
+      await Promise.all(batch.map((u) => publishUpload(nats.js, upload(`drain-${u % 20}`, `d-${u}`, [record(`m-${u}`, `drain ${u}`)]), { maxPayloadBytes: 1 << 20 })));
+    }
+    const akosha = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
+    await waitFor(events, { until: (n) => n >= 100, what: 'first events' });
+    akosha.kill('SIGTERM');
+    await exited(akosha);
+    expect(akosha.exitCode).toBe(0);
+    expect(await events()).toBeLessThan(UPLOADS);
+
+    const jsm = await jetstreamManager(nats.nc);
+    for (const c of consumerDefinitions(loadConfig({}).streams)) {
+      const info = await jsm.consumers.info(c.stream, c.durable_name);
+      expect({ consumer: c.durable_name, unacked: info.num_ack_pending }).toEqual({ consumer: c.durable_name, unacked: 0 });
+    }
+
+    const restarted = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
+    await waitFor(events, { until: (n) => n >= UPLOADS, what: 'all events', timeoutMs: 20_000 });
+    restarted.kill('SIGTERM');
+    await exited(restarted);
+    expect(await events()).toBe(UPLOADS);
+  });
+});
