@@ -53,6 +53,7 @@ export class Pipeline {
       log,
       store,
     );
+    if (store) pipeline.metrics.hotRecords.set(await store.count());
     await pipeline.startStages();
     return pipeline;
   }

@@ -155,7 +155,7 @@ async function main(): Promise<void> {
 
   const akosha = spawn(
     process.execPath,
-    [join(__dirname, '..', 'bin', 'akosha.js'), 'start', '--roles', 'ingest,writer'],
+    [join(__dirname, '..', 'bin', 'akosha.js'), 'start'],
     {
       env: {
         ...process.env,
@@ -163,6 +163,7 @@ async function main(): Promise<void> {
         AKOSHA_START_NATS: 'never',
         AKOSHA_DATA_DIR: join(dir, 'data'),
         AKOSHA_LOG_LEVEL: 'warn',
+        AKOSHA_HTTP_PORT: process.env.BENCH_HTTP_PORT ?? '0',
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     },

@@ -10,7 +10,8 @@ export async function runApplyStreams(): Promise<void> {
   const nc = await connect({ servers: config.nats.url });
   try {
     await applyTopology(nc, config.streams, createLogger(config.logLevel));
-    for (const s of streamDefinitions(config.streams)) console.log(`${s.name}\t${s.subjects.join(',')}`);
+    for (const s of streamDefinitions(config.streams))
+      console.log(`${s.name}\t${s.subjects.join(',')}`);
   } finally {
     await nc.close();
   }

@@ -148,6 +148,7 @@ export class EmbeddedConsumer {
   private countRecords(result: ShardWriteResult): void {
     for (const chunk of result.chunks.filter((c) => !c.redelivered)) {
       this.deps.metrics.ingestRecords.inc({ outcome: 'stored' }, chunk.stored.length);
+      this.deps.metrics.hotRecords.inc(chunk.stored.length);
       this.deps.metrics.ingestRecords.inc({ outcome: 'duplicate' }, chunk.duplicate.length);
     }
   }

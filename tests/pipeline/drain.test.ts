@@ -27,7 +27,15 @@ describe('SIGTERM drains', () => {
     const env = testEnv(nats.url, { AKOSHA_BATCH_SIZE: '32', AKOSHA_ACK_WAIT_MS: '120000' });
     for (let start = 0; start < UPLOADS; start += 250) {
       const batch = Array.from({ length: 250 }, (_, i) => start + i);
-      await Promise.all(batch.map((u) => publishUpload(nats.js, upload(`drain-${u % 20}`, `d-${u}`, [record(`m-${u}`, `drain ${u}`)]), { maxPayloadBytes: 1 << 20 })));
+      await Promise.all(
+        batch.map((u) =>
+          publishUpload(
+            nats.js,
+            upload(`drain-${u % 20}`, `d-${u}`, [record(`m-${u}`, `drain ${u}`)]),
+            { maxPayloadBytes: 1 << 20 },
+          ),
+        ),
+      );
     }
     const akosha = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
     await waitFor(events, { until: (n) => n >= 100, what: 'first events' });
@@ -39,7 +47,10 @@ describe('SIGTERM drains', () => {
     const jsm = await jetstreamManager(nats.nc);
     for (const c of consumerDefinitions(loadConfig({}).streams)) {
       const info = await jsm.consumers.info(c.stream, c.durable_name);
-      expect({ consumer: c.durable_name, unacked: info.num_ack_pending }).toEqual({ consumer: c.durable_name, unacked: 0 });
+      expect({ consumer: c.durable_name, unacked: info.num_ack_pending }).toEqual({
+        consumer: c.durable_name,
+        unacked: 0,
+      });
     }
 
     const restarted = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
