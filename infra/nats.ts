@@ -18,7 +18,7 @@ export function logNatsStatus(nc: NatsConnection, log: Logger): void {
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'ping') continue;
-      const level = status.type === 'reconnect' || status.type === 'update' ? 'info' : 'warn';
+      const level = ['reconnect', 'update', 'close'].includes(status.type) ? 'info' : 'warn';
       log[level]({ nats: status }, `nats ${status.type}`);
     }
   })();
