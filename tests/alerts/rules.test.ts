@@ -8,8 +8,12 @@ const RULES = join(__dirname, '../../alerts/akosha.rules.yml');
 describe('alert rules', () => {
   it('use only metrics that Akosha exports', async () => {
     const text = readFileSync(RULES, 'utf8');
-    const used = new Set([...text.matchAll(/\b(akosha_[a-z_]+?)(?:_bucket|_sum|_count)?\b/g)].map((m) => m[1]!));
-    const exported = new Set((await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
+    const used = new Set(
+      [...text.matchAll(/\b(akosha_[a-z_]+?)(?:_bucket|_sum|_count)?\b/g)].map((m) => m[1]!),
+    );
+    const exported = new Set(
+      (await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name),
+    );
     expect(used.size).toBeGreaterThan(3);
     expect([...used].filter((name) => !exported.has(name))).toEqual([]);
   });
