@@ -11,7 +11,7 @@ import { subjects } from '../streams/subjects';
 import type { HotStore } from '../storage/hot-store';
 import type { ShardWriteResult } from '../storage/shard-transaction';
 import type { ChunkInput } from '../storage/write-plan';
-import { BatchLoop } from './batch-loop';
+import { LoopGroup } from './loop-group';
 import type { PulledMsg } from './pulled-message';
 import type { DeadLetterPublisher } from './dead-letters';
 import { buildIngestedEvent, ingestedMsgId } from './ingest-events';
@@ -39,31 +39,25 @@ export interface ShardWriterDeps {
  * event of every upload that is now whole, then acks.
  */
 export class EmbeddedConsumer {
-  private loops: BatchLoop[] = [];
+  private readonly loops: LoopGroup;
 
   constructor(
     private readonly deps: ShardWriterDeps,
     private readonly options: ShardWriterOptions,
-  ) {}
-
-  async start(): Promise<void> {
-    for (const group of this.options.groups) {
-      const target = { stream: STREAM.embedded, consumer: writerConsumerName(group) };
-      const loop = new BatchLoop(
-        this.deps.nc,
-        target,
-        this.options,
-        (batch) => this.handleBatch(batch),
-        this.deps.log,
-      );
-      await loop.start();
-      this.loops.push(loop);
-    }
+  ) {
+    this.loops = new LoopGroup(deps.nc, deps.log);
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.loops.map((l) => l.stop()));
-    this.loops = [];
+  start(): Promise<void> {
+    const targets = this.options.groups.map((group) => ({
+      stream: STREAM.embedded,
+      consumer: writerConsumerName(group),
+    }));
+    return this.loops.start(targets, this.options, (batch) => this.handleBatch(batch));
+  }
+
+  stop(): Promise<void> {
+    return this.loops.stop();
   }
 
   async handleBatch(batch: PulledMsg[]): Promise<void> {

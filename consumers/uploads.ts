@@ -6,7 +6,7 @@ import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { INGEST_CONSUMER, STREAM } from '../streams/definitions';
 import { groupOfShard, subjects } from '../streams/subjects';
-import { BatchLoop } from './batch-loop';
+import { LoopGroup } from './loop-group';
 import type { PulledMsg } from './pulled-message';
 import type { DeadLetterPublisher } from './dead-letters';
 import { decodeUpload, type DecodedUpload } from './decode-upload';
@@ -42,31 +42,23 @@ type Decoded = { msg: PulledMsg; upload: DecodedUpload } | { msg: PulledMsg; err
  * run as many workers as the embedder needs.
  */
 export class UploadsConsumer {
-  private loops: BatchLoop[] = [];
+  private readonly loops: LoopGroup;
 
   constructor(
     private readonly deps: EmbedStageDeps,
     private readonly options: EmbedStageOptions,
-  ) {}
-
-  async start(): Promise<void> {
-    const target = { stream: STREAM.uploads, consumer: INGEST_CONSUMER };
-    for (let i = 0; i < this.options.workers; i++) {
-      const loop = new BatchLoop(
-        this.deps.nc,
-        target,
-        this.options,
-        (batch) => this.handleBatch(batch),
-        this.deps.log,
-      );
-      await loop.start();
-      this.loops.push(loop);
-    }
+  ) {
+    this.loops = new LoopGroup(deps.nc, deps.log);
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.loops.map((l) => l.stop()));
-    this.loops = [];
+  start(): Promise<void> {
+    const target = { stream: STREAM.uploads, consumer: INGEST_CONSUMER };
+    const workers = Array.from({ length: this.options.workers }, () => target);
+    return this.loops.start(workers, this.options, (batch) => this.handleBatch(batch));
+  }
+
+  stop(): Promise<void> {
+    return this.loops.stop();
   }
 
   async handleBatch(batch: PulledMsg[]): Promise<void> {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { loadConfig } from '../../infra/config';
 import { startNatsServer, type LocalNatsServer } from '../../infra/nats-server';
+import { applyTopology } from '../../streams/apply';
 
 export interface TestNats {
   server: LocalNatsServer;
@@ -31,4 +33,11 @@ export async function startTestNats(): Promise<TestNats> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A test server with Akosha's streams and consumers already applied. */
+export async function startTestNatsWithStreams(): Promise<TestNats> {
+  const nats = await startTestNats();
+  await applyTopology(nats.nc, loadConfig({}).streams);
+  return nats;
 }

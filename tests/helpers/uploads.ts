@@ -1,3 +1,5 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { publishUpload } from '../../producers/publish-upload';
 import type { MemoryRecord } from '../../schemas/record';
 import type { UploadMessage } from '../../schemas/upload';
 
@@ -31,3 +33,16 @@ export const unitVector = (seed: number): number[] => {
   const norm = Math.hypot(...v);
   return v.map((x) => x / norm);
 };
+
+/** Publishes uploads 0..count-1 through the producer, `window` at a time. */
+export async function publishMany(
+  js: JetStreamClient,
+  count: number,
+  make: (i: number) => UploadMessage,
+  window = 200,
+): Promise<void> {
+  for (let start = 0; start < count; start += window) {
+    const batch = Array.from({ length: Math.min(window, count - start) }, (_, i) => start + i);
+    await Promise.all(batch.map((i) => publishUpload(js, make(i), { maxPayloadBytes: 1 << 20 })));
+  }
+}

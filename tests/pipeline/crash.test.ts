@@ -1,14 +1,11 @@
-import { loadConfig } from '../../infra/config';
-import { applyTopology } from '../../streams/apply';
-import { publishUpload } from '../../producers/publish-upload';
 import type { IngestedEvent } from '../../schemas/ingested';
 import { HotStore } from '../../storage/hot-store';
 import { STREAM } from '../../streams/definitions';
-import { startTestNats, type TestNats } from '../helpers/nats';
+import { startTestNatsWithStreams, type TestNats } from '../helpers/nats';
 import { testEnv } from '../helpers/pipeline';
 import { kill, spawnAkosha } from '../helpers/processes';
 import { readStream, streamMessageCount } from '../helpers/streams';
-import { record, upload } from '../helpers/uploads';
+import { publishMany, record, upload } from '../helpers/uploads';
 import { waitFor } from '../helpers/wait-for';
 
 const UPLOADS = 1200;
@@ -23,8 +20,7 @@ const uploadOf = (u: number) =>
 describe('crash safety: SIGKILL mid-batch', () => {
   let nats: TestNats;
   beforeAll(async () => {
-    nats = await startTestNats();
-    await applyTopology(nats.nc, loadConfig({}).streams);
+    nats = await startTestNatsWithStreams();
   });
   afterAll(() => nats.stop());
 
@@ -32,15 +28,7 @@ describe('crash safety: SIGKILL mid-batch', () => {
 
   it('loses nothing and stores nothing twice across kills, restarts and a republished backlog', async () => {
     const env = testEnv(nats.url, { AKOSHA_ACK_WAIT_MS: '2000', AKOSHA_BATCH_SIZE: '64' });
-    const publishAll = async () => {
-      for (let start = 0; start < UPLOADS; start += 200) {
-        await Promise.all(
-          Array.from({ length: 200 }, (_, i) =>
-            publishUpload(nats.js, uploadOf(start + i), { maxPayloadBytes: 1 << 20 }),
-          ),
-        );
-      }
-    };
+    const publishAll = () => publishMany(nats.js, UPLOADS, uploadOf);
 
     let akosha = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
     await publishAll();

@@ -1,13 +1,11 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { loadConfig } from '../../infra/config';
-import { publishUpload } from '../../producers/publish-upload';
-import { applyTopology } from '../../streams/apply';
 import { consumerDefinitions, STREAM } from '../../streams/definitions';
-import { startTestNats, type TestNats } from '../helpers/nats';
+import { startTestNatsWithStreams, type TestNats } from '../helpers/nats';
 import { testEnv } from '../helpers/pipeline';
 import { exited, spawnAkosha } from '../helpers/processes';
 import { streamMessageCount } from '../helpers/streams';
-import { record, upload } from '../helpers/uploads';
+import { publishMany, record, upload } from '../helpers/uploads';
 import { waitFor } from '../helpers/wait-for';
 
 const UPLOADS = 1500;
@@ -15,28 +13,18 @@ const UPLOADS = 1500;
 describe('SIGTERM drains', () => {
   let nats: TestNats;
   beforeAll(async () => {
-    nats = await startTestNats();
-    await applyTopology(nats.nc, loadConfig({}).streams);
+    nats = await startTestNatsWithStreams();
   });
   afterAll(() => nats.stop());
 
   const events = () => streamMessageCount(nats.nc, STREAM.ingested);
 
   it('stops pulling, settles every message it pulled (none left unacknowledged), exits 0, and a restart finishes the rest well before ack_wait', async () => {
-    // ack_wait far above the test's timeouts: only a real hand-back lets the restart finish in time
+    // ack_wait far above the test's timeouts: a message left unacknowledged would stall the restart
     const env = testEnv(nats.url, { AKOSHA_BATCH_SIZE: '32', AKOSHA_ACK_WAIT_MS: '120000' });
-    for (let start = 0; start < UPLOADS; start += 250) {
-      const batch = Array.from({ length: 250 }, (_, i) => start + i);
-      await Promise.all(
-        batch.map((u) =>
-          publishUpload(
-            nats.js,
-            upload(`drain-${u % 20}`, `d-${u}`, [record(`m-${u}`, `drain ${u}`)]),
-            { maxPayloadBytes: 1 << 20 },
-          ),
-        ),
-      );
-    }
+    await publishMany(nats.js, UPLOADS, (u) =>
+      upload(`drain-${u % 20}`, `d-${u}`, [record(`m-${u}`, `drain ${u}`)]),
+    );
     const akosha = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
     await waitFor(events, { until: (n) => n >= 100, what: 'first events' });
     akosha.kill('SIGTERM');

@@ -1,0 +1,37 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../infra/logger';
+import { BatchLoop, type BatchLoopOptions } from './batch-loop';
+import type { PulledMsg } from './pulled-message';
+
+export interface PullTarget {
+  stream: string;
+  consumer: string;
+}
+
+/** The pull loops of one stage: one per target; list a consumer twice for two workers on it. */
+export class LoopGroup {
+  private loops: BatchLoop[] = [];
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly log: Logger,
+  ) {}
+
+  async start(
+    targets: PullTarget[],
+    options: BatchLoopOptions,
+    handle: (batch: PulledMsg[]) => Promise<void>,
+  ): Promise<void> {
+    for (const target of targets) {
+      const loop = new BatchLoop(this.nc, target, options, handle, this.log);
+      await loop.start();
+      this.loops.push(loop);
+    }
+  }
+
+  /** Stops every loop together; each finishes what it already pulled. */
+  async stop(): Promise<void> {
+    await Promise.all(this.loops.map((l) => l.stop()));
+    this.loops = [];
+  }
+}
