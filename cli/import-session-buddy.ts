@@ -6,7 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { AkoshaError } from '../infra/errors';
 import { normaliseSystemId } from '../schemas/ids';
 import { importSessionBuddy, type ImportProgress } from '../producers/import-session-buddy';
-import type { SkippedRow } from '../producers/session-buddy-reader';
+import type { SkippedRow } from '../producers/session-buddy';
 
 export interface ImportCommandContext {
   natsUrl: () => string;

@@ -5,11 +5,7 @@ import { SYSTEM_ID_PATTERN, UploadId } from '../schemas/ids';
 import { MAX_RECORDS_PER_PART, UPLOAD_SCHEMA_VERSION, type UploadMessage } from '../schemas/upload';
 import type { MemoryRecord } from '../schemas/record';
 import { publishUpload } from './publish-upload';
-import {
-  openSessionBuddyFile,
-  type SessionBuddyFile,
-  type SkippedRow,
-} from './session-buddy-reader';
+import { openSessionBuddyFile, type SessionBuddyFile, type SkippedRow } from './session-buddy';
 
 export const IMPORT_UPLOADER = 'akosha-import';
 

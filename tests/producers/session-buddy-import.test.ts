@@ -7,10 +7,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { loadConfig } from '../../infra/config';
 import { importSessionBuddy, IMPORT_UPLOADER } from '../../producers/import-session-buddy';
-import {
-  countSessionBuddyRecords,
-  readSessionBuddyFile,
-} from '../../producers/session-buddy-reader';
+import { countSessionBuddyRecords, readSessionBuddyFile } from '../../producers/session-buddy';
 import { shardOf, UPLOAD_ID_PATTERN } from '../../schemas/ids';
 import type { MemoryRecord } from '../../schemas/record';
 import type { UploadMessage } from '../../schemas/upload';
