@@ -14,8 +14,29 @@ import { HotStore } from '../storage/hot-store';
 import { applyTopology } from '../streams/apply';
 import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../streams/definitions';
 import { watchConsumerLag } from './consumer-lag';
+import { WriterLease } from './writer-lease';
 
 export type Role = 'ingest' | 'writer' | 'api';
+
+interface WriterState {
+  lease: WriterLease;
+  store: HotStore;
+}
+
+/** A writer first claims its shard groups, then opens their DuckDB files. */
+async function openWriterState(
+  nats: NatsHandle,
+  config: AkoshaConfig,
+  log: Logger,
+): Promise<WriterState> {
+  const lease = await WriterLease.claim(nats.nc, config.writer.groups, config.writer.hotDir, log);
+  try {
+    return { lease, store: await HotStore.open(config.writer.hotDir, config.writer) };
+  } catch (err) {
+    await lease.release();
+    throw err;
+  }
+}
 export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api'];
 
 /** Everything one process runs: the stages named by its roles, sharing one connection. */
@@ -34,28 +55,39 @@ export class Pipeline {
     readonly metrics: Metrics,
     readonly embedder: Embedder,
     readonly log: Logger,
-    readonly store?: HotStore,
+    private readonly writer?: WriterState,
   ) {}
+
+  get store(): HotStore | undefined {
+    return this.writer?.store;
+  }
 
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
     const nats = await connectOrStartNats(config.nats, log);
     logNatsStatus(nats.nc, log);
-    await applyTopology(nats.nc, config.streams, log);
-    const store = roles.includes('writer')
-      ? await HotStore.open(config.writer.hotDir, config.writer)
-      : undefined;
-    const pipeline = new Pipeline(
-      config,
-      roles,
-      nats,
-      createMetrics(),
-      new HashingEmbedder(),
-      log,
-      store,
-    );
-    if (store) pipeline.metrics.hotRecords.set(await store.count());
-    await pipeline.startStages();
-    return pipeline;
+    try {
+      await applyTopology(nats.nc, config.streams, log);
+      const writer = roles.includes('writer')
+        ? await openWriterState(nats, config, log)
+        : undefined;
+      const metrics = createMetrics();
+      const pipeline = new Pipeline(
+        config,
+        roles,
+        nats,
+        metrics,
+        new HashingEmbedder(),
+        log,
+        writer,
+      );
+      if (writer) metrics.hotRecords.set(await writer.store.count());
+      await pipeline.startStages();
+      return pipeline;
+    } catch (err) {
+      await nats.nc.close();
+      await nats.local?.stop();
+      throw err;
+    }
   }
 
   private async startStages(): Promise<void> {
@@ -145,7 +177,8 @@ export class Pipeline {
     this.consuming = false;
     await Promise.all(this.stages.map((stage) => stage.stop()));
     for (const stop of this.stoppers) await stop();
-    await this.store?.close();
+    await this.writer?.store.close();
+    await this.writer?.lease.release();
     await this.embedder.close();
     await this.nats.nc.drain();
     await this.nats.local?.stop();
