@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Embedder } from '../embedding/embedder';
 import { issuesFrom } from '../infra/errors';
 import type { Metrics } from '../infra/metrics';
+import type { Readiness } from '../app/pipeline';
 import type { HotStore } from '../storage/hot-store';
 import { SearchRequest, searchHot } from './search';
 
@@ -10,7 +11,7 @@ export interface HttpDeps {
   embedder: Embedder;
   /** absent in a process that owns no shards */
   store?: HotStore | undefined;
-  readiness: () => { ready: boolean; [detail: string]: unknown };
+  readiness: () => Readiness;
 }
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {

@@ -13,10 +13,21 @@ import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nat
 import { HotStore } from '../storage/hot-store';
 import { applyTopology } from '../streams/apply';
 import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../streams/definitions';
+import { MahavishnuBridge, type BridgeStatus } from '../bridge/mahavishnu-bridge';
 import { watchConsumerLag } from './consumer-lag';
 import { WriterLease } from './writer-lease';
 
-export type Role = 'ingest' | 'writer' | 'api';
+export type Role = 'ingest' | 'writer' | 'api' | 'scheduler';
+
+export interface Readiness {
+  ready: boolean;
+  consuming: boolean;
+  nats: string;
+  roles: Role[];
+  embedder: string;
+  /** mode normal|fallback, breaker state, last contact with Mahavishnu */
+  orchestrator?: BridgeStatus;
+}
 
 interface WriterState {
   lease: WriterLease;
@@ -37,7 +48,7 @@ async function openWriterState(
     throw err;
   }
 }
-export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api'];
+export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api', 'scheduler'];
 
 /** Everything one process runs: the stages named by its roles, sharing one connection. */
 export class Pipeline {
@@ -46,6 +57,7 @@ export class Pipeline {
   /** consumer stages: stopped together, each finishing what it already pulled */
   private readonly stages: { stop(): Promise<void> }[] = [];
   private readonly stoppers: (() => Promise<void> | void)[] = [];
+  private bridge?: MahavishnuBridge;
   httpAddress?: string;
 
   private constructor(
@@ -132,7 +144,23 @@ export class Pipeline {
     }
     this.stoppers.push(watchConsumerLag(nc, watched, this.metrics, this.log));
     this.consuming = true;
+    if (this.roles.includes('scheduler')) await this.startBridge();
     if (this.roles.includes('api')) await this.startHttp();
+  }
+
+  /** Periodic jobs: run by Mahavishnu while it answers, by the local scheduler otherwise. */
+  private async startBridge(): Promise<void> {
+    const { bridge } = this.config;
+    this.bridge = new MahavishnuBridge({
+      mahavishnuUrl: bridge.mahavishnuUrl,
+      callTimeoutMs: bridge.callTimeoutMs,
+      breaker: bridge.breaker,
+      nc: this.nats.nc,
+      log: this.log,
+      registry: this.metrics.registry,
+    });
+    await this.bridge.start();
+    this.stoppers.push(() => this.bridge?.stop());
   }
 
   private async startHttp(): Promise<void> {
@@ -150,13 +178,7 @@ export class Pipeline {
     this.log.info({ address: this.httpAddress }, 'http listening');
   }
 
-  readiness(): {
-    ready: boolean;
-    consuming: boolean;
-    nats: string;
-    roles: Role[];
-    embedder: string;
-  } {
+  readiness(): Readiness {
     const natsUp = !this.nats.nc.isClosed() && !this.closing;
     return {
       ready: natsUp && this.consuming,
@@ -164,6 +186,7 @@ export class Pipeline {
       nats: this.nats.nc.getServer(),
       roles: this.roles,
       embedder: `${this.embedder.info.name}/${this.embedder.info.model}`,
+      ...(this.bridge && { orchestrator: this.bridge.status() }),
     };
   }
 

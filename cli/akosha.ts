@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { ALL_ROLES, type Role } from '../app/pipeline';
 import { loadConfig } from '../infra/config';
 import { registerImportCommand } from './import-session-buddy';
 import { runPublish } from './publish';
@@ -13,13 +14,19 @@ const natsUrl = () => loadConfig().nats.url;
 program
   .command('start')
   .description('run the pipeline (all stages by default) until SIGTERM')
-  .option('--roles <roles>', 'comma-separated: ingest,writer,api', 'ingest,writer,api')
+  .option('--roles <roles>', `comma-separated: ${ALL_ROLES.join(',')}`, ALL_ROLES.join(','))
   .action((opts: { roles: string }) => runStart(parseRoles(opts.roles)));
 
-for (const role of ['ingest', 'writer', 'api'] as const) {
+const ROLE_DESCRIPTIONS: Record<Role, string> = {
+  ingest: 'embed stage only: validate, embed, hand over to the shard writers',
+  writer: 'shard writers only (AKOSHA_WRITER_GROUPS): write DuckDB shards, announce uploads',
+  api: 'HTTP API only',
+  scheduler: 'periodic jobs only: through Mahavishnu, or locally while it is away',
+};
+for (const role of ALL_ROLES) {
   program
     .command(role)
-    .description(`run only the ${role} stage`)
+    .description(ROLE_DESCRIPTIONS[role])
     .action(() => runStart([role]));
 }
 

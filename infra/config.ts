@@ -32,6 +32,11 @@ const EnvSchema = z.object({
     .default('all'),
   AKOSHA_WRITER_CONCURRENCY: int(1, 64).default(4),
   AKOSHA_EMBEDDER: z.enum(['hashing']).default('hashing'),
+  AKOSHA_MAHAVISHNU_URL: z.string().default('http://127.0.0.1:8680'),
+  AKOSHA_MAHAVISHNU_TIMEOUT_MS: int(100, 600_000).default(5000),
+  AKOSHA_BREAKER_ERROR_PERCENT: int(1, 100).default(50),
+  AKOSHA_BREAKER_VOLUME: int(1, 1000).default(3),
+  AKOSHA_BREAKER_RESET_MS: int(100, 3_600_000).default(30_000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -67,6 +72,13 @@ export interface WriterConfig {
   hotDir: string;
 }
 
+export interface BridgeConfig {
+  /** empty: no Mahavishnu, every job runs on the local scheduler */
+  mahavishnuUrl: string | null;
+  callTimeoutMs: number;
+  breaker: { errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number };
+}
+
 export interface HttpConfig {
   host: string;
   port: number;
@@ -81,6 +93,7 @@ export interface AkoshaConfig {
   ingest: IngestConfig;
   writer: WriterConfig;
   http: HttpConfig;
+  bridge: BridgeConfig;
 }
 
 export class ConfigError extends Error {}
@@ -129,6 +142,15 @@ function compile(e: Env): AkoshaConfig {
       hotDir: `${dataDir}/hot`,
     },
     http: { host: e.AKOSHA_HTTP_HOST, port: e.AKOSHA_HTTP_PORT },
+    bridge: {
+      mahavishnuUrl: e.AKOSHA_MAHAVISHNU_URL || null,
+      callTimeoutMs: e.AKOSHA_MAHAVISHNU_TIMEOUT_MS,
+      breaker: {
+        errorThresholdPercentage: e.AKOSHA_BREAKER_ERROR_PERCENT,
+        volumeThreshold: e.AKOSHA_BREAKER_VOLUME,
+        resetTimeoutMs: e.AKOSHA_BREAKER_RESET_MS,
+      },
+    },
   };
 }
 

@@ -31,6 +31,7 @@ describe('HTTP endpoints', () => {
       ready: true,
       consuming: true,
       embedder: 'hashing/fnv1a-words-trigrams-v1',
+      orchestrator: { mode: 'fallback', mahavishnu_url: null },
     });
   });
 
@@ -42,6 +43,7 @@ describe('HTTP endpoints', () => {
       'akosha_consumer_pending',
       'akosha_dead_letters_total',
       'akosha_embed_duration_seconds',
+      'akosha_bridge_mode',
     ]) {
       expect(text).toContain(`# TYPE ${name}`);
     }

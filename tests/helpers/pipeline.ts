@@ -16,6 +16,7 @@ export function testEnv(
     AKOSHA_DATA_DIR: mkdtempSync(join(tmpdir(), 'akosha-data-')),
     AKOSHA_HTTP_PORT: '0',
     AKOSHA_LOG_LEVEL: process.env.AKOSHA_TEST_LOG_LEVEL ?? 'silent',
+    AKOSHA_MAHAVISHNU_URL: '', // periodic jobs run locally unless a test says otherwise
     ...overrides,
   };
 }
