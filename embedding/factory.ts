@@ -1,0 +1,43 @@
+import type { Embedder } from './embedder';
+import { HashingEmbedder } from './hashing-embedder';
+import { ModelEmbedder, type ModelDtype } from './model-embedder';
+import { WorkerPoolEmbedder } from './worker-pool';
+
+export interface EmbedderOptions {
+  kind: 'hashing' | 'model';
+  /** model directory or id (kind 'model'; default DEFAULT_MODEL) */
+  model?: string;
+  dtype?: ModelDtype;
+  /** worker threads; 0 runs one in-process session on all cores (default: one worker per core) */
+  workers?: number;
+  /** texts per ONNX run (default 32) */
+  batchSize?: number;
+  /** download a missing model id into cacheDir (default false) */
+  allowRemote?: boolean;
+  /** where model ids are looked up (default ./data/models) */
+  cacheDir?: string;
+}
+
+export const DEFAULT_MODEL = 'Xenova/all-MiniLM-L6-v2';
+
+/**
+ * The embedder the pipeline runs: 'hashing' (offline, no model) or 'model'
+ * (transformers.js; a worker pool by default, one in-process session with
+ * workers: 0). Loading fails (missing model, wrong dimension) before anything
+ * is consumed.
+ */
+export async function createEmbedder(options: EmbedderOptions): Promise<Embedder> {
+  if (options.kind === 'hashing') return new HashingEmbedder();
+  const modelOptions = {
+    model: options.model ?? DEFAULT_MODEL,
+    ...(options.dtype ? { dtype: options.dtype } : {}),
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    ...(options.allowRemote ? { allowRemote: true } : {}),
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+  };
+  if (options.workers === 0) return ModelEmbedder.load(modelOptions);
+  return WorkerPoolEmbedder.start({
+    ...modelOptions,
+    ...(options.workers ? { workers: options.workers } : {}),
+  });
+}

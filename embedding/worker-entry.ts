@@ -1,0 +1,44 @@
+/**
+ * One embedding worker thread: loads its own ModelEmbedder (one ONNX session,
+ * intra-op threads as told, 1 by default) and answers embed requests from
+ * WorkerPoolEmbedder. Started through a tsx bootstrap, see worker-pool.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ModelEmbedder, type ModelEmbedderOptions } from './model-embedder';
+import type { FromWorker, ToWorker } from './worker-pool';
+
+const port = parentPort!;
+
+async function main(): Promise<void> {
+  let embedder: ModelEmbedder;
+  try {
+    embedder = await ModelEmbedder.load(workerData as ModelEmbedderOptions);
+  } catch (err) {
+    port.postMessage({ type: 'error', message: (err as Error).message } satisfies FromWorker);
+    return;
+  }
+  port.postMessage({
+    type: 'ready',
+    info: embedder.info,
+    maxTokens: embedder.maxTokens,
+  } satisfies FromWorker);
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'close') {
+      void embedder.close().finally(() => port.close());
+      return;
+    }
+    embedder.embed(msg.texts).then(
+      (vectors) => {
+        const reply: FromWorker = { type: 'result', id: msg.id, vectors };
+        port.postMessage(
+          reply,
+          vectors.map((v) => v.buffer as ArrayBuffer),
+        );
+      },
+      (err: Error) =>
+        port.postMessage({ type: 'failed', id: msg.id, message: err.message } satisfies FromWorker),
+    );
+  });
+}
+
+void main();

@@ -1,0 +1,82 @@
+/** @jest-environment ./tests/embedding/onnx-environment.ts */
+import { ModelEmbedder } from '../../embedding/model-embedder';
+import { WorkerPoolEmbedder } from '../../embedding/worker-pool';
+import { createEmbedder } from '../../embedding/factory';
+import type { Worker } from 'node:worker_threads';
+import { ensureModel, TINY_MODEL } from '../fixtures/model/ensure-model';
+import { waitFor } from '../helpers/wait-for';
+
+const TEXTS = Array.from(
+  { length: 37 },
+  (_, i) => `memory ${i}: ${'stream shard writer replay '.repeat(1 + (i % 5))}`,
+);
+
+describe('WorkerPoolEmbedder', () => {
+  let dir: string;
+  let pool: WorkerPoolEmbedder;
+
+  beforeAll(async () => {
+    dir = ensureModel(TINY_MODEL);
+    pool = await WorkerPoolEmbedder.start({ model: dir, workers: 2, batchSize: 8 });
+  });
+  afterAll(() => pool.close());
+
+  it('gives the vectors one in-process embedder gives, in input order', async () => {
+    const single = await ModelEmbedder.load({ model: dir });
+    try {
+      const [fromPool, fromOne] = [await pool.embed(TEXTS), await single.embed(TEXTS)];
+      expect(pool.size).toBe(2);
+      expect(pool.info).toEqual(single.info);
+      expect(fromPool).toHaveLength(TEXTS.length);
+      fromPool.forEach((v, i) => {
+        expect(v).toHaveLength(384);
+        for (let d = 0; d < v.length; d++)
+          expect(Math.abs(v[d]! - fromOne[i]![d]!)).toBeLessThan(1e-5);
+      });
+      expect(await pool.countTokens(TEXTS.slice(0, 3))).toEqual(
+        await single.countTokens(TEXTS.slice(0, 3)),
+      );
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('serves concurrent calls and an empty one', async () => {
+    const [a, b, none] = await Promise.all([
+      pool.embed(TEXTS.slice(0, 5)),
+      pool.embed(TEXTS.slice(5, 6)),
+      pool.embed([]),
+    ]);
+    expect(a).toHaveLength(5);
+    expect(b).toHaveLength(1);
+    expect(none).toEqual([]);
+  });
+
+  it('replaces a worker that dies and keeps embedding', async () => {
+    const slots = (pool as unknown as { slots: { worker?: Worker }[] }).slots;
+    const dead = slots[0]!.worker!;
+    await dead.terminate();
+    // the other worker carries on meanwhile
+    expect(await pool.embed(TEXTS.slice(0, 4))).toHaveLength(4);
+    await waitFor(() => slots[0]!.worker !== undefined && slots[0]!.worker !== dead, {
+      what: 'a replacement worker',
+    });
+    const [before] = await pool.embed([TEXTS[0]!]);
+    const after = await pool.embed(TEXTS.slice(0, 16));
+    expect(Array.from(after[0]!)).toEqual(Array.from(before!));
+  });
+
+  it('fails to start, naming the path, when the model is missing', async () => {
+    await expect(
+      WorkerPoolEmbedder.start({ model: '/nonexistent/akosha-model', workers: 2 }),
+    ).rejects.toThrow(/looked in \/nonexistent\/akosha-model/);
+  });
+
+  it('refuses work after close', async () => {
+    const p = await createEmbedder({ kind: 'model', model: dir, workers: 1, dtype: 'q8' });
+    expect(p).toBeInstanceOf(WorkerPoolEmbedder);
+    expect(p.info.model).toMatch(/:q8$/);
+    await p.close();
+    await expect(p.embed(['x'])).rejects.toThrow(/closed/);
+  });
+});
