@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Embedder } from '../embedding/embedder';
-import { issuesFrom } from '../infra/errors';
+import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
+import { AkoshaError, issuesFrom } from '../infra/errors';
 import type { Metrics } from '../infra/metrics';
 import type { Readiness } from '../app/pipeline';
 import type { HotStore } from '../storage/hot-store';
@@ -29,6 +30,11 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return deps.metrics.registry.metrics();
   });
 
+  app.post('/api/v1/embeddings', async (req) => generateEmbedding(deps.embedder, req.body));
+  app.post('/api/v1/embeddings/batch', async (req) =>
+    generateBatchEmbeddings(deps.embedder, req.body),
+  );
+
   app.post('/api/v1/search', async (req, reply) => {
     const parsed = SearchRequest.safeParse(req.body ?? {});
     if (!parsed.success) {
@@ -41,6 +47,18 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
         .code(503)
         .send({ error: 'no_shards', message: 'this process owns no hot shards' });
     return searchHot(deps.store, deps.embedder, parsed.data);
+  });
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof AkoshaError && !err.retryable) {
+      return reply
+        .code(400)
+        .send({ error: 'invalid_request', message: err.message, issues: err.issues });
+    }
+    const { statusCode = 500, message } = err as { statusCode?: number; message: string };
+    return reply
+      .code(statusCode)
+      .send({ error: statusCode < 500 ? 'bad_request' : 'internal', message });
   });
 
   return app;

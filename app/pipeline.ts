@@ -4,7 +4,7 @@ import { buildHttpServer } from '../api/http';
 import { EmbeddedConsumer } from '../consumers/embedded';
 import { DeadLetterPublisher } from '../consumers/dead-letters';
 import { UploadsConsumer } from '../consumers/uploads';
-import { HashingEmbedder } from '../embedding/hashing-embedder';
+import { createEmbedder } from '../embedding/factory';
 import type { Embedder } from '../embedding/embedder';
 import type { AkoshaConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
@@ -75,7 +75,12 @@ export class Pipeline {
   }
 
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
-    const nats = await connectOrStartNats(config.nats, log);
+    // a missing or wrong model fails here, before anything is consumed
+    const embedder = await createEmbedder(config.embedder);
+    const nats = await connectOrStartNats(config.nats, log).catch(async (err: unknown) => {
+      await embedder.close();
+      throw err;
+    });
     logNatsStatus(nats.nc, log);
     try {
       await applyTopology(nats.nc, config.streams, log);
@@ -88,7 +93,7 @@ export class Pipeline {
         roles,
         nats,
         metrics,
-        new HashingEmbedder(),
+        embedder,
         log,
         writer,
       );
@@ -98,6 +103,7 @@ export class Pipeline {
     } catch (err) {
       await nats.nc.close();
       await nats.local?.stop();
+      await embedder.close();
       throw err;
     }
   }

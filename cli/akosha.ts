@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ALL_ROLES, type Role } from '../app/pipeline';
 import { loadConfig } from '../infra/config';
 import { registerImportCommand } from './import-session-buddy';
+import { registerModelCommands } from './model';
 import { runPublish } from './publish';
 import { runApplyStreams } from './streams';
 import { parseRoles, runStart } from './start';
@@ -36,6 +37,7 @@ program
   .action((file: string) => runPublish(file, natsUrl()));
 
 registerImportCommand(program, { natsUrl });
+registerModelCommands(program);
 
 program
   .command('streams')

@@ -49,7 +49,9 @@ export type GenerateBatchEmbeddingsArgs = z.infer<typeof GenerateBatchEmbeddings
 export const GenerateEmbeddingResult = z.object({
   embedding_dim: z.number().int(),
   embedding: z.array(z.number()),
+  /** the embedder's name (Python Akosha: "mode") and the model that produced the vector */
   mode: z.string(),
+  model: z.string(),
 });
 export type GenerateEmbeddingResult = z.infer<typeof GenerateEmbeddingResult>;
 
@@ -58,6 +60,7 @@ export const GenerateBatchEmbeddingsResult = z.object({
   embeddings: z.array(z.array(z.number())),
   count: z.number().int(),
   mode: z.string(),
+  model: z.string(),
 });
 export type GenerateBatchEmbeddingsResult = z.infer<typeof GenerateBatchEmbeddingsResult>;
 
@@ -88,6 +91,7 @@ export async function generateEmbedding(
     embedding_dim: vector!.length,
     embedding: Array.from(vector!),
     mode: embedder.info.name,
+    model: embedder.info.model,
   };
 }
 
@@ -114,5 +118,6 @@ export async function generateBatchEmbeddings(
     embeddings,
     count: embeddings.length,
     mode: embedder.info.name,
+    model: embedder.info.model,
   };
 }

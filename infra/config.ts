@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EmbedderOptions } from '../embedding/factory';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const msList = z
@@ -31,7 +32,12 @@ const EnvSchema = z.object({
     .regex(/^(all|\d+(-\d+)?(,\d+(-\d+)?)*)$/, '"all" or ranges like 0-7,12')
     .default('all'),
   AKOSHA_WRITER_CONCURRENCY: int(1, 64).default(4),
-  AKOSHA_EMBEDDER: z.enum(['hashing']).default('hashing'),
+  AKOSHA_EMBEDDER: z.enum(['hashing', 'model']).default('hashing'),
+  AKOSHA_EMBEDDING_MODEL: z.string().min(1).default('Xenova/all-MiniLM-L6-v2'),
+  AKOSHA_EMBEDDING_DTYPE: z.enum(['fp32', 'q8']).default('q8'),
+  AKOSHA_EMBEDDING_WORKERS: int(0, 64).optional(),
+  AKOSHA_EMBEDDING_BATCH: int(1, 128).default(32),
+  AKOSHA_EMBEDDING_ALLOW_REMOTE: z.enum(['true', 'false']).default('false'),
   AKOSHA_MAHAVISHNU_URL: z.string().default('http://127.0.0.1:8680'),
   AKOSHA_MAHAVISHNU_TIMEOUT_MS: int(100, 600_000).default(5000),
   AKOSHA_BREAKER_ERROR_PERCENT: int(1, 100).default(50),
@@ -87,7 +93,7 @@ export interface HttpConfig {
 export interface AkoshaConfig {
   dataDir: string;
   logLevel: Env['AKOSHA_LOG_LEVEL'];
-  embedder: Env['AKOSHA_EMBEDDER'];
+  embedder: EmbedderOptions;
   nats: NatsConfig;
   streams: StreamsConfig;
   ingest: IngestConfig;
@@ -113,7 +119,15 @@ function compile(e: Env): AkoshaConfig {
   return {
     dataDir,
     logLevel: e.AKOSHA_LOG_LEVEL,
-    embedder: e.AKOSHA_EMBEDDER,
+    embedder: {
+      kind: e.AKOSHA_EMBEDDER,
+      model: e.AKOSHA_EMBEDDING_MODEL,
+      dtype: e.AKOSHA_EMBEDDING_DTYPE,
+      batchSize: e.AKOSHA_EMBEDDING_BATCH,
+      allowRemote: e.AKOSHA_EMBEDDING_ALLOW_REMOTE === 'true',
+      cacheDir: `${dataDir}/models`,
+      ...(e.AKOSHA_EMBEDDING_WORKERS !== undefined && { workers: e.AKOSHA_EMBEDDING_WORKERS }),
+    },
     nats: {
       url: e.AKOSHA_NATS_URL,
       startLocal: e.AKOSHA_START_NATS === 'auto',

@@ -68,3 +68,56 @@ describe('HTTP endpoints', () => {
     await closing;
   });
 });
+
+describe('embedding endpoints (Python Akosha shapes)', () => {
+  let nats: TestNats;
+  let pipeline: Pipeline;
+  beforeAll(async () => {
+    nats = await startTestNats();
+    pipeline = await startTestPipeline(testConfig(nats.url), ['api']);
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await nats.stop();
+  });
+
+  const post = (path: string, body: unknown) =>
+    fetch(`${pipeline.httpAddress}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('generate_embedding returns one 384-d unit vector and says which embedder made it', async () => {
+    const body = (await (await post('/api/v1/embeddings', { text: 'shard writers' })).json()) as {
+      embedding: number[];
+      embedding_dim: number;
+      mode: string;
+      model: string;
+    };
+    expect(body).toMatchObject({
+      embedding_dim: 384,
+      mode: 'hashing',
+      model: 'fnv1a-words-trigrams-v1',
+    });
+    expect(Math.hypot(...body.embedding)).toBeCloseTo(1, 5);
+  });
+
+  it('generate_batch_embeddings keeps order, and batching does not change vectors', async () => {
+    const texts = ['a b c', 'shard writers', 'dead letters'];
+    const res = await post('/api/v1/embeddings/batch', { texts, batch_size: 2 });
+    const body = (await res.json()) as { embeddings: number[][]; count: number };
+    expect(body.count).toBe(3);
+    const single = (await (await post('/api/v1/embeddings', { text: texts[1] })).json()) as {
+      embedding: number[];
+    };
+    expect(body.embeddings[1]).toEqual(single.embedding);
+  });
+
+  it('answers 400 with the issues for out-of-range input', async () => {
+    const res = await post('/api/v1/embeddings/batch', { texts: [''], batch_size: 500 });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { issues: { path: string }[] };
+    expect(body.issues.map((i) => i.path).sort()).toEqual(['batch_size', 'texts.0']);
+  });
+});

@@ -1,0 +1,26 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Embedder } from '../../embedding/embedder';
+
+export interface McpSearchRequest {
+  query: string;
+  limit: number;
+  threshold?: number;
+  system_id?: string;
+  filters?: Record<string, unknown>;
+}
+
+/** What the MCP routes need; search is injected so they do not depend on how it is done. */
+export interface McpDeps {
+  js: JetStreamClient;
+  /** the server's max_payload: uploads above it are split into parts */
+  maxPayloadBytes: number;
+  embedder: Embedder;
+  search: (req: McpSearchRequest) => Promise<{ results: readonly unknown[] }>;
+  readiness: () => { ready: boolean };
+  /** `get_storage_status`; without it the tool reports the JetStream streams */
+  storageStatus?: () => Promise<unknown>;
+  /** request body limit of the MCP routes (default 64 MiB: 1,000 memories with vectors) */
+  bodyLimitBytes?: number;
+  /** serverInfo.version */
+  version?: string;
+}

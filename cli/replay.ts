@@ -1,0 +1,248 @@
+import { readFileSync } from 'node:fs';
+import { Presets, SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { HashingEmbedder } from '../embedding/hashing-embedder';
+import { loadConfig, type AkoshaConfig } from '../infra/config';
+import { DeadLetterStage } from '../schemas/dead-letter';
+import { HotStore } from '../storage/hot-store';
+import { DeadLetterOps, type DeadLetterFilter } from '../operations/dead-letters';
+import { replayUploads, type ReplayProgress } from '../operations/replay';
+import { verifyShards } from '../operations/verify';
+
+interface ReplayFlags {
+  fromSeq?: number;
+  since?: Date;
+  system?: string;
+  shard?: number;
+  dryRun?: boolean;
+  batchBytes?: number;
+}
+
+interface FilterFlags {
+  stage?: DeadLetterStage;
+  code?: string;
+  system?: string;
+  since?: Date;
+}
+
+/** `akosha replay`, `akosha verify` and `akosha dlq list|show|requeue|purge`. */
+export function registerReplayCommands(program: Command): void {
+  program
+    .command('replay')
+    .description(
+      'rebuild hot shards from AKOSHA_UPLOADS (idempotent; publishes no events). ' +
+        'Opens the shard files itself: run it while no writer owns those shards.',
+    )
+    .option('--from-seq <n>', 'start at this AKOSHA_UPLOADS sequence', positiveInt)
+    .option('--since <time>', 'start at this time (ISO-8601, or an age like 90m, 12h, 7d)', time)
+    .option('--system <id>', 'only this system')
+    .option('--shard <n>', 'only this shard (0-255)', shardNumber)
+    .option('--dry-run', 'read and validate only; write nothing')
+    .option('--batch-bytes <n>', 'upload bytes per embed call and shard transaction', positiveInt)
+    .action((flags: ReplayFlags) => runReplay(flags));
+
+  program
+    .command('verify')
+    .description('compare the record keys the uploads stream would store with the hot shards')
+    .option('--shard <n>', 'only this shard (0-255)', shardNumber)
+    .action((flags: { shard?: number }) => runVerify(flags.shard));
+
+  registerDlqCommands(program.command('dlq').description('inspect and re-drive dead letters'));
+}
+
+function registerDlqCommands(dlq: Command): void {
+  const filters = (cmd: Command) =>
+    cmd
+      .option('--stage <stage>', 'validate | embed | write', stage)
+      .option('--code <code>', 'reason code, e.g. SCHEMA_INVALID')
+      .option('--system <id>', 'system_id')
+      .option('--since <time>', 'failed at or after (ISO-8601, or an age like 90m, 12h, 7d)', time);
+  filters(dlq.command('list').description('list dead letters, one JSON line each'))
+    .option('--after <seq>', 'page: letters after this DLQ sequence', positiveInt)
+    .option('--limit <n>', 'page size (default 100)', positiveInt)
+    .action((f: FilterFlags & { after?: number; limit?: number }) =>
+      withDlq((ops) => listLetters(ops, f)),
+    );
+  dlq
+    .command('show <seq>')
+    .description('one letter with its payload decoded')
+    .action((seq: string) => withDlq(async (ops) => print(await ops.show(positiveInt(seq)), true)));
+  dlq
+    .command('requeue <seq...>')
+    .description('republish the payload where it failed, then delete the letter')
+    .option('--payload-file <file>', 'corrected payload (a record letter: the record JSON)')
+    .option('--force', 'republish even if the payload still fails validation')
+    .action((seqs: string[], f: { payloadFile?: string; force?: boolean }) =>
+      withDlq(async (ops) => {
+        const replacement = f.payloadFile ? readFileSync(f.payloadFile) : undefined;
+        for (const seq of seqs)
+          print(await ops.requeue(positiveInt(seq), { replacement, force: f.force }));
+      }),
+    );
+  filters(dlq.command('purge').description('delete the letters matching the filters'))
+    .option('--all', 'required when no filter is given')
+    .action((f: FilterFlags & { all?: boolean }) =>
+      withDlq(async (ops) => {
+        const filter = toFilter(f);
+        if (!f.all && Object.values(filter).every((v) => v === undefined))
+          throw new Error('no filter given: pass --all to purge every dead letter');
+        print({ purged: await ops.purge(filter) });
+      }),
+    );
+}
+
+async function runReplay(flags: ReplayFlags): Promise<void> {
+  if (flags.fromSeq !== undefined && flags.since !== undefined)
+    throw new Error('give --from-seq or --since, not both');
+  const config = loadConfig();
+  await withNats(config, async (nc) => {
+    const store = await HotStore.open(config.writer.hotDir, config.writer);
+    const bar = new ReplayBar();
+    try {
+      const summary = await replayUploads({
+        nc,
+        store,
+        embedder: new HashingEmbedder(),
+        maxMessageBytes: config.ingest.maxMessageBytes,
+        chunkMaxBytes: Math.min(nc.info?.max_payload ?? 1024 * 1024, config.ingest.maxMessageBytes),
+        fromSeq: flags.fromSeq,
+        since: flags.since,
+        systemId: flags.system,
+        shard: flags.shard,
+        dryRun: flags.dryRun,
+        batchBytes: flags.batchBytes,
+        workerThread: true,
+        onProgress: (p) => bar.update(p),
+      });
+      bar.stop();
+      print(summary);
+    } finally {
+      bar.stop();
+      await store.close();
+    }
+  });
+}
+
+async function runVerify(shard: number | undefined): Promise<void> {
+  const config = loadConfig();
+  await withNats(config, async (nc) => {
+    const store = await HotStore.open(config.writer.hotDir, config.writer);
+    try {
+      const report = await verifyShards({
+        nc,
+        store,
+        maxMessageBytes: config.ingest.maxMessageBytes,
+        shard,
+      });
+      print(report, true);
+      if (!report.ok) process.exitCode = 1;
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+async function listLetters(
+  ops: DeadLetterOps,
+  f: FilterFlags & { after?: number; limit?: number },
+): Promise<void> {
+  const page = await ops.list(toFilter(f), {
+    ...(f.after !== undefined && { afterSeq: f.after }),
+    ...(f.limit !== undefined && { limit: f.limit }),
+  });
+  for (const { seq, letter } of page.letters) {
+    const { payload_base64: _p, ...rest } = letter;
+    print({ seq, ...rest });
+  }
+  if (page.next !== undefined) console.error(`more: --after ${page.next}`);
+}
+
+async function withDlq(task: (ops: DeadLetterOps) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  await withNats(config, async (nc) =>
+    task(await DeadLetterOps.create(nc, config.ingest.maxMessageBytes)),
+  );
+}
+
+async function withNats(
+  config: AkoshaConfig,
+  task: (nc: NatsConnection) => Promise<void>,
+): Promise<void> {
+  const nc = await connect({ servers: config.nats.url, name: 'akosha-ops' });
+  try {
+    await task(nc);
+  } finally {
+    await nc.close();
+  }
+}
+
+const toFilter = (f: FilterFlags): DeadLetterFilter => ({
+  stage: f.stage,
+  code: f.code,
+  systemId: f.system,
+  since: f.since,
+});
+
+function print(value: unknown, pretty = false): void {
+  console.log(JSON.stringify(value, null, pretty ? 2 : undefined));
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function shardNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 255)
+    throw new Error(`expected a shard 0..255, got "${value}"`);
+  return n;
+}
+
+function stage(value: string): DeadLetterStage {
+  return DeadLetterStage.parse(value);
+}
+
+const AGE_UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** ISO-8601, or an age before now: 90s, 30m, 12h, 7d. */
+export function time(value: string): Date {
+  const age = /^(\d+)([smhd])$/.exec(value);
+  if (age) return new Date(Date.now() - Number(age[1]) * AGE_UNITS_MS[age[2]!]!);
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new Error(`expected ISO-8601 or an age like 12h, got "${value}"`);
+  return new Date(ms);
+}
+
+/** Upload messages done / total with rate and ETA, on stderr. */
+class ReplayBar {
+  private readonly bar = new SingleBar(
+    {
+      format:
+        'replay |{bar}| {value}/{total} messages | {records} records | {rate} rec/s | ETA {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+      etaBuffer: 20,
+    },
+    Presets.shades_classic,
+  );
+  private startedAt = 0;
+
+  update({ messages, total, records }: ReplayProgress): void {
+    const seconds = Math.max((Date.now() - this.startedAt) / 1000, 0.001);
+    const payload = { records, rate: Math.round(records / seconds).toString() };
+    if (this.startedAt === 0) {
+      this.startedAt = Date.now();
+      this.bar.start(total, messages, { ...payload, rate: '0' });
+      return;
+    }
+    this.bar.update(messages, payload);
+  }
+
+  stop(): void {
+    if (this.startedAt !== 0) this.bar.stop();
+    this.startedAt = 0;
+  }
+}
