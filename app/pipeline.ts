@@ -88,15 +88,7 @@ export class Pipeline {
         ? await openWriterState(nats, config, log)
         : undefined;
       const metrics = createMetrics();
-      const pipeline = new Pipeline(
-        config,
-        roles,
-        nats,
-        metrics,
-        embedder,
-        log,
-        writer,
-      );
+      const pipeline = new Pipeline(config, roles, nats, metrics, embedder, log, writer);
       if (writer) metrics.hotRecords.set(await writer.store.count());
       await pipeline.startStages();
       return pipeline;

@@ -15,7 +15,7 @@ import { isoSql } from './time';
 import { loadShardFilter } from './shard-filter-load';
 import type { ShardFilter } from './shard-filter';
 import { writeShardTransaction, type ShardWriteResult } from './shard-transaction';
-import type { ChunkInput } from './write-plan';
+import { filterKey, type ChunkInput } from './write-plan';
 
 const QUERY_VECTOR_TYPE = ARRAY(FLOAT, EMBEDDING_DIM);
 
@@ -161,6 +161,38 @@ export class HotStore {
       `SELECT system_id || '/' || id AS k FROM ${shardDbName(shard)}.memories ORDER BY k`,
     );
     return reader.getRowObjectsJS().map((r) => String(r.k));
+  }
+
+  /**
+   * For the tier mover and restore (storage/tiers): a connection of this instance, so tier
+   * files attached to it can be read and written together with the hot shards.
+   */
+  connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
+  /**
+   * For the tier mover and restore (storage/tiers): runs `task` under the shard's write lock
+   * (no ingest transaction interleaves). Rows the task writes into `memories` must be passed
+   * to `learn`, so the shard's dedupe filter knows them.
+   */
+  async withShard<T>(
+    shard: number,
+    task: (
+      conn: DuckDBConnection,
+      db: string,
+      learn: (systemId: string, id: string, sha256: string) => void,
+    ) => Promise<T>,
+  ): Promise<T> {
+    await this.attach(shard);
+    const filter = this.filters.get(shard)!;
+    const learn = (systemId: string, id: string, sha256: string) => {
+      filter.add(filterKey.record(systemId, id));
+      filter.add(filterKey.content(systemId, sha256));
+    };
+    return this.shardLock.run(shard, () =>
+      this.pool.use((conn) => task(conn, shardDbName(shard), learn)),
+    );
   }
 
   async close(): Promise<void> {
