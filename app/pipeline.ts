@@ -1,6 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http';
+import { AdvisoryWatcher } from '../consumers/advisories';
 import { EmbeddedConsumer } from '../consumers/embedded';
 import { DeadLetterPublisher } from '../consumers/dead-letters';
 import { UploadsConsumer } from '../consumers/uploads';
@@ -140,6 +141,9 @@ export class Pipeline {
         ...groups.map((g) => ({ stream: STREAM.embedded, consumer: writerConsumerName(g) })),
       );
     }
+    const advisories = new AdvisoryWatcher({ nc, deadLetters: common.deadLetters, log: this.log });
+    await advisories.start();
+    this.stoppers.push(() => advisories.stop());
     this.stoppers.push(watchConsumerLag(nc, watched, this.metrics, this.log));
     this.consuming = true;
     if (this.roles.includes('scheduler')) await this.startBridge();

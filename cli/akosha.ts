@@ -3,6 +3,7 @@ import { ALL_ROLES, type Role } from '../app/pipeline';
 import { loadConfig } from '../infra/config';
 import { registerImportCommand } from './import-session-buddy';
 import { registerModelCommands } from './model';
+import { registerReplayCommands } from './replay';
 import { runPublish } from './publish';
 import { runApplyStreams } from './streams';
 import { parseRoles, runStart } from './start';
@@ -38,6 +39,7 @@ program
 
 registerImportCommand(program, { natsUrl });
 registerModelCommands(program);
+registerReplayCommands(program);
 
 program
   .command('streams')

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { HashingEmbedder } from '../embedding/hashing-embedder';
+import { createEmbedder } from '../embedding/factory';
 import { loadConfig, type AkoshaConfig } from '../infra/config';
+import { AkoshaError } from '../infra/errors';
 import { DeadLetterStage } from '../schemas/dead-letter';
 import { HotStore } from '../storage/hot-store';
 import { DeadLetterOps, type DeadLetterFilter } from '../operations/dead-letters';
@@ -76,8 +77,17 @@ function registerDlqCommands(dlq: Command): void {
     .action((seqs: string[], f: { payloadFile?: string; force?: boolean }) =>
       withDlq(async (ops) => {
         const replacement = f.payloadFile ? readFileSync(f.payloadFile) : undefined;
-        for (const seq of seqs)
-          print(await ops.requeue(positiveInt(seq), { replacement, force: f.force }));
+        for (const seq of seqs) {
+          try {
+            print(await ops.requeue(positiveInt(seq), { replacement, force: f.force }));
+          } catch (err) {
+            if (!(err instanceof AkoshaError)) throw err;
+            throw new Error(
+              `letter ${seq} still fails validation (${err.code}: ${err.message}); ` +
+                'fix it with --payload-file, or republish as is with --force',
+            );
+          }
+        }
       }),
     );
   filters(dlq.command('purge').description('delete the letters matching the filters'))
@@ -97,13 +107,14 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
     throw new Error('give --from-seq or --since, not both');
   const config = loadConfig();
   await withNats(config, async (nc) => {
+    const embedder = await createEmbedder(config.embedder);
     const store = await HotStore.open(config.writer.hotDir, config.writer);
     const bar = new ReplayBar();
     try {
       const summary = await replayUploads({
         nc,
         store,
-        embedder: new HashingEmbedder(),
+        embedder,
         maxMessageBytes: config.ingest.maxMessageBytes,
         chunkMaxBytes: Math.min(nc.info?.max_payload ?? 1024 * 1024, config.ingest.maxMessageBytes),
         fromSeq: flags.fromSeq,
@@ -112,7 +123,8 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
         shard: flags.shard,
         dryRun: flags.dryRun,
         batchBytes: flags.batchBytes,
-        workerThread: true,
+        // the model embedder has its own worker pool
+        workerThread: embedder.info.name === 'hashing',
         onProgress: (p) => bar.update(p),
       });
       bar.stop();
@@ -120,6 +132,7 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
     } finally {
       bar.stop();
       await store.close();
+      await embedder.close();
     }
   });
 }

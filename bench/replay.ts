@@ -1,0 +1,111 @@
+/**
+ * npm run bench:replay — rebuilds one hot shard from AKOSHA_UPLOADS with
+ * replayUploads and the default (hashing) embedder: 1,000 uploads × 100 records
+ * of one system (one shard), replayed into an empty data dir. Target ≥ 10,000 records/s.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { HashingEmbedder } from '../embedding/hashing-embedder';
+import { loadConfig } from '../infra/config';
+import { startNatsServer } from '../infra/nats-server';
+import { replayUploads } from '../operations/replay';
+import { shardOf } from '../schemas/ids';
+import { HotStore } from '../storage/hot-store';
+import { applyTopology } from '../streams/apply';
+import { subjects } from '../streams/subjects';
+import { fmt, tempDir, textOfBytes } from './lib';
+
+const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 1000);
+const RECORDS_PER_UPLOAD = Number(process.env.BENCH_RECORDS_PER_UPLOAD ?? 100);
+const CONTENT_BYTES = Number(process.env.BENCH_CONTENT_BYTES ?? 300);
+const BATCH_BYTES = Number(process.env.BENCH_BATCH_BYTES ?? 4 * 1024 * 1024);
+const WORKER_THREAD = process.env.BENCH_WORKER_THREAD !== '0';
+const PUBLISH_WINDOW = 64;
+const SYSTEM = 'bench-replay-host';
+const TARGET_RECORDS_PER_SECOND = 10_000;
+
+function uploadBody(u: number): string {
+  const now = new Date().toISOString();
+  return JSON.stringify({
+    schema_version: 1,
+    upload_id: `replay-${u}`,
+    system_id: SYSTEM,
+    created_at: now,
+    records: Array.from({ length: RECORDS_PER_UPLOAD }, (_, k) => ({
+      id: `m-${u}-${k}`,
+      kind: k % 5 === 0 ? 'reflection' : 'conversation',
+      content: textOfBytes(u * RECORDS_PER_UPLOAD + k, CONTENT_BYTES),
+      timestamp: now,
+      project: 'bench',
+    })),
+  });
+}
+
+/** Publishes with at most PUBLISH_WINDOW unacknowledged publishes in flight. */
+async function publishUploads(js: JetStreamClient): Promise<number> {
+  const started = performance.now();
+  const subject = subjects.upload(shardOf(SYSTEM), SYSTEM);
+  let next = 0;
+  const worker = async () => {
+    while (next < UPLOADS) {
+      const u = next++;
+      await js.publish(subject, uploadBody(u), { msgID: `replay-${u}` });
+    }
+  };
+  await Promise.all(Array.from({ length: PUBLISH_WINDOW }, worker));
+  return (performance.now() - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  const dir = tempDir('replay');
+  const server = await startNatsServer({ storeDir: join(dir, 'nats') });
+  const nc = await connect({ servers: server.url });
+  const config = loadConfig({ AKOSHA_DATA_DIR: join(dir, 'data') });
+  await applyTopology(nc, config.streams);
+  const js = jetstream(nc);
+  const total = UPLOADS * RECORDS_PER_UPLOAD;
+  console.log(
+    `nats-server ${nc.info?.version}; ${fmt(UPLOADS)} uploads × ${RECORDS_PER_UPLOAD} records (~${CONTENT_BYTES} B of text each) of one system → shard ${shardOf(SYSTEM)}`,
+  );
+  const publishSeconds = await publishUploads(js);
+  console.log(`published ${fmt(total)} records in ${fmt(publishSeconds, 1)} s`);
+
+  const store = await HotStore.open(config.writer.hotDir, config.writer);
+  const summary = await replayUploads({
+    nc,
+    store,
+    embedder: new HashingEmbedder(),
+    maxMessageBytes: config.ingest.maxMessageBytes,
+    chunkMaxBytes: Math.min(nc.info?.max_payload ?? 1 << 20, config.ingest.maxMessageBytes),
+    batchBytes: BATCH_BYTES,
+    workerThread: WORKER_THREAD,
+  });
+  const stored = await store.count(shardOf(SYSTEM));
+  await store.close();
+  if (stored !== total) throw new Error(`shard holds ${stored} records, expected ${total}`);
+
+  const t = summary.timings;
+  const share = (s: number) =>
+    `${fmt(s, 2)} s (${fmt((s / summary.seconds) * 100, 0)} % of the run)`;
+  console.log(
+    `\nreplay: ${fmt(summary.records.stored)} records stored in ${fmt(summary.seconds, 2)} s (${WORKER_THREAD ? 'decode+embed in a worker thread' : 'one thread'}; steps overlap)`,
+  );
+  console.log(`  read (stream):           ${share(t.readSeconds)}`);
+  console.log(`  decode:                  ${share(t.decodeSeconds)}`);
+  console.log(`  embed + chunk:           ${share(t.embedSeconds)}`);
+  console.log(`  write (shard txn):       ${share(t.writeSeconds)}`);
+  console.log(`  final checkpoint:        ${share(t.checkpointSeconds)}`);
+  console.log(
+    `\n${fmt(summary.recordsPerSecond)} records/s — target ≥ ${fmt(TARGET_RECORDS_PER_SECOND)}: ${summary.recordsPerSecond >= TARGET_RECORDS_PER_SECOND ? 'met' : 'NOT met'}`,
+  );
+  await nc.close();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

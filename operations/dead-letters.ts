@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { decodeRecord, decodeUpload } from '../consumers/decode-upload';
+import { AkoshaError } from '../infra/errors';
+import { DeadLetter, type DeadLetterStage } from '../schemas/dead-letter';
+import { shardOf } from '../schemas/ids';
+import { STREAM } from '../streams/definitions';
+import { subjects } from '../streams/subjects';
+import { scanBatches } from './stream-reader';
+
+export interface DeadLetterFilter {
+  stage?: DeadLetterStage | undefined;
+  code?: string | undefined;
+  systemId?: string | undefined;
+  since?: Date | undefined;
+}
+
+export interface ListedLetter {
+  /** sequence of the letter in AKOSHA_DLQ: what show, requeue and purge take */
+  seq: number;
+  letter: DeadLetter;
+}
+
+export interface LetterPage {
+  letters: ListedLetter[];
+  /** pass as afterSeq for the next page; absent on the last page */
+  next?: number;
+}
+
+export interface ShownLetter extends ListedLetter {
+  /** the payload as JSON when it parses, else as text; undefined when it is gone */
+  payload: unknown;
+}
+
+export interface RequeueResult {
+  seq: number;
+  subject: string;
+  msgId: string;
+  /** set when a record was wrapped in an upload of its own */
+  uploadId?: string;
+  /** the broker had this requeue already (same Nats-Msg-Id within the duplicate window) */
+  duplicate: boolean;
+}
+
+export interface RequeueOptions {
+  /** corrected bytes: the whole message, or for a record letter the record's JSON */
+  replacement?: Uint8Array | undefined;
+  /** republish even when the payload still fails validation */
+  force?: boolean | undefined;
+  /** leave the letter in AKOSHA_DLQ after republishing */
+  keep?: boolean | undefined;
+}
+
+/**
+ * Operator tools on AKOSHA_DLQ: list and filter, show one letter with its payload,
+ * requeue (re-drive) it, purge. Letters are addressed by their DLQ stream sequence.
+ */
+export class DeadLetterOps {
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly maxMessageBytes: number,
+  ) {}
+
+  static async create(nc: NatsConnection, maxMessageBytes: number): Promise<DeadLetterOps> {
+    return new DeadLetterOps(jetstream(nc), await jetstreamManager(nc), maxMessageBytes);
+  }
+
+  /** Letters matching the filter in DLQ order, at most `limit` (default 100) after `afterSeq`. */
+  async list(
+    filter: DeadLetterFilter,
+    page: { afterSeq?: number | undefined; limit?: number | undefined } = {},
+  ): Promise<LetterPage> {
+    const limit = page.limit ?? 100;
+    const { first_seq: first, last_seq: last } = (await this.jsm.streams.info(STREAM.deadLetters))
+      .state;
+    // gets by sequence, not a consumer: letters are few, and 2.9 trips on the gaps deletes leave
+    const batches = scanBatches(
+      this.jsm,
+      STREAM.deadLetters,
+      filter.stage ? subjects.deadLetter(filter.stage) : 'akosha.dlq.>',
+      Math.max(first, (page.afterSeq ?? 0) + 1),
+      last,
+      256,
+    );
+    const out: LetterPage = { letters: [] };
+    for await (const batch of batches) {
+      for (const msg of batch) {
+        const letter = parseLetter(msg.data);
+        if (!letter || !matches(letter, filter)) continue;
+        if (out.letters.length === limit) return { ...out, next: out.letters.at(-1)!.seq };
+        out.letters.push({ seq: msg.seq, letter });
+      }
+    }
+    return out;
+  }
+
+  /** Every letter matching the filter (all pages). */
+  async all(filter: DeadLetterFilter): Promise<ListedLetter[]> {
+    const letters: ListedLetter[] = [];
+    let afterSeq: number | undefined;
+    for (;;) {
+      const page = await this.list(filter, { afterSeq, limit: 1000 });
+      letters.push(...page.letters);
+      if (page.next === undefined) return letters;
+      afterSeq = page.next;
+    }
+  }
+
+  async get(seq: number): Promise<ListedLetter> {
+    const stored = await this.jsm.streams.getMessage(STREAM.deadLetters, { seq });
+    const letter = stored ? parseLetter(stored.data) : undefined;
+    if (!letter) throw new Error(`no dead letter at ${STREAM.deadLetters} sequence ${seq}`);
+    return { seq, letter };
+  }
+
+  async show(seq: number): Promise<ShownLetter> {
+    const listed = await this.get(seq);
+    const bytes = await this.payloadOf(listed.letter).catch(() => undefined);
+    return { ...listed, payload: bytes === undefined ? undefined : decodePayload(bytes) };
+  }
+
+  /**
+   * Republishes the letter's payload to where it failed, then deletes the letter.
+   * A 'message' letter goes back to its original subject; a 'record' letter is
+   * wrapped in an upload of its own (see requeueUploadId) on its system's subject.
+   * The Nats-Msg-Id derives from the letter's origin, so a requeue repeated within
+   * the duplicate window is dropped by the broker, and the writer's chunk
+   * bookkeeping recognises it after that.
+   */
+  async requeue(seq: number, opts: RequeueOptions = {}): Promise<RequeueResult> {
+    const { letter } = await this.get(seq);
+    const request =
+      letter.payload_kind === 'record'
+        ? await this.recordRequeue(letter, opts)
+        : await this.messageRequeue(letter, opts);
+    const ack = await this.js.publish(request.subject, request.body, { msgID: request.msgId });
+    if (!opts.keep) await this.jsm.streams.deleteMessage(STREAM.deadLetters, seq);
+    const { body: _body, ...rest } = request;
+    return { seq, ...rest, duplicate: ack.duplicate };
+  }
+
+  /**
+   * Deletes the letters matching the filter, one by one (2.9's purge by subject
+   * misses messages after deletes); returns how many. No filter: the whole stream.
+   */
+  async purge(filter: DeadLetterFilter): Promise<number> {
+    if (Object.values(filter).every((v) => v === undefined))
+      return (await this.jsm.streams.purge(STREAM.deadLetters)).purged;
+    const letters = await this.all(filter);
+    for (const { seq } of letters) await this.jsm.streams.deleteMessage(STREAM.deadLetters, seq);
+    return letters.length;
+  }
+
+  /** The inlined payload, or the original message fetched from its source stream. */
+  private async payloadOf(letter: DeadLetter): Promise<Uint8Array> {
+    if (letter.payload_base64 !== undefined) return Buffer.from(letter.payload_base64, 'base64');
+    const original = await this.original(letter);
+    if (letter.payload_kind === 'message') return original;
+    return Buffer.from(JSON.stringify(recordOf(original, letter)));
+  }
+
+  private async original(letter: DeadLetter): Promise<Uint8Array> {
+    const stored = await this.jsm.streams.getMessage(letter.stream, { seq: letter.stream_seq });
+    if (!stored)
+      throw new Error(
+        `payload not inlined and ${letter.stream} sequence ${letter.stream_seq} is gone`,
+      );
+    return stored.data;
+  }
+
+  private async messageRequeue(letter: DeadLetter, opts: RequeueOptions) {
+    const body = opts.replacement ?? (await this.payloadOf(letter));
+    if (!opts.force && letter.stream === STREAM.uploads)
+      decodeUpload(letter.subject, body, this.maxMessageBytes); // throws while still invalid
+    return {
+      subject: letter.subject,
+      body,
+      msgId: `requeue:${letter.stream}:${letter.stream_seq}`,
+    };
+  }
+
+  private async recordRequeue(letter: DeadLetter, opts: RequeueOptions) {
+    const systemId = letter.system_id;
+    if (systemId === undefined || letter.upload_id === undefined)
+      throw new Error('record letter without system_id or upload_id');
+    const raw = JSON.parse(
+      Buffer.from(opts.replacement ?? (await this.payloadOf(letter))).toString('utf8'),
+    ) as unknown;
+    if (!opts.force) decodeRecord(raw, 0); // throws while still invalid
+    const uploadId = requeueUploadId(letter);
+    const upload = {
+      schema_version: 1,
+      upload_id: uploadId,
+      system_id: systemId,
+      created_at: new Date().toISOString(),
+      source: { uploader: 'akosha-dlq-requeue' },
+      records: [raw],
+    };
+    return {
+      subject: subjects.upload(shardOf(systemId), systemId),
+      body: Buffer.from(JSON.stringify(upload)),
+      msgId: uploadId,
+      uploadId,
+    };
+  }
+}
+
+/**
+ * A requeued record travels in an upload of its own: `<upload_id>-rq-<12 hex>`,
+ * the hex from sha256 of the letter's origin (stream, sequence, record id), so
+ * requeueing the same letter again yields the same upload id; the original id is
+ * cut to keep within 100 characters. "-" keeps the upload_id rules (no "..").
+ */
+export function requeueUploadId(letter: DeadLetter): string {
+  const origin = `${letter.stream}:${letter.stream_seq}:${letter.record_id ?? '*'}`;
+  const tag = createHash('sha256').update(origin).digest('hex').slice(0, 12);
+  return `${(letter.upload_id ?? 'upload').slice(0, 100 - 16)}-rq-${tag}`;
+}
+
+function recordOf(original: Uint8Array, letter: DeadLetter): unknown {
+  const upload = JSON.parse(Buffer.from(original).toString('utf8')) as { records?: unknown[] };
+  const records = upload.records ?? [];
+  const byIndex = /^#(\d+)$/.exec(letter.record_id ?? '');
+  const found = byIndex
+    ? records[Number(byIndex[1])]
+    : records.find((r) => (r as { id?: unknown } | null)?.id === letter.record_id);
+  if (found === undefined) throw new AkoshaError('INVALID_RECORD', 'record not found in upload');
+  return found;
+}
+
+function parseLetter(data: Uint8Array): DeadLetter | undefined {
+  try {
+    const parsed = DeadLetter.safeParse(JSON.parse(Buffer.from(data).toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function matches(letter: DeadLetter, f: DeadLetterFilter): boolean {
+  if (f.code && letter.code !== f.code) return false;
+  if (f.systemId && letter.system_id !== f.systemId) return false;
+  if (f.since && Date.parse(letter.failed_at) < f.since.getTime()) return false;
+  return true;
+}
+
+function decodePayload(bytes: Uint8Array): unknown {
+  const text = Buffer.from(bytes).toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

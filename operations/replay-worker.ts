@@ -1,0 +1,61 @@
+/**
+ * The replay's prepare step (decode, embed with the HashingEmbedder, chunk) in a
+ * worker thread, so that it runs beside the shard writes on the main thread.
+ * Started through a tsx bootstrap (worker threads do not inherit the require hook).
+ */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PrepareLimits, PreparedBatch, RawUpload } from './replay-prepare';
+
+export interface PrepareRequest {
+  id: number;
+  messages: RawUpload[];
+  limits: PrepareLimits;
+  dryRun: boolean;
+}
+
+export type PrepareReply = { id: number; batch: PreparedBatch } | { id: number; error: string };
+
+export class PrepareWorker {
+  private nextId = 0;
+  private readonly waiting = new Map<number, (reply: PrepareReply) => void>();
+  private failure: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: PrepareReply) => {
+      this.waiting.get(reply.id)?.(reply);
+      this.waiting.delete(reply.id);
+    });
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => this.fail(new Error(`replay worker exited (${code})`)));
+  }
+
+  static start(): PrepareWorker {
+    const tsx = require.resolve('tsx/cjs');
+    const entry = join(__dirname, 'replay-worker-entry.ts');
+    const code = `require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`;
+    return new PrepareWorker(new Worker(code, { eval: true }));
+  }
+
+  prepare(messages: RawUpload[], limits: PrepareLimits, dryRun: boolean): Promise<PreparedBatch> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (reply) =>
+        'batch' in reply ? resolve(reply.batch) : reject(new Error(reply.error)),
+      );
+      this.worker.postMessage({ id, messages, limits, dryRun } satisfies PrepareRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const [id, answer] of this.waiting) answer({ id, error: err.message });
+    this.waiting.clear();
+  }
+}

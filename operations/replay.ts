@@ -1,0 +1,204 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Embedder } from '../embedding/embedder';
+import type { HotStore } from '../storage/hot-store';
+import type { ChunkInput } from '../storage/write-plan';
+import { STREAM } from '../streams/definitions';
+import { deferCheckpoints } from './checkpoints';
+import { prepareBatch, type PreparedBatch, type RawUpload } from './replay-prepare';
+import { PrepareWorker } from './replay-worker';
+import { openStreamReader } from './stream-reader';
+import { uploadsFilter, type UploadSelection } from './upload-filter';
+
+export interface ReplayProgress {
+  /** upload messages handled so far, of `total` */
+  messages: number;
+  total: number;
+  records: number;
+}
+
+export interface ReplayOptions extends UploadSelection {
+  nc: NatsConnection;
+  /** opened by the caller; its shards must have no other writer (DuckDB: one writer per file) */
+  store: HotStore;
+  /** the live path's embedder: a record without a vector gets the vector it got there */
+  embedder: Embedder;
+  /** the embed stage's size limit (AKOSHA_MAX_MESSAGE_BYTES) */
+  maxMessageBytes: number;
+  /** the live path's chunk size: min(server max_payload, AKOSHA_MAX_MESSAGE_BYTES) */
+  chunkMaxBytes: number;
+  fromSeq?: number | undefined;
+  since?: Date | undefined;
+  dryRun?: boolean | undefined;
+  /** upload bytes per embedder call and shard transaction; default 4 MiB */
+  batchBytes?: number | undefined;
+  /**
+   * decode, embed and chunk in a worker thread, beside the writes (the
+   * HashingEmbedder only: the worker builds its own); default false
+   */
+  workerThread?: boolean | undefined;
+  onProgress?: ((p: ReplayProgress) => void) | undefined;
+}
+
+export interface ReplaySummary {
+  messages: number;
+  /** distinct (system_id, upload_id) among the valid messages */
+  uploads: number;
+  records: { stored: number; duplicate: number; rejected: number };
+  /** messages that fail validation (each already has its dead letter) */
+  skipped: number;
+  seconds: number;
+  recordsPerSecond: number;
+  dryRun: boolean;
+  /** time in each step; they overlap, so they may add up to more than `seconds` */
+  timings: {
+    readSeconds: number;
+    decodeSeconds: number;
+    embedSeconds: number;
+    writeSeconds: number;
+    /** the one checkpoint per shard at the end (deferred while writing) */
+    checkpointSeconds: number;
+  };
+}
+
+const READ_BATCH = 64;
+const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+/** batches prepared ahead of the one being written */
+const PREPARED_AHEAD = 2;
+
+/**
+ * Rebuilds hot shards from AKOSHA_UPLOADS: the same decode, embedding, chunking
+ * and idempotent shard transaction as the live path, so a record already present
+ * counts as a duplicate and nothing is written twice. Publishes no events: the
+ * uploads it completes are flagged as announced (the live path announced them).
+ * Batches are prepared ahead while earlier ones are written; writes keep stream order.
+ */
+export async function replayUploads(opts: ReplayOptions): Promise<ReplaySummary> {
+  const started = performance.now();
+  if (opts.workerThread && opts.embedder.info.name !== 'hashing')
+    throw new Error('workerThread replays embed with the hashing embedder only');
+  const reader = await openStreamReader(opts.nc, STREAM.uploads, {
+    filter: uploadsFilter(opts),
+    fromSeq: opts.fromSeq,
+    since: opts.since,
+  });
+  const run = new ReplayRun(opts, reader.total);
+  const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
+  let pending: RawUpload[] = [];
+  let pendingBytes = 0;
+  const checkpoints = opts.dryRun ? undefined : await deferCheckpoints(opts.store);
+  try {
+    let readStarted = performance.now();
+    for await (const batch of reader.batches(READ_BATCH)) {
+      run.timings.readSeconds += (performance.now() - readStarted) / 1000;
+      for (const { subject, seq, data } of batch) {
+        pending.push({ subject, seq, data });
+        pendingBytes += data.byteLength;
+      }
+      if (pendingBytes >= batchBytes) {
+        await run.submit(pending);
+        [pending, pendingBytes] = [[], 0];
+      }
+      readStarted = performance.now();
+    }
+    await run.submit(pending);
+    await run.drain();
+  } finally {
+    await run.close();
+    const checkpointStarted = performance.now();
+    await checkpoints?.finish(run.shards);
+    run.timings.checkpointSeconds = (performance.now() - checkpointStarted) / 1000;
+  }
+  return run.summary((performance.now() - started) / 1000);
+}
+
+class ReplayRun {
+  readonly timings = {
+    readSeconds: 0,
+    decodeSeconds: 0,
+    embedSeconds: 0,
+    writeSeconds: 0,
+    checkpointSeconds: 0,
+  };
+  /** shards written to */
+  readonly shards = new Set<number>();
+  private messages = 0;
+  private skipped = 0;
+  private valid = 0;
+  private readonly uploads = new Set<string>();
+  private readonly records = { stored: 0, duplicate: 0, rejected: 0 };
+  private readonly prepared: Promise<PreparedBatch>[] = [];
+  private readonly worker: PrepareWorker | undefined;
+
+  constructor(
+    private readonly opts: ReplayOptions,
+    private readonly total: number,
+  ) {
+    this.worker = opts.workerThread ? PrepareWorker.start() : undefined;
+  }
+
+  /** Queues a batch for preparing; writes the oldest prepared batches beyond the look-ahead. */
+  async submit(messages: RawUpload[]): Promise<void> {
+    if (messages.length === 0) return;
+    const limits = {
+      maxMessageBytes: this.opts.maxMessageBytes,
+      chunkMaxBytes: this.opts.chunkMaxBytes,
+    };
+    const dryRun = this.opts.dryRun === true;
+    const prepared = this.worker
+      ? this.worker.prepare(messages, limits, dryRun)
+      : prepareBatch(messages, this.opts.embedder, limits, dryRun);
+    prepared.catch(() => undefined); // awaited in order by writeNext
+    this.prepared.push(prepared);
+    while (this.prepared.length > PREPARED_AHEAD) await this.writeNext();
+  }
+
+  async drain(): Promise<void> {
+    while (this.prepared.length > 0) await this.writeNext();
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async writeNext(): Promise<void> {
+    const batch = await this.prepared.shift()!;
+    this.messages += batch.messages;
+    this.skipped += batch.skipped;
+    this.valid += batch.valid;
+    this.records.rejected += batch.rejected;
+    for (const u of batch.uploads) this.uploads.add(u);
+    this.timings.decodeSeconds += batch.decodeSeconds;
+    this.timings.embedSeconds += batch.embedSeconds;
+    const started = performance.now();
+    await Promise.all(batch.byShard.map(([shard, inputs]) => this.write(shard, inputs)));
+    this.timings.writeSeconds += (performance.now() - started) / 1000;
+    this.opts.onProgress?.({ messages: this.messages, total: this.total, records: this.valid });
+  }
+
+  private async write(shard: number, inputs: ChunkInput[]): Promise<void> {
+    this.shards.add(shard);
+    const result = await this.opts.store.writeShard(shard, inputs);
+    const received = inputs.reduce((n, i) => n + i.message.records.length, 0);
+    const stored = result.chunks
+      .filter((c) => !c.redelivered)
+      .reduce((n, c) => n + c.stored.length, 0);
+    this.records.stored += stored;
+    this.records.duplicate += received - stored;
+    for (const u of result.completed.filter((c) => !c.eventPublished))
+      this.opts.store.markEventPublished(shard, u.systemId, u.uploadId);
+  }
+
+  summary(seconds: number): ReplaySummary {
+    const handled = this.opts.dryRun ? this.valid : this.records.stored + this.records.duplicate;
+    return {
+      messages: this.messages,
+      uploads: this.uploads.size,
+      records: { ...this.records },
+      skipped: this.skipped,
+      seconds,
+      recordsPerSecond: seconds > 0 ? handled / seconds : 0,
+      dryRun: this.opts.dryRun === true,
+      timings: { ...this.timings },
+    };
+  }
+}
