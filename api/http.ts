@@ -1,3 +1,4 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Embedder } from '../embedding/embedder';
 import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
@@ -5,9 +6,13 @@ import { AkoshaError, issuesFrom } from '../infra/errors';
 import type { Metrics } from '../infra/metrics';
 import type { Readiness } from '../app/pipeline';
 import type { HotStore } from '../storage/hot-store';
+import { registerMcpRoutes } from './mcp';
 import { SearchRequest, searchHot } from './search';
 
 export interface HttpDeps {
+  js: JetStreamClient;
+  /** the server's max_payload: pushed memories are split into upload parts below it */
+  maxPayloadBytes: number;
   metrics: Metrics;
   embedder: Embedder;
   /** absent in a process that owns no shards */
@@ -47,6 +52,17 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
         .code(503)
         .send({ error: 'no_shards', message: 'this process owns no hot shards' });
     return searchHot(deps.store, deps.embedder, parsed.data);
+  });
+
+  registerMcpRoutes(app, {
+    js: deps.js,
+    maxPayloadBytes: deps.maxPayloadBytes,
+    embedder: deps.embedder,
+    readiness: deps.readiness,
+    search: async (req) => {
+      if (!deps.store) throw new Error('this process owns no hot shards');
+      return searchHot(deps.store, deps.embedder, req);
+    },
   });
 
   app.setErrorHandler((err, _req, reply) => {

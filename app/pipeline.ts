@@ -167,6 +167,8 @@ export class Pipeline {
 
   private async startHttp(): Promise<void> {
     const app: FastifyInstance = buildHttpServer({
+      js: jetstream(this.nats.nc),
+      maxPayloadBytes: this.nats.nc.info?.max_payload ?? 1024 * 1024,
       metrics: this.metrics,
       embedder: this.embedder,
       store: this.store,

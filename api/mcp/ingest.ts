@@ -113,13 +113,16 @@ function systemIdOf(metadata: Record<string, unknown>, ctx: PushContext, warning
   return systemId;
 }
 
+/** metadata.created_at as an ISO timestamp (Python's `isoformat(" ")` too); absent → now. */
 function timestampOf(metadata: Record<string, unknown>, now: Date): string {
   const created = metadata.created_at;
   if (created === undefined || created === null) return now.toISOString();
-  if (typeof created === 'string' && IsoTimestamp.safeParse(created).success) return created;
-  const ms =
-    typeof created === 'string' || typeof created === 'number' ? Date.parse(String(created)) : NaN;
-  if (Number.isFinite(ms)) return new Date(ms).toISOString();
+  if (typeof created === 'string') {
+    const iso = created.trim().replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T');
+    if (IsoTimestamp.safeParse(iso).success) return iso;
+    const ms = Date.parse(created);
+    if (Number.isFinite(ms)) return new Date(ms).toISOString();
+  }
   throw invalid(
     `metadata.created_at is not a date: ${JSON.stringify(created)}`,
     'metadata.created_at',
@@ -156,21 +159,27 @@ const ARGUMENT_OF: Record<string, string> = {
   tags: 'metadata.tags',
 };
 
-/** The embed stage's own record check, so a memory accepted here is never dead-lettered there. */
+/** An issue of the record check, named after the argument the caller sent. */
+function withArgumentPaths(e: AkoshaError): AkoshaError {
+  const issues = e.issues.map(({ path, message }) => {
+    const [field = '', ...rest] = path.replace(/^records\.0\.?/, '').split('.');
+    return { path: [ARGUMENT_OF[field] ?? field, ...rest].join('.'), message };
+  });
+  return new AkoshaError(e.code, e.message, { issues });
+}
+
+/**
+ * The embed stage's own record check, so a memory accepted here is never dead-lettered there.
+ * A vector it would reject (wrong size, NaN, all zeros) is dropped: Akosha computes one.
+ */
 function checkRecord(candidate: Record<string, unknown>, warnings: string[]): MemoryRecord {
   try {
     return decodeRecord(candidate, 0).record;
   } catch (err) {
     const e = toAkoshaError(err);
-    if (!e.code.startsWith('EMBEDDING_') || candidate.embedding === null) {
-      const issues = e.issues.map(({ path, message }) => {
-        const [field = '', ...rest] = path.replace(/^records\.0\.?/, '').split('.');
-        return { path: [ARGUMENT_OF[field] ?? field, ...rest].join('.'), message };
-      });
-      throw new AkoshaError(e.code, e.message, { issues });
-    }
+    if (!e.code.startsWith('EMBEDDING_')) throw withArgumentPaths(e);
     warnings.push(`embedding ignored (${e.message}); Akosha computes one`);
-    return decodeRecord({ ...candidate, embedding: null }, 0).record;
+    return checkRecord({ ...candidate, embedding: null }, warnings);
   }
 }
 
@@ -213,7 +222,11 @@ export function failureOf(index: number, memoryId: string | null, err: unknown):
  */
 export function uploadsOf(prepared: PreparedMemory[], ctx: PushContext): UploadMessage[] {
   const bySystem = new Map<string, PreparedMemory[]>();
-  for (const p of prepared) bySystem.set(p.system_id, [...(bySystem.get(p.system_id) ?? []), p]);
+  for (const p of prepared) {
+    const group = bySystem.get(p.system_id);
+    if (group) group.push(p);
+    else bySystem.set(p.system_id, [p]);
+  }
   const createdAt = ctx.now.toISOString();
   return [...bySystem].map(([system_id, group]) => ({
     schema_version: 1,

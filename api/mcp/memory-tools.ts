@@ -88,15 +88,16 @@ const StoreMemoryArgs = z
     collection: z.string().max(200).optional().describe('kept as metadata.collection'),
     system_id: SystemIdArg,
   })
-  .superRefine((a, ctx) => {
-    if (a.text === undefined && a.content === undefined)
-      ctx.addIssue({ code: 'custom', path: ['text'], message: 'text (or content) is required' });
-    if (a.text !== undefined && a.content !== undefined && a.text !== a.content)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['content'],
-        message: 'give text or content, not both',
-      });
+  // `when`: checked even when other arguments are invalid, so every issue is reported at once
+  .refine((a) => a.text !== undefined || a.content !== undefined, {
+    path: ['text'],
+    message: 'text (or content) is required',
+    when: () => true,
+  })
+  .refine((a) => a.text === undefined || a.content === undefined || a.text === a.content, {
+    path: ['content'],
+    message: 'give text or content, not both',
+    when: () => true,
   });
 
 export const storeMemory = defineTool({

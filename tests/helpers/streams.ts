@@ -11,7 +11,7 @@ export async function readStream<T = unknown>(
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(stream);
   if (info.state.messages === 0) return [];
-  const consumer = await js.consumers.get(stream, filter ? { filter_subjects: [filter] } : {});
+  const consumer = await js.consumers.get(stream, filter ? { filter_subjects: filter } : {});
   const out: { subject: string; seq: number; data: T }[] = [];
   const messages = await consumer.consume();
   for await (const m of messages) {

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { buildHttpServer } from '../../../api/http';
+import type { Readiness } from '../../../app/pipeline';
+import { HashingEmbedder } from '../../../embedding/hashing-embedder';
+import { createMetrics } from '../../../infra/metrics';
+import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
+
+describe('MCP routes inside the HTTP server of api/http.ts', () => {
+  let nats: TestNats;
+  let app: FastifyInstance;
+  let base: string;
+  beforeAll(async () => {
+    nats = await startTestNatsWithStreams();
+    const embedder = new HashingEmbedder();
+    const readiness = (): Readiness => ({
+      ready: true,
+      consuming: true,
+      nats: nats.url,
+      roles: ['api'],
+      embedder: 'hashing',
+    });
+    app = buildHttpServer({
+      metrics: createMetrics(),
+      embedder,
+      readiness,
+      js: nats.js,
+      maxPayloadBytes: 1024 * 1024,
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await app.close();
+    await nats.stop();
+  });
+
+  const post = (path: string, body: string) =>
+    fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+
+  it('leaves the existing routes and their JSON parsing as they were', async () => {
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const bad = await post('/api/v1/search', '{"query": ');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).not.toHaveProperty('jsonrpc');
+    const search = await post('/api/v1/search', '{"query": ""}');
+    expect(await search.json()).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('serves the MCP routes next to them', async () => {
+    expect((await fetch(`${base}/mcp/status`)).status).toBe(200);
+    const res = await post(
+      '/mcp/mcp/v1',
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: '1',
+        method: 'tools/call',
+        params: { name: 'get_readiness', arguments: {} },
+      }),
+    );
+    expect(await res.json()).toMatchObject({ result: { status: 'ready', roles: ['api'] } });
+    const parse = await post('/mcp', '{"jsonrpc": ');
+    expect(parse.status).toBe(400);
+    expect(await parse.json()).toMatchObject({ error: { code: -32700 } });
+  });
+});
