@@ -1,0 +1,85 @@
+import type { HotStore } from '../hot-store';
+import { ColdStore } from './cold-store';
+import { Tiers, type TierOptions } from './context';
+import { deleteExpired, moveHotToWarm, moveWarmToCold, recover, recoverShard } from './mover';
+import { shardOf } from '../../schemas/ids';
+import {
+  LocalObjectStore,
+  S3ObjectStore,
+  s3Client,
+  type ObjectStore,
+  type S3StoreOptions,
+} from './object-store';
+import { restoreToHot } from './restore';
+import { WarmStore } from './warm-store';
+
+export { Tiers } from './context';
+export type { MoveKind, MovePoint, TierOptions } from './context';
+export type { ExpiredResult, MoveResult, RecoveryReport } from './mover';
+export type { RestoreResult } from './restore';
+export { TierMoveError, type TierErrorCode } from './verify';
+export { ColdStore } from './cold-store';
+export { WarmStore } from './warm-store';
+export { LocalObjectStore, S3ObjectStore, type ObjectStore } from './object-store';
+
+/** Cold storage: S3 when a bucket is configured, otherwise a local directory. */
+export function openObjectStore(cfg: { s3?: S3StoreOptions; localDir: string }): ObjectStore {
+  return cfg.s3
+    ? new S3ObjectStore(s3Client(cfg.s3), cfg.s3.bucket)
+    : new LocalObjectStore(cfg.localDir);
+}
+
+/**
+ * The aging side of a shard writer: warm files attached to the HotStore's DuckDB
+ * instance, cold objects, and the verified moves between them. Call `recover()` once at
+ * start, before consuming.
+ */
+export class TierMover {
+  private constructor(readonly tiers: Tiers) {}
+
+  static async open(
+    hot: HotStore,
+    opts: { warmDir: string; objects: ObjectStore } & TierOptions,
+  ): Promise<TierMover> {
+    const warm = await WarmStore.open(hot, opts.warmDir);
+    const options: TierOptions = opts.onPoint ? { onPoint: opts.onPoint } : {};
+    return new TierMover(new Tiers(hot, warm, new ColdStore(opts.objects), options));
+  }
+
+  get warm(): WarmStore {
+    return this.tiers.warm;
+  }
+
+  get cold(): ColdStore {
+    return this.tiers.cold;
+  }
+
+  recover() {
+    return recover(this.tiers);
+  }
+
+  /** Every move first finishes or rolls back what an earlier failed move of the shard left. */
+  async moveHotToWarm(shard: number, olderThan: Date) {
+    await recoverShard(this.tiers, shard);
+    return moveHotToWarm(this.tiers, shard, olderThan);
+  }
+
+  async moveWarmToCold(shard: number, olderThan: Date) {
+    await recoverShard(this.tiers, shard);
+    return moveWarmToCold(this.tiers, shard, olderThan);
+  }
+
+  deleteExpired(retentionDays: number, now?: Date) {
+    return deleteExpired(this.tiers, retentionDays, now);
+  }
+
+  async restore(systemId: string, since?: Date) {
+    await recoverShard(this.tiers, shardOf(systemId));
+    return restoreToHot(this.tiers, systemId, since);
+  }
+
+  /** Closes the warm files (before HotStore.close()). */
+  close(): Promise<void> {
+    return this.tiers.warm.close();
+  }
+}

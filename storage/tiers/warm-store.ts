@@ -1,0 +1,183 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARRAY, FLOAT, VARCHAR, arrayValue, type DuckDBConnection } from '@duckdb/node-api';
+import { EMBEDDING_DIM } from '../../schemas/record';
+import type { HotStore, SearchOptions } from '../hot-store';
+import { KeyedLock } from '../keyed-lock';
+import { isoSql } from '../time';
+import { dequantiseSql } from './sql';
+
+export const warmDbName = (shard: number) => `w${String(shard).padStart(3, '0')}`;
+export const warmFileName = (shard: number) => `warm-${String(shard).padStart(3, '0')}.duckdb`;
+
+/** One DuckDB file per shard: aged records, and the move journal of that shard. */
+export const WARM_SHARD_DDL = (db: string) => [
+  `CREATE TABLE IF NOT EXISTS ${db}.records (
+    system_id VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    summary VARCHAR NOT NULL,
+    content_sha256 VARCHAR NOT NULL,
+    content_chars INTEGER NOT NULL,
+    ts TIMESTAMP NOT NULL,
+    project VARCHAR,
+    tags VARCHAR[] NOT NULL,
+    metadata VARCHAR NOT NULL,
+    vec_q TINYINT[${EMBEDDING_DIM}] NOT NULL,
+    vec_scale FLOAT NOT NULL,
+    vector_source VARCHAR NOT NULL,
+    embedder_model VARCHAR NOT NULL,
+    upload_id VARCHAR NOT NULL,
+    ingested_at TIMESTAMP NOT NULL,
+    aged_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (system_id, id)
+  )`,
+  // The move journal: one row per move of this shard (see mover.ts).
+  `CREATE TABLE IF NOT EXISTS ${db}.tier_moves (
+    move_id VARCHAR PRIMARY KEY,
+    shard INTEGER NOT NULL,
+    from_tier VARCHAR NOT NULL,
+    to_tier VARCHAR NOT NULL,
+    phase VARCHAR NOT NULL,
+    expected VARCHAR,
+    objects VARCHAR NOT NULL,
+    error VARCHAR,
+    started_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+  )`,
+  // The records a move in progress covers; emptied when the move ends.
+  `CREATE TABLE IF NOT EXISTS ${db}.move_keys (
+    move_id VARCHAR NOT NULL,
+    system_id VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    -- the move created the row at its DuckDB target (a rollback deletes only those)
+    inserted BOOLEAN NOT NULL
+  )`,
+];
+
+export interface WarmHit {
+  system_id: string;
+  id: string;
+  kind: string;
+  content: string;
+  timestamp: string;
+  project: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  upload_id: string;
+  similarity: number;
+  shard: number;
+  tier: 'warm' | 'cold';
+}
+
+/**
+ * The warm tier: `warm-NNN.duckdb` per shard, attached to the HotStore's DuckDB
+ * instance (one process owns hot and warm files), so moves are INSERT … SELECT
+ * across attached files. Vectors are int8 with a per-vector scale.
+ */
+export class WarmStore {
+  private readonly attached = new Set<number>();
+  private readonly attachLock = new KeyedLock<number>();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly conn: DuckDBConnection,
+  ) {}
+
+  static async open(hot: HotStore, dir: string): Promise<WarmStore> {
+    mkdirSync(dir, { recursive: true });
+    const store = new WarmStore(dir, await hot.connect());
+    for (const shard of existingWarmFiles(dir)) await store.attach(shard);
+    return store;
+  }
+
+  get shards(): number[] {
+    return [...this.attached].sort((a, b) => a - b);
+  }
+
+  shardFile(shard: number): string {
+    return join(this.dir, warmFileName(shard));
+  }
+
+  attach(shard: number): Promise<void> {
+    return this.attachLock.run(shard, async () => {
+      if (this.attached.has(shard)) return;
+      const db = warmDbName(shard);
+      await this.conn.run(`ATTACH '${this.shardFile(shard)}' AS ${db}`);
+      for (const ddl of WARM_SHARD_DDL(db)) await this.conn.run(ddl);
+      this.attached.add(shard);
+    });
+  }
+
+  async count(shard?: number): Promise<number> {
+    const shards = shard === undefined ? this.shards : [shard].filter((s) => this.attached.has(s));
+    if (shards.length === 0) return 0;
+    const sql = shards
+      .map((s) => `SELECT count(*) AS n FROM ${warmDbName(s)}.records`)
+      .join(' UNION ALL ');
+    const reader = await this.conn.runAndReadAll(`SELECT sum(n)::BIGINT AS n FROM (${sql})`);
+    return Number(reader.getRowObjectsJS()[0]?.n ?? 0);
+  }
+
+  async keys(shard: number): Promise<string[]> {
+    if (!this.attached.has(shard)) return [];
+    const reader = await this.conn.runAndReadAll(
+      `SELECT system_id || '/' || id AS k FROM ${warmDbName(shard)}.records ORDER BY k`,
+    );
+    return reader.getRowObjectsJS().map((r) => String(r.k));
+  }
+
+  /** Brute-force cosine search over the dequantised vectors. */
+  async search(query: Float32Array, opts: SearchOptions): Promise<WarmHit[]> {
+    const shards = (opts.shards ?? this.shards).filter((s) => this.attached.has(s));
+    if (shards.length === 0) return [];
+    const union = shards
+      .map((s) => warmSearchSql(`${warmDbName(s)}.records`, `${s}`, 'warm'))
+      .join('\nUNION ALL\n');
+    const reader = await this.conn.runAndReadAll(
+      `SELECT * FROM (${union}) ORDER BY similarity DESC LIMIT ${Math.floor(opts.limit)}`,
+      [arrayValue([...query]), opts.systemId ?? null],
+      [ARRAY(FLOAT, EMBEDDING_DIM), VARCHAR],
+    );
+    return reader.getRowObjectsJS().map(toWarmHit);
+  }
+
+  async close(): Promise<void> {
+    for (const shard of this.shards) await this.conn.run(`DETACH ${warmDbName(shard)}`);
+    this.attached.clear();
+    this.conn.closeSync();
+  }
+}
+
+/** Search SQL over a table or read_parquet(...) of warm-shaped rows; $1 query, $2 system. */
+export function warmSearchSql(from: string, shardExpr: string, tier: 'warm' | 'cold'): string {
+  return `SELECT system_id, id, kind, summary AS content, ${isoSql('ts')} AS timestamp, project, tags,
+      metadata, upload_id, ${shardExpr} AS shard, '${tier}' AS tier,
+      array_cosine_similarity(${dequantiseSql('vec_q', 'vec_scale')}, $1::FLOAT[${EMBEDDING_DIM}]) AS similarity
+    FROM ${from} WHERE $2::VARCHAR IS NULL OR system_id = $2::VARCHAR`;
+}
+
+export function toWarmHit(row: Record<string, unknown>): WarmHit {
+  return {
+    system_id: String(row.system_id),
+    id: String(row.id),
+    kind: String(row.kind),
+    content: String(row.content),
+    timestamp: String(row.timestamp),
+    project: row.project === null ? null : String(row.project),
+    tags: (row.tags as string[]) ?? [],
+    metadata: JSON.parse(String(row.metadata)) as Record<string, unknown>,
+    upload_id: String(row.upload_id),
+    similarity: Number(row.similarity),
+    shard: Number(row.shard),
+    tier: row.tier === 'cold' ? 'cold' : 'warm',
+  };
+}
+
+function existingWarmFiles(dir: string): number[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((f) => /^warm-(\d{3})\.duckdb$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .map(Number);
+}

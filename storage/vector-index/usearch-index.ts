@@ -1,0 +1,461 @@
+import { open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Index, MetricKind, ScalarKind } from 'usearch';
+import { EMBEDDING_DIM } from '../../schemas/record';
+import { usearchKeyOf } from './keys';
+import { clampSimilarity, PointStore } from './point-store';
+import {
+  fileSize,
+  readSidecar,
+  sha256File,
+  SidecarError,
+  sidecarPath,
+  writeSidecar,
+} from './usearch-sidecar';
+import {
+  compileFilter,
+  recordKeyString,
+  validateLimit,
+  type CompiledFilter,
+  type IndexHit,
+  type IndexPoint,
+  type IndexSearchOptions,
+  type RecordKey,
+  type VectorIndex,
+} from './types';
+
+export interface UsearchIndexOptions {
+  dimensions?: number | undefined;
+  /** HNSW M (edges per node); default 16 */
+  connectivity?: number | undefined;
+  /** ef at build time; default 128 */
+  expansionAdd?: number | undefined;
+  /** ef at query time; default 64 */
+  expansionSearch?: number | undefined;
+  /** threads for batch adds (0 = every core); single-point adds use 1 */
+  threads?: number | undefined;
+  /**
+   * Filtered search: when at most this many points pass the filter, they are ranked exactly
+   * (dot products over the kept vectors) instead of over-fetching from the graph. Default 2048.
+   */
+  exactThreshold?: number | undefined;
+  /**
+   * Filtered search through the graph starts with k = max(limit × 4, overFetch × limit ×
+   * points / candidates). Default 2.
+   */
+  overFetch?: number | undefined;
+  /** where `save()` writes; `shard-NNN.usearch` next to the shard's DuckDB file */
+  path?: string | undefined;
+  /** `load` (read-write, in memory) or `view` (memory-mapped, read-only) */
+  mode?: 'load' | 'view' | undefined;
+}
+
+export type RebuildSource = () => AsyncIterable<IndexPoint[]>;
+
+export interface OpenOrRebuildOptions extends UsearchIndexOptions {
+  /** The number of records the source holds: an index file that disagrees is rebuilt. */
+  expectedCount?: (() => Promise<number>) | undefined;
+  /**
+   * `keySetFingerprint` of the source's keys: catches what a count cannot (as many records
+   * removed as added since the file was saved). Costs one pass over the source's keys.
+   */
+  expectedFingerprint?: (() => Promise<bigint>) | undefined;
+}
+
+export interface OpenResult {
+  index: UsearchIndex;
+  rebuilt: boolean;
+  /** why the file was not used */
+  reason?: string;
+}
+
+/** The index file is missing, cut, altered or does not fit: rebuild it. */
+export class IndexFileError extends Error {
+  override name = 'IndexFileError';
+}
+
+/** `<dir>/shard-NNN.usearch` (its sidecar is `shard-NNN.usearch.meta`). */
+export const shardIndexPath = (dir: string, shard: number) =>
+  join(dir, `shard-${String(shard).padStart(3, '0')}.usearch`);
+
+const DEFAULTS = {
+  connectivity: 16,
+  expansionAdd: 128,
+  expansionSearch: 64,
+  threads: 0,
+  exactThreshold: 2048,
+  overFetch: 2,
+};
+
+/**
+ * An embedded HNSW index (usearch, cosine) for one hot shard. Keys are 64-bit hashes of
+ * `(system_id, id)`; payloads and vectors are kept beside the graph (`PointStore`) for
+ * filters, for mapping hits back and for exact ranking of small filtered sets.
+ *
+ * Calls are synchronous native work on the event loop (a top-10 search takes well under a
+ * millisecond at 100k points; a batch add of many points takes longer and uses `threads`).
+ */
+export class UsearchIndex implements VectorIndex {
+  private closed = false;
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private index: Index,
+    private readonly store: PointStore,
+    private readonly opts: Resolved,
+  ) {}
+
+  /** A new, empty index in memory. */
+  static create(options: UsearchIndexOptions = {}): UsearchIndex {
+    const opts = resolve(options);
+    return new UsearchIndex(newNativeIndex(opts), new PointStore(opts.dimensions), {
+      ...opts,
+      mode: 'load',
+    });
+  }
+
+  /** Opens a saved index; throws IndexFileError when the file or its sidecar cannot be used. */
+  static async open(path: string, options: UsearchIndexOptions = {}): Promise<UsearchIndex> {
+    const opts = { ...resolve(options), path };
+    const side = await readSidecar(sidecarPath(path)).catch((err: unknown) => {
+      throw err instanceof SidecarError ? new IndexFileError(err.message) : err;
+    });
+    const h = side.header;
+    if (h.dimensions !== opts.dimensions) {
+      throw new IndexFileError(`index has ${h.dimensions} dimensions, expected ${opts.dimensions}`);
+    }
+    await verifyIndexFile(path, h.index_bytes, h.index_sha256);
+    const native = newNativeIndex(opts);
+    try {
+      if (opts.mode === 'view') native.view(path);
+      else native.load(path);
+    } catch (err) {
+      throw new IndexFileError(`usearch could not read ${path}: ${(err as Error).message}`);
+    }
+    if (native.size() !== h.count || native.dimensions() !== opts.dimensions) {
+      throw new IndexFileError(`index holds ${native.size()} points, its sidecar ${h.count}`);
+    }
+    const store = new PointStore(opts.dimensions);
+    const keys = BigUint64Array.from(side.payloads, (p) => usearchKeyOf(p));
+    const present = native.contains(keys);
+    if (keys.length > 0 && [present].flat().some((x) => !x)) {
+      throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
+    }
+    const d = opts.dimensions;
+    side.payloads.forEach((p, i) =>
+      store.put(keys[i]!, p, side.vectors.subarray(i * d, (i + 1) * d)),
+    );
+    return new UsearchIndex(native, store, opts);
+  }
+
+  /**
+   * Opens the saved index, or rebuilds it from the source (and saves it) when the file is
+   * missing, corrupt, or stale: another number of points than `expectedCount` reports, or
+   * other keys than `expectedFingerprint` says. A rebuilt index is in memory (mode `load`).
+   * Errors other than an unusable file (the source failing, say) are thrown.
+   */
+  static async openOrRebuild(
+    path: string,
+    rebuildFrom: RebuildSource,
+    options: OpenOrRebuildOptions = {},
+  ): Promise<OpenResult> {
+    const { expectedCount, expectedFingerprint, ...indexOptions } = options;
+    let reason: string;
+    try {
+      const index = await UsearchIndex.open(path, indexOptions);
+      const stale = await staleness(index, expectedCount, expectedFingerprint).catch(
+        async (err: unknown) => {
+          await index.close();
+          throw err;
+        },
+      );
+      if (stale === undefined) return { index, rebuilt: false };
+      reason = stale;
+      await index.close();
+    } catch (err) {
+      if (!(err instanceof IndexFileError)) throw err;
+      reason = err.message;
+    }
+    const index = UsearchIndex.create({ ...indexOptions, path, mode: 'load' });
+    for await (const batch of rebuildFrom()) await index.upsert(batch);
+    await index.save();
+    return { index, rebuilt: true, reason };
+  }
+
+  get path(): string | undefined {
+    return this.opts.path;
+  }
+
+  async upsert(points: IndexPoint[]): Promise<void> {
+    this.assertWritable();
+    const batch = new Map<bigint, IndexPoint>();
+    for (const p of points) {
+      this.validatePoint(p);
+      batch.set(usearchKeyOf(p.key), p);
+    }
+    if (batch.size === 0) return;
+    const keys = BigUint64Array.from(batch.keys());
+    const replaced = keys.filter((k) => this.store.has(k));
+    if (replaced.length > 0) this.index.remove(replaced);
+    const d = this.opts.dimensions;
+    const flat = new Float32Array(keys.length * d);
+    let i = 0;
+    for (const p of batch.values()) flat.set(p.vector, d * i++);
+    try {
+      this.index.add(keys, flat, keys.length > 1 ? this.opts.threads : 1);
+    } catch (err) {
+      this.reconcile(keys, batch);
+      throw err;
+    }
+    for (const [key, p] of batch) this.store.put(key, p.payload, p.vector);
+  }
+
+  /** After a failed batch add: keep what usearch holds, forget what it does not. */
+  private reconcile(keys: BigUint64Array, batch: Map<bigint, IndexPoint>): void {
+    const present = this.index.contains(keys);
+    keys.forEach((key, i) => {
+      const there = Array.isArray(present) ? present[i] : present;
+      if (there) this.store.put(key, batch.get(key)!.payload, batch.get(key)!.vector);
+      else this.store.delete(key);
+    });
+  }
+
+  private validatePoint(p: IndexPoint): void {
+    const d = this.opts.dimensions;
+    if (p.vector.length !== d)
+      throw new Error(`vector has ${p.vector.length} dimensions, not ${d}`);
+    for (let i = 0; i < d; i++) {
+      if (!Number.isFinite(p.vector[i]))
+        throw new Error(`vector of ${recordKeyString(p.key)} is not finite`);
+    }
+    if (p.payload.system_id !== p.key.system_id || p.payload.id !== p.key.id) {
+      throw new Error(`payload of ${recordKeyString(p.key)} names another record`);
+    }
+    const prior = this.store.payloadOf(usearchKeyOf(p.key));
+    if (prior && (prior.system_id !== p.key.system_id || prior.id !== p.key.id)) {
+      throw new Error(
+        `64-bit key collision between ${recordKeyString(p.key)} and ${recordKeyString(prior)}`,
+      );
+    }
+  }
+
+  async remove(keys: RecordKey[]): Promise<void> {
+    this.assertWritable();
+    const present = [...new Set(keys.map(usearchKeyOf))].filter((k) => this.store.has(k));
+    if (present.length === 0) return;
+    this.index.remove(BigUint64Array.from(present));
+    for (const k of present) this.store.delete(k);
+  }
+
+  async search(query: Float32Array, opts: IndexSearchOptions): Promise<IndexHit[]> {
+    this.assertOpen();
+    const limit = validateLimit(opts.limit);
+    if (query.length !== this.opts.dimensions) {
+      throw new Error(`query has ${query.length} dimensions, not ${this.opts.dimensions}`);
+    }
+    const size = this.store.size;
+    if (size === 0) return [];
+    const filter = compileFilter(opts.filter);
+    if (!filter) return this.toHits(this.ann(query, Math.min(limit, size)).slice(0, limit));
+    const candidates = this.store.candidates(filter);
+    if (candidates.length === 0) return [];
+    if (candidates.length <= this.opts.exactThreshold) {
+      return this.toHits(this.store.exactTopK(query, candidates, limit));
+    }
+    return this.toHits(this.overFetch(query, limit, filter, candidates));
+  }
+
+  /**
+   * usearch 2.25 (Node) has no filtered search: ask the graph for more neighbours than wanted
+   * (at least limit × 4, more when the filter is selective), keep those that pass, and grow k
+   * ×4 until enough pass or k covers the index. HNSW is approximate even at k = size (it may
+   * miss a few points), so when that is still short the candidates are ranked exactly.
+   */
+  private overFetch(
+    query: Float32Array,
+    limit: number,
+    filter: CompiledFilter,
+    candidates: number[],
+  ) {
+    const size = this.store.size;
+    const want = Math.min(limit, candidates.length);
+    let k = Math.min(
+      size,
+      Math.max(limit * 4, Math.ceil(((limit * size) / candidates.length) * this.opts.overFetch)),
+    );
+    for (;;) {
+      const hits = this.ann(query, k).filter((h) => this.store.matches(h.key, filter));
+      if (hits.length >= want) return hits.slice(0, limit);
+      if (k >= size) break;
+      k = Math.min(size, k * 4);
+    }
+    return this.store.exactTopK(query, candidates, limit);
+  }
+
+  private ann(query: Float32Array, k: number): { key: bigint; similarity: number }[] {
+    const m = this.index.search(query, k, 1);
+    const out: { key: bigint; similarity: number }[] = [];
+    for (let i = 0; i < m.keys.length; i++) {
+      const key = m.keys[i]!;
+      if (this.store.has(key)) out.push({ key, similarity: clampSimilarity(1 - m.distances[i]!) });
+    }
+    return out;
+  }
+
+  private toHits(hits: { key: bigint; similarity: number }[]): IndexHit[] {
+    return hits.map(({ key, similarity }) => {
+      const p = this.store.payloadOf(key)!;
+      return { key: { system_id: p.system_id, id: p.id }, similarity };
+    });
+  }
+
+  async count(): Promise<number> {
+    this.assertOpen();
+    return this.store.size;
+  }
+
+  /** `keySetFingerprint` of the keys this index holds. */
+  fingerprint(): bigint {
+    this.assertOpen();
+    let x = 0n;
+    for (const k of this.store.allKeys()) x ^= k;
+    return x;
+  }
+
+  /**
+   * Writes `<path>` (usearch) and `<path>.meta` (sidecar) atomically enough: both are written
+   * to temporary files, fsynced and renamed, index first. A crash between the two renames
+   * leaves a sidecar whose checksum does not match the index: the next open rebuilds.
+   */
+  save(): Promise<void> {
+    const run = this.saving.then(() => this.saveNow());
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  private async saveNow(): Promise<void> {
+    this.assertWritable();
+    const path = this.opts.path;
+    if (!path) throw new Error('this index has no path to save to');
+    await removeLeftovers(path);
+    const tmpIndex = `${path}.tmp-${process.pid}`;
+    const tmpSide = `${sidecarPath(path)}.tmp-${process.pid}`;
+    try {
+      this.index.save(tmpIndex);
+      const snap = this.store.snapshot(); // same tick as the native save: the two agree
+      await fsyncFile(tmpIndex);
+      const header = {
+        version: 1,
+        dimensions: this.opts.dimensions,
+        count: snap.payloads.length,
+        index_bytes: (await fileSize(tmpIndex)) ?? 0,
+        index_sha256: await sha256File(tmpIndex),
+        connectivity: this.opts.connectivity,
+        saved_at: new Date().toISOString(),
+      };
+      await writeSidecar(tmpSide, { header, ...snap });
+      await rename(tmpIndex, path);
+      await rename(tmpSide, sidecarPath(path));
+      await fsyncFile(dirname(path)).catch(() => undefined);
+    } finally {
+      await rm(tmpIndex, { force: true });
+      await rm(tmpSide, { force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.saving;
+    this.closed = true;
+    // usearch frees its native memory when the wrapper is garbage-collected
+    this.index = undefined as unknown as Index;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('vector index is closed');
+  }
+
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.opts.mode === 'view') throw new Error('vector index is a read-only view');
+  }
+}
+
+/** XOR of the records' 64-bit keys: equal sets give equal fingerprints, in any order. */
+export function keySetFingerprint(keys: Iterable<RecordKey>): bigint {
+  let x = 0n;
+  for (const k of keys) x ^= usearchKeyOf(k);
+  return x;
+}
+
+async function staleness(
+  index: UsearchIndex,
+  expectedCount: (() => Promise<number>) | undefined,
+  expectedFingerprint: (() => Promise<bigint>) | undefined,
+): Promise<string | undefined> {
+  const have = await index.count();
+  const count = expectedCount ? await expectedCount() : have;
+  if (count !== have) return `stale: index holds ${have} points, source ${count}`;
+  if (expectedFingerprint && (await expectedFingerprint()) !== index.fingerprint()) {
+    return `stale: index holds other keys than the source (${have} points)`;
+  }
+  return undefined;
+}
+
+type Resolved = ReturnType<typeof resolve>;
+
+function resolve(o: UsearchIndexOptions) {
+  return {
+    dimensions: o.dimensions ?? EMBEDDING_DIM,
+    connectivity: o.connectivity ?? DEFAULTS.connectivity,
+    expansionAdd: o.expansionAdd ?? DEFAULTS.expansionAdd,
+    expansionSearch: o.expansionSearch ?? DEFAULTS.expansionSearch,
+    threads: o.threads ?? DEFAULTS.threads,
+    exactThreshold: o.exactThreshold ?? DEFAULTS.exactThreshold,
+    overFetch: o.overFetch ?? DEFAULTS.overFetch,
+    mode: o.mode ?? 'load',
+    ...(o.path !== undefined ? { path: o.path } : {}),
+  };
+}
+
+function newNativeIndex(o: Resolved): Index {
+  return new Index({
+    dimensions: o.dimensions,
+    metric: MetricKind.Cos,
+    quantization: ScalarKind.F32,
+    connectivity: o.connectivity,
+    expansion_add: o.expansionAdd,
+    expansion_search: o.expansionSearch,
+    multi: false,
+  });
+}
+
+/** usearch 2.25 aborts the process on a truncated file: check size and sha256 before loading. */
+async function verifyIndexFile(path: string, bytes: number, sha256: string): Promise<void> {
+  const size = await fileSize(path);
+  if (size === undefined) throw new IndexFileError(`index file missing: ${path}`);
+  if (size !== bytes) throw new IndexFileError(`index file has ${size} bytes, expected ${bytes}`);
+  if ((await sha256File(path)) !== sha256) {
+    throw new IndexFileError(`index file checksum mismatch: ${path}`);
+  }
+}
+
+/** Temporary files of a save that a crash interrupted (any process). */
+async function removeLeftovers(path: string): Promise<void> {
+  const prefixes = [`${basename(path)}.tmp-`, `${basename(sidecarPath(path))}.tmp-`];
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (prefixes.some((p) => name.startsWith(p))) {
+      await rm(join(dirname(path), name), { force: true });
+    }
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

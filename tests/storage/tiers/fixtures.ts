@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { arrayValue, listValue, timestampValue, type DuckDBValue } from '@duckdb/node-api';
+import { shardOf } from '../../../schemas/ids';
+import { EMBEDDING_DIM } from '../../../schemas/record';
+import { appendRows } from '../../../storage/duckdb-append';
+import type { HotStore } from '../../../storage/hot-store';
+
+const WORDS = (
+  'jetstream consumer shard duckdb parquet vector embedding cluster memory upload ' +
+  'reflection session buddy akosha tier warm cold verify checksum journal recover'
+).split(' ');
+
+/** Deterministic PRNG (mulberry32). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The span the tests seed: 2026-01-01 … 2026-01-07 */
+export const SEED_START = new Date('2026-01-01T00:00:00Z');
+export const SEED_DAYS = 6;
+
+export interface SeedOptions {
+  systems: string[];
+  perSystem: number;
+  /** records are spread evenly over [start, start + days) */
+  start: Date;
+  days: number;
+  contentChars?: number;
+  seed?: number;
+}
+
+function sentence(rand: () => number): string {
+  const n = 6 + Math.floor(rand() * 10);
+  const words = Array.from({ length: n }, () => WORDS[Math.floor(rand() * WORDS.length)]!);
+  const s = words.join(' ');
+  return `${s[0]!.toUpperCase()}${s.slice(1)}.`;
+}
+
+export function vector(rand: () => number): number[] {
+  const v = Array.from({ length: EMBEDDING_DIM }, () => rand() * 2 - 1);
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+/** Writes synthetic records straight into the hot shards; returns the keys per shard. */
+export async function seedHot(hot: HotStore, o: SeedOptions): Promise<Map<number, string[]>> {
+  const rand = prng(o.seed ?? 1);
+  const byShard = new Map<number, { rows: DuckDBValue[][]; keys: string[] }>();
+  const span = o.days * 86_400_000;
+  for (const system of o.systems) {
+    const shard = shardOf(system);
+    const entry = byShard.get(shard) ?? { rows: [], keys: [] };
+    byShard.set(shard, entry);
+    for (let i = 0; i < o.perSystem; i++) {
+      let content = '';
+      while (content.length < (o.contentChars ?? 500)) content += `${sentence(rand)} `;
+      content = content.trim();
+      const id = `rec-${i}`;
+      const ts = o.start.getTime() + Math.floor((span * i) / o.perSystem);
+      entry.keys.push(`${system}/${id}`);
+      entry.rows.push([
+        system,
+        id,
+        i % 5 === 0 ? 'reflection' : 'conversation',
+        content,
+        createHash('sha256').update(content).digest('hex'),
+        timestampValue(BigInt(ts) * 1000n),
+        i % 3 === 0 ? null : 'akosha',
+        listValue(i % 2 === 0 ? ['aging', `t${i % 7}`] : []),
+        JSON.stringify({ n: i, system }),
+        arrayValue(vector(rand)),
+        'producer',
+        'test-model',
+        `upload-${Math.floor(i / 100)}`,
+        timestampValue(BigInt(ts) * 1000n),
+      ]);
+    }
+  }
+  const keys = new Map<number, string[]>();
+  for (const [shard, { rows, keys: k }] of byShard) {
+    await hot.withShard(shard, async (conn, db, learn) => {
+      await conn.run('BEGIN TRANSACTION');
+      await appendRows(conn, db, 'memories', rows);
+      await conn.run('COMMIT');
+      for (const r of rows) learn(String(r[0]), String(r[1]), String(r[4]));
+    });
+    keys.set(shard, k.sort());
+  }
+  return keys;
+}

@@ -1,0 +1,224 @@
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { qdrantPointIdOf, usearchKeyOf } from '../../../storage/vector-index/keys';
+import {
+  IndexFileError,
+  UsearchIndex,
+  keySetFingerprint,
+  shardIndexPath,
+} from '../../../storage/vector-index/usearch-index';
+import { sidecarPath } from '../../../storage/vector-index/usearch-sidecar';
+import type { SearchFilter } from '../../../storage/vector-index/types';
+import { runVectorIndexConformance } from './conformance';
+import { MAIN_SYSTEM, RARE_SYSTEM, dataset, inBatches, rng, unitVector } from './fixtures';
+
+runVectorIndexConformance('usearch', async () => UsearchIndex.create());
+
+// exactThreshold 0: every filtered search goes through the graph with over-fetching
+runVectorIndexConformance('usearch, over-fetch only', async () =>
+  UsearchIndex.create({ exactThreshold: 0 }),
+);
+
+describe('record keys', () => {
+  it('derives a stable 64-bit usearch key from sha256(system_id U+001F id)', () => {
+    const k = usearchKeyOf({ system_id: 'test-system', id: 'rec-1' });
+    expect(k).toBe(usearchKeyOf({ system_id: 'test-system', id: 'rec-1' }));
+    expect(typeof k).toBe('bigint');
+    expect(k < 2n ** 64n).toBe(true);
+    // the separator keeps ("a", "bc") and ("ab", "c") apart
+    expect(usearchKeyOf({ system_id: 'a', id: 'bc' })).not.toBe(
+      usearchKeyOf({ system_id: 'ab', id: 'c' }),
+    );
+  });
+
+  it('pins the key derivation (persisted files depend on it)', () => {
+    // sha256("system-1" U+001F "r1") = e9a0fbbb304335987392a55d70056c6a…
+    expect(usearchKeyOf({ system_id: 'system-1', id: 'r1' })).toBe(0xe9a0fbbb30433598n);
+    // first 16 bytes with version 8 and the RFC variant set
+    expect(qdrantPointIdOf({ system_id: 'system-1', id: 'r1' })).toBe(
+      'e9a0fbbb-3043-8598-b392-a55d70056c6a',
+    );
+  });
+});
+
+describe('UsearchIndex persistence', () => {
+  const points = dataset(600, 10);
+  let dir: string;
+  let path: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'akosha-vindex-'));
+    path = shardIndexPath(dir, 7);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const queries: [Float32Array, SearchFilter | undefined][] = [
+    [points[3]!.vector, undefined],
+    [unitVector(rng(5)), undefined],
+    [unitVector(rng(6)), { system_id: RARE_SYSTEM }],
+    [unitVector(rng(8)), { system_id: MAIN_SYSTEM, kind: 'reflection' }],
+  ];
+  const answers = (index: UsearchIndex) =>
+    Promise.all(queries.map(([q, filter]) => index.search(q, { limit: 10, filter })));
+
+  async function saved(): Promise<UsearchIndex> {
+    const index = UsearchIndex.create({ path });
+    for await (const batch of inBatches(points)) await index.upsert(batch);
+    await index.remove([points[50]!.key]);
+    await index.save();
+    return index;
+  }
+
+  it('names files after the shard', () => {
+    expect(shardIndexPath('/data/hot', 7)).toBe('/data/hot/shard-007.usearch');
+    expect(sidecarPath('/data/hot/shard-007.usearch')).toBe('/data/hot/shard-007.usearch.meta');
+  });
+
+  it('save → open gives the same count and the same answers (load and view)', async () => {
+    const original = await saved();
+    const before = await answers(original);
+    await original.close();
+    for (const mode of ['load', 'view'] as const) {
+      const reopened = await UsearchIndex.open(path, { mode });
+      expect(await reopened.count()).toBe(599);
+      expect(await answers(reopened)).toEqual(before);
+      await reopened.close();
+    }
+  });
+
+  it('a save removes the temporary files an interrupted save left', async () => {
+    writeFileSync(`${path}.tmp-999999`, 'partial');
+    writeFileSync(`${sidecarPath(path)}.tmp-999999`, 'partial');
+    await (await saved()).close();
+    expect(existsSync(`${path}.tmp-999999`)).toBe(false);
+    expect(existsSync(`${sidecarPath(path)}.tmp-999999`)).toBe(false);
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('a reopened index takes writes and saves again; a view refuses writes', async () => {
+    await (await saved()).close();
+    const index = await UsearchIndex.open(path);
+    await index.upsert([points[50]!]);
+    await index.remove([points[0]!.key]);
+    await index.save();
+    await index.close();
+    const again = await UsearchIndex.open(path, { mode: 'view' });
+    expect(await again.count()).toBe(599);
+    expect((await again.search(points[50]!.vector, { limit: 1 }))[0]!.key).toEqual(points[50]!.key);
+    await expect(again.upsert([points[0]!])).rejects.toThrow(/read-only/);
+    await again.close();
+  });
+
+  it('open throws IndexFileError when the file is missing', async () => {
+    await expect(UsearchIndex.open(path)).rejects.toBeInstanceOf(IndexFileError);
+  });
+
+  const rebuild = (expectedCount?: () => Promise<number>) =>
+    UsearchIndex.openOrRebuild(path, () => inBatches(points), { expectedCount });
+
+  it('rebuilds from the source when the file is missing, and saves it', async () => {
+    const first = await rebuild();
+    expect(first.rebuilt).toBe(true);
+    expect(first.reason).toMatch(/missing/);
+    expect(await first.index.count()).toBe(600);
+    await first.index.close();
+    expect(existsSync(path) && existsSync(sidecarPath(path))).toBe(true);
+    const second = await rebuild(async () => 600);
+    expect(second.rebuilt).toBe(false);
+    expect(await second.index.count()).toBe(600);
+    await second.index.close();
+  });
+
+  const corruptions: [string, () => void][] = [
+    ['index file replaced by garbage', () => writeFileSync(path, Buffer.alloc(4096, 0xab))],
+    ['index file truncated', () => truncateSync(path, Math.floor(readFileSync(path).length / 2))],
+    [
+      'index file altered in the middle',
+      () => {
+        const b = readFileSync(path);
+        b.fill(0x5a, 2000, 2400);
+        writeFileSync(path, b);
+      },
+    ],
+    ['index file emptied', () => writeFileSync(path, '')],
+    ['sidecar missing', () => rmSync(sidecarPath(path))],
+    ['sidecar truncated', () => truncateSync(sidecarPath(path), 100)],
+    [
+      'sidecar altered',
+      () => {
+        const b = readFileSync(sidecarPath(path));
+        b[b.length - 100] = b[b.length - 100]! ^ 0xff;
+        writeFileSync(sidecarPath(path), b);
+      },
+    ],
+  ];
+  it.each(corruptions)('rebuilds, without loading it, when: %s', async (_, corrupt) => {
+    await (await saved()).close();
+    corrupt();
+    await expect(UsearchIndex.open(path)).rejects.toBeInstanceOf(IndexFileError);
+    const { index, rebuilt, reason } = await rebuild();
+    expect(rebuilt).toBe(true);
+    expect(reason).toBeTruthy();
+    expect(await index.count()).toBe(600);
+    const hits = await index.search(points[9]!.vector, { limit: 1 });
+    expect(hits[0]!.key).toEqual(points[9]!.key);
+    await index.close();
+    const reopened = await UsearchIndex.open(path);
+    expect(await reopened.count()).toBe(600);
+    await reopened.close();
+  });
+
+  it('rebuilds when the source holds another number of records (stale file)', async () => {
+    await (await saved()).close(); // 599 saved
+    const { index, rebuilt, reason } = await rebuild(async () => 600);
+    expect(rebuilt).toBe(true);
+    expect(reason).toMatch(/stale/);
+    expect(await index.count()).toBe(600);
+    await index.close();
+  });
+
+  it('rebuilds when the source holds other keys in the same number (fingerprint)', async () => {
+    await (await saved()).close(); // 599 saved: every point but #50
+    const source = points.filter((_, i) => i !== 60); // 599 too: #50 back, #60 gone
+    const fp = async () => keySetFingerprint(source.map((p) => p.key));
+    const { index, rebuilt, reason } = await UsearchIndex.openOrRebuild(
+      path,
+      () => inBatches(source),
+      {
+        expectedCount: async () => 599,
+        expectedFingerprint: fp,
+      },
+    );
+    expect(rebuilt).toBe(true);
+    expect(reason).toMatch(/other keys/);
+    expect(index.fingerprint()).toBe(await fp());
+    await index.close();
+    const again = await UsearchIndex.openOrRebuild(path, () => inBatches(source), {
+      expectedFingerprint: fp,
+    });
+    expect(again.rebuilt).toBe(false);
+    await again.index.close();
+  });
+
+  it('rejects vectors of the wrong size or with NaN, and payloads naming another record', async () => {
+    const index = UsearchIndex.create();
+    const p = points[0]!;
+    await expect(index.upsert([{ ...p, vector: new Float32Array(3) }])).rejects.toThrow(
+      /dimensions/,
+    );
+    const nan = new Float32Array(p.vector);
+    nan[5] = NaN;
+    await expect(index.upsert([{ ...p, vector: nan }])).rejects.toThrow(/finite/);
+    await expect(index.upsert([{ ...p, key: points[1]!.key }])).rejects.toThrow(/another record/);
+    expect(await index.count()).toBe(0);
+    await index.close();
+    await expect(index.count()).rejects.toThrow(/closed/);
+  });
+});
