@@ -231,7 +231,7 @@ export class MahavishnuBridge {
       this.setMode('fallback');
       const log = this.options.log;
       log?.[outcome === 'rejected' ? 'debug' : 'warn'](
-        { job, window: ctx.window, outcome, err },
+        { job, window: ctx.window, outcome, reason: (err as Error).message },
         'mahavishnu call failed: running the job locally',
       );
       return false;
