@@ -199,6 +199,7 @@ export class HotStore {
     if (this.closed) return;
     this.closed = true;
     for (const shard of this.publishedMarks.keys()) await this.writeShard(shard, []);
+    for (const conn of this.pool.all) conn.closeSync();
     this.admin.closeSync();
     this.instance.closeSync();
   }

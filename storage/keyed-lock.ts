@@ -19,8 +19,13 @@ export class Pool<T> {
   private readonly idle: T[];
   private readonly waiting: ((item: T) => void)[] = [];
 
-  constructor(items: T[]) {
+  constructor(private readonly items: T[]) {
     this.idle = [...items];
+  }
+
+  /** Every resource, idle or not: for closing them once no task runs. */
+  get all(): readonly T[] {
+    return this.items;
   }
 
   async use<R>(task: (item: T) => Promise<R>): Promise<R> {
