@@ -6,6 +6,7 @@ import { AkoshaError, issuesFrom } from '../infra/errors';
 import type { Metrics } from '../infra/metrics';
 import type { Readiness } from '../app/pipeline';
 import type { HotStore } from '../storage/hot-store';
+import type { TierMover } from '../storage/tiers';
 import { registerMcpRoutes } from './mcp';
 import { SearchRequest, searchHot } from './search';
 
@@ -17,6 +18,8 @@ export interface HttpDeps {
   embedder: Embedder;
   /** absent in a process that owns no shards */
   store?: HotStore | undefined;
+  /** warm and cold tiers of the same shards */
+  mover?: TierMover | undefined;
   readiness: () => Readiness;
 }
 
@@ -51,7 +54,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       return reply
         .code(503)
         .send({ error: 'no_shards', message: 'this process owns no hot shards' });
-    return searchHot(deps.store, deps.embedder, parsed.data);
+    return searchHot(deps.store, deps.embedder, parsed.data, deps.mover);
   });
 
   registerMcpRoutes(app, {
@@ -61,7 +64,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     readiness: deps.readiness,
     search: async (req) => {
       if (!deps.store) throw new Error('this process owns no hot shards');
-      return searchHot(deps.store, deps.embedder, req);
+      return searchHot(deps.store, deps.embedder, req, deps.mover);
     },
   });
 

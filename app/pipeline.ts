@@ -2,6 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http';
 import { AdvisoryWatcher } from '../consumers/advisories';
+import { AgingConsumer } from '../consumers/aging';
 import { EmbeddedConsumer } from '../consumers/embedded';
 import { DeadLetterPublisher } from '../consumers/dead-letters';
 import { UploadsConsumer } from '../consumers/uploads';
@@ -12,6 +13,8 @@ import type { Logger } from '../infra/logger';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nats';
 import { HotStore } from '../storage/hot-store';
+import { openObjectStore, TierMover } from '../storage/tiers';
+import { systemClock } from '../infra/clock';
 import { applyTopology } from '../streams/apply';
 import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../streams/definitions';
 import { MahavishnuBridge, type BridgeStatus } from '../bridge/mahavishnu-bridge';
@@ -33,6 +36,7 @@ export interface Readiness {
 interface WriterState {
   lease: WriterLease;
   store: HotStore;
+  mover: TierMover;
 }
 
 /** A writer first claims its shard groups, then opens their DuckDB files. */
@@ -42,9 +46,21 @@ async function openWriterState(
   log: Logger,
 ): Promise<WriterState> {
   const lease = await WriterLease.claim(nats.nc, config.writer.groups, config.writer.hotDir, log);
+  let store: HotStore | undefined;
   try {
-    return { lease, store: await HotStore.open(config.writer.hotDir, config.writer) };
+    store = await HotStore.open(config.writer.hotDir, config.writer);
+    const { warmDir, coldDir, s3 } = config.aging;
+    const mover = await TierMover.open(store, {
+      warmDir,
+      objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
+    });
+    // a move that a crash interrupted is finished or rolled back before anything else runs
+    const recovered = await mover.recover();
+    if (recovered.completed.length || recovered.rolledBack.length)
+      log.info({ recovered }, 'tier moves recovered');
+    return { lease, store, mover };
   } catch (err) {
+    await store?.close();
     await lease.release();
     throw err;
   }
@@ -73,6 +89,10 @@ export class Pipeline {
 
   get store(): HotStore | undefined {
     return this.writer?.store;
+  }
+
+  get mover(): TierMover | undefined {
+    return this.writer?.mover;
   }
 
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
@@ -136,6 +156,12 @@ export class Pipeline {
       );
       await writer.start();
       this.stages.push(writer);
+      const aging = new AgingConsumer(
+        { ...common, store: this.store, mover: this.writer!.mover, clock: systemClock },
+        this.config.aging,
+      );
+      aging.start();
+      this.stages.push(aging);
       const groups = this.config.writer.groups;
       watched.push(
         ...groups.map((g) => ({ stream: STREAM.embedded, consumer: writerConsumerName(g) })),
@@ -172,6 +198,7 @@ export class Pipeline {
       metrics: this.metrics,
       embedder: this.embedder,
       store: this.store,
+      mover: this.mover,
       readiness: () => this.readiness(),
     });
     this.httpAddress = await app.listen({
@@ -204,6 +231,7 @@ export class Pipeline {
     this.consuming = false;
     await Promise.all(this.stages.map((stage) => stage.stop()));
     for (const stop of this.stoppers) await stop();
+    await this.writer?.mover.close();
     await this.writer?.store.close();
     await this.writer?.lease.release();
     await this.embedder.close();

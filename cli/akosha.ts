@@ -4,6 +4,7 @@ import { loadConfig } from '../infra/config';
 import { registerImportCommand } from './import-session-buddy';
 import { registerModelCommands } from './model';
 import { registerReplayCommands } from './replay';
+import { registerRestoreCommand } from './restore';
 import { runPublish } from './publish';
 import { runApplyStreams } from './streams';
 import { parseRoles, runStart } from './start';
@@ -40,6 +41,7 @@ program
 registerImportCommand(program, { natsUrl });
 registerModelCommands(program);
 registerReplayCommands(program);
+registerRestoreCommand(program);
 
 program
   .command('streams')

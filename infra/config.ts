@@ -38,6 +38,12 @@ const EnvSchema = z.object({
   AKOSHA_EMBEDDING_WORKERS: int(0, 64).optional(),
   AKOSHA_EMBEDDING_BATCH: int(1, 128).default(32),
   AKOSHA_EMBEDDING_ALLOW_REMOTE: z.enum(['true', 'false']).default('false'),
+  AKOSHA_WARM_AFTER_DAYS: int(1, 36_500).default(7),
+  AKOSHA_COLD_AFTER_DAYS: int(1, 36_500).default(90),
+  AKOSHA_RETENTION_DAYS: int(1, 36_500).default(2555),
+  AKOSHA_COLD_S3_BUCKET: z.string().default(''),
+  AKOSHA_COLD_S3_ENDPOINT: z.string().default(''),
+  AKOSHA_COLD_S3_REGION: z.string().default('us-east-1'),
   AKOSHA_MAHAVISHNU_URL: z.string().default('http://127.0.0.1:8680'),
   AKOSHA_MAHAVISHNU_TIMEOUT_MS: int(100, 600_000).default(5000),
   AKOSHA_BREAKER_ERROR_PERCENT: int(1, 100).default(50),
@@ -85,6 +91,17 @@ export interface BridgeConfig {
   breaker: { errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number };
 }
 
+export interface AgingConfig {
+  warmAfterDays: number;
+  coldAfterDays: number;
+  retentionDays: number;
+  warmDir: string;
+  /** cold objects go here when no S3 bucket is configured */
+  coldDir: string;
+  /** S3-compatible cold storage; credentials come from the AWS SDK's usual sources */
+  s3?: { bucket: string; endpoint?: string; region: string; forcePathStyle: boolean };
+}
+
 export interface HttpConfig {
   host: string;
   port: number;
@@ -100,6 +117,7 @@ export interface AkoshaConfig {
   writer: WriterConfig;
   http: HttpConfig;
   bridge: BridgeConfig;
+  aging: AgingConfig;
 }
 
 export class ConfigError extends Error {}
@@ -156,6 +174,21 @@ function compile(e: Env): AkoshaConfig {
       hotDir: `${dataDir}/hot`,
     },
     http: { host: e.AKOSHA_HTTP_HOST, port: e.AKOSHA_HTTP_PORT },
+    aging: {
+      warmAfterDays: e.AKOSHA_WARM_AFTER_DAYS,
+      coldAfterDays: e.AKOSHA_COLD_AFTER_DAYS,
+      retentionDays: e.AKOSHA_RETENTION_DAYS,
+      warmDir: `${dataDir}/warm`,
+      coldDir: `${dataDir}/cold`,
+      ...(e.AKOSHA_COLD_S3_BUCKET && {
+        s3: {
+          bucket: e.AKOSHA_COLD_S3_BUCKET,
+          region: e.AKOSHA_COLD_S3_REGION,
+          forcePathStyle: Boolean(e.AKOSHA_COLD_S3_ENDPOINT),
+          ...(e.AKOSHA_COLD_S3_ENDPOINT && { endpoint: e.AKOSHA_COLD_S3_ENDPOINT }),
+        },
+      }),
+    },
     bridge: {
       mahavishnuUrl: e.AKOSHA_MAHAVISHNU_URL || null,
       callTimeoutMs: e.AKOSHA_MAHAVISHNU_TIMEOUT_MS,

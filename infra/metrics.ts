@@ -51,6 +51,37 @@ export function createMetrics(registry = new Registry()) {
       help: 'Ingest-complete events published.',
       registers: r,
     }),
+    migrationRecords: new Counter({
+      name: 'akosha_migration_records_total',
+      help: 'Records moved between tiers, by outcome (ok, verify_failed, error).',
+      labelNames: ['source_tier', 'target_tier', 'status'] as const,
+      registers: r,
+    }),
+    migrationBytes: new Counter({
+      name: 'akosha_migration_bytes_total',
+      help: 'Bytes written to the target tier by moves (cold objects).',
+      labelNames: ['target_tier'] as const,
+      registers: r,
+    }),
+    checksumMismatches: new Counter({
+      name: 'akosha_checksum_mismatches_total',
+      help: 'Tier moves aborted because the copy did not verify, by reason code.',
+      labelNames: ['code'] as const,
+      registers: r,
+    }),
+    moveDuration: new Histogram({
+      name: 'akosha_move_duration_seconds',
+      help: 'Time of one verified tier move of one shard.',
+      labelNames: ['source_tier', 'target_tier'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+      registers: r,
+    }),
+    tierRecords: new Gauge({
+      name: 'akosha_tier_records',
+      help: 'Records in the warm tier of the shards this process owns (hot: akosha_hot_records).',
+      labelNames: ['tier'] as const,
+      registers: r,
+    }),
     hotRecords: new Gauge({
       name: 'akosha_hot_records',
       help: 'Records in the hot tier shards this process owns.',

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../infra/config';
+import { SystemId } from '../schemas/ids';
+import { HotStore } from '../storage/hot-store';
+import { openObjectStore, TierMover } from '../storage/tiers';
+
+/**
+ * `akosha restore --system ID [--since T]`: brings a system's warm and cold records
+ * back to hot. It opens the shard files itself, so it runs while no writer owns them.
+ */
+export function registerRestoreCommand(program: Command): void {
+  program
+    .command('restore')
+    .description(
+      'bring warm and cold records of a system back to the hot tier (run while no writer owns its shard)',
+    )
+    .requiredOption('--system <id>', 'system_id whose records come back')
+    .option('--since <time>', 'only records at or after this ISO time')
+    .action(async (opts: { system: string; since?: string }) => {
+      const parsed = SystemId.safeParse(opts.system);
+      if (!parsed.success) throw new Error(`--system: ${parsed.error.issues[0]?.message}`);
+      const systemId = parsed.data;
+      const since = opts.since ? new Date(opts.since) : undefined;
+      if (since && Number.isNaN(since.getTime()))
+        throw new Error(`--since: not a time: ${opts.since}`);
+      const config = loadConfig();
+      const store = await HotStore.open(config.writer.hotDir, config.writer);
+      const { warmDir, coldDir, s3 } = config.aging;
+      const mover = await TierMover.open(store, {
+        warmDir,
+        objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
+      });
+      try {
+        await mover.recover();
+        console.log(
+          JSON.stringify({ system_id: systemId, ...(await mover.restore(systemId, since)) }),
+        );
+      } finally {
+        await mover.close();
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,119 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Clock } from '../infra/clock';
+import type { AgingConfig } from '../infra/config';
+import type { Logger } from '../infra/logger';
+import type { Metrics } from '../infra/metrics';
+import { AgingEvent } from '../schemas/aging';
+import type { HotStore } from '../storage/hot-store';
+import { TierMoveError, type MoveResult, type TierMover } from '../storage/tiers';
+
+const DAY_MS = 86_400_000;
+
+export interface AgingDeps {
+  nc: NatsConnection;
+  store: HotStore;
+  mover: TierMover;
+  metrics: Metrics;
+  log: Logger;
+  clock: Clock;
+}
+
+/**
+ * The aging consumer of a shard writer: on akosha.aging.hot it moves the records
+ * of its shards older than warmAfterDays to warm, on akosha.aging.warm those older
+ * than coldAfterDays to cold, then deletes what is past retentionDays. Every
+ * writer acts on its own shards, so each one hears every event (no queue group);
+ * runs are one at a time, and an event during a run is folded into the next one.
+ */
+export class AgingConsumer {
+  private sub?: Subscription;
+  private running: Promise<void> = Promise.resolve();
+  private queued = new Set<AgingEvent['tier']>();
+
+  constructor(
+    private readonly deps: AgingDeps,
+    private readonly config: AgingConfig,
+  ) {}
+
+  start(): void {
+    this.sub = this.deps.nc.subscribe('akosha.aging.*', {
+      callback: (_err, msg) => this.receive(msg.data),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.sub?.unsubscribe();
+    await this.running;
+  }
+
+  private receive(data: Uint8Array): void {
+    let event: AgingEvent;
+    try {
+      event = AgingEvent.parse(JSON.parse(Buffer.from(data).toString('utf8')));
+    } catch (err) {
+      this.deps.log.warn(
+        { code: 'SCHEMA_INVALID', err: (err as Error).message },
+        'aging event rejected',
+      );
+      return;
+    }
+    if (this.queued.has(event.tier)) return;
+    this.queued.add(event.tier);
+    this.running = this.running.then(() => this.run(event.tier));
+  }
+
+  /** One pass over the shards this writer owns. Exposed for tests and the restore command. */
+  async run(tier: AgingEvent['tier']): Promise<void> {
+    this.queued.delete(tier);
+    const now = this.deps.clock.now();
+    for (const shard of this.deps.store.shards) {
+      if (tier === 'hot') {
+        await this.move('hot', 'warm', () =>
+          this.deps.mover.moveHotToWarm(shard, daysAgo(now, this.config.warmAfterDays)),
+        );
+      } else {
+        await this.move('warm', 'cold', () =>
+          this.deps.mover.moveWarmToCold(shard, daysAgo(now, this.config.coldAfterDays)),
+        );
+      }
+    }
+    if (tier === 'warm') await this.expire(now);
+    this.deps.metrics.hotRecords.set(await this.deps.store.count());
+    this.deps.metrics.tierRecords.set({ tier: 'warm' }, await this.deps.mover.warm.count());
+  }
+
+  private async move(from: string, to: string, move: () => Promise<MoveResult>): Promise<void> {
+    const labels = { source_tier: from, target_tier: to };
+    try {
+      const result = await move();
+      this.deps.metrics.migrationRecords.inc({ ...labels, status: 'ok' }, result.records);
+      this.deps.metrics.migrationBytes.inc({ target_tier: to }, result.bytes);
+      this.deps.metrics.moveDuration.observe(labels, result.durationMs / 1000);
+      if (result.records)
+        this.deps.log.info(
+          { ...labels, shard: result.shard, records: result.records },
+          'records moved',
+        );
+    } catch (err) {
+      const verifyFailed = err instanceof TierMoveError;
+      this.deps.metrics.migrationRecords.inc({
+        ...labels,
+        status: verifyFailed ? 'verify_failed' : 'error',
+      });
+      if (verifyFailed) this.deps.metrics.checksumMismatches.inc({ code: err.code });
+      // the source is kept; the next event retries the move
+      this.deps.log.error({ err, ...labels }, 'tier move failed; source kept');
+    }
+  }
+
+  private async expire(now: number): Promise<void> {
+    try {
+      const expired = await this.deps.mover.deleteExpired(this.config.retentionDays, new Date(now));
+      this.deps.log.info({ expired }, 'expired records deleted');
+    } catch (err) {
+      this.deps.log.error({ err }, 'retention pass failed');
+    }
+  }
+}
+
+const daysAgo = (now: number, days: number) => new Date(now - days * DAY_MS);
