@@ -78,8 +78,20 @@ export class AgingConsumer {
       }
     }
     if (tier === 'warm') await this.expire(now);
-    this.deps.metrics.hotRecords.set(await this.deps.store.count());
-    this.deps.metrics.tierRecords.set({ tier: 'warm' }, await this.deps.mover.warm.count());
+    await this.reportSizes().catch((err) => this.deps.log.warn({ err }, 'tier sizes unavailable'));
+  }
+
+  private async reportSizes(): Promise<void> {
+    const { metrics, store, mover } = this.deps;
+    const hot = await store.count();
+    metrics.hotRecords.set(hot);
+    metrics.tierRecords.set({ tier: 'hot' }, hot);
+    metrics.tierBytes.set({ tier: 'hot' }, store.diskBytes());
+    metrics.tierRecords.set({ tier: 'warm' }, await mover.warm.count());
+    metrics.tierBytes.set({ tier: 'warm' }, mover.warm.diskBytes());
+    const cold = await mover.cold.stats();
+    metrics.tierRecords.set({ tier: 'cold' }, cold.records);
+    metrics.tierBytes.set({ tier: 'cold' }, cold.bytes);
   }
 
   private async move(from: string, to: string, move: () => Promise<MoveResult>): Promise<void> {

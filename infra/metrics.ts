@@ -78,7 +78,13 @@ export function createMetrics(registry = new Registry()) {
     }),
     tierRecords: new Gauge({
       name: 'akosha_tier_records',
-      help: 'Records in the warm tier of the shards this process owns (hot: akosha_hot_records).',
+      help: 'Records per tier in the shards this process owns, as of the last aging pass.',
+      labelNames: ['tier'] as const,
+      registers: r,
+    }),
+    tierBytes: new Gauge({
+      name: 'akosha_tier_bytes',
+      help: 'Bytes per tier (hot: shard files; cold: objects), as of the last aging pass.',
       labelNames: ['tier'] as const,
       registers: r,
     }),

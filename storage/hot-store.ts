@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { duckdbFilesBytes } from './disk';
 import {
   ARRAY,
   DuckDBInstance,
@@ -74,6 +75,11 @@ export class HotStore {
 
   get shards(): number[] {
     return [...this.attached].sort((a, b) => a - b);
+  }
+
+  /** Bytes of the shard files on disk (database and write-ahead log). */
+  diskBytes(): number {
+    return duckdbFilesBytes(this.shards.map((s) => this.shardFile(s)));
   }
 
   shardFile(shard: number): string {

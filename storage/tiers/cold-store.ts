@@ -61,6 +61,7 @@ export class ColdStore {
       await this.objects.put(object.key, body, {
         sha256,
         rows: String(object.expected.count),
+        bytes: String(body.byteLength),
         'keys-hash': object.expected.keys,
         'records-hash': object.expected.records,
       });
@@ -117,6 +118,22 @@ export class ColdStore {
       ...(await this.objects.list(`${KIND_PREFIX.reflection}/${systemId}/`)),
     ];
     return keys.filter((k) => (coldKeyDay(k)?.getTime() ?? -1) >= day);
+  }
+
+  /** Records and bytes in cold storage, from each object's metadata (one HEAD per object). */
+  async stats(): Promise<{ records: number; bytes: number; objects: number }> {
+    const keys = [
+      ...(await this.objects.list(`${KIND_PREFIX.conversation}/`)),
+      ...(await this.objects.list(`${KIND_PREFIX.reflection}/`)),
+    ];
+    let records = 0;
+    let bytes = 0;
+    for (const key of keys) {
+      const meta = await this.objects.head(key);
+      records += Number(meta?.rows ?? 0);
+      bytes += Number(meta?.bytes ?? 0);
+    }
+    return { records, bytes, objects: keys.length };
   }
 
   /** Brute-force search over the downloaded Parquet objects of one system. */

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { duckdbFilesBytes } from '../disk';
 import { ARRAY, FLOAT, VARCHAR, arrayValue, type DuckDBConnection } from '@duckdb/node-api';
 import { EMBEDDING_DIM } from '../../schemas/record';
 import type { HotStore, SearchOptions } from '../hot-store';
@@ -97,6 +98,11 @@ export class WarmStore {
 
   shardFile(shard: number): string {
     return join(this.dir, warmFileName(shard));
+  }
+
+  /** Bytes of the warm files on disk (database and write-ahead log). */
+  diskBytes(): number {
+    return duckdbFilesBytes(this.shards.map((s) => this.shardFile(s)));
   }
 
   attach(shard: number): Promise<void> {
