@@ -61,18 +61,26 @@ describe('aging through the running pipeline', () => {
     await waitFor(warmKeys, { until: (k) => k.length === 1, what: 'warm → cold' });
     expect(await warmKeys()).toEqual([`${SYSTEM}/r-warm`]);
 
-    const found = await search('memory about tier');
-    const tierOf = Object.fromEntries(found.map((h) => [h.id, h.tier]));
-    expect(tierOf).toEqual({ 'r-new': 'hot', 'r-warm': 'warm', 'r-cold': 'cold' });
-    expect(found).toHaveLength(3);
-
-    const metrics = await (await fetch(`${pipeline.httpAddress}/metrics`)).text();
+    // sizes are reported at the end of each pass, after retention ran
+    const metrics = await waitFor(
+      async () => (await fetch(`${pipeline.httpAddress}/metrics`)).text(),
+      {
+        until: (text) => /akosha_tier_bytes\{tier="cold"\} [1-9]/.test(text),
+        what: 'tier sizes',
+      },
+    );
     expect(metrics).toMatch(
       /akosha_migration_records_total\{source_tier="hot",target_tier="warm",status="ok"\} 3/,
     );
     expect(metrics).toMatch(
       /akosha_migration_records_total\{source_tier="warm",target_tier="cold",status="ok"\} 2/,
     );
+    // r-expired went cold, then past retention
+    expect(metrics).toMatch(/akosha_tier_records\{tier="cold"\} 1\n/);
+    const found = await search('memory about tier');
+    const tierOf = Object.fromEntries(found.map((h) => [h.id, h.tier]));
+    expect(tierOf).toEqual({ 'r-new': 'hot', 'r-warm': 'warm', 'r-cold': 'cold' });
+    expect(found).toHaveLength(3);
   });
 
   it('restores warm and cold records of a system to hot', async () => {
