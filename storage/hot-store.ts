@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { duckdbFilesBytes } from './disk';
+import { countRows, recordKeys } from './shard-tables';
 import {
   ARRAY,
   DuckDBInstance,
@@ -152,21 +153,15 @@ export class HotStore {
 
   async count(shard?: number): Promise<number> {
     const shards = shard === undefined ? this.shards : [shard].filter((s) => this.attached.has(s));
-    if (shards.length === 0) return 0;
-    const sql = shards
-      .map((s) => `SELECT count(*) AS n FROM ${shardDbName(s)}.memories`)
-      .join(' UNION ALL ');
-    const reader = await this.admin.runAndReadAll(`SELECT sum(n)::BIGINT AS n FROM (${sql})`);
-    return Number(reader.getRowObjectsJS()[0]?.n ?? 0);
+    return countRows(
+      this.admin,
+      shards.map((s) => `${shardDbName(s)}.memories`),
+    );
   }
 
   /** Every stored (system_id, id) of a shard; for checks and tests. */
   async keys(shard: number): Promise<string[]> {
-    if (!this.attached.has(shard)) return [];
-    const reader = await this.admin.runAndReadAll(
-      `SELECT system_id || '/' || id AS k FROM ${shardDbName(shard)}.memories ORDER BY k`,
-    );
-    return reader.getRowObjectsJS().map((r) => String(r.k));
+    return this.attached.has(shard) ? recordKeys(this.admin, `${shardDbName(shard)}.memories`) : [];
   }
 
   /**

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { duckdbFilesBytes } from '../disk';
+import { countRows, recordKeys } from '../shard-tables';
 import { ARRAY, FLOAT, VARCHAR, arrayValue, type DuckDBConnection } from '@duckdb/node-api';
 import { EMBEDDING_DIM } from '../../schemas/record';
 import type { HotStore, SearchOptions } from '../hot-store';
@@ -117,20 +118,14 @@ export class WarmStore {
 
   async count(shard?: number): Promise<number> {
     const shards = shard === undefined ? this.shards : [shard].filter((s) => this.attached.has(s));
-    if (shards.length === 0) return 0;
-    const sql = shards
-      .map((s) => `SELECT count(*) AS n FROM ${warmDbName(s)}.records`)
-      .join(' UNION ALL ');
-    const reader = await this.conn.runAndReadAll(`SELECT sum(n)::BIGINT AS n FROM (${sql})`);
-    return Number(reader.getRowObjectsJS()[0]?.n ?? 0);
+    return countRows(
+      this.conn,
+      shards.map((s) => `${warmDbName(s)}.records`),
+    );
   }
 
   async keys(shard: number): Promise<string[]> {
-    if (!this.attached.has(shard)) return [];
-    const reader = await this.conn.runAndReadAll(
-      `SELECT system_id || '/' || id AS k FROM ${warmDbName(shard)}.records ORDER BY k`,
-    );
-    return reader.getRowObjectsJS().map((r) => String(r.k));
+    return this.attached.has(shard) ? recordKeys(this.conn, `${warmDbName(shard)}.records`) : [];
   }
 
   /** Brute-force cosine search over the dequantised vectors. */
