@@ -153,17 +153,26 @@ async function main(): Promise<void> {
   const raw = await rawBaseline(nc, js);
   console.log(`raw JetStream publish+consume+ack:      ${fmt(raw)} msg/s`);
 
-  const akosha = spawn(process.execPath, [join(__dirname, '..', 'bin', 'akosha.js'), 'start'], {
-    env: {
-      ...process.env,
-      AKOSHA_NATS_URL: server.url,
-      AKOSHA_START_NATS: 'never',
-      AKOSHA_DATA_DIR: join(dir, 'data'),
-      AKOSHA_LOG_LEVEL: 'warn',
-      AKOSHA_HTTP_PORT: process.env.BENCH_HTTP_PORT ?? '0',
+  const akosha = spawn(
+    process.execPath,
+    [
+      join(__dirname, '..', 'bin', 'akosha.js'),
+      'start',
+      '--roles',
+      process.env.BENCH_ROLES ?? 'ingest,writer,api',
+    ],
+    {
+      env: {
+        ...process.env,
+        AKOSHA_NATS_URL: server.url,
+        AKOSHA_START_NATS: 'never',
+        AKOSHA_DATA_DIR: join(dir, 'data'),
+        AKOSHA_LOG_LEVEL: 'warn',
+        AKOSHA_HTTP_PORT: process.env.BENCH_HTTP_PORT ?? '0',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const seen = watchEvents(nc);
   const tp = await sustained(js, seen);
   console.log(
