@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -39,7 +39,9 @@ export async function startNatsServer(opts: {
   const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const url = await waitForPortsFile(portsDir, child, () => stderr);
+  const url = await waitForPortsFile(portsDir, child, () => stderr).finally(() =>
+    rmSync(portsDir, { recursive: true, force: true }),
+  );
   return { url, process: child, stop: () => stopProcess(child) };
 }
 

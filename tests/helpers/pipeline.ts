@@ -1,9 +1,13 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pipeline, ALL_ROLES, type Role } from '../../app/pipeline';
 import { loadConfig, type AkoshaConfig } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
+
+/** Data directories of this test process, removed when it exits. */
+const dataRoot = mkdtempSync(join(tmpdir(), 'akosha-data-'));
+process.once('exit', () => rmSync(dataRoot, { recursive: true, force: true }));
 
 /** Environment for a pipeline against a test server: own data dir, random HTTP port, quiet logs. */
 export function testEnv(
@@ -13,7 +17,7 @@ export function testEnv(
   return {
     AKOSHA_NATS_URL: natsUrl,
     AKOSHA_START_NATS: 'never',
-    AKOSHA_DATA_DIR: mkdtempSync(join(tmpdir(), 'akosha-data-')),
+    AKOSHA_DATA_DIR: mkdtempSync(join(dataRoot, 'run-')),
     AKOSHA_HTTP_PORT: '0',
     AKOSHA_LOG_LEVEL: process.env.AKOSHA_TEST_LOG_LEVEL ?? 'silent',
     AKOSHA_MAHAVISHNU_URL: '', // periodic jobs run locally unless a test says otherwise
