@@ -25,6 +25,7 @@ import { fmt, percentile } from './lib';
 import { dot } from '../storage/vector-index/point-store';
 import type { IndexPoint, SearchFilter } from '../storage/vector-index/types';
 import { IndexFileError, UsearchIndex } from '../storage/vector-index/usearch-index';
+import { gaussian, rng } from '../tests/helpers/random';
 import { fileSize } from '../storage/vector-index/usearch-sidecar';
 
 const DIM = 384;
@@ -49,21 +50,6 @@ const NOISE = 0.05; // per dimension: a point's cosine to its cluster centre is 
 const SYSTEMS = 100;
 const PROJECTS = 10;
 const K = 10;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(next: () => number): number {
-  return Math.sqrt(-2 * Math.log(Math.max(next(), 1e-12))) * Math.cos(2 * Math.PI * next());
-}
 
 function normalise(v: Float32Array, off: number): void {
   let s = 0;

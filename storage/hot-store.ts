@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { duckdbFilesBytes } from './disk';
+import { duckdbFilesBytes, numberedFiles } from './disk';
 import { countRows, recordKeys } from './shard-tables';
 import {
   ARRAY,
@@ -70,7 +70,7 @@ export class HotStore {
       Array.from({ length: opts.concurrency }, () => instance.connect()),
     );
     const store = new HotStore(dir, instance, admin, new Pool(conns));
-    for (const shard of existingShardFiles(dir)) await store.attach(shard);
+    for (const shard of numberedFiles(dir, /^shard-(\d{3})\.duckdb$/)) await store.attach(shard);
     return store;
   }
 
@@ -148,7 +148,7 @@ export class HotStore {
         [QUERY_VECTOR_TYPE, VARCHAR],
       ),
     );
-    return reader.getRowObjectsJS().map(toHotHit);
+    return reader.getRowObjectsJS().map((row) => toSearchHit(row, 'hot'));
   }
 
   async count(shard?: number): Promise<number> {
@@ -206,21 +206,17 @@ export class HotStore {
   }
 }
 
-function existingShardFiles(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((f) => /^shard-(\d{3})\.duckdb$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .map(Number);
-}
-
 function shardSearchSql(shard: number): string {
   return `SELECT system_id, id, kind, content, ${isoSql('ts')} AS timestamp, project, tags, metadata, upload_id,
       ${shard} AS shard, array_cosine_similarity(embedding, $1::FLOAT[${EMBEDDING_DIM}]) AS similarity
     FROM ${shardDbName(shard)}.memories WHERE $2::VARCHAR IS NULL OR system_id = $2::VARCHAR`;
 }
 
-function toHotHit(row: Record<string, unknown>): HotHit {
+/** A search row (hot, warm or cold: the same columns) as a hit of the given tier. */
+export function toSearchHit<T extends HotHit['tier'] | 'warm' | 'cold'>(
+  row: Record<string, unknown>,
+  tier: T,
+): Omit<HotHit, 'tier'> & { tier: T } {
   return {
     system_id: String(row.system_id),
     id: String(row.id),
@@ -233,6 +229,6 @@ function toHotHit(row: Record<string, unknown>): HotHit {
     upload_id: String(row.upload_id),
     similarity: Number(row.similarity),
     shard: Number(row.shard),
-    tier: 'hot',
+    tier,
   };
 }

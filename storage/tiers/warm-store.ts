@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { duckdbFilesBytes } from '../disk';
+import { duckdbFilesBytes, numberedFiles } from '../disk';
 import { countRows, recordKeys } from '../shard-tables';
 import { ARRAY, FLOAT, VARCHAR, arrayValue, type DuckDBConnection } from '@duckdb/node-api';
 import { EMBEDDING_DIM } from '../../schemas/record';
-import type { HotStore, SearchOptions } from '../hot-store';
+import { toSearchHit, type HotStore, type SearchOptions } from '../hot-store';
 import { KeyedLock } from '../keyed-lock';
 import { isoSql } from '../time';
 import { dequantiseSql } from './sql';
@@ -89,7 +89,7 @@ export class WarmStore {
   static async open(hot: HotStore, dir: string): Promise<WarmStore> {
     mkdirSync(dir, { recursive: true });
     const store = new WarmStore(dir, await hot.connect());
-    for (const shard of existingWarmFiles(dir)) await store.attach(shard);
+    for (const shard of numberedFiles(dir, /^warm-(\d{3})\.duckdb$/)) await store.attach(shard);
     return store;
   }
 
@@ -159,26 +159,5 @@ export function warmSearchSql(from: string, shardExpr: string, tier: 'warm' | 'c
 }
 
 export function toWarmHit(row: Record<string, unknown>): WarmHit {
-  return {
-    system_id: String(row.system_id),
-    id: String(row.id),
-    kind: String(row.kind),
-    content: String(row.content),
-    timestamp: String(row.timestamp),
-    project: row.project === null ? null : String(row.project),
-    tags: (row.tags as string[]) ?? [],
-    metadata: JSON.parse(String(row.metadata)) as Record<string, unknown>,
-    upload_id: String(row.upload_id),
-    similarity: Number(row.similarity),
-    shard: Number(row.shard),
-    tier: row.tier === 'cold' ? 'cold' : 'warm',
-  };
-}
-
-function existingWarmFiles(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .map((f) => /^warm-(\d{3})\.duckdb$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .map(Number);
+  return toSearchHit(row, row.tier === 'cold' ? 'cold' : 'warm');
 }

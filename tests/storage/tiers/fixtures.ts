@@ -4,23 +4,12 @@ import { shardOf } from '../../../schemas/ids';
 import { EMBEDDING_DIM } from '../../../schemas/record';
 import { appendRows } from '../../../storage/duckdb-append';
 import type { HotStore } from '../../../storage/hot-store';
+import { rng } from '../../helpers/random';
 
 const WORDS = (
   'jetstream consumer shard duckdb parquet vector embedding cluster memory upload ' +
   'reflection session buddy akosha tier warm cold verify checksum journal recover'
 ).split(' ');
-
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The span the tests seed: 2026-01-01 … 2026-01-07 */
 export const SEED_START = new Date('2026-01-01T00:00:00Z');
@@ -51,7 +40,7 @@ export function vector(rand: () => number): number[] {
 
 /** Writes synthetic records straight into the hot shards; returns the keys per shard. */
 export async function seedHot(hot: HotStore, o: SeedOptions): Promise<Map<number, string[]>> {
-  const rand = prng(o.seed ?? 1);
+  const rand = rng(o.seed ?? 1);
   const byShard = new Map<number, { rows: DuckDBValue[][]; keys: string[] }>();
   const span = o.days * 86_400_000;
   for (const system of o.systems) {
