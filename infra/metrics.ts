@@ -93,7 +93,51 @@ export function createMetrics(registry = new Registry()) {
       help: 'Records in the hot tier shards this process owns.',
       registers: r,
     }),
+    ...queryCacheMetrics(r),
   };
+}
+
+/** The search service's query cache (api/query-cache.ts). */
+function queryCacheMetrics(r: Registry[]) {
+  const requests = new Counter({
+    name: 'akosha_query_cache_requests_total',
+    help: 'Query cache lookups by layer and outcome; every lookup reaches l1, every l1 miss l2.',
+    labelNames: ['layer', 'outcome'] as const,
+    registers: r,
+  });
+  return {
+    queryCacheRequests: requests,
+    queryCacheHitRatio: new Gauge({
+      name: 'akosha_query_cache_hit_ratio',
+      help: 'Lookups answered by either layer / all lookups, over the process lifetime.',
+      registers: r,
+      // derived from the counter at scrape time, so it is right for any number of caches
+      async collect() {
+        this.set(hitRatio((await requests.get()).values));
+      },
+    }),
+    queryCacheErrors: new Counter({
+      name: 'akosha_query_cache_errors_total',
+      help: 'Query cache Redis operations that failed, timed out or were skipped while it was down.',
+      labelNames: ['op'] as const,
+      registers: r,
+    }),
+    queryCacheInvalidations: new Counter({
+      name: 'akosha_query_cache_invalidations_total',
+      help: 'Systems invalidated in the query cache (one per system per invalidate call).',
+      registers: r,
+    }),
+  };
+}
+
+function hitRatio(values: { value: number; labels: Record<string, string | number> }[]): number {
+  let hits = 0;
+  let lookups = 0;
+  for (const { value, labels } of values) {
+    if (labels.outcome === 'hit') hits += value;
+    if (labels.layer === 'l1') lookups += value;
+  }
+  return lookups === 0 ? 0 : hits / lookups;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from '../infra/logger';
+import type { Metrics } from '../infra/metrics';
+import { ALL_SYSTEMS } from './cache-key';
+
+export interface RedisLayerOptions {
+  url: string;
+  /** key namespace: `<prefix>:epoch`, `<prefix>:gen:*`, `<prefix>:gen:sys:<id>`, `<prefix>:e:…` */
+  prefix: string;
+  /** bound on every call; past it the call counts as failed */
+  timeoutMs: number;
+  log: Logger;
+  metrics: Metrics;
+  /** called on every (re)connection */
+  onReady: () => void;
+}
+
+/** After a failure Redis is left alone this long (L1 only), unless it reconnects first. */
+const PROBE_INTERVAL_MS = 1000;
+
+/**
+ * The query cache's L2 and its generation counters. Never throws and never waits longer
+ * than the timeout: a failed call answers `undefined` and the caller carries on from L1.
+ * Reconnects in the background forever; logs once per outage. Generation keys have no TTL
+ * and must not be evicted (maxmemory-policy noeviction or volatile-*; entries have a TTL).
+ */
+export class RedisLayer {
+  private readonly redis: Redis;
+  private down = false;
+  private closing = false;
+  private probeAfter = 0;
+
+  constructor(private readonly opts: RedisLayerOptions) {
+    this.redis = new Redis(opts.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false, // fail at once while disconnected instead of queueing
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      connectTimeout: 1000,
+      disconnectTimeout: 200, // ioredis's own timer on close; its default 2 s outlives close()
+      commandTimeout: opts.timeoutMs,
+      retryStrategy: (times) => Math.min(50 * times, 1000),
+    });
+    this.redis.on('error', (err: Error) => this.failed('connect', err));
+    this.redis.on('close', () => this.closing || this.markDown('connect', 'connection lost'));
+    this.redis.on('ready', () => {
+      this.recovered();
+      opts.onReady();
+    });
+    this.redis.connect().catch(() => undefined); // reported through the 'error' event
+  }
+
+  entryKey(hash: string, version: string): string {
+    return `${this.opts.prefix}:e:${hash}:${version}`;
+  }
+
+  /**
+   * `<epoch>.<generation of the scope>` as Redis has them now. The epoch is a random id
+   * created whenever Redis has none (first use, restart without data, flush), so versions
+   * never repeat even when the counters start again from zero.
+   */
+  async version(scope: string): Promise<string | undefined> {
+    const keys = [this.epochKey(), this.genKey(scope)];
+    let values = await this.call('read_gens', (r) => r.mget(keys));
+    if (values && values[0] === null) {
+      await this.call('epoch', (r) => r.set(this.epochKey(), randomUUID(), 'NX'));
+      values = await this.call('read_gens', (r) => r.mget(keys));
+    }
+    if (!values || values[0] === null) return undefined;
+    return values.map((v) => v ?? '0').join('.');
+  }
+
+  /** INCR the generations of these scopes in one transaction; true once Redis confirmed. */
+  async bump(scopes: string[]): Promise<boolean> {
+    const replies = await this.call('invalidate', (r) => {
+      const tx = r.multi();
+      for (const scope of scopes) tx.incr(this.genKey(scope));
+      return tx.exec();
+    });
+    return Boolean(replies) && replies!.every(([err]) => !err);
+  }
+
+  /** The stored text, null when absent, undefined when Redis could not answer. */
+  async get(key: string): Promise<string | null | undefined> {
+    return this.call('get', (r) => r.get(key));
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.call('set', (r) => r.set(key, value, 'PX', ttlMs));
+  }
+
+  async ping(): Promise<boolean> {
+    return (await this.call('ping', (r) => r.ping())) === 'PONG';
+  }
+
+  /** QUIT, or drop the connection when Redis does not answer; stops reconnecting. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.redis.status === 'ready') {
+      try {
+        await withTimeout(this.redis.quit(), this.opts.timeoutMs * 10);
+        return;
+      } catch {
+        // fall through: drop the connection
+      }
+    }
+    this.redis.disconnect();
+  }
+
+  private epochKey(): string {
+    return `${this.opts.prefix}:epoch`;
+  }
+
+  private genKey(scope: string): string {
+    return scope === ALL_SYSTEMS
+      ? `${this.opts.prefix}:gen:*`
+      : `${this.opts.prefix}:gen:sys:${scope}`;
+  }
+
+  private async call<R>(op: string, fn: (redis: Redis) => Promise<R>): Promise<R | undefined> {
+    if (this.redis.status !== 'ready' || Date.now() < this.probeAfter) {
+      if (this.down) this.opts.metrics.queryCacheErrors.inc({ op }); // skipped: Redis is down
+      return undefined;
+    }
+    try {
+      const result = await withTimeout(fn(this.redis), this.opts.timeoutMs);
+      this.recovered();
+      return result;
+    } catch (err) {
+      this.failed(op, err as Error);
+      return undefined;
+    }
+  }
+
+  private failed(op: string, err: Error): void {
+    this.opts.metrics.queryCacheErrors.inc({ op });
+    this.probeAfter = Date.now() + PROBE_INTERVAL_MS;
+    this.markDown(op, err.message);
+  }
+
+  private markDown(op: string, reason: string): void {
+    if (this.down) return;
+    this.down = true;
+    this.opts.log.warn({ op, err: reason }, 'query cache: Redis unreachable, serving from L1 only');
+  }
+
+  private recovered(): void {
+    this.probeAfter = 0;
+    if (!this.down) return;
+    this.down = false;
+    this.opts.log.info('query cache: Redis reachable again');
+  }
+}
+
+function withTimeout<R>(work: Promise<R>, ms: number): Promise<R> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis call timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
