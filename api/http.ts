@@ -8,7 +8,8 @@ import type { Readiness } from '../app/pipeline';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
 import { registerMcpRoutes } from './mcp';
-import { SearchRequest, searchHot } from './search';
+import { registerQueryRoutes } from './routes';
+import { SearchRequest, type SearchService } from './search';
 
 export interface HttpDeps {
   js: JetStreamClient;
@@ -20,7 +21,15 @@ export interface HttpDeps {
   store?: HotStore | undefined;
   /** warm and cold tiers of the same shards */
   mover?: TierMover | undefined;
+  /** search over the tiers of `store` and `mover`; absent with no store */
+  search?: SearchService | undefined;
   readiness: () => Readiness;
+}
+
+/** The Python Akosha's `filters` of search_all_systems that this search understands. */
+function mcpFilters(filters: Record<string, unknown> | undefined) {
+  const { project, kind, since, until } = filters ?? {};
+  return { project, kind, since, until };
 }
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
@@ -50,12 +59,14 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
         .code(400)
         .send({ error: 'invalid_request', issues: issuesFrom(parsed.error.issues) });
     }
-    if (!deps.store)
+    if (!deps.search)
       return reply
         .code(503)
         .send({ error: 'no_shards', message: 'this process owns no hot shards' });
-    return searchHot(deps.store, deps.embedder, parsed.data, deps.mover);
+    return deps.search.search(parsed.data);
   });
+
+  registerQueryRoutes(app, deps);
 
   registerMcpRoutes(app, {
     js: deps.js,
@@ -63,8 +74,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     embedder: deps.embedder,
     readiness: deps.readiness,
     search: async (req) => {
-      if (!deps.store) throw new Error('this process owns no hot shards');
-      return searchHot(deps.store, deps.embedder, req, deps.mover);
+      if (!deps.search) throw new Error('this process owns no hot shards');
+      return deps.search.search(SearchRequest.parse({ ...mcpFilters(req.filters), ...req }));
     },
   });
 

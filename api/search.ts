@@ -1,19 +1,43 @@
 import { z } from 'zod';
 import type { Embedder } from '../embedding/embedder';
 import { shardOf, SystemId } from '../schemas/ids';
-import type { HotHit, HotStore } from '../storage/hot-store';
+import { IsoTimestamp } from '../schemas/record';
+import type { HotHit, HotStore, SearchOptions } from '../storage/hot-store';
+import type { HotIndexHit } from '../storage/hot-index';
 import type { TierMover } from '../storage/tiers';
 import type { WarmHit } from '../storage/tiers/warm-store';
+import { isoToMicros } from '../storage/time';
+import { withTimeout } from './timeout';
 
-export const SearchRequest = z.object({
-  query: z.string().min(1).max(10_000),
-  limit: z.number().int().min(1).max(1000).default(10),
-  threshold: z.number().min(-1).max(1).optional(),
-  system_id: SystemId.optional(),
-});
+export const SearchRequest = z
+  .object({
+    query: z.string().min(1).max(10_000),
+    limit: z.number().int().min(1).max(1000).default(10),
+    threshold: z.number().min(-1).max(1).optional(),
+    system_id: SystemId.optional(),
+    project: z.string().min(1).max(200).optional(),
+    kind: z.enum(['conversation', 'reflection']).optional(),
+    /** inclusive */
+    since: IsoTimestamp.optional(),
+    /** exclusive */
+    until: IsoTimestamp.optional(),
+  })
+  .refine((r) => !r.since || !r.until || isoToMicros(r.since) < isoToMicros(r.until), {
+    message: 'since must be before until',
+    path: ['until'],
+  });
 export type SearchRequest = z.infer<typeof SearchRequest>;
 
 export type SearchHit = HotHit | WarmHit;
+export type Tier = SearchHit['tier'];
+
+/** A part of the fan-out that gave no answer: its hits are missing from the results. */
+export interface FailedPart {
+  tier: Tier;
+  shard: number;
+  reason: 'timeout' | 'error';
+  message: string;
+}
 
 export interface SearchResponse {
   query: string;
@@ -21,51 +45,121 @@ export interface SearchResponse {
   total: number;
   embedder: Embedder['info'];
   took_ms: number;
+  /** some shard or tier failed or timed out: `failed` lists them */
+  partial: boolean;
+  failed: FailedPart[];
+}
+
+export interface SearchServiceOptions {
+  /** each part of the fan-out (a shard of a tier) must answer within this (ms) */
+  partTimeoutMs: number;
+}
+
+interface Part {
+  tier: Tier;
+  shard: number;
+  run: () => Promise<SearchHit[]>;
 }
 
 /**
- * Search over the tiers this process holds: hot and warm always, cold (Parquet
- * objects read back, slower) when the query names a system. Each record appears
- * once, at its best similarity.
+ * Search over every tier this process holds. Hot: one vector-index search over all shards,
+ * then each shard's rows fetched in parallel. Warm: each shard searched on its own. Cold
+ * (Parquet objects read back, slow): only for a query naming a system. Every part runs under
+ * a timeout; a part that fails or times out is reported, and the others still answer.
+ * Results: each record once at its best similarity, at or above the threshold, best first.
  */
-export async function searchHot(
-  store: HotStore,
-  embedder: Embedder,
-  req: SearchRequest,
-  mover?: TierMover,
-): Promise<SearchResponse> {
-  const started = performance.now();
-  const [vector] = await embedder.embed([req.query]);
-  const shards = req.system_id ? [shardOf(req.system_id)] : undefined;
-  const opts = { limit: req.limit, systemId: req.system_id, shards };
-  const tiers = await Promise.all([
-    store.search(vector!, opts),
-    mover ? mover.warm.search(vector!, opts) : [],
-    mover && req.system_id ? searchCold(store, mover, vector!, req.system_id, req.limit) : [],
-  ]);
-  const results = mergeHits(tiers.flat(), req.limit, req.threshold);
-  return {
-    query: req.query,
-    results,
-    total: results.length,
-    embedder: embedder.info,
-    took_ms: performance.now() - started,
-  };
+export class SearchService {
+  constructor(
+    private readonly store: HotStore,
+    private readonly embedder: Embedder,
+    private readonly options: SearchServiceOptions,
+    private readonly mover?: TierMover | undefined,
+  ) {}
+
+  async search(req: SearchRequest): Promise<SearchResponse> {
+    const started = performance.now();
+    const [vector] = await this.embedder.embed([req.query]);
+    const opts = searchOptions(req, this.embedder.info.model);
+    const parts = [
+      ...(await this.hotParts(vector!, opts, req.threshold)),
+      ...this.warmParts(vector!, opts),
+      ...this.coldParts(vector!, opts),
+    ];
+    const settled = await Promise.all(parts.map((p) => this.runPart(p)));
+    const failed = settled.filter((s): s is FailedPart => 'reason' in s);
+    const hits = settled.flatMap((s) => ('hits' in s ? s.hits : []));
+    const results = mergeHits(hits, req.limit, req.threshold);
+    return {
+      query: req.query,
+      results,
+      total: results.length,
+      embedder: this.embedder.info,
+      took_ms: performance.now() - started,
+      partial: failed.length > 0,
+      failed,
+    };
+  }
+
+  private async runPart(part: Part): Promise<{ hits: SearchHit[] } | FailedPart> {
+    const { tier, shard } = part;
+    try {
+      return { hits: await withTimeout(part.run(), this.options.partTimeoutMs) };
+    } catch (err) {
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
+      return { tier, shard, reason: timedOut ? 'timeout' : 'error', message: String(err) };
+    }
+  }
+
+  private async hotParts(vector: Float32Array, opts: SearchOptions, threshold?: number) {
+    const hits = await this.store.searchIndex(vector, opts);
+    const byShard = new Map<number, HotIndexHit[]>();
+    for (const hit of hits) {
+      if (threshold !== undefined && hit.similarity < threshold) continue;
+      const shard = shardOf(hit.system_id);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), hit]);
+    }
+    return [...byShard].map(([shard, list]): Part => ({
+      tier: 'hot',
+      shard,
+      run: () => this.store.hitRows(shard, list),
+    }));
+  }
+
+  private warmParts(vector: Float32Array, opts: SearchOptions): Part[] {
+    const warm = this.mover?.warm;
+    if (!warm) return [];
+    const shards = opts.systemId ? [shardOf(opts.systemId)] : warm.shards;
+    return shards.map((shard) => ({
+      tier: 'warm',
+      shard,
+      run: () => warm.search(vector, { ...opts, shards: [shard] }),
+    }));
+  }
+
+  private coldParts(vector: Float32Array, opts: SearchOptions): Part[] {
+    const { mover, store } = this;
+    const systemId = opts.systemId;
+    if (!mover || !systemId) return [];
+    const run = async () => {
+      const conn = await store.connect();
+      try {
+        return await mover.cold.search(conn, vector, { ...opts, systemId });
+      } finally {
+        conn.closeSync();
+      }
+    };
+    return [{ tier: 'cold', shard: shardOf(systemId), run }];
+  }
 }
 
-async function searchCold(
-  store: HotStore,
-  mover: TierMover,
-  vector: Float32Array,
-  systemId: string,
-  limit: number,
-) {
-  const conn = await store.connect();
-  try {
-    return await mover.cold.search(conn, vector, { systemId, limit });
-  } finally {
-    conn.closeSync();
-  }
+function searchOptions(req: SearchRequest, model: string): SearchOptions {
+  const filter = {
+    ...(req.project !== undefined && { project: req.project }),
+    ...(req.kind !== undefined && { kind: req.kind }),
+    ...(req.since !== undefined && { since: req.since }),
+    ...(req.until !== undefined && { until: req.until }),
+  };
+  return { limit: req.limit, systemId: req.system_id, filter, model };
 }
 
 /** Best first, one hit per (system_id, id), at or above the threshold, at most limit. */

@@ -1,6 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http';
+import { SearchService } from '../api/search';
 import { AdvisoryWatcher } from '../consumers/advisories';
 import { AgingConsumer } from '../consumers/aging';
 import { EmbeddedConsumer } from '../consumers/embedded';
@@ -43,12 +44,15 @@ interface WriterState {
 async function openWriterState(
   nats: NatsHandle,
   config: AkoshaConfig,
+  model: string,
   log: Logger,
 ): Promise<WriterState> {
   const lease = await WriterLease.claim(nats.nc, config.writer.groups, config.writer.hotDir, log);
   let store: HotStore | undefined;
   try {
-    store = await HotStore.open(config.writer.hotDir, config.writer);
+    store = await HotStore.open(config.writer.hotDir, { ...config.writer, model });
+    const { rebuilt, reason } = store.indexOpened;
+    if (rebuilt) log.info({ reason, points: await store.indexCount() }, 'vector index rebuilt');
     const { warmDir, coldDir, s3 } = config.aging;
     const mover = await TierMover.open(store, {
       warmDir,
@@ -106,7 +110,7 @@ export class Pipeline {
     try {
       await applyTopology(nats.nc, config.streams, log);
       const writer = roles.includes('writer')
-        ? await openWriterState(nats, config, log)
+        ? await openWriterState(nats, config, embedder.info.model, log)
         : undefined;
       const metrics = createMetrics();
       const pipeline = new Pipeline(config, roles, nats, metrics, embedder, log, writer);
@@ -199,6 +203,14 @@ export class Pipeline {
       embedder: this.embedder,
       store: this.store,
       mover: this.mover,
+      ...(this.store && {
+        search: new SearchService(
+          this.store,
+          this.embedder,
+          { partTimeoutMs: this.config.http.searchPartTimeoutMs },
+          this.mover,
+        ),
+      }),
       readiness: () => this.readiness(),
     });
     this.httpAddress = await app.listen({

@@ -11,6 +11,7 @@ import { HotStore } from '../storage/hot-store';
 import { openObjectStore, TierMover, type MoveResult } from '../storage/tiers';
 import { SEED_START, seedHot } from '../tests/storage/tiers/fixtures';
 import { fmt, tempDir } from './lib';
+import { HASHING_MODEL } from '../embedding/hashing-embedder';
 
 const TARGET_HOT_WARM = 20_000;
 const TARGET_WARM_COLD = 10_000;
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   const days = Number(process.argv[4] ?? 14);
   const dir = tempDir('aging');
   const s3 = await startS3rverProcess(join(dir, 's3'), 'akosha-bench');
-  const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2 });
+  const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2, model: HASHING_MODEL });
   const mover = await TierMover.open(hot, {
     warmDir: join(dir, 'warm'),
     objects: openObjectStore({

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { HashingEmbedder } from '../embedding/hashing-embedder';
+import { HASHING_MODEL, HashingEmbedder } from '../embedding/hashing-embedder';
 import { loadConfig } from '../infra/config';
 import { startNatsServer } from '../infra/nats-server';
 import { replayUploads } from '../operations/replay';
@@ -72,7 +72,10 @@ async function main(): Promise<void> {
   const publishSeconds = await publishUploads(js);
   console.log(`published ${fmt(total)} records in ${fmt(publishSeconds, 1)} s`);
 
-  const store = await HotStore.open(config.writer.hotDir, config.writer);
+  const store = await HotStore.open(config.writer.hotDir, {
+    ...config.writer,
+    model: HASHING_MODEL,
+  });
   const summary = await replayUploads({
     nc,
     store,

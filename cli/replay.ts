@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createEmbedder } from '../embedding/factory';
+import { createEmbedder, embedderModelId } from '../embedding/factory';
 import { loadConfig, type AkoshaConfig } from '../infra/config';
 import { AkoshaError } from '../infra/errors';
 import { DeadLetterStage } from '../schemas/dead-letter';
@@ -108,7 +108,10 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
   const config = loadConfig();
   await withNats(config, async (nc) => {
     const embedder = await createEmbedder(config.embedder);
-    const store = await HotStore.open(config.writer.hotDir, config.writer);
+    const store = await HotStore.open(config.writer.hotDir, {
+      ...config.writer,
+      model: embedderModelId(config.embedder),
+    });
     const bar = new ReplayBar();
     try {
       const summary = await replayUploads({
@@ -140,7 +143,10 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
 async function runVerify(shard: number | undefined): Promise<void> {
   const config = loadConfig();
   await withNats(config, async (nc) => {
-    const store = await HotStore.open(config.writer.hotDir, config.writer);
+    const store = await HotStore.open(config.writer.hotDir, {
+      ...config.writer,
+      model: embedderModelId(config.embedder),
+    });
     try {
       const report = await verifyShards({
         nc,

@@ -3,6 +3,7 @@ import { loadConfig } from '../infra/config';
 import { SystemId } from '../schemas/ids';
 import { HotStore } from '../storage/hot-store';
 import { openObjectStore, TierMover } from '../storage/tiers';
+import { embedderModelId } from '../embedding/factory';
 
 /**
  * `akosha restore --system ID [--since T]`: brings a system's warm and cold records
@@ -24,7 +25,10 @@ export function registerRestoreCommand(program: Command): void {
       if (since && Number.isNaN(since.getTime()))
         throw new Error(`--since: not a time: ${opts.since}`);
       const config = loadConfig();
-      const store = await HotStore.open(config.writer.hotDir, config.writer);
+      const store = await HotStore.open(config.writer.hotDir, {
+        ...config.writer,
+        model: embedderModelId(config.embedder),
+      });
       const { warmDir, coldDir, s3 } = config.aging;
       const mover = await TierMover.open(store, {
         warmDir,

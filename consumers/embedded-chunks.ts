@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EmbeddedMessage, EmbeddedRecord, EmbedderInfo } from '../schemas/embedded';
 import type { MemoryRecord } from '../schemas/record';
+import type { TextVectors } from '../embedding/chunking';
 import { encodeVector } from '../embedding/vector';
 import type { DecodedUpload } from './decode-upload';
 
@@ -9,9 +10,14 @@ const ENVELOPE_BYTES = 4096;
 
 export function toEmbeddedRecord(
   record: MemoryRecord,
-  vector: Float32Array,
+  vectors: TextVectors,
   fromProducer: boolean,
 ): EmbeddedRecord {
+  const passages = vectors.passages.map((p) => ({
+    start: p.start,
+    end: p.end,
+    vector: encodeVector(p.vector),
+  }));
   return {
     id: record.id,
     kind: record.kind,
@@ -21,8 +27,9 @@ export function toEmbeddedRecord(
     project: record.project ?? null,
     tags: record.tags ?? [],
     metadata: record.metadata ?? {},
-    vector: encodeVector(vector),
+    vector: encodeVector(vectors.vector),
     vector_source: fromProducer ? 'producer' : 'embedder',
+    ...(passages.length > 0 && { passages }),
   };
 }
 

@@ -95,7 +95,7 @@ export class EmbeddedConsumer {
     shard: number,
     items: { msg: PulledMsg; input: ChunkInput }[],
   ): Promise<void> {
-    let result: ShardWriteResult;
+    let result: ShardWriteResult & { otherModel: ChunkInput[] };
     try {
       result = await this.deps.store.writeShard(
         shard,
@@ -109,6 +109,7 @@ export class EmbeddedConsumer {
       return;
     }
     this.countRecords(result);
+    items = await this.rejectOtherModel(result.otherModel, items);
     try {
       await this.publishEvents(shard, result, items);
     } catch (err) {
@@ -118,6 +119,24 @@ export class EmbeddedConsumer {
     }
     for (const { msg } of items) msg.ack();
     this.deps.metrics.ingestMessages.inc({ stage: 'write', outcome: 'ok' }, items.length);
+  }
+
+  /** Chunks the store did not take (another model's vectors) are dead-lettered; the rest go on. */
+  private async rejectOtherModel(
+    rejected: ChunkInput[],
+    items: { msg: PulledMsg; input: ChunkInput }[],
+  ): Promise<{ msg: PulledMsg; input: ChunkInput }[]> {
+    if (rejected.length === 0) return items;
+    const other = new Set(rejected);
+    const model = this.deps.store.model;
+    const failing = items.filter((i) => other.has(i.input));
+    await Promise.all(
+      failing.map(({ msg, input }) => {
+        const why = `embedded by ${input.message.embedder.model}, the hot tier holds ${model}`;
+        return this.fail(msg, new AkoshaError('EMBEDDER_MISMATCH', why));
+      }),
+    );
+    return items.filter((i) => !other.has(i.input));
   }
 
   private async publishEvents(

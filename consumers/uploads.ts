@@ -11,6 +11,7 @@ import type { PulledMsg } from './pulled-message';
 import type { DeadLetterPublisher } from './dead-letters';
 import { decodeUpload, type DecodedUpload } from './decode-upload';
 import { embeddedMsgId, packChunks, toEmbeddedRecord } from './embedded-chunks';
+import { embedRecords, type RecordVectors } from './embed-records';
 import { settleFailure, type RetryPolicy } from './settle';
 
 export interface EmbedStageOptions {
@@ -67,7 +68,7 @@ export class UploadsConsumer {
     const good = decoded.filter(
       (d): d is Extract<Decoded, { upload: DecodedUpload }> => 'upload' in d,
     );
-    let vectors: Map<DecodedUpload, Float32Array[]> | undefined;
+    let vectors: Map<DecodedUpload, RecordVectors[]> | undefined;
     try {
       vectors = await this.embedAll(good.map((g) => g.upload));
     } catch (err) {
@@ -96,27 +97,28 @@ export class UploadsConsumer {
     }
   }
 
-  /** One embedder call for every record in the batch that came without a vector. */
-  private async embedAll(uploads: DecodedUpload[]): Promise<Map<DecodedUpload, Float32Array[]>> {
-    const texts = uploads.flatMap((u) =>
-      u.records.filter((r) => !r.embedding).map((r) => r.record.content),
-    );
+  /** One embedder call for every record in the batch that needs a vector. */
+  private async embedAll(uploads: DecodedUpload[]): Promise<Map<DecodedUpload, RecordVectors[]>> {
     const timer = this.deps.metrics.embedDuration.startTimer({
       embedder: this.deps.embedder.info.name,
     });
-    const embedded = texts.length ? await this.deps.embedder.embed(texts) : [];
+    const { vectors, producerVectorsReplaced } = await embedRecords(uploads, this.deps.embedder);
     timer();
-    let next = 0;
-    return new Map(uploads.map((u) => [u, u.records.map((r) => r.embedding ?? embedded[next++]!)]));
+    if (producerVectorsReplaced > 0)
+      this.deps.log.debug(
+        { producerVectorsReplaced },
+        'producer vectors of another model replaced',
+      );
+    return vectors;
   }
 
   private async forward(
     msg: PulledMsg,
     upload: DecodedUpload,
-    vectors: Float32Array[],
+    vectors: RecordVectors[],
   ): Promise<void> {
     const records = upload.records.map((r, i) =>
-      toEmbeddedRecord(r.record, vectors[i]!, r.embedding !== undefined),
+      toEmbeddedRecord(r.record, vectors[i]!, vectors[i]!.fromProducer),
     );
     const chunks = packChunks(upload, records, {
       uploadSeq: msg.seq,

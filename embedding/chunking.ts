@@ -54,6 +54,12 @@ async function countDistinct(embedder: TokenAwareEmbedder, words: string[]): Pro
   return words.map((w) => byWord.get(w)!);
 }
 
+/** Where a chunk of a text starts and ends (UTF-16 offsets, end exclusive). */
+export interface TextSpan {
+  start: number;
+  end: number;
+}
+
 /**
  * Splits a text into chunks of at most maxTokens tokens (special tokens
  * included), cut on whitespace, each chunk starting about overlapTokens
@@ -62,23 +68,26 @@ async function countDistinct(embedder: TokenAwareEmbedder, words: string[]): Pro
  * count can differ by the odd token where the tokenizer splits across
  * pieces; the model truncates at its window anyway.
  */
-export async function chunkText(
+export async function chunkSpans(
   embedder: TokenAwareEmbedder,
   text: string,
   options: ChunkOptions = {},
-): Promise<string[]> {
+): Promise<TextSpan[]> {
   const { budget, overlap } = budgetOf(embedder, options);
+  const whole = [{ start: 0, end: text.length }];
+  // a WordPiece token covers at least one character: a short text needs no count
+  if (text.length <= budget) return whole;
   const [total] = await embedder.countTokens([text]);
-  if ((total ?? 0) <= budget) return [text];
+  if ((total ?? 0) <= budget) return whole;
   const pieces = await piecesOf(embedder, text, budget);
-  const chunks: string[] = [];
+  const spans: TextSpan[] = [];
   let first = 0;
   while (first < pieces.length) {
     let last = first;
     let tokens = pieces[first]!.tokens;
     while (last + 1 < pieces.length && tokens + pieces[last + 1]!.tokens <= budget)
       tokens += pieces[++last]!.tokens;
-    chunks.push(text.slice(pieces[first]!.start, pieces[last]!.end));
+    spans.push({ start: pieces[first]!.start, end: pieces[last]!.end });
     if (last + 1 >= pieces.length) break;
     let next = last + 1;
     let back = 0;
@@ -86,7 +95,16 @@ export async function chunkText(
       back += pieces[--next]!.tokens;
     first = next;
   }
-  return chunks;
+  return spans;
+}
+
+export async function chunkText(
+  embedder: TokenAwareEmbedder,
+  text: string,
+  options: ChunkOptions = {},
+): Promise<string[]> {
+  const spans = await chunkSpans(embedder, text, options);
+  return spans.map((s) => text.slice(s.start, s.end));
 }
 
 function budgetOf(
@@ -99,33 +117,44 @@ function budgetOf(
   return { budget, overlap };
 }
 
-/** Per text, the vectors of its chunks (in text order), from one embedder call for all chunks. */
-export async function embedChunks(
-  embedder: TokenAwareEmbedder,
-  texts: readonly string[],
-  options: ChunkOptions = {},
-): Promise<Float32Array[][]> {
-  const chunked = await Promise.all(texts.map((t) => chunkText(embedder, t, options)));
-  const vectors = await embedder.embed(chunked.flat());
-  let next = 0;
-  return chunked.map((chunks) => chunks.map(() => vectors[next++]!));
+export function isTokenAware(embedder: Embedder): embedder is TokenAwareEmbedder {
+  const e = embedder as Partial<TokenAwareEmbedder>;
+  return typeof e.countTokens === 'function' && typeof e.maxTokens === 'number';
 }
 
-/**
- * One best-effort vector per text for the record itself: the text's own
- * vector when it fits the window, otherwise the mean of its chunk vectors,
- * L2-normalised again. That mean stands for the whole text (every part of it
- * counts, unlike truncation, which drops everything past the window), but it
- * is blurrier than any one chunk: a query that matches one passage of a long
- * text scores higher against that chunk's own vector (chunk storage).
- */
-export async function embedRecordVector(
-  embedder: TokenAwareEmbedder,
+/** A text's vectors: one for the record, and one per passage when it was split. */
+export interface TextVectors {
+  /**
+   * The text's own vector when it fits the window, otherwise the mean of its
+   * passage vectors, L2-normalised again: every part of the text counts
+   * (truncation would drop everything past the window), but it is blurrier
+   * than any one passage, so a query matching one passage scores higher
+   * against that passage's own vector.
+   */
+  vector: Float32Array;
+  /** empty when the text fits the window */
+  passages: (TextSpan & { vector: Float32Array })[];
+}
+
+/** Per text, its record vector and passage vectors, from one embedder call for all passages. */
+export async function embedTexts(
+  embedder: Embedder,
   texts: readonly string[],
   options: ChunkOptions = {},
-): Promise<Float32Array[]> {
-  const perText = await embedChunks(embedder, texts, options);
-  return perText.map((chunks) => meanVector(chunks));
+): Promise<TextVectors[]> {
+  if (!isTokenAware(embedder)) {
+    const vectors = await embedder.embed(texts);
+    return vectors.map((vector) => ({ vector, passages: [] }));
+  }
+  const spans = await Promise.all(texts.map((t) => chunkSpans(embedder, t, options)));
+  const pieces = spans.flatMap((list, i) => list.map((s) => texts[i]!.slice(s.start, s.end)));
+  const vectors = await embedder.embed(pieces);
+  let next = 0;
+  return spans.map((list) => {
+    const passages = list.map((span) => ({ ...span, vector: vectors[next++]! }));
+    if (passages.length === 1) return { vector: passages[0]!.vector, passages: [] };
+    return { vector: meanVector(passages.map((p) => p.vector)), passages };
+  });
 }
 
 /** The mean of unit vectors, scaled back to unit length. */

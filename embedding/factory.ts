@@ -1,6 +1,6 @@
 import type { Embedder } from './embedder';
-import { HashingEmbedder } from './hashing-embedder';
-import { ModelEmbedder, type ModelDtype } from './model-embedder';
+import { HASHING_MODEL, HashingEmbedder } from './hashing-embedder';
+import { ModelEmbedder, modelIdOf, type ModelDtype } from './model-embedder';
 import { WorkerPoolEmbedder } from './worker-pool';
 
 export interface EmbedderOptions {
@@ -19,6 +19,12 @@ export interface EmbedderOptions {
 }
 
 export const DEFAULT_MODEL = 'Xenova/all-MiniLM-L6-v2';
+
+/** The `info.model` the configured embedder will report, without loading it. */
+export function embedderModelId(options: EmbedderOptions): string {
+  if (options.kind === 'hashing') return HASHING_MODEL;
+  return modelIdOf(options.model ?? DEFAULT_MODEL, options.dtype ?? 'fp32', options.cacheDir);
+}
 
 /**
  * The embedder the pipeline runs: 'hashing' (offline, no model) or 'model'

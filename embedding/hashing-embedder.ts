@@ -26,8 +26,10 @@ function addFeature(v: Float32Array, feature: string, weight: number): void {
  * trigrams into 384 dims, L2-normalised. Texts that share words and spellings
  * land close together; it knows nothing of meaning. Same text → same vector.
  */
+export const HASHING_MODEL = 'fnv1a-words-trigrams-v1';
+
 export class HashingEmbedder implements Embedder {
-  readonly info = { name: 'hashing', model: 'fnv1a-words-trigrams-v1', dim: EMBEDDING_DIM };
+  readonly info = { name: 'hashing', model: HASHING_MODEL, dim: EMBEDDING_DIM };
 
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     return texts.map((t) => this.embedOne(t));

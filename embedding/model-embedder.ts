@@ -57,6 +57,12 @@ export function resolveModelLocation(
   return { dir: resolve(cacheDir, model), id: model };
 }
 
+/** How vectors of this model and dtype are labelled: `<hub id or directory name>:<dtype>`. */
+export function modelIdOf(model: string, dtype: ModelDtype, cacheDir?: string): string {
+  const { dir, id } = resolveModelLocation(model, cacheDir);
+  return `${id ?? basename(dir)}:${dtype}`;
+}
+
 export function modelFileName(dtype: ModelDtype): string {
   return dtype === 'q8' ? 'onnx/model_quantized.onnx' : 'onnx/model.onnx';
 }
@@ -147,10 +153,9 @@ export class ModelEmbedder implements Embedder {
     const dim = config.hidden_size!;
     const modelMax = Math.min(config.max_position_embeddings ?? 512, 512);
     const maxTokens = Math.min(options.maxTokens ?? modelMax, modelMax);
-    const name = id ?? basename(dir);
     return new ModelEmbedder(tokenizer, model, maxTokens, options.batchSize ?? DEFAULT_BATCH, {
       name: 'model',
-      model: `${name}:${dtype}`,
+      model: modelIdOf(options.model, dtype, options.cacheDir),
       dim,
     });
   }

@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   AKOSHA_DATA_DIR: z.string().default('./data'),
   AKOSHA_HTTP_HOST: z.string().default('127.0.0.1'),
   AKOSHA_HTTP_PORT: int(0, 65535).default(8682),
+  AKOSHA_SEARCH_PART_TIMEOUT_MS: int(10, 600_000).default(2000),
   AKOSHA_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   AKOSHA_UPLOADS_MAX_AGE_DAYS: int(1, 3650).default(30),
   AKOSHA_DUPLICATE_WINDOW_MS: int(1000, 86_400_000).default(300_000),
@@ -49,6 +50,10 @@ const EnvSchema = z.object({
   AKOSHA_BREAKER_ERROR_PERCENT: int(1, 100).default(50),
   AKOSHA_BREAKER_VOLUME: int(1, 1000).default(3),
   AKOSHA_BREAKER_RESET_MS: int(100, 3_600_000).default(30_000),
+  AKOSHA_QUERY_CACHE: z.enum(['on', 'off']).default('on'),
+  AKOSHA_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  AKOSHA_QUERY_CACHE_ENTRIES: int(1, 10_000_000).default(10_000),
+  AKOSHA_QUERY_CACHE_TTL_S: int(1, 86_400).default(300),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -105,6 +110,16 @@ export interface AgingConfig {
 export interface HttpConfig {
   host: string;
   port: number;
+  /** each shard of each tier must answer a search within this; else the result is partial */
+  searchPartTimeoutMs: number;
+}
+
+export interface CacheConfig {
+  enabled: boolean;
+  /** empty: no Redis, each process caches on its own (L1 only) */
+  redisUrl: string | null;
+  l1Entries: number;
+  ttlSeconds: number;
 }
 
 export interface AkoshaConfig {
@@ -118,6 +133,7 @@ export interface AkoshaConfig {
   http: HttpConfig;
   bridge: BridgeConfig;
   aging: AgingConfig;
+  cache: CacheConfig;
 }
 
 export class ConfigError extends Error {}
@@ -173,7 +189,11 @@ function compile(e: Env): AkoshaConfig {
       batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
       hotDir: `${dataDir}/hot`,
     },
-    http: { host: e.AKOSHA_HTTP_HOST, port: e.AKOSHA_HTTP_PORT },
+    http: {
+      host: e.AKOSHA_HTTP_HOST,
+      port: e.AKOSHA_HTTP_PORT,
+      searchPartTimeoutMs: e.AKOSHA_SEARCH_PART_TIMEOUT_MS,
+    },
     aging: {
       warmAfterDays: e.AKOSHA_WARM_AFTER_DAYS,
       coldAfterDays: e.AKOSHA_COLD_AFTER_DAYS,
@@ -197,6 +217,12 @@ function compile(e: Env): AkoshaConfig {
         volumeThreshold: e.AKOSHA_BREAKER_VOLUME,
         resetTimeoutMs: e.AKOSHA_BREAKER_RESET_MS,
       },
+    },
+    cache: {
+      enabled: e.AKOSHA_QUERY_CACHE === 'on',
+      redisUrl: e.AKOSHA_REDIS_URL || null,
+      l1Entries: e.AKOSHA_QUERY_CACHE_ENTRIES,
+      ttlSeconds: e.AKOSHA_QUERY_CACHE_TTL_S,
     },
   };
 }

@@ -14,6 +14,10 @@ export const ErrorCodes = {
   },
   EMBEDDING_ZERO: { retryable: false, summary: 'embedding is all zeros (no direction)' },
   OVERSIZE: { retryable: false, summary: 'message exceeds the size limit' },
+  EMBEDDER_MISMATCH: {
+    retryable: false,
+    summary: 'vectors of another model than the hot tier holds (replay after a re-embed)',
+  },
   RETRIES_EXHAUSTED: { retryable: false, summary: 'retryable failure on the last delivery' },
   EMBEDDER_UNAVAILABLE: { retryable: true, summary: 'embedder failed' },
   SINK_UNAVAILABLE: { retryable: true, summary: 'a storage sink is unavailable' },

@@ -1,5 +1,6 @@
 import { decodeUpload, type DecodedUpload } from '../consumers/decode-upload';
 import { packChunks, toEmbeddedRecord } from '../consumers/embedded-chunks';
+import { embedRecords, type RecordVectors } from '../consumers/embed-records';
 import type { Embedder } from '../embedding/embedder';
 import type { ChunkInput } from '../storage/write-plan';
 
@@ -77,16 +78,14 @@ async function embedAndChunk(
   embedder: Embedder,
   limits: PrepareLimits,
 ): Promise<[number, ChunkInput[]][]> {
-  const texts = decoded.flatMap(({ upload }) =>
-    upload.records.filter((r) => !r.embedding).map((r) => r.record.content),
+  const { vectors } = await embedRecords(
+    decoded.map((d) => d.upload),
+    embedder,
   );
-  const computed = texts.length ? await embedder.embed(texts) : [];
-  let next = 0;
   const byShard = new Map<number, ChunkInput[]>();
   for (const { upload, seq } of decoded) {
-    const vectors = upload.records.map((r) => r.embedding ?? computed[next++]!);
     const list = byShard.get(upload.shard) ?? [];
-    list.push(...chunksOf(upload, seq, vectors, embedder, limits.chunkMaxBytes));
+    list.push(...chunksOf(upload, seq, vectors.get(upload)!, embedder, limits.chunkMaxBytes));
     byShard.set(upload.shard, list);
   }
   return [...byShard];
@@ -95,12 +94,12 @@ async function embedAndChunk(
 function chunksOf(
   upload: DecodedUpload,
   seq: number,
-  vectors: Float32Array[],
+  vectors: RecordVectors[],
   embedder: Embedder,
   maxBytes: number,
 ): ChunkInput[] {
   const records = upload.records.map((r, i) =>
-    toEmbeddedRecord(r.record, vectors[i]!, r.embedding !== undefined),
+    toEmbeddedRecord(r.record, vectors[i]!, vectors[i]!.fromProducer),
   );
   const messages = packChunks(upload, records, {
     uploadSeq: seq,
@@ -111,6 +110,6 @@ function chunksOf(
   return messages.map((message) => {
     const chunkVectors = vectors.slice(offset, offset + message.records.length);
     offset += message.records.length;
-    return { message, vectors: chunkVectors };
+    return { message, vectors: chunkVectors.map((v) => v.vector) };
   });
 }

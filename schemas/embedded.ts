@@ -22,6 +22,20 @@ export const EmbeddedRecord = z.object({
   /** little-endian float32, base64; L2-normalised */
   vector: z.string(),
   vector_source: z.enum(['producer', 'embedder']),
+  /**
+   * A text longer than the model's window: one vector per passage (overlapping,
+   * token-aware), `vector` being their normalised mean. Absent when it fits.
+   */
+  passages: z
+    .array(
+      z.object({
+        start: z.number().int().nonnegative(),
+        end: z.number().int().positive(),
+        /** little-endian float32, base64; L2-normalised */
+        vector: z.string(),
+      }),
+    )
+    .optional(),
 });
 export type EmbeddedRecord = z.infer<typeof EmbeddedRecord>;
 

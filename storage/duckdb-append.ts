@@ -16,7 +16,7 @@ import { EMBEDDING_DIM } from '../schemas/record';
 
 /** Column types, in table order, of the tables written through the appender. */
 export const APPEND_TYPES: Record<
-  'memories' | 'upload_chunks' | 'uploads_completed',
+  'memories' | 'memory_passages' | 'upload_chunks' | 'uploads_completed',
   DuckDBType[]
 > = {
   memories: [
@@ -35,6 +35,7 @@ export const APPEND_TYPES: Record<
     VARCHAR,
     TIMESTAMP,
   ],
+  memory_passages: [VARCHAR, VARCHAR, INTEGER, INTEGER, INTEGER, ARRAY(FLOAT, EMBEDDING_DIM)],
   upload_chunks: [
     VARCHAR,
     VARCHAR,

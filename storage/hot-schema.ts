@@ -19,6 +19,16 @@ export const HOT_SHARD_DDL = (db: string) => [
     ingested_at TIMESTAMP NOT NULL,
     PRIMARY KEY (system_id, id)
   )`,
+  // A text longer than the model's window: one vector per passage (the record's own
+  // vector is their mean). Written in the record's transaction, deleted with it.
+  `CREATE TABLE IF NOT EXISTS ${db}.memory_passages (
+    system_id VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    passage INTEGER NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    embedding FLOAT[${EMBEDDING_DIM}] NOT NULL
+  )`,
   // One row per (upload, part, chunk) written: a redelivered chunk is recognised here
   // and its first outcome is reported again instead of counting its records as duplicates.
   `CREATE TABLE IF NOT EXISTS ${db}.upload_chunks (

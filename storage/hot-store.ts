@@ -2,29 +2,42 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { duckdbFilesBytes, numberedFiles } from './disk';
 import { countRows, recordKeys } from './shard-tables';
-import {
-  ARRAY,
-  DuckDBInstance,
-  FLOAT,
-  VARCHAR,
-  arrayValue,
-  type DuckDBConnection,
-} from '@duckdb/node-api';
-import { EMBEDDING_DIM } from '../schemas/record';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { HOT_SHARD_DDL, shardDbName, shardFileName } from './hot-schema';
 import { KeyedLock, Pool } from './keyed-lock';
-import { isoSql } from './time';
 import { loadShardFilter } from './shard-filter-load';
 import type { ShardFilter } from './shard-filter';
 import { writeShardTransaction, type ShardWriteResult } from './shard-transaction';
 import { filterKey, type ChunkInput } from './write-plan';
-
-const QUERY_VECTOR_TYPE = ARRAY(FLOAT, EMBEDDING_DIM);
+import { HotIndex, type HotIndexHit } from './hot-index';
+import type { SearchFilter } from './vector-index/types';
+import { hitRowsSql, type HitRowKey } from './hit-rows';
 
 export interface SearchOptions {
   limit: number;
   systemId?: string | undefined;
   shards?: number[] | undefined;
+  /** equality and time-range filters besides the system */
+  filter?: SearchFilter | undefined;
+  /** only vectors of this model are compared (another model's similarity means nothing) */
+  model?: string | undefined;
+}
+
+export interface HotStoreOptions {
+  concurrency: number;
+  /**
+   * The embedder model whose vectors the store holds. Opening a store that holds another
+   * model's vectors fails (re-embed first) unless `allowOtherModels` (the re-embed itself).
+   */
+  model: string;
+  allowOtherModels?: boolean | undefined;
+  /** how often the vector index is saved when it changed (ms); default 60 s */
+  indexSaveIntervalMs?: number | undefined;
+}
+
+/** The hot tier holds vectors of another model than the embedder's. */
+export class ModelMismatchError extends Error {
+  override name = 'ModelMismatchError';
 }
 
 export interface HotHit {
@@ -40,6 +53,8 @@ export interface HotHit {
   similarity: number;
   shard: number;
   tier: 'hot';
+  /** the passage of a long text that matched best (UTF-16 offsets into content) */
+  passage?: { index: number; start: number; end: number } | undefined;
 }
 
 /**
@@ -54,24 +69,63 @@ export class HotStore {
   /** uploads whose event was published; flagged in the shard's next transaction */
   private readonly publishedMarks = new Map<number, Set<string>>();
   private closed = false;
+  private index!: HotIndex;
+  private saveTimer?: NodeJS.Timeout;
+  /** how the vector index was opened: from its file, or rebuilt (and why) */
+  indexOpened: { rebuilt: boolean; reason?: string | undefined } = { rebuilt: false };
 
   private constructor(
     private readonly dir: string,
     private readonly instance: DuckDBInstance,
     private readonly admin: DuckDBConnection,
     private readonly pool: Pool<DuckDBConnection>,
+    readonly model: string,
   ) {}
 
-  static async open(dir: string, opts: { concurrency: number }): Promise<HotStore> {
+  static async open(dir: string, opts: HotStoreOptions): Promise<HotStore> {
     mkdirSync(dir, { recursive: true });
     const instance = await DuckDBInstance.create(':memory:');
     const admin = await instance.connect();
     const conns = await Promise.all(
       Array.from({ length: opts.concurrency }, () => instance.connect()),
     );
-    const store = new HotStore(dir, instance, admin, new Pool(conns));
-    for (const shard of numberedFiles(dir, /^shard-(\d{3})\.duckdb$/)) await store.attach(shard);
+    const store = new HotStore(dir, instance, admin, new Pool(conns), opts.model);
+    try {
+      for (const shard of numberedFiles(dir, /^shard-(\d{3})\.duckdb$/)) await store.attach(shard);
+      if (!opts.allowOtherModels) await store.assertOneModel();
+      const opened = await HotIndex.open(dir, admin, store.shards);
+      store.index = opened.index;
+      store.indexOpened = { rebuilt: opened.rebuilt, reason: opened.reason };
+    } catch (err) {
+      store.closeConnections();
+      throw err;
+    }
+    const every = opts.indexSaveIntervalMs ?? 60_000;
+    store.saveTimer = setInterval(() => void store.index.save().catch(() => undefined), every);
+    store.saveTimer.unref();
     return store;
+  }
+
+  private async assertOneModel(): Promise<void> {
+    const others = await this.otherModels();
+    if (others.length === 0) return;
+    throw new ModelMismatchError(
+      `the hot tier holds vectors of ${others.join(', ')}, the embedder is ${this.model}: ` +
+        `run "akosha reembed" with this embedder, or configure the embedder those vectors came from`,
+    );
+  }
+
+  /** Models other than the store's whose vectors some hot record holds. */
+  async otherModels(): Promise<string[]> {
+    if (this.shards.length === 0) return [];
+    const union = this.shards
+      .map((s) => `SELECT DISTINCT embedder_model FROM ${shardDbName(s)}.memories`)
+      .join(' UNION ');
+    const reader = await this.admin.runAndReadAll(
+      `SELECT embedder_model FROM (${union}) WHERE embedder_model <> $1 ORDER BY 1`,
+      [this.model],
+    );
+    return reader.getRows().map((r) => String(r[0]));
   }
 
   get shards(): number[] {
@@ -99,19 +153,32 @@ export class HotStore {
     });
   }
 
-  async writeShard(shard: number, inputs: ChunkInput[]): Promise<ShardWriteResult> {
+  /**
+   * Writes the chunks in one transaction, then adds what it stored to the vector index.
+   * Chunks embedded by another model than the store's are not written: they come back in
+   * `otherModel` (an index never mixes two models' vectors).
+   */
+  async writeShard(
+    shard: number,
+    inputs: ChunkInput[],
+  ): Promise<ShardWriteResult & { otherModel: ChunkInput[] }> {
     await this.attach(shard);
-    return this.shardLock.run(shard, () =>
-      this.pool.use((conn) =>
+    const otherModel = inputs.filter((i) => i.message.embedder.model !== this.model);
+    const accepted = inputs.filter((i) => i.message.embedder.model === this.model);
+    const result = await this.shardLock.run(shard, async () => {
+      const written = await this.pool.use((conn) =>
         writeShardTransaction(
           conn,
           shardDbName(shard),
           this.filters.get(shard)!,
-          inputs,
+          accepted,
           this.takeMarks(shard),
         ),
-      ),
-    );
+      );
+      await this.index.add(shard, written.rows);
+      return written;
+    });
+    return { ...result, otherModel };
   }
 
   markEventPublished(shard: number, systemId: string, uploadId: string): void {
@@ -136,19 +203,34 @@ export class HotStore {
       .map((r) => ({ systemId: String(r.system_id), uploadId: String(r.upload_id) }));
   }
 
-  async search(query: Float32Array, opts: SearchOptions): Promise<HotHit[]> {
-    const shards = (opts.shards ?? this.shards).filter((s) => this.attached.has(s));
-    if (shards.length === 0) return [];
-    const union = shards.map((s) => shardSearchSql(s)).join('\nUNION ALL\n');
-    const sql = `SELECT * FROM (${union}) ORDER BY similarity DESC LIMIT ${Math.floor(opts.limit)}`;
+  /** The nearest records in the vector index (every attached shard), each once. */
+  searchIndex(query: Float32Array, opts: SearchOptions): Promise<HotIndexHit[]> {
+    const filter = { ...opts.filter, ...(opts.systemId && { system_id: opts.systemId }) };
+    return this.index.search(query, { limit: opts.limit, filter });
+  }
+
+  /** The stored records of index hits of one shard, with their similarity; gone ones are left out. */
+  async hitRows(shard: number, hits: HotIndexHit[]): Promise<HotHit[]> {
+    if (!this.attached.has(shard) || hits.length === 0) return [];
+    const keys: HitRowKey[] = hits.map((h) => ({ ...h, passage: h.passage ?? -1 }));
     const reader = await this.pool.use((conn) =>
-      conn.runAndReadAll(
-        sql,
-        [arrayValue([...query]), opts.systemId ?? null],
-        [QUERY_VECTOR_TYPE, VARCHAR],
-      ),
+      conn.runAndReadAll(hitRowsSql(shardDbName(shard), shard, keys)),
     );
-    return reader.getRowObjectsJS().map((row) => toSearchHit(row, 'hot'));
+    return reader.getRowObjectsJS().map((row) => ({
+      ...toSearchHit(row, 'hot'),
+      ...(Number(row.passage) >= 0 && {
+        passage: {
+          index: Number(row.passage),
+          start: Number(row.char_start),
+          end: Number(row.char_end),
+        },
+      }),
+    }));
+  }
+
+  /** Index points (records and passages). */
+  indexCount(): Promise<number> {
+    return this.index.count();
   }
 
   async count(shard?: number): Promise<number> {
@@ -192,24 +274,37 @@ export class HotStore {
       filter.add(filterKey.content(systemId, sha256));
     };
     return this.shardLock.run(shard, () =>
-      this.pool.use((conn) => task(conn, shardDbName(shard), learn)),
+      this.pool.use(async (conn) => {
+        const out = await task(conn, shardDbName(shard), learn);
+        await this.dropOrphanPassages(conn, shardDbName(shard));
+        await this.index.sync(conn, shard);
+        return out;
+      }),
+    );
+  }
+
+  /** Passages of records a task deleted (moved to warm, expired). */
+  private async dropOrphanPassages(conn: DuckDBConnection, db: string): Promise<void> {
+    await conn.run(
+      `DELETE FROM ${db}.memory_passages p WHERE NOT EXISTS
+         (SELECT 1 FROM ${db}.memories m WHERE m.system_id = p.system_id AND m.id = p.id)`,
     );
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.saveTimer);
     for (const shard of this.publishedMarks.keys()) await this.writeShard(shard, []);
+    await this.index.close();
+    this.closeConnections();
+  }
+
+  private closeConnections(): void {
     for (const conn of this.pool.all) conn.closeSync();
     this.admin.closeSync();
     this.instance.closeSync();
   }
-}
-
-function shardSearchSql(shard: number): string {
-  return `SELECT system_id, id, kind, content, ${isoSql('ts')} AS timestamp, project, tags, metadata, upload_id,
-      ${shard} AS shard, array_cosine_similarity(embedding, $1::FLOAT[${EMBEDDING_DIM}]) AS similarity
-    FROM ${shardDbName(shard)}.memories WHERE $2::VARCHAR IS NULL OR system_id = $2::VARCHAR`;
 }
 
 /** A search row (hot, warm or cold: the same columns) as a hit of the given tier. */

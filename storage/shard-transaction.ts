@@ -5,6 +5,8 @@ import {
   type DuckDBConnection,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { decodeVector } from '../embedding/vector';
+import { EMBEDDING_DIM } from '../schemas/record';
 import { settleCompletions, type CompletedUpload } from './completion';
 import { appendRows } from './duckdb-append';
 import type { ShardFilter } from './shard-filter';
@@ -26,6 +28,8 @@ export type { CompletedUpload };
 export interface ShardWriteResult {
   chunks: ChunkOutcome[];
   completed: CompletedUpload[];
+  /** the records this transaction stored (for the vector index) */
+  rows: NewRow[];
 }
 
 /**
@@ -72,6 +76,7 @@ async function writeChunks(
     );
   const { rows, outcomes } = planWrites(fresh, await knownRecords(conn, db, candidates));
   await appendRows(conn, db, 'memories', memoryValues(rows));
+  await appendRows(conn, db, 'memory_passages', passageValues(rows));
   await appendRows(conn, db, 'upload_chunks', chunkValues(fresh, outcomes));
   const completed = await settleCompletions(
     conn,
@@ -86,7 +91,7 @@ async function writeChunks(
     ]),
     ...fresh.map(filterKey.chunkOf),
   ];
-  return { result: { chunks: [...outcomes, ...earlier], completed }, newKeys };
+  return { result: { chunks: [...outcomes, ...earlier], completed, rows }, newKeys };
 }
 
 /** Chunks written by an earlier delivery (or twice in this batch) are reported, not rewritten. */
@@ -138,6 +143,19 @@ function memoryValues(rows: NewRow[]): DuckDBValue[][] {
     input.message.upload_id,
     now,
   ]);
+}
+
+function passageValues(rows: NewRow[]): DuckDBValue[][] {
+  return rows.flatMap(({ input, record: r }) =>
+    (r.passages ?? []).map((p, i) => [
+      input.message.system_id,
+      r.id,
+      i,
+      p.start,
+      p.end,
+      arrayValue(Array.from(decodeVector(p.vector, EMBEDDING_DIM))),
+    ]),
+  );
 }
 
 function chunkValues(fresh: ChunkInput[], outcomes: ChunkOutcome[]): DuckDBValue[][] {

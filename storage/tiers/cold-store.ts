@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARRAY, FLOAT, VARCHAR, arrayValue, type DuckDBConnection } from '@duckdb/node-api';
-import { EMBEDDING_DIM } from '../../schemas/record';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ObjectStore } from './object-store';
 import { keyHashSql, sqlString, warmRowHashSql } from './sql';
 import { TierMoveError, type Stats } from './verify';
-import { toWarmHit, warmSearchSql, type WarmHit } from './warm-store';
+import { shardOf } from '../../schemas/ids';
+import type { SearchOptions } from '../hot-store';
+import { searchParams, warmSearchSql } from './search-sql';
+import { toWarmHit, type WarmHit } from './warm-store';
 
 /** One Parquet object of the cold tier, as planned by a move and as recorded in its metadata. */
 export interface ColdObject {
@@ -140,7 +142,7 @@ export class ColdStore {
   async search(
     conn: DuckDBConnection,
     query: Float32Array,
-    opts: { systemId: string; limit: number },
+    opts: SearchOptions & { systemId: string },
   ): Promise<WarmHit[]> {
     const keys = await this.keysOf(opts.systemId);
     if (keys.length === 0) return [];
@@ -151,11 +153,13 @@ export class ColdStore {
         keys.map((key) => ({ key })),
         dir,
       );
+      const { values, types } = searchParams(query, opts);
+      const shard = shardOf(opts.systemId);
       const reader = await conn.runAndReadAll(
-        `SELECT * FROM (${warmSearchSql(readParquetSql(files), '-1', 'cold')})
+        `SELECT * FROM (${warmSearchSql(readParquetSql(files), `${shard}`, 'cold')})
           ORDER BY similarity DESC LIMIT ${Math.floor(opts.limit)}`,
-        [arrayValue([...query]), opts.systemId],
-        [ARRAY(FLOAT, EMBEDDING_DIM), VARCHAR],
+        values,
+        types,
       );
       return reader.getRowObjectsJS().map(toWarmHit);
     } finally {

@@ -2,12 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { duckdbFilesBytes, numberedFiles } from '../disk';
 import { countRows, recordKeys } from '../shard-tables';
-import { ARRAY, FLOAT, VARCHAR, arrayValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { searchParams, warmSearchSql } from './search-sql';
 import { EMBEDDING_DIM } from '../../schemas/record';
 import { toSearchHit, type HotStore, type SearchOptions } from '../hot-store';
 import { KeyedLock } from '../keyed-lock';
-import { isoSql } from '../time';
-import { dequantiseSql } from './sql';
 
 export const warmDbName = (shard: number) => `w${String(shard).padStart(3, '0')}`;
 export const warmFileName = (shard: number) => `warm-${String(shard).padStart(3, '0')}.duckdb`;
@@ -135,10 +134,11 @@ export class WarmStore {
     const union = shards
       .map((s) => warmSearchSql(`${warmDbName(s)}.records`, `${s}`, 'warm'))
       .join('\nUNION ALL\n');
+    const { values, types } = searchParams(query, opts);
     const reader = await this.conn.runAndReadAll(
       `SELECT * FROM (${union}) ORDER BY similarity DESC LIMIT ${Math.floor(opts.limit)}`,
-      [arrayValue([...query]), opts.systemId ?? null],
-      [ARRAY(FLOAT, EMBEDDING_DIM), VARCHAR],
+      values,
+      types,
     );
     return reader.getRowObjectsJS().map(toWarmHit);
   }
@@ -148,14 +148,6 @@ export class WarmStore {
     this.attached.clear();
     this.conn.closeSync();
   }
-}
-
-/** Search SQL over a table or read_parquet(...) of warm-shaped rows; $1 query, $2 system. */
-export function warmSearchSql(from: string, shardExpr: string, tier: 'warm' | 'cold'): string {
-  return `SELECT system_id, id, kind, summary AS content, ${isoSql('ts')} AS timestamp, project, tags,
-      metadata, upload_id, ${shardExpr} AS shard, '${tier}' AS tier,
-      array_cosine_similarity(${dequantiseSql('vec_q', 'vec_scale')}, $1::FLOAT[${EMBEDDING_DIM}]) AS similarity
-    FROM ${from} WHERE $2::VARCHAR IS NULL OR system_id = $2::VARCHAR`;
 }
 
 export function toWarmHit(row: Record<string, unknown>): WarmHit {

@@ -1,65 +1,118 @@
 import { VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
 import { shardDbName } from '../hot-schema';
 import { isoSql } from '../time';
-import type { IndexPoint } from './types';
+import type { IndexPoint, RecordKey } from './types';
 import { keySetFingerprint } from './usearch-index';
 
 /**
- * The hot shard's DuckDB file as the source an embedded index is rebuilt from and checked
- * against (`UsearchIndex.openOrRebuild(path, () => hotShardPoints(conn, shard), {
- * expectedCount: () => hotShardCount(conn, shard), expectedFingerprint: ... })`).
- * `conn` is any connection of the instance the shard's file is attached to.
+ * The hot shards' DuckDB files as the source an embedded index is rebuilt from and checked
+ * against: one point per record (its own vector) and one per passage of a long text, keyed
+ * `<id>#<n>` (`#` cannot occur in a record id). `conn` is any connection of the instance the
+ * shard files are attached to.
  */
+
+const PASSAGE_MARK = '#';
+
+export const passagePointId = (id: string, passage: number) => `${id}${PASSAGE_MARK}${passage}`;
+
+/** A point's id back to its record id and passage number (undefined: the record's own vector). */
+export function parsePointId(pointId: string): { id: string; passage?: number } {
+  const at = pointId.lastIndexOf(PASSAGE_MARK);
+  if (at < 0) return { id: pointId };
+  return { id: pointId.slice(0, at), passage: Number(pointId.slice(at + 1)) };
+}
+
+interface PointQuery {
+  /** SELECT list and FROM clause; must yield system_id, id (the point id), kind, project, timestamp, embedding */
+  from: (db: string) => string;
+  /** keyset ordering columns, the last being the point id's tie-breaker */
+  order: string;
+}
+
+const RECORDS: PointQuery = {
+  from: (db) =>
+    `SELECT system_id, id, id AS point_id, kind, project, ${isoSql('ts')} AS timestamp, embedding
+     FROM ${db}.memories`,
+  order: 'system_id, point_id',
+};
+
+// Passages whose record is gone (moved to warm) are not points.
+const PASSAGES: PointQuery = {
+  from: (db) =>
+    `SELECT p.system_id, p.id, p.id || '${PASSAGE_MARK}' || p.passage AS point_id, m.kind, m.project,
+       ${isoSql('m.ts')} AS timestamp, p.embedding
+     FROM ${db}.memory_passages p JOIN ${db}.memories m USING (system_id, id)`,
+  order: 'system_id, point_id',
+};
+
+/** Every point of the shard (records, then passages), in keyset-paginated batches. */
 export async function* hotShardPoints(
   conn: DuckDBConnection,
   shard: number,
   batchSize = 2000,
 ): AsyncIterable<IndexPoint[]> {
-  const db = shardDbName(shard);
+  for (const query of [RECORDS, PASSAGES]) yield* pointsOf(conn, shard, query, batchSize);
+}
+
+async function* pointsOf(
+  conn: DuckDBConnection,
+  shard: number,
+  query: PointQuery,
+  batchSize: number,
+): AsyncIterable<IndexPoint[]> {
   let after: [string, string] | undefined;
   for (;;) {
-    const where = after ? 'WHERE system_id > $1 OR (system_id = $1 AND id > $2)' : '';
+    const where = after ? 'WHERE system_id > $1 OR (system_id = $1 AND point_id > $2)' : '';
     const reader = await conn.runAndReadAll(
-      `SELECT system_id, id, kind, project, ${isoSql('ts')} AS timestamp, embedding
-       FROM ${db}.memories ${where} ORDER BY system_id, id LIMIT ${Math.floor(batchSize)}`,
+      `SELECT * FROM (${query.from(shardDbName(shard))}) ${where}
+       ORDER BY ${query.order} LIMIT ${Math.floor(batchSize)}`,
       after ? [after[0], after[1]] : [],
       after ? [VARCHAR, VARCHAR] : [],
     );
     const rows = reader.getRowObjectsJS();
     if (rows.length === 0) return;
-    yield rows.map((r) => {
-      const key = { system_id: String(r.system_id), id: String(r.id) };
-      return {
-        key,
-        vector: Float32Array.from(r.embedding as number[]),
-        payload: {
-          ...key,
-          kind: String(r.kind),
-          project: r.project === null ? null : String(r.project),
-          timestamp: String(r.timestamp),
-          shard,
-          tier: 'hot' as const,
-        },
-      };
-    });
+    yield rows.map((r) => toPoint(r, shard));
     const last = rows[rows.length - 1]!;
-    after = [String(last.system_id), String(last.id)];
+    after = [String(last.system_id), String(last.point_id)];
   }
 }
 
-export async function hotShardCount(conn: DuckDBConnection, shard: number): Promise<number> {
+function toPoint(r: Record<string, unknown>, shard: number): IndexPoint {
+  const key = { system_id: String(r.system_id), id: String(r.point_id) };
+  return {
+    key,
+    vector: Float32Array.from(r.embedding as number[]),
+    payload: {
+      ...key,
+      kind: String(r.kind),
+      project: r.project === null ? null : String(r.project),
+      timestamp: String(r.timestamp),
+      shard,
+      tier: 'hot',
+    },
+  };
+}
+
+/** The keys of every point of the shard. */
+export async function hotShardKeys(conn: DuckDBConnection, shard: number): Promise<RecordKey[]> {
+  const db = shardDbName(shard);
   const reader = await conn.runAndReadAll(
-    `SELECT count(*)::BIGINT AS n FROM ${shardDbName(shard)}.memories`,
+    `SELECT system_id, point_id FROM (${RECORDS.from(db)})
+     UNION ALL SELECT system_id, point_id FROM (${PASSAGES.from(db)})`,
+  );
+  return (reader.getRows() as [string, string][]).map(([system_id, id]) => ({ system_id, id }));
+}
+
+export async function hotShardCount(conn: DuckDBConnection, shard: number): Promise<number> {
+  const db = shardDbName(shard);
+  const reader = await conn.runAndReadAll(
+    `SELECT (SELECT count(*) FROM ${db}.memories)
+          + (SELECT count(*) FROM ${db}.memory_passages p JOIN ${db}.memories m USING (system_id, id)) AS n`,
   );
   return Number(reader.getRowObjectsJS()[0]?.n ?? 0);
 }
 
-/** `keySetFingerprint` of every record of the shard (one pass over its keys). */
+/** `keySetFingerprint` of every point of the shard (one pass over its keys). */
 export async function hotShardFingerprint(conn: DuckDBConnection, shard: number): Promise<bigint> {
-  const reader = await conn.runAndReadAll(
-    `SELECT system_id, id FROM ${shardDbName(shard)}.memories`,
-  );
-  return keySetFingerprint(
-    reader.getRowObjectsJS().map((r) => ({ system_id: String(r.system_id), id: String(r.id) })),
-  );
+  return keySetFingerprint(await hotShardKeys(conn, shard));
 }

@@ -143,6 +143,10 @@ export class PointStore {
   *allKeys(): IterableIterator<bigint> {
     yield* this.slotOf.keys();
   }
+
+  *allPayloads(): IterableIterator<PointPayload> {
+    for (const p of this.payloads) if (p) yield p;
+  }
 }
 
 export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {

@@ -1,4 +1,4 @@
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { EMBEDDING_DIM } from '../../schemas/record';
@@ -20,6 +20,7 @@ import {
   type IndexHit,
   type IndexPoint,
   type IndexSearchOptions,
+  type PointPayload,
   type RecordKey,
   type VectorIndex,
 } from './types';
@@ -314,6 +315,15 @@ export class UsearchIndex implements VectorIndex {
     return this.store.size;
   }
 
+  /** The keys of the points whose payload passes `keep` (one pass over every point). */
+  keysWhere(keep: (payload: PointPayload) => boolean): RecordKey[] {
+    this.assertOpen();
+    const out: RecordKey[] = [];
+    for (const p of this.store.allPayloads())
+      if (keep(p)) out.push({ system_id: p.system_id, id: p.id });
+    return out;
+  }
+
   /** `keySetFingerprint` of the keys this index holds. */
   fingerprint(): bigint {
     this.assertOpen();
@@ -337,6 +347,7 @@ export class UsearchIndex implements VectorIndex {
     this.assertWritable();
     const path = this.opts.path;
     if (!path) throw new Error('this index has no path to save to');
+    await mkdir(dirname(path), { recursive: true });
     await removeLeftovers(path);
     const tmpIndex = `${path}.tmp-${process.pid}`;
     const tmpSide = `${sidecarPath(path)}.tmp-${process.pid}`;

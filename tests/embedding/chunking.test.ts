@@ -1,5 +1,5 @@
 /** @jest-environment ./tests/embedding/onnx-environment.ts */
-import { chunkText, embedChunks, embedRecordVector, meanVector } from '../../embedding/chunking';
+import { chunkText, embedTexts, meanVector } from '../../embedding/chunking';
 import { ModelEmbedder } from '../../embedding/model-embedder';
 import { cosine } from '../../embedding/vector';
 import { ensureModel, TINY_MODEL } from '../fixtures/model/ensure-model';
@@ -48,15 +48,18 @@ describe('token-aware chunking', () => {
     expect(pieces.join('')).toBe(long.replace(' ', ''));
   });
 
-  it('embeds per text the vectors of its chunks; the record vector is their normalised mean', async () => {
+  it('embeds a long text per passage, spans into the text; the record vector is their normalised mean', async () => {
     const texts = [words(10), words(500, 3)];
-    const perText = await embedChunks(embedder, texts, { maxTokens: 128 });
-    expect(perText[0]).toHaveLength(1);
-    expect(perText[1]!.length).toBeGreaterThan(3);
-    const [short, long] = await embedRecordVector(embedder, texts, { maxTokens: 128 });
-    expect(Array.from(short!)).toEqual(Array.from(perText[0]![0]!));
-    expect(Math.hypot(...long!)).toBeCloseTo(1, 5);
-    expect(cosine(long!, meanVector(perText[1]!))).toBeCloseTo(1, 6);
-    for (const chunk of perText[1]!) expect(cosine(long!, chunk)).toBeGreaterThan(0.5);
+    const [short, long] = await embedTexts(embedder, texts, { maxTokens: 128 });
+    expect(short!.passages).toEqual([]);
+    expect(Array.from(short!.vector)).toEqual(Array.from((await embedder.embed([texts[0]!]))[0]!));
+    expect(long!.passages.length).toBeGreaterThan(3);
+    const first = long!.passages[0]!;
+    const [alone] = await embedder.embed([texts[1]!.slice(first.start, first.end)]);
+    expect(cosine(first.vector, alone!)).toBeCloseTo(1, 5);
+    expect(long!.passages.at(-1)!.end).toBe(texts[1]!.length);
+    expect(Math.hypot(...long!.vector)).toBeCloseTo(1, 5);
+    expect(cosine(long!.vector, meanVector(long!.passages.map((p) => p.vector)))).toBeCloseTo(1, 6);
+    for (const p of long!.passages) expect(cosine(long!.vector, p.vector)).toBeGreaterThan(0.5);
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { Pipeline } from '../../app/pipeline';
-import { HashingEmbedder } from '../../embedding/hashing-embedder';
+import { HASHING_MODEL, HashingEmbedder } from '../../embedding/hashing-embedder';
 import type { AkoshaConfig } from '../../infra/config';
 import { replayUploads } from '../../operations/replay';
 import { summariseKeys, verifyShards } from '../../operations/verify';
@@ -127,7 +127,7 @@ describe('replay rebuilds a shard from AKOSHA_UPLOADS', () => {
     await pipeline.close();
     const events = await streamMessageCount(nats.nc, STREAM.ingested);
 
-    let store = await HotStore.open(config.writer.hotDir, { concurrency: 2 });
+    let store = await HotStore.open(config.writer.hotDir, { concurrency: 2, model: HASHING_MODEL });
     const before = await store.keys(SHARD);
     const otherShards = await Promise.all(
       store.shards.filter((s) => s !== SHARD).map(async (s) => [s, await store.keys(s)]),
@@ -144,7 +144,7 @@ describe('replay rebuilds a shard from AKOSHA_UPLOADS', () => {
     rmSync(file);
     rmSync(`${file}.wal`, { force: true });
 
-    store = await HotStore.open(config.writer.hotDir, { concurrency: 2 });
+    store = await HotStore.open(config.writer.hotDir, { concurrency: 2, model: HASHING_MODEL });
     const once = await replay(store, true); // prepared in a worker thread
     expect(once.skipped).toBe(1);
     expect(once.records.stored).toBe(before.length);
@@ -176,12 +176,18 @@ describe('replay rebuilds a shard from AKOSHA_UPLOADS', () => {
   });
 
   it('reports drift with example keys when the shard lacks records', async () => {
-    const store = await HotStore.open(config.writer.hotDir, { concurrency: 1 });
+    const store = await HotStore.open(config.writer.hotDir, {
+      concurrency: 1,
+      model: HASHING_MODEL,
+    });
     const file = store.shardFile(SHARD);
     await store.close();
     rmSync(file);
     rmSync(`${file}.wal`, { force: true });
-    const empty = await HotStore.open(config.writer.hotDir, { concurrency: 1 });
+    const empty = await HotStore.open(config.writer.hotDir, {
+      concurrency: 1,
+      model: HASHING_MODEL,
+    });
     await empty.attach(SHARD);
     const report = await verifyShards({
       nc: nats.nc,

@@ -7,6 +7,7 @@ import { kill, spawnAkosha } from '../helpers/processes';
 import { readStream, streamMessageCount } from '../helpers/streams';
 import { publishMany, record, upload } from '../helpers/uploads';
 import { waitFor } from '../helpers/wait-for';
+import { HASHING_MODEL } from '../../embedding/hashing-embedder';
 
 const UPLOADS = 1200;
 const systemOf = (u: number) => `host-${u % 30}`;
@@ -54,7 +55,10 @@ describe('crash safety: SIGKILL mid-batch', () => {
     expect(new Set(published.map((e) => e.data.upload_id)).size).toBe(UPLOADS);
     expect(published.every((e) => e.data.counts.stored + e.data.counts.duplicate === 3)).toBe(true);
 
-    const store = await HotStore.open(`${env.AKOSHA_DATA_DIR}/hot`, { concurrency: 1 });
+    const store = await HotStore.open(`${env.AKOSHA_DATA_DIR}/hot`, {
+      concurrency: 1,
+      model: HASHING_MODEL,
+    });
     const keys = (await Promise.all(store.shards.map((s) => store.keys(s)))).flat();
     await store.close();
     const expected = Array.from({ length: UPLOADS }, (_, u) =>

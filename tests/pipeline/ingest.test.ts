@@ -171,7 +171,7 @@ describe('ingest pipeline end to end', () => {
     expect(actualKeys).toEqual(storedKeys);
   });
 
-  it('finds stored records by search, each once, with the producer vector kept', async () => {
+  it('finds stored records by search, each once, a producer vector of another model replaced', async () => {
     const base = `http://${pipeline.httpAddress!.replace(/^https?:\/\//, '')}`;
     for (const u of [0, 17, 333, 501, 999]) {
       const res = await fetch(`${base}/api/v1/search`, {
@@ -189,7 +189,13 @@ describe('ingest pipeline end to end', () => {
       });
       expect(new Set(body.results.map((r) => r.id)).size).toBe(body.results.length);
     }
-    const [hit] = await pipeline.store!.search(Float32Array.from(unitVector(42)), { limit: 1 });
+    // the producer's vector came from another model than the embedder's: it was replaced
+    const byProducerVector = await pipeline.store!.searchIndex(Float32Array.from(unitVector(42)), {
+      limit: 1,
+    });
+    expect(byProducerVector[0]?.similarity).toBeLessThan(0.5);
+    const [own] = await pipeline.embedder.embed([contentOf(42, 2)]);
+    const [hit] = await pipeline.store!.searchIndex(own!, { limit: 1 });
     expect(hit).toMatchObject({ id: 'r-42-2', similarity: expect.closeTo(1, 5) });
   });
 });

@@ -5,6 +5,7 @@ import { EMBEDDING_DIM } from '../../../schemas/record';
 import { appendRows } from '../../../storage/duckdb-append';
 import type { HotStore } from '../../../storage/hot-store';
 import { rng } from '../../helpers/random';
+import { HASHING_MODEL } from '../../../embedding/hashing-embedder';
 
 const WORDS = (
   'jetstream consumer shard duckdb parquet vector embedding cluster memory upload ' +
@@ -66,7 +67,7 @@ export async function seedHot(hot: HotStore, o: SeedOptions): Promise<Map<number
         JSON.stringify({ n: i, system }),
         arrayValue(vector(rand)),
         'producer',
-        'test-model',
+        HASHING_MODEL,
         `upload-${Math.floor(i / 100)}`,
         timestampValue(BigInt(ts) * 1000n),
       ]);

@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { HotStore } from '../../../storage/hot-store';
 import { openObjectStore, TierMover } from '../../../storage/tiers';
 import { SEED_DAYS, SEED_START, seedHot } from './fixtures';
+import { HASHING_MODEL } from '../../../embedding/hashing-embedder';
 
 async function main(): Promise<void> {
   const dir = process.env.AKOSHA_TEST_DIR!;
   const crashAt = process.env.AKOSHA_TEST_CRASH_AT ?? '';
-  const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2 });
+  const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2, model: HASHING_MODEL });
   const objects = openObjectStore({
     localDir: join(dir, 'cold'),
     s3: {

@@ -17,6 +17,7 @@ import type { MoveKind, MovePoint } from '../../../storage/tiers';
 import { warmDbName } from '../../../storage/tiers/warm-store';
 import { startTestS3, type TestS3 } from '../../helpers/s3';
 import { SEED_DAYS, SEED_START, seedHot } from './fixtures';
+import { HASHING_MODEL } from '../../../embedding/hashing-embedder';
 
 const START = SEED_START;
 
@@ -62,7 +63,7 @@ const objects = () =>
 async function open(
   onPoint?: (move: MoveKind, point: MovePoint) => void | Promise<void>,
 ): Promise<{ hot: HotStore; mover: TierMover; close: () => Promise<void> }> {
-  const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2 });
+  const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2, model: HASHING_MODEL });
   const mover = await TierMover.open(hot, {
     warmDir: join(dir, 'warm'),
     objects: objects(),
@@ -196,7 +197,7 @@ describe('tier moves', () => {
     try {
       await seed(hot, 50);
       const shard = shardOf('system-1');
-      const [probe] = await hot.search(new Float32Array(384).fill(0.05), {
+      const [probe] = await hot.searchIndex(new Float32Array(384).fill(0.05), {
         limit: 1,
         systemId: 'system-1',
       });
@@ -294,7 +295,7 @@ describe('tier moves', () => {
   });
 
   test('restore since T brings back only the newer warm records; local directory store', async () => {
-    const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2 });
+    const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2, model: HASHING_MODEL });
     const mover = await TierMover.open(hot, {
       warmDir: join(dir, 'warm'),
       objects: openObjectStore({ localDir: join(dir, 'cold') }),
@@ -339,7 +340,7 @@ describe('tier moves', () => {
       delete: (k) => real.delete(k),
       list: (p) => real.list(p),
     };
-    const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2 });
+    const hot = await HotStore.open(join(dir, 'hot'), { concurrency: 2, model: HASHING_MODEL });
     const mover = await TierMover.open(hot, { warmDir: join(dir, 'warm'), objects: flaky });
     try {
       const original = await seed(hot, 60);

@@ -1,0 +1,55 @@
+import { version } from '../../package.json';
+import {
+  GenerateBatchEmbeddingsArgs,
+  GenerateBatchEmbeddingsResult,
+  GenerateEmbeddingArgs,
+  GenerateEmbeddingResult,
+} from '../../embedding/api';
+import { SearchRequest } from '../search';
+import * as hand from './hand-schemas';
+import { fromZod } from './helpers';
+import { mcpPaths } from './mcp-paths';
+import { apiPaths, opsPaths } from './paths';
+import * as res from './responses';
+
+/**
+ * The OpenAPI 3.1 document of every route of the HTTP server. Request schemas come from
+ * the zod schemas the routes validate with, so they follow those schemas' changes; a test
+ * fails when a route is registered without being listed here.
+ */
+export function buildOpenApiDocument() {
+  return {
+    openapi: '3.1.1',
+    info: {
+      title: 'Akosha',
+      version,
+      description: 'Memories of AI coding sessions, aggregated across systems and searchable.',
+    },
+    paths: { ...opsPaths, ...apiPaths, ...mcpPaths },
+    components: {
+      schemas: {
+        SearchRequest: fromZod(SearchRequest, 'input'),
+        SearchResponse: hand.SearchResponse,
+        SearchHit: hand.SearchHit,
+        GenerateEmbeddingRequest: fromZod(GenerateEmbeddingArgs, 'input'),
+        GenerateEmbeddingResponse: fromZod(GenerateEmbeddingResult, 'output'),
+        GenerateBatchEmbeddingsRequest: fromZod(GenerateBatchEmbeddingsArgs, 'input'),
+        GenerateBatchEmbeddingsResponse: fromZod(GenerateBatchEmbeddingsResult, 'output'),
+        Memory: fromZod(res.Memory, 'output'),
+        SystemsResponse: fromZod(res.SystemsResponse, 'output'),
+        StatusResponse: fromZod(res.StatusResponse, 'output'),
+        Readiness: fromZod(res.Readiness, 'output'),
+        Health: fromZod(res.Health, 'output'),
+        McpStatus: fromZod(res.McpStatus, 'output'),
+        InvalidRequest: fromZod(res.InvalidRequest, 'output'),
+        NotFound: fromZod(res.NotFound, 'output'),
+        NoShards: fromZod(res.NoShards, 'output'),
+        NatsUnavailable: fromZod(res.NatsUnavailable, 'output'),
+        JsonRpcRequest: hand.JsonRpcRequest,
+        JsonRpcResponse: hand.JsonRpcResponse,
+        ToolsCallRequest: hand.ToolsCallRequest,
+        ToolsCallResponse: hand.ToolsCallResponse,
+      },
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Readiness } from '../../app/pipeline';
+import type { HotStore } from '../../storage/hot-store';
+import type { TierMover } from '../../storage/tiers';
+
+/** What the query routes use of HttpDeps (which satisfies it). */
+export interface QueryDeps {
+  js: JetStreamClient;
+  /** absent in a process that owns no shards: memories and systems answer 503 */
+  store?: HotStore | undefined;
+  mover?: TierMover | undefined;
+  readiness: () => Readiness;
+}

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import type { QueryDeps } from './deps';
+import { registerMemoryRoutes } from './memories';
+import { registerOpenApiRoute } from './openapi';
+import { registerStatusRoute } from './status';
+import { registerSystemRoutes } from './systems';
+
+export type { QueryDeps } from './deps';
+
+/** The read side of the query service besides search: memories, systems, status, OpenAPI. */
+export function registerQueryRoutes(app: FastifyInstance, deps: QueryDeps): void {
+  registerMemoryRoutes(app, deps);
+  registerSystemRoutes(app, deps);
+  registerStatusRoute(app, deps);
+  registerOpenApiRoute(app);
+}

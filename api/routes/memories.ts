@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { RecordId, SystemId } from '../../schemas/ids';
+import { findMemory } from '../../storage/lookup';
+import type { QueryDeps } from './deps';
+import { invalidRequest, noShards, notFound } from './replies';
+
+const MemoryParams = z.object({ system_id: SystemId, id: RecordId });
+
+/**
+ * `GET /api/v1/memories/:system_id/:id`, registered as a wildcard: the router refuses a
+ * parameter over 100 characters (414) while record ids may have 128, and every bad id
+ * should get the same 400 with its issues.
+ */
+export const MEMORY_ROUTE = '/api/v1/memories/*';
+
+export function registerMemoryRoutes(app: FastifyInstance, deps: QueryDeps): void {
+  app.get(MEMORY_ROUTE, async (req, reply) => {
+    const rest = (req.params as { '*': string })['*'];
+    const slash = rest.indexOf('/');
+    const parsed = MemoryParams.safeParse(
+      slash < 0
+        ? { system_id: rest }
+        : { system_id: rest.slice(0, slash), id: rest.slice(slash + 1) },
+    );
+    if (!parsed.success) return invalidRequest(reply, parsed.error.issues);
+    if (!deps.store) return noShards(reply);
+    const memory = await findMemory(deps.store, deps.mover, parsed.data.system_id, parsed.data.id);
+    return memory ?? notFound(reply);
+  });
+}

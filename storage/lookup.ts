@@ -1,0 +1,135 @@
+import { rm } from 'node:fs/promises';
+import { VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import { shardOf } from '../schemas/ids';
+import { shardDbName } from './hot-schema';
+import type { HotStore } from './hot-store';
+import { isoSql } from './time';
+import type { TierMover } from './tiers';
+import { readParquetSql } from './tiers/cold-store';
+import { warmDbName } from './tiers/warm-store';
+
+/** One stored memory as the query API returns it, from whichever tier holds it. */
+export interface StoredMemory {
+  system_id: string;
+  id: string;
+  kind: string;
+  /** the full text; a summary where the tier keeps only that (then `summary: true`) */
+  content: string;
+  summary?: true;
+  timestamp: string;
+  project: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  upload_id: string;
+  shard: number;
+  tier: 'hot' | 'warm' | 'cold';
+  embedder_model: string;
+  ingested_at: string;
+}
+
+/** Cold objects read per round: a record is usually found before every object is fetched. */
+const COLD_BATCH = 8;
+
+/**
+ * `summarised`: warm and cold hold a summary; a hot row holds one too when it was restored
+ * from those tiers, which shows as content no longer matching the original's sha256.
+ */
+const selectSql = (tier: StoredMemory['tier'], from: string) =>
+  `SELECT system_id, id, kind, ${tier === 'hot' ? 'content' : 'summary'} AS content,
+          ${tier === 'hot' ? 'sha256(content) <> content_sha256' : 'true'} AS summarised,
+          ${isoSql('ts')} AS timestamp, project, tags, metadata, upload_id, embedder_model,
+          ${isoSql('ingested_at')} AS ingested_at
+     FROM ${from} WHERE system_id = $1 AND id = $2 LIMIT 1`;
+
+/**
+ * Looks a record up in hot, then warm, then cold (Parquet objects of its system, newest day
+ * first). The order follows the moves: a record is copied to the next tier before it is
+ * deleted from the previous one, so a move in progress never hides it.
+ */
+export async function findMemory(
+  store: HotStore,
+  mover: TierMover | undefined,
+  systemId: string,
+  id: string,
+): Promise<StoredMemory | null> {
+  const shard = shardOf(systemId);
+  const conn = await store.connect();
+  try {
+    if (store.shards.includes(shard)) {
+      const row = await readOne(conn, selectSql('hot', `${shardDbName(shard)}.memories`), [
+        systemId,
+        id,
+      ]);
+      if (row) return toMemory(row, shard, 'hot');
+    }
+    if (!mover) return null;
+    if (mover.warm.shards.includes(shard)) {
+      const row = await readOne(conn, selectSql('warm', `${warmDbName(shard)}.records`), [
+        systemId,
+        id,
+      ]);
+      if (row) return toMemory(row, shard, 'warm');
+    }
+    const row = await findCold(conn, mover, systemId, id);
+    return row ? toMemory(row, shard, 'cold') : null;
+  } finally {
+    conn.closeSync();
+  }
+}
+
+async function findCold(
+  conn: DuckDBConnection,
+  mover: TierMover,
+  systemId: string,
+  id: string,
+): Promise<Record<string, unknown> | undefined> {
+  const keys = (await mover.cold.keysOf(systemId)).reverse();
+  for (let i = 0; i < keys.length; i += COLD_BATCH) {
+    const dir = await mover.cold.tempDir();
+    try {
+      const batch = keys.slice(i, i + COLD_BATCH).map((key) => ({ key }));
+      const files = await mover.cold.download('lookup', batch, dir);
+      const row = await readOne(conn, selectSql('cold', readParquetSql(files)), [systemId, id]);
+      if (row) return row;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return undefined;
+}
+
+async function readOne(
+  conn: DuckDBConnection,
+  sql: string,
+  params: string[],
+): Promise<Record<string, unknown> | undefined> {
+  const reader = await conn.runAndReadAll(
+    sql,
+    params,
+    params.map(() => VARCHAR),
+  );
+  return reader.getRowObjectsJS()[0];
+}
+
+function toMemory(
+  row: Record<string, unknown>,
+  shard: number,
+  tier: StoredMemory['tier'],
+): StoredMemory {
+  return {
+    system_id: String(row.system_id),
+    id: String(row.id),
+    kind: String(row.kind),
+    content: String(row.content),
+    ...(row.summarised === true && { summary: true as const }),
+    timestamp: String(row.timestamp),
+    project: row.project === null ? null : String(row.project),
+    tags: (row.tags as string[] | null) ?? [],
+    metadata: JSON.parse(String(row.metadata)) as Record<string, unknown>,
+    upload_id: String(row.upload_id),
+    shard,
+    tier,
+    embedder_model: String(row.embedder_model),
+    ingested_at: String(row.ingested_at),
+  };
+}

@@ -1,0 +1,16 @@
+/** JSON POST to a running server. */
+export const post = (base: string, path: string, body: unknown) =>
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+/** GET a path; the status and the body parsed as JSON. */
+export async function getJson<T = unknown>(
+  base: string,
+  path: string,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${path}`);
+  return { status: res.status, body: (await res.json()) as T };
+}
