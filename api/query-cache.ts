@@ -88,19 +88,23 @@ export class QueryCache<T> {
     await this.write(await this.slot(request, scope), value);
   }
 
-  /** The cached value, or compute() stored under the generations read before it ran. */
+  /**
+   * The cached value, or compute() stored under the generations read before it ran (unless
+   * `keep` refuses it: a partial answer, say). `hit` tells which.
+   */
   async getOrCompute(
     request: CacheRequest,
     scope: CacheScope,
     compute: () => Promise<T>,
-  ): Promise<T> {
-    if (!this.opts.enabled) return compute();
+    keep: (value: T) => boolean = () => true,
+  ): Promise<{ value: T; hit: boolean }> {
+    if (!this.opts.enabled) return { value: await compute(), hit: false };
     const slot = await this.slot(request, scope);
     const cached = await this.read(slot);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return { value: cached, hit: true };
     const value = await compute();
-    await this.write(slot, value);
-    return value;
+    if (keep(value)) await this.write(slot, value);
+    return { value, hit: false };
   }
 
   /** Makes entries scoped to these systems or to all systems stale; see the class comment. */

@@ -7,6 +7,7 @@ import type { HotIndexHit } from '../storage/hot-index';
 import type { TierMover } from '../storage/tiers';
 import type { WarmHit } from '../storage/tiers/warm-store';
 import { isoToMicros } from '../storage/time';
+import type { QueryCache } from './query-cache';
 import { withTimeout } from './timeout';
 
 export const SearchRequest = z
@@ -41,6 +42,8 @@ export interface FailedPart {
 
 export interface SearchResponse {
   query: string;
+  /** off: no cache configured; hit: served from the query cache */
+  cache: 'hit' | 'miss' | 'off';
   results: SearchHit[];
   total: number;
   embedder: Embedder['info'];
@@ -53,6 +56,8 @@ export interface SearchResponse {
 export interface SearchServiceOptions {
   /** each part of the fan-out (a shard of a tier) must answer within this (ms) */
   partTimeoutMs: number;
+  /** repeated queries; invalidated by ingest-complete events (api/cache-invalidation.ts) */
+  cache?: QueryCache<SearchResponse> | undefined;
 }
 
 interface Part {
@@ -76,14 +81,35 @@ export class SearchService {
     private readonly mover?: TierMover | undefined,
   ) {}
 
+  /** Complete answers are cached; a partial one is not (the next query may do better). */
   async search(req: SearchRequest): Promise<SearchResponse> {
+    const cache = this.options.cache;
+    if (!cache) return { ...(await this.compute(req)), cache: 'off' };
     const started = performance.now();
+    const request = { ...req, model: this.embedder.info.model };
+    const { value, hit } = await cache.getOrCompute(
+      request,
+      req.system_id,
+      () => this.compute(req),
+      (r) => !r.partial,
+    );
+    if (!hit) return { ...value, cache: 'miss' };
+    return { ...value, cache: 'hit', took_ms: performance.now() - started };
+  }
+
+  private async compute(req: SearchRequest): Promise<SearchResponse> {
     const [vector] = await this.embedder.embed([req.query]);
+    return this.searchVector(vector!, req);
+  }
+
+  /** The search for an already embedded query (by the same embedder), uncached. */
+  async searchVector(vector: Float32Array, req: SearchRequest): Promise<SearchResponse> {
+    const started = performance.now();
     const opts = searchOptions(req, this.embedder.info.model);
     const parts = [
-      ...(await this.hotParts(vector!, opts, req.threshold)),
-      ...this.warmParts(vector!, opts),
-      ...this.coldParts(vector!, opts),
+      ...(await this.hotParts(vector, opts, req.threshold)),
+      ...this.warmParts(vector, opts),
+      ...this.coldParts(vector, opts),
     ];
     const settled = await Promise.all(parts.map((p) => this.runPart(p)));
     const failed = settled.filter((s): s is FailedPart => 'reason' in s);
@@ -91,6 +117,7 @@ export class SearchService {
     const results = mergeHits(hits, req.limit, req.threshold);
     return {
       query: req.query,
+      cache: 'off',
       results,
       total: results.length,
       embedder: this.embedder.info,

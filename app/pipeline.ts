@@ -1,7 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http';
-import { SearchService } from '../api/search';
+import { startQueryService } from './query-service';
 import { AdvisoryWatcher } from '../consumers/advisories';
 import { AgingConsumer } from '../consumers/aging';
 import { EmbeddedConsumer } from '../consumers/embedded';
@@ -196,6 +196,18 @@ export class Pipeline {
   }
 
   private async startHttp(): Promise<void> {
+    const query = this.store
+      ? startQueryService({
+          config: this.config,
+          nc: this.nats.nc,
+          store: this.store,
+          mover: this.mover,
+          embedder: this.embedder,
+          metrics: this.metrics,
+          log: this.log,
+        })
+      : undefined;
+    if (query) this.stoppers.unshift(query.stop);
     const app: FastifyInstance = buildHttpServer({
       js: jetstream(this.nats.nc),
       maxPayloadBytes: this.nats.nc.info?.max_payload ?? 1024 * 1024,
@@ -203,14 +215,7 @@ export class Pipeline {
       embedder: this.embedder,
       store: this.store,
       mover: this.mover,
-      ...(this.store && {
-        search: new SearchService(
-          this.store,
-          this.embedder,
-          { partTimeoutMs: this.config.http.searchPartTimeoutMs },
-          this.mover,
-        ),
-      }),
+      search: query?.search,
       readiness: () => this.readiness(),
     });
     this.httpAddress = await app.listen({

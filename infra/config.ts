@@ -54,6 +54,10 @@ const EnvSchema = z.object({
   AKOSHA_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   AKOSHA_QUERY_CACHE_ENTRIES: int(1, 10_000_000).default(10_000),
   AKOSHA_QUERY_CACHE_TTL_S: int(1, 86_400).default(300),
+  AKOSHA_QUERY_CACHE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/)
+    .default('akosha:qc'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -120,6 +124,8 @@ export interface CacheConfig {
   redisUrl: string | null;
   l1Entries: number;
   ttlSeconds: number;
+  /** Redis key namespace: processes serving the same data share it (and nothing else does) */
+  prefix: string;
 }
 
 export interface AkoshaConfig {
@@ -223,6 +229,7 @@ function compile(e: Env): AkoshaConfig {
       redisUrl: e.AKOSHA_REDIS_URL || null,
       l1Entries: e.AKOSHA_QUERY_CACHE_ENTRIES,
       ttlSeconds: e.AKOSHA_QUERY_CACHE_TTL_S,
+      prefix: e.AKOSHA_QUERY_CACHE_PREFIX,
     },
   };
 }

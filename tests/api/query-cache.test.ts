@@ -99,6 +99,7 @@ describe('cache config', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       l1Entries: 10_000,
       ttlSeconds: 300,
+      prefix: 'akosha:qc',
     });
     const custom = loadConfig({
       AKOSHA_QUERY_CACHE: 'off',
@@ -106,7 +107,7 @@ describe('cache config', () => {
       AKOSHA_QUERY_CACHE_ENTRIES: '50',
       AKOSHA_QUERY_CACHE_TTL_S: '7',
     }).cache;
-    expect(custom).toEqual({ enabled: false, redisUrl: null, l1Entries: 50, ttlSeconds: 7 });
+    expect(custom).toMatchObject({ enabled: false, redisUrl: null, l1Entries: 50, ttlSeconds: 7 });
     expect(() => loadConfig({ AKOSHA_QUERY_CACHE: 'yes' })).toThrow(/AKOSHA_QUERY_CACHE/);
   });
 });
@@ -185,7 +186,7 @@ describe('QueryCache with the shared Redis', () => {
   it('does not keep a value computed across an invalidation', async () => {
     const { cache } = newCache(uniquePrefix());
     await connected(cache);
-    const value = await cache.getOrCompute(req('q'), S, async () => {
+    const { value } = await cache.getOrCompute(req('q'), S, async () => {
       await cache.invalidate([S]); // data changed while the search ran
       return { answer: 'computed from old data' };
     });
@@ -193,8 +194,24 @@ describe('QueryCache with the shared Redis', () => {
     expect(await cache.get(req('q'), S)).toBeUndefined();
     let runs = 0;
     const compute = async () => ({ answer: `run ${++runs}` });
-    expect(await cache.getOrCompute(req('q'), S, compute)).toEqual({ answer: 'run 1' });
-    expect(await cache.getOrCompute(req('q'), S, compute)).toEqual({ answer: 'run 1' });
+    expect(await cache.getOrCompute(req('q'), S, compute)).toEqual({
+      value: { answer: 'run 1' },
+      hit: false,
+    });
+    expect(await cache.getOrCompute(req('q'), S, compute)).toEqual({
+      value: { answer: 'run 1' },
+      hit: true,
+    });
+  });
+
+  it('does not keep a value that keep() refuses', async () => {
+    const { cache } = newCache(uniquePrefix());
+    await connected(cache);
+    let runs = 0;
+    const compute = async () => ({ answer: `run ${++runs}` });
+    const partial = () => false;
+    expect((await cache.getOrCompute(req('q'), S, compute, partial)).value.answer).toBe('run 1');
+    expect((await cache.getOrCompute(req('q'), S, compute, partial)).value.answer).toBe('run 2');
   });
 
   it('expires entries in both layers after the TTL', async () => {
@@ -237,8 +254,8 @@ describe('QueryCache with the shared Redis', () => {
     const compute = async () => ({ answer: `run ${++runs}` });
     await cache.set(req('q'), S, { answer: 'x' });
     expect(await cache.get(req('q'), S)).toBeUndefined();
-    expect(await cache.getOrCompute(req('q'), S, compute)).toEqual({ answer: 'run 1' });
-    expect(await cache.getOrCompute(req('q'), S, compute)).toEqual({ answer: 'run 2' });
+    expect((await cache.getOrCompute(req('q'), S, compute)).value).toEqual({ answer: 'run 1' });
+    expect((await cache.getOrCompute(req('q'), S, compute)).value).toEqual({ answer: 'run 2' });
     await cache.invalidate([S]);
     expect(await cache.sync()).toBe(false);
     expect(await keysUnder(TEST_REDIS_URL, prefix)).toEqual([]);

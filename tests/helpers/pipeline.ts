@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ export function testEnv(
     AKOSHA_HTTP_PORT: '0',
     AKOSHA_LOG_LEVEL: process.env.AKOSHA_TEST_LOG_LEVEL ?? 'silent',
     AKOSHA_MAHAVISHNU_URL: '', // periodic jobs run locally unless a test says otherwise
+    // the shared Redis: each pipeline its own cache namespace, as each has its own data
+    AKOSHA_QUERY_CACHE_PREFIX: `akosha-test:${randomUUID()}`,
     ...overrides,
   };
 }
