@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../../storage/tiers/object-store';
+import { kill } from './processes';
 
 interface S3rverInstance {
   run(): Promise<{ address: string; port: number }>;
@@ -48,6 +50,46 @@ export async function startTestS3(bucket = 'akosha-cold'): Promise<TestS3> {
     async stop() {
       client.destroy();
       await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestS3Process {
+  bucket: string;
+  endpoint: string;
+  /** SIGSTOP: the server hangs, connections stay open (a stuck object store) */
+  pause(): void;
+  /** SIGCONT */
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+/** s3rver as a process of its own, so a test can freeze it. */
+export async function startTestS3Process(bucket = 'akosha-cold'): Promise<TestS3Process> {
+  const dir = mkdtempSync(join(tmpdir(), 'akosha-s3p-'));
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `new (require('s3rver'))({ address: '127.0.0.1', port: 0, silent: true,
+        directory: ${JSON.stringify(dir)}, configureBuckets: [{ name: ${JSON.stringify(bucket)} }] })
+        .run().then(({ port }) => console.log('port ' + port));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(/port (\d+)/.exec(String(d))?.[1])));
+    child.once('exit', (code) => reject(new Error(`s3rver exited early (${code})`)));
+  });
+  return {
+    bucket,
+    endpoint: `http://127.0.0.1:${port}`,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    async stop() {
+      child.kill('SIGCONT');
+      await kill(child, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
   };
