@@ -4,6 +4,7 @@ import { loadConfig } from '../infra/config';
 import { registerImportCommand } from './import-session-buddy';
 import { registerModelCommands } from './model';
 import { registerReplayCommands } from './replay';
+import { registerReembedCommand } from './reembed';
 import { registerRestoreCommand } from './restore';
 import { runPublish } from './publish';
 import { runApplyStreams } from './streams';
@@ -42,6 +43,7 @@ registerImportCommand(program, { natsUrl });
 registerModelCommands(program);
 registerReplayCommands(program);
 registerRestoreCommand(program);
+registerReembedCommand(program);
 
 program
   .command('streams')

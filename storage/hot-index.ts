@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeVector } from '../embedding/vector';
@@ -14,6 +15,8 @@ import type { IndexPoint, PointPayload, SearchFilter } from './vector-index/type
 import { recordKeyString } from './vector-index/types';
 import { UsearchIndex } from './vector-index/usearch-index';
 import type { NewRow } from './write-plan';
+
+const INDEX_FILE = 'hot.usearch';
 
 export interface HotIndexHit {
   system_id: string;
@@ -41,13 +44,18 @@ export class HotIndex {
 
   private constructor(private readonly index: UsearchIndex) {}
 
+  /** Deletes the index files of a hot directory (vectors changed behind the index's back). */
+  static async remove(hotDir: string): Promise<void> {
+    await rm(join(hotDir, 'index'), { recursive: true, force: true });
+  }
+
   static async open(
     hotDir: string,
     conn: DuckDBConnection,
     shards: number[],
   ): Promise<HotIndexOpen> {
     const opened = await UsearchIndex.openOrRebuild(
-      join(hotDir, 'index', 'hot.usearch'),
+      join(hotDir, 'index', INDEX_FILE),
       async function* () {
         for (const shard of shards) yield* hotShardPoints(conn, shard);
       },

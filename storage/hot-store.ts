@@ -33,6 +33,11 @@ export interface HotStoreOptions {
   allowOtherModels?: boolean | undefined;
   /** how often the vector index is saved when it changed (ms); default 60 s */
   indexSaveIntervalMs?: number | undefined;
+  /**
+   * false: no vector index (offline tools that change vectors: the index file is removed,
+   * the next store that opens with an index rebuilds it). Default true.
+   */
+  index?: boolean | undefined;
 }
 
 /** The hot tier holds vectors of another model than the embedder's. */
@@ -69,7 +74,7 @@ export class HotStore {
   /** uploads whose event was published; flagged in the shard's next transaction */
   private readonly publishedMarks = new Map<number, Set<string>>();
   private closed = false;
-  private index!: HotIndex;
+  private index: HotIndex | undefined;
   private saveTimer?: NodeJS.Timeout;
   /** how the vector index was opened: from its file, or rebuilt (and why) */
   indexOpened: { rebuilt: boolean; reason?: string | undefined } = { rebuilt: false };
@@ -93,17 +98,22 @@ export class HotStore {
     try {
       for (const shard of numberedFiles(dir, /^shard-(\d{3})\.duckdb$/)) await store.attach(shard);
       if (!opts.allowOtherModels) await store.assertOneModel();
-      const opened = await HotIndex.open(dir, admin, store.shards);
-      store.index = opened.index;
-      store.indexOpened = { rebuilt: opened.rebuilt, reason: opened.reason };
+      if (opts.index === false) await HotIndex.remove(dir);
+      else await store.openIndex(opts.indexSaveIntervalMs ?? 60_000);
     } catch (err) {
       store.closeConnections();
       throw err;
     }
-    const every = opts.indexSaveIntervalMs ?? 60_000;
-    store.saveTimer = setInterval(() => void store.index.save().catch(() => undefined), every);
-    store.saveTimer.unref();
     return store;
+  }
+
+  private async openIndex(saveEveryMs: number): Promise<void> {
+    const opened = await HotIndex.open(this.dir, this.admin, this.shards);
+    const index = opened.index;
+    this.index = index;
+    this.indexOpened = { rebuilt: opened.rebuilt, reason: opened.reason };
+    this.saveTimer = setInterval(() => void index.save().catch(() => undefined), saveEveryMs);
+    this.saveTimer.unref();
   }
 
   private async assertOneModel(): Promise<void> {
@@ -175,7 +185,7 @@ export class HotStore {
           this.takeMarks(shard),
         ),
       );
-      await this.index.add(shard, written.rows);
+      await this.index?.add(shard, written.rows);
       return written;
     });
     return { ...result, otherModel };
@@ -205,6 +215,7 @@ export class HotStore {
 
   /** The nearest records in the vector index (every attached shard), each once. */
   searchIndex(query: Float32Array, opts: SearchOptions): Promise<HotIndexHit[]> {
+    if (!this.index) throw new Error('this hot store was opened without its vector index');
     const filter = { ...opts.filter, ...(opts.systemId && { system_id: opts.systemId }) };
     return this.index.search(query, { limit: opts.limit, filter });
   }
@@ -230,7 +241,7 @@ export class HotStore {
 
   /** Index points (records and passages). */
   indexCount(): Promise<number> {
-    return this.index.count();
+    return this.index?.count() ?? Promise.resolve(0);
   }
 
   async count(shard?: number): Promise<number> {
@@ -277,7 +288,7 @@ export class HotStore {
       this.pool.use(async (conn) => {
         const out = await task(conn, shardDbName(shard), learn);
         await this.dropOrphanPassages(conn, shardDbName(shard));
-        await this.index.sync(conn, shard);
+        await this.index?.sync(conn, shard);
         return out;
       }),
     );
@@ -296,7 +307,7 @@ export class HotStore {
     this.closed = true;
     clearInterval(this.saveTimer);
     for (const shard of this.publishedMarks.keys()) await this.writeShard(shard, []);
-    await this.index.close();
+    await this.index?.close();
     this.closeConnections();
   }
 

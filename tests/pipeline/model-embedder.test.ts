@@ -1,3 +1,6 @@
+/** @jest-environment ./tests/embedding/onnx-environment.ts */
+import { chunkSpans } from '../../embedding/chunking';
+import { ModelEmbedder } from '../../embedding/model-embedder';
 import type { IngestedEvent } from '../../schemas/ingested';
 import { STREAM } from '../../streams/definitions';
 import { ensureModel, TINY_MODEL } from '../fixtures/model/ensure-model';
@@ -7,6 +10,28 @@ import { kill, spawnAkosha } from '../helpers/processes';
 import { readStream, streamMessageCount } from '../helpers/streams';
 import { publishMany, record, upload } from '../helpers/uploads';
 import { waitFor } from '../helpers/wait-for';
+
+interface PassageHit {
+  id: string;
+  similarity: number;
+  passage?: { index: number; start: number; end: number };
+}
+
+const WORDS = 'stream consumer shard writer duckdb vector index embed upload replay memory'.split(
+  ' ',
+);
+/** ~700 one-token words: longer than the 256-token passages, so several of them. */
+const LONG_TEXT = Array.from({ length: 700 }, (_, i) => WORDS[(i * 7 + (i >> 4)) % 11]).join(' ');
+
+/** The passages the pipeline cuts (default window and overlap), from the same model. */
+async function passageSpans(text: string) {
+  const embedder = await ModelEmbedder.load({ model: ensureModel(TINY_MODEL) });
+  try {
+    return await chunkSpans(embedder, text);
+  } finally {
+    await embedder.close();
+  }
+}
 
 describe('pipeline with the model embedder (generated ONNX model, offline)', () => {
   let nats: TestNats;
@@ -32,12 +57,13 @@ describe('pipeline with the model embedder (generated ONNX model, offline)', () 
         'the shard writer owns its files',
         'dead letters carry a reason code',
         'pasta with tomatoes',
+        LONG_TEXT,
       ];
-      await publishMany(nats.js, 3, (i) =>
+      await publishMany(nats.js, 4, (i) =>
         upload('model-host', `m-${i}`, [record(`r${i}`, texts[i]!)]),
       );
       await waitFor(() => streamMessageCount(nats.nc, STREAM.ingested), {
-        until: (n) => n === 3,
+        until: (n) => n === 4,
         what: 'events',
       });
 
@@ -55,6 +81,24 @@ describe('pipeline with the model embedder (generated ONNX model, offline)', () 
       });
       const body = (await res.json()) as { results: { id: string; similarity: number }[] };
       expect(body.results[0]).toMatchObject({ id: 'r1', similarity: expect.closeTo(1, 4) });
+
+      // a text past the window: one vector per passage; the best passage answers, once
+      const spans = await passageSpans(LONG_TEXT);
+      expect(spans.length).toBeGreaterThanOrEqual(3);
+      const third = spans[2]!;
+      const byPassage = await fetch(`${api}/api/v1/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: LONG_TEXT.slice(third.start, third.end), limit: 10 }),
+      });
+      const passageHits = ((await byPassage.json()) as { results: PassageHit[] }).results;
+      expect(passageHits[0]).toMatchObject({
+        id: 'r3',
+        similarity: expect.closeTo(1, 4),
+        passage: { index: 2, start: third.start, end: third.end },
+        content: LONG_TEXT,
+      });
+      expect(passageHits.filter((h) => h.id === 'r3')).toHaveLength(1);
     } finally {
       await kill(akosha, 'SIGTERM');
     }

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { createEmbedder } from '../embedding/factory';
+import { loadConfig } from '../infra/config';
+import { reembed } from '../operations/reembed';
+import { HotStore } from '../storage/hot-store';
+import { openObjectStore, TierMover } from '../storage/tiers';
+
+/**
+ * `akosha reembed`: after a change of embedder, gives every hot and warm record a vector
+ * of the configured model. It opens the shard files itself, so it runs while no writer
+ * owns them; the next writer rebuilds the vector index.
+ */
+export function registerReembedCommand(program: Command): void {
+  program
+    .command('reembed')
+    .description(
+      'embed every hot and warm record again with the configured embedder (run while no writer runs)',
+    )
+    .option('--batch <n>', 'records per embedder call and transaction', '256')
+    .action(async (opts: { batch: string }) => {
+      const batchSize = Number(opts.batch);
+      if (!Number.isInteger(batchSize) || batchSize < 1)
+        throw new Error(`--batch: a positive integer, not ${opts.batch}`);
+      const config = loadConfig();
+      const embedder = await createEmbedder(config.embedder);
+      const model = embedder.info.model;
+      const store = await HotStore.open(config.writer.hotDir, {
+        ...config.writer,
+        model,
+        allowOtherModels: true,
+        index: false,
+      });
+      const { warmDir, coldDir, s3 } = config.aging;
+      const mover = await TierMover.open(store, {
+        warmDir,
+        objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
+      });
+      try {
+        await mover.recover();
+        const result = await reembed(store, mover.warm, embedder, {
+          batchSize,
+          onProgress: (done) => process.stderr.write(`\rre-embedded ${done}`),
+        });
+        process.stderr.write('\n');
+        console.log(JSON.stringify(result));
+      } finally {
+        await mover.close();
+        await store.close();
+        await embedder.close();
+      }
+    });
+}
