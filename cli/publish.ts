@@ -29,6 +29,12 @@ export async function runPublish(file: string, natsUrl: string): Promise<void> {
       process.exitCode = 2;
       return;
     }
+    // nats.js says this when no stream takes the subject, JetStream enabled or not
+    if (/jetstream is not enabled|no responders/i.test(String(err)))
+      throw new Error(
+        `no stream takes akosha.uploads.> at ${natsUrl}: start Akosha once (it creates its streams) or run "akosha streams"`,
+        { cause: err },
+      );
     throw err;
   } finally {
     await nc.close();
