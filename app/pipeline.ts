@@ -18,7 +18,8 @@ import { openObjectStore, TierMover } from '../storage/tiers';
 import { systemClock } from '../infra/clock';
 import { applyTopology } from '../streams/apply';
 import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../streams/definitions';
-import { MahavishnuBridge, type BridgeStatus } from '../bridge/mahavishnu-bridge';
+import type { BridgeStatus } from '../bridge/bridge-state';
+import { MahavishnuBridge } from '../bridge/mahavishnu-bridge';
 import { watchConsumerLag } from './consumer-lag';
 import { WriterLease } from './writer-lease';
 

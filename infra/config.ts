@@ -155,82 +155,120 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 function compile(e: Env): AkoshaConfig {
-  const dataDir = e.AKOSHA_DATA_DIR;
   return {
-    dataDir,
+    dataDir: e.AKOSHA_DATA_DIR,
     logLevel: e.AKOSHA_LOG_LEVEL,
-    embedder: {
-      kind: e.AKOSHA_EMBEDDER,
-      model: e.AKOSHA_EMBEDDING_MODEL,
-      dtype: e.AKOSHA_EMBEDDING_DTYPE,
-      batchSize: e.AKOSHA_EMBEDDING_BATCH,
-      allowRemote: e.AKOSHA_EMBEDDING_ALLOW_REMOTE === 'true',
-      cacheDir: `${dataDir}/models`,
-      ...(e.AKOSHA_EMBEDDING_WORKERS !== undefined && { workers: e.AKOSHA_EMBEDDING_WORKERS }),
+    embedder: embedderSlice(e),
+    nats: natsSlice(e),
+    streams: streamsSlice(e),
+    ingest: ingestSlice(e),
+    writer: writerSlice(e),
+    http: httpSlice(e),
+    aging: agingSlice(e),
+    bridge: bridgeSlice(e),
+    cache: cacheSlice(e),
+  };
+}
+
+function embedderSlice(e: Env): EmbedderOptions {
+  return {
+    kind: e.AKOSHA_EMBEDDER,
+    model: e.AKOSHA_EMBEDDING_MODEL,
+    dtype: e.AKOSHA_EMBEDDING_DTYPE,
+    batchSize: e.AKOSHA_EMBEDDING_BATCH,
+    allowRemote: e.AKOSHA_EMBEDDING_ALLOW_REMOTE === 'true',
+    cacheDir: `${e.AKOSHA_DATA_DIR}/models`,
+    ...(e.AKOSHA_EMBEDDING_WORKERS !== undefined && { workers: e.AKOSHA_EMBEDDING_WORKERS }),
+  };
+}
+
+function natsSlice(e: Env): NatsConfig {
+  return {
+    url: e.AKOSHA_NATS_URL,
+    startLocal: e.AKOSHA_START_NATS === 'auto',
+    storeDir: `${e.AKOSHA_DATA_DIR}/nats`,
+  };
+}
+
+function streamsSlice(e: Env): StreamsConfig {
+  return {
+    uploadsMaxAgeMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000,
+    duplicateWindowMs: e.AKOSHA_DUPLICATE_WINDOW_MS,
+    maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
+    shardGroups: e.AKOSHA_SHARD_GROUPS,
+    ackWaitMs: e.AKOSHA_ACK_WAIT_MS,
+    maxDeliver: e.AKOSHA_MAX_DELIVER,
+    backoffMs: e.AKOSHA_BACKOFF_MS,
+  };
+}
+
+function ingestSlice(e: Env): IngestConfig {
+  return {
+    workers: e.AKOSHA_INGEST_WORKERS,
+    batchSize: e.AKOSHA_BATCH_SIZE,
+    batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
+    maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
+  };
+}
+
+function writerSlice(e: Env): WriterConfig {
+  return {
+    groups: parseGroups(e.AKOSHA_WRITER_GROUPS, e.AKOSHA_SHARD_GROUPS),
+    concurrency: e.AKOSHA_WRITER_CONCURRENCY,
+    batchSize: e.AKOSHA_BATCH_SIZE,
+    batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
+    hotDir: `${e.AKOSHA_DATA_DIR}/hot`,
+  };
+}
+
+function httpSlice(e: Env): HttpConfig {
+  return {
+    host: e.AKOSHA_HTTP_HOST,
+    port: e.AKOSHA_HTTP_PORT,
+    searchPartTimeoutMs: e.AKOSHA_SEARCH_PART_TIMEOUT_MS,
+  };
+}
+
+function agingSlice(e: Env): AgingConfig {
+  return {
+    warmAfterDays: e.AKOSHA_WARM_AFTER_DAYS,
+    coldAfterDays: e.AKOSHA_COLD_AFTER_DAYS,
+    retentionDays: e.AKOSHA_RETENTION_DAYS,
+    warmDir: `${e.AKOSHA_DATA_DIR}/warm`,
+    coldDir: `${e.AKOSHA_DATA_DIR}/cold`,
+    ...(e.AKOSHA_COLD_S3_BUCKET && { s3: coldS3(e) }),
+  };
+}
+
+/** Only called when a bucket is set; an endpoint means a non-AWS store, which wants path-style URLs. */
+function coldS3(e: Env): NonNullable<AgingConfig['s3']> {
+  return {
+    bucket: e.AKOSHA_COLD_S3_BUCKET,
+    region: e.AKOSHA_COLD_S3_REGION,
+    forcePathStyle: Boolean(e.AKOSHA_COLD_S3_ENDPOINT),
+    ...(e.AKOSHA_COLD_S3_ENDPOINT && { endpoint: e.AKOSHA_COLD_S3_ENDPOINT }),
+  };
+}
+
+function bridgeSlice(e: Env): BridgeConfig {
+  return {
+    mahavishnuUrl: e.AKOSHA_MAHAVISHNU_URL || null,
+    callTimeoutMs: e.AKOSHA_MAHAVISHNU_TIMEOUT_MS,
+    breaker: {
+      errorThresholdPercentage: e.AKOSHA_BREAKER_ERROR_PERCENT,
+      volumeThreshold: e.AKOSHA_BREAKER_VOLUME,
+      resetTimeoutMs: e.AKOSHA_BREAKER_RESET_MS,
     },
-    nats: {
-      url: e.AKOSHA_NATS_URL,
-      startLocal: e.AKOSHA_START_NATS === 'auto',
-      storeDir: `${dataDir}/nats`,
-    },
-    streams: {
-      uploadsMaxAgeMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000,
-      duplicateWindowMs: e.AKOSHA_DUPLICATE_WINDOW_MS,
-      maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
-      shardGroups: e.AKOSHA_SHARD_GROUPS,
-      ackWaitMs: e.AKOSHA_ACK_WAIT_MS,
-      maxDeliver: e.AKOSHA_MAX_DELIVER,
-      backoffMs: e.AKOSHA_BACKOFF_MS,
-    },
-    ingest: {
-      workers: e.AKOSHA_INGEST_WORKERS,
-      batchSize: e.AKOSHA_BATCH_SIZE,
-      batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
-      maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
-    },
-    writer: {
-      groups: parseGroups(e.AKOSHA_WRITER_GROUPS, e.AKOSHA_SHARD_GROUPS),
-      concurrency: e.AKOSHA_WRITER_CONCURRENCY,
-      batchSize: e.AKOSHA_BATCH_SIZE,
-      batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
-      hotDir: `${dataDir}/hot`,
-    },
-    http: {
-      host: e.AKOSHA_HTTP_HOST,
-      port: e.AKOSHA_HTTP_PORT,
-      searchPartTimeoutMs: e.AKOSHA_SEARCH_PART_TIMEOUT_MS,
-    },
-    aging: {
-      warmAfterDays: e.AKOSHA_WARM_AFTER_DAYS,
-      coldAfterDays: e.AKOSHA_COLD_AFTER_DAYS,
-      retentionDays: e.AKOSHA_RETENTION_DAYS,
-      warmDir: `${dataDir}/warm`,
-      coldDir: `${dataDir}/cold`,
-      ...(e.AKOSHA_COLD_S3_BUCKET && {
-        s3: {
-          bucket: e.AKOSHA_COLD_S3_BUCKET,
-          region: e.AKOSHA_COLD_S3_REGION,
-          forcePathStyle: Boolean(e.AKOSHA_COLD_S3_ENDPOINT),
-          ...(e.AKOSHA_COLD_S3_ENDPOINT && { endpoint: e.AKOSHA_COLD_S3_ENDPOINT }),
-        },
-      }),
-    },
-    bridge: {
-      mahavishnuUrl: e.AKOSHA_MAHAVISHNU_URL || null,
-      callTimeoutMs: e.AKOSHA_MAHAVISHNU_TIMEOUT_MS,
-      breaker: {
-        errorThresholdPercentage: e.AKOSHA_BREAKER_ERROR_PERCENT,
-        volumeThreshold: e.AKOSHA_BREAKER_VOLUME,
-        resetTimeoutMs: e.AKOSHA_BREAKER_RESET_MS,
-      },
-    },
-    cache: {
-      enabled: e.AKOSHA_QUERY_CACHE === 'on',
-      redisUrl: e.AKOSHA_REDIS_URL || null,
-      l1Entries: e.AKOSHA_QUERY_CACHE_ENTRIES,
-      ttlSeconds: e.AKOSHA_QUERY_CACHE_TTL_S,
-      prefix: e.AKOSHA_QUERY_CACHE_PREFIX,
-    },
+  };
+}
+
+function cacheSlice(e: Env): CacheConfig {
+  return {
+    enabled: e.AKOSHA_QUERY_CACHE === 'on',
+    redisUrl: e.AKOSHA_REDIS_URL || null,
+    l1Entries: e.AKOSHA_QUERY_CACHE_ENTRIES,
+    ttlSeconds: e.AKOSHA_QUERY_CACHE_TTL_S,
+    prefix: e.AKOSHA_QUERY_CACHE_PREFIX,
   };
 }
 

@@ -8,6 +8,15 @@ export function createMetrics(registry = new Registry()) {
   const r = [registry];
   return {
     registry,
+    ...ingestMetrics(r),
+    ...tierMetrics(r),
+    ...queryCacheMetrics(r),
+  };
+}
+
+/** The ingest pipeline: the embed and write stages, their dead letters and consumer backlog. */
+function ingestMetrics(r: Registry[]) {
+  return {
     ingestMessages: new Counter({
       name: 'akosha_ingest_messages_total',
       help: 'Messages handled by an ingest stage, by outcome (ok, dead_lettered, retried).',
@@ -51,6 +60,35 @@ export function createMetrics(registry = new Registry()) {
       help: 'Ingest-complete events published.',
       registers: r,
     }),
+  };
+}
+
+/** Tier moves (storage/tiers/) and what each tier holds. */
+function tierMetrics(r: Registry[]) {
+  return {
+    ...tierMoveMetrics(r),
+    tierRecords: new Gauge({
+      name: 'akosha_tier_records',
+      help: 'Records per tier in the shards this process owns, as of the last aging pass.',
+      labelNames: ['tier'] as const,
+      registers: r,
+    }),
+    tierBytes: new Gauge({
+      name: 'akosha_tier_bytes',
+      help: 'Bytes per tier (hot: shard files; cold: objects), as of the last aging pass.',
+      labelNames: ['tier'] as const,
+      registers: r,
+    }),
+    hotRecords: new Gauge({
+      name: 'akosha_hot_records',
+      help: 'Records in the hot tier shards this process owns.',
+      registers: r,
+    }),
+  };
+}
+
+function tierMoveMetrics(r: Registry[]) {
+  return {
     migrationRecords: new Counter({
       name: 'akosha_migration_records_total',
       help: 'Records moved between tiers, by outcome (ok, verify_failed, error).',
@@ -76,24 +114,6 @@ export function createMetrics(registry = new Registry()) {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
       registers: r,
     }),
-    tierRecords: new Gauge({
-      name: 'akosha_tier_records',
-      help: 'Records per tier in the shards this process owns, as of the last aging pass.',
-      labelNames: ['tier'] as const,
-      registers: r,
-    }),
-    tierBytes: new Gauge({
-      name: 'akosha_tier_bytes',
-      help: 'Bytes per tier (hot: shard files; cold: objects), as of the last aging pass.',
-      labelNames: ['tier'] as const,
-      registers: r,
-    }),
-    hotRecords: new Gauge({
-      name: 'akosha_hot_records',
-      help: 'Records in the hot tier shards this process owns.',
-      registers: r,
-    }),
-    ...queryCacheMetrics(r),
   };
 }
 

@@ -1,7 +1,10 @@
 import type { HotStore } from '../hot-store';
 import { ColdStore } from './cold-store';
 import { Tiers, type TierOptions } from './context';
-import { deleteExpired, moveHotToWarm, moveWarmToCold, recover, recoverShard } from './mover';
+import { moveHotToWarm } from './hot-to-warm';
+import { recover, recoverShard } from './recovery';
+import { deleteExpired } from './retention';
+import { moveWarmToCold } from './warm-to-cold';
 import { shardOf } from '../../schemas/ids';
 import {
   LocalObjectStore,
@@ -15,7 +18,9 @@ import { WarmStore } from './warm-store';
 
 export { Tiers } from './context';
 export type { MoveKind, MovePoint, TierOptions } from './context';
-export type { ExpiredResult, MoveResult, RecoveryReport } from './mover';
+export type { MoveResult } from './moves';
+export type { RecoveryReport } from './recovery';
+export type { ExpiredResult } from './retention';
 export type { RestoreResult } from './restore';
 export { TierMoveError, type TierErrorCode } from './verify';
 export { ColdStore } from './cold-store';

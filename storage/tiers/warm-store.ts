@@ -33,7 +33,7 @@ export const WARM_SHARD_DDL = (db: string) => [
     aged_at TIMESTAMP NOT NULL,
     PRIMARY KEY (system_id, id)
   )`,
-  // The move journal: one row per move of this shard (see mover.ts).
+  // The move journal: one row per move of this shard (see journal.ts and recovery.ts).
   `CREATE TABLE IF NOT EXISTS ${db}.tier_moves (
     move_id VARCHAR PRIMARY KEY,
     shard INTEGER NOT NULL,

@@ -257,7 +257,7 @@ export class UsearchIndex implements VectorIndex {
     const size = this.store.size;
     if (size === 0) return [];
     const filter = compileFilter(opts.filter);
-    if (!filter) return this.toHits(this.ann(query, Math.min(limit, size)).slice(0, limit));
+    if (!filter) return this.toHits(this.unfiltered(query, Math.min(limit, size)));
     const candidates = this.store.candidates(filter);
     if (candidates.length === 0) return [];
     if (candidates.length <= this.opts.exactThreshold) {
@@ -291,6 +291,16 @@ export class UsearchIndex implements VectorIndex {
       k = Math.min(size, k * 4);
     }
     return this.store.exactTopK(query, candidates, limit);
+  }
+
+  /**
+   * A graph whose removed nodes cut it apart can answer short; then the exact top-k (the
+   * index is either small or heavily churned for that to happen) keeps the answer complete.
+   */
+  private unfiltered(query: Float32Array, want: number) {
+    const hits = this.ann(query, want);
+    if (hits.length >= want) return hits;
+    return this.store.exactTopK(query, this.store.candidates({}), want);
   }
 
   private ann(query: Float32Array, k: number): { key: bigint; similarity: number }[] {

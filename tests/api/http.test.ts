@@ -1,4 +1,5 @@
 import type { Pipeline } from '../../app/pipeline';
+import { post } from '../helpers/http';
 import { startTestNats, type TestNats } from '../helpers/nats';
 import { startTestPipeline, testConfig } from '../helpers/pipeline';
 
@@ -15,13 +16,6 @@ describe('HTTP endpoints', () => {
     await pipeline.close();
     await nats.stop();
   });
-
-  const post = (path: string, body: unknown) =>
-    fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
 
   it('answers /health and /ready while consuming', async () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
@@ -50,14 +44,14 @@ describe('HTTP endpoints', () => {
   });
 
   it('rejects a bad search with 400 and every issue', async () => {
-    const res = await post('/api/v1/search', { query: '', limit: 0, system_id: 'a.b' });
+    const res = await post(base, '/api/v1/search', { query: '', limit: 0, system_id: 'a.b' });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { issues: { path: string }[] };
     expect(body.issues.map((i) => i.path).sort()).toEqual(['limit', 'query', 'system_id']);
   });
 
   it('returns an empty result list when nothing is stored', async () => {
-    const res = await post('/api/v1/search', { query: 'anything at all' });
+    const res = await post(base, '/api/v1/search', { query: 'anything at all' });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ results: [], total: 0 });
   });
@@ -72,24 +66,20 @@ describe('HTTP endpoints', () => {
 describe('embedding endpoints (Python Akosha shapes)', () => {
   let nats: TestNats;
   let pipeline: Pipeline;
+  let base: string;
   beforeAll(async () => {
     nats = await startTestNats();
     pipeline = await startTestPipeline(testConfig(nats.url), ['api']);
+    base = pipeline.httpAddress!;
   });
   afterAll(async () => {
     await pipeline.close();
     await nats.stop();
   });
 
-  const post = (path: string, body: unknown) =>
-    fetch(`${pipeline.httpAddress}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-
   it('generate_embedding returns one 384-d unit vector and says which embedder made it', async () => {
-    const body = (await (await post('/api/v1/embeddings', { text: 'shard writers' })).json()) as {
+    const res = await post(base, '/api/v1/embeddings', { text: 'shard writers' });
+    const body = (await res.json()) as {
       embedding: number[];
       embedding_dim: number;
       mode: string;
@@ -105,17 +95,17 @@ describe('embedding endpoints (Python Akosha shapes)', () => {
 
   it('generate_batch_embeddings keeps order, and batching does not change vectors', async () => {
     const texts = ['a b c', 'shard writers', 'dead letters'];
-    const res = await post('/api/v1/embeddings/batch', { texts, batch_size: 2 });
+    const res = await post(base, '/api/v1/embeddings/batch', { texts, batch_size: 2 });
     const body = (await res.json()) as { embeddings: number[][]; count: number };
     expect(body.count).toBe(3);
-    const single = (await (await post('/api/v1/embeddings', { text: texts[1] })).json()) as {
+    const single = (await (await post(base, '/api/v1/embeddings', { text: texts[1] })).json()) as {
       embedding: number[];
     };
     expect(body.embeddings[1]).toEqual(single.embedding);
   });
 
   it('answers 400 with the issues for out-of-range input', async () => {
-    const res = await post('/api/v1/embeddings/batch', { texts: [''], batch_size: 500 });
+    const res = await post(base, '/api/v1/embeddings/batch', { texts: [''], batch_size: 500 });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { issues: { path: string }[] };
     expect(body.issues.map((i) => i.path).sort()).toEqual(['batch_size', 'texts.0']);

@@ -1,10 +1,6 @@
 import { Registry } from 'prom-client';
-import {
-  JOB_NAMES,
-  MahavishnuBridge,
-  type JobName,
-  type MahavishnuBridgeOptions,
-} from '../../bridge/mahavishnu-bridge';
+import { JOB_NAMES, type JobName } from '../../bridge/jobs';
+import { MahavishnuBridge, type MahavishnuBridgeOptions } from '../../bridge/mahavishnu-bridge';
 import { ManualClock } from './fake-mahavishnu';
 
 /** Periods in clock milliseconds: health_check turns over every 1000, the others rarely. */

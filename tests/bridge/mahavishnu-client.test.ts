@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { MahavishnuClient, MahavishnuError } from '../../bridge/mahavishnu-client';
+import { MahavishnuClient } from '../../bridge/mahavishnu-client';
+import { MahavishnuError } from '../../bridge/mahavishnu-error';
 import { FakeMahavishnu } from './fake-mahavishnu';
 
 /** A port on 127.0.0.1 where nothing listens. */

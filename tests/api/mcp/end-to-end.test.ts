@@ -1,5 +1,6 @@
 import type { Pipeline } from '../../../app/pipeline';
 import { STREAM } from '../../../streams/definitions';
+import { post } from '../../helpers/http';
 import { startTestNats, type TestNats } from '../../helpers/nats';
 import { startTestPipeline, testConfig } from '../../helpers/pipeline';
 import { streamMessageCount } from '../../helpers/streams';
@@ -8,24 +9,19 @@ import { waitFor } from '../../helpers/wait-for';
 describe('MCP through the running pipeline', () => {
   let nats: TestNats;
   let pipeline: Pipeline;
+  let base: string;
   beforeAll(async () => {
     nats = await startTestNats();
     pipeline = await startTestPipeline(testConfig(nats.url));
+    base = pipeline.httpAddress!;
   });
   afterAll(async () => {
     await pipeline.close();
     await nats.stop();
   });
 
-  const post = (path: string, body: unknown) =>
-    fetch(`${pipeline.httpAddress}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-
   it("stores Session-Buddy's push and finds it with Mahavishnu's search call", async () => {
-    const push = await post('/mcp/mcp/v1', {
+    const push = await post(base, '/mcp/mcp/v1', {
       jsonrpc: '2.0',
       id: 'sb-1',
       method: 'tools/call',
@@ -58,7 +54,7 @@ describe('MCP through the running pipeline', () => {
       what: 'ingest',
     });
 
-    const res = await post('/mcp/tools/call', {
+    const res = await post(base, '/mcp/tools/call', {
       name: 'search_all_systems',
       arguments: { query: 'circuit breaker half-open probe', limit: 5 },
     });

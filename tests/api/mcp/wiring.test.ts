@@ -3,6 +3,7 @@ import { buildHttpServer } from '../../../api/http';
 import type { Readiness } from '../../../app/pipeline';
 import { HashingEmbedder } from '../../../embedding/hashing-embedder';
 import { createMetrics } from '../../../infra/metrics';
+import { post } from '../../helpers/http';
 import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
 
 describe('MCP routes inside the HTTP server of api/http.ts', () => {
@@ -33,35 +34,25 @@ describe('MCP routes inside the HTTP server of api/http.ts', () => {
     await nats.stop();
   });
 
-  const post = (path: string, body: string) =>
-    fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-    });
-
   it('leaves the existing routes and their JSON parsing as they were', async () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
-    const bad = await post('/api/v1/search', '{"query": ');
+    const bad = await post(base, '/api/v1/search', '{"query": ');
     expect(bad.status).toBe(400);
     expect(await bad.json()).not.toHaveProperty('jsonrpc');
-    const search = await post('/api/v1/search', '{"query": ""}');
+    const search = await post(base, '/api/v1/search', '{"query": ""}');
     expect(await search.json()).toMatchObject({ error: 'invalid_request' });
   });
 
   it('serves the MCP routes next to them', async () => {
     expect((await fetch(`${base}/mcp/status`)).status).toBe(200);
-    const res = await post(
-      '/mcp/mcp/v1',
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: '1',
-        method: 'tools/call',
-        params: { name: 'get_readiness', arguments: {} },
-      }),
-    );
+    const res = await post(base, '/mcp/mcp/v1', {
+      jsonrpc: '2.0',
+      id: '1',
+      method: 'tools/call',
+      params: { name: 'get_readiness', arguments: {} },
+    });
     expect(await res.json()).toMatchObject({ result: { status: 'ready', roles: ['api'] } });
-    const parse = await post('/mcp', '{"jsonrpc": ');
+    const parse = await post(base, '/mcp', '{"jsonrpc": ');
     expect(parse.status).toBe(400);
     expect(await parse.json()).toMatchObject({ error: { code: -32700 } });
   });
