@@ -15,6 +15,8 @@ const EnvSchema = z.object({
   AKOSHA_HTTP_HOST: z.string().default('127.0.0.1'),
   AKOSHA_HTTP_PORT: int(0, 65535).default(8682),
   AKOSHA_SEARCH_PART_TIMEOUT_MS: int(10, 600_000).default(2000),
+  AKOSHA_SEARCH_ROWS: z.enum(['memory', 'duckdb']).default('memory'),
+  AKOSHA_INDEX_SAVE_INTERVAL_S: int(1, 86_400).default(300),
   AKOSHA_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   AKOSHA_UPLOADS_MAX_AGE_DAYS: int(1, 3650).default(30),
   AKOSHA_DUPLICATE_WINDOW_MS: int(1000, 86_400_000).default(300_000),
@@ -91,6 +93,9 @@ export interface WriterConfig {
   batchSize: number;
   batchLingerMs: number;
   hotDir: string;
+  /** where hot search results' fields come from (HotStoreOptions.searchRows) */
+  searchRows: 'memory' | 'duckdb';
+  indexSaveIntervalMs: number;
 }
 
 export interface BridgeConfig {
@@ -218,6 +223,8 @@ function writerSlice(e: Env): WriterConfig {
     batchSize: e.AKOSHA_BATCH_SIZE,
     batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
     hotDir: `${e.AKOSHA_DATA_DIR}/hot`,
+    searchRows: e.AKOSHA_SEARCH_ROWS,
+    indexSaveIntervalMs: e.AKOSHA_INDEX_SAVE_INTERVAL_S * 1000,
   };
 }
 

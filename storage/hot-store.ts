@@ -10,6 +10,7 @@ import type { ShardFilter } from './shard-filter';
 import { writeShardTransaction, type ShardWriteResult } from './shard-transaction';
 import { filterKey, type ChunkInput } from './write-plan';
 import { HotIndex, type HotIndexHit } from './hot-index';
+import { HotRows } from './hot-rows';
 import type { SearchFilter } from './vector-index/types';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
 
@@ -31,13 +32,19 @@ export interface HotStoreOptions {
    */
   model: string;
   allowOtherModels?: boolean | undefined;
-  /** how often the vector index is saved when it changed (ms); default 60 s */
+  /** how often the vector index is saved when it changed (ms); default 60 s. A crash loses
+   * nothing: a stale index is rebuilt from the shards at the next open. */
   indexSaveIntervalMs?: number | undefined;
   /**
    * false: no vector index (offline tools that change vectors: the index file is removed,
    * the next store that opens with an index rebuilds it). Default true.
    */
   index?: boolean | undefined;
+  /**
+   * Where search results' fields come from: 'memory' (default; HotRows, loaded at open) or
+   * 'duckdb' (one query per shard hit: slower, no memory for the text).
+   */
+  searchRows?: 'memory' | 'duckdb' | undefined;
 }
 
 /** The hot tier holds vectors of another model than the embedder's. */
@@ -75,6 +82,7 @@ export class HotStore {
   private readonly publishedMarks = new Map<number, Set<string>>();
   private closed = false;
   private index: HotIndex | undefined;
+  private rows: HotRows | undefined;
   private saveTimer?: NodeJS.Timeout;
   /** how the vector index was opened: from its file, or rebuilt (and why) */
   indexOpened: { rebuilt: boolean; reason?: string | undefined } = { rebuilt: false };
@@ -100,6 +108,8 @@ export class HotStore {
       if (!opts.allowOtherModels) await store.assertOneModel();
       if (opts.index === false) await HotIndex.remove(dir);
       else await store.openIndex(opts.indexSaveIntervalMs ?? 60_000);
+      if (opts.index !== false && opts.searchRows !== 'duckdb')
+        store.rows = await HotRows.load(store.admin, store.shards);
     } catch (err) {
       store.closeConnections();
       throw err;
@@ -186,6 +196,7 @@ export class HotStore {
         ),
       );
       await this.index?.add(shard, written.rows);
+      this.rows?.add(shard, written.rows);
       return written;
     });
     return { ...result, otherModel };
@@ -223,6 +234,7 @@ export class HotStore {
   /** The stored records of index hits of one shard, with their similarity; gone ones are left out. */
   async hitRows(shard: number, hits: HotIndexHit[]): Promise<HotHit[]> {
     if (!this.attached.has(shard) || hits.length === 0) return [];
+    if (this.rows) return this.rows.hits(shard, hits);
     const keys: HitRowKey[] = hits.map((h) => ({ ...h, passage: h.passage ?? -1 }));
     const reader = await this.pool.use((conn) =>
       conn.runAndReadAll(hitRowsSql(shardDbName(shard), shard, keys)),
@@ -289,6 +301,7 @@ export class HotStore {
         const out = await task(conn, shardDbName(shard), learn);
         await this.dropOrphanPassages(conn, shardDbName(shard));
         await this.index?.sync(conn, shard);
+        await this.rows?.reload(conn, shard);
         return out;
       }),
     );

@@ -36,9 +36,9 @@ export const SearchHit = {
     similarity: { type: 'number', description: 'cosine similarity, -1..1' },
     shard: { type: 'integer', description: "the record's shard" },
     tier,
-    chunk: {
+    passage: {
       type: 'object',
-      description: 'the passage of a long text that matched best (character offsets)',
+      description: 'the passage of a long text that matched best (UTF-16 offsets into content)',
       required: ['index', 'start', 'end'],
       properties: { index: int, start: int, end: int },
     },
@@ -47,7 +47,7 @@ export const SearchHit = {
 
 export const SearchResponse = {
   type: 'object',
-  required: ['query', 'results', 'total', 'embedder', 'took_ms'],
+  required: ['query', 'cache', 'results', 'total', 'embedder', 'took_ms', 'partial', 'failed'],
   properties: {
     query: str,
     results: { type: 'array', items: { $ref: '#/components/schemas/SearchHit' } },
@@ -70,7 +70,7 @@ export const SearchResponse = {
         properties: {
           tier,
           shard: int,
-          reason: { enum: ['timeout', 'error', 'embedder_mismatch'] },
+          reason: { enum: ['timeout', 'error'] },
           message: str,
         },
       },

@@ -5,7 +5,7 @@ import { publishUpload } from '../../producers/publish-upload';
 import { shardOf } from '../../schemas/ids';
 import { groupOfShard } from '../../streams/subjects';
 import { STREAM, writerConsumerName } from '../../streams/definitions';
-import { getJson } from '../helpers/http';
+import { getJson, post } from '../helpers/http';
 import { startTestNats, type TestNats } from '../helpers/nats';
 import { startTestPipeline, testConfig } from '../helpers/pipeline';
 import { registeredRoutes, routeMatchesPath } from '../helpers/routes';
@@ -22,6 +22,10 @@ const text = (topic: string) =>
   Array.from({ length: 6 }, (_, i) => `Sentence ${i} of a memory about ${topic}.`).join(' ');
 
 type Json = Record<string, unknown>;
+interface SchemaOf {
+  required: string[];
+  properties: Json;
+}
 
 describe('query REST endpoints', () => {
   let nats: TestNats;
@@ -268,6 +272,22 @@ describe('query REST endpoints', () => {
     expect(unserved).toEqual([]);
     for (const path of ['/api/v1/memories/{system_id}/{id}', '/api/v1/systems', '/mcp'])
       expect(body.paths).toHaveProperty([path]);
+  });
+
+  it('answers a search with exactly the fields its OpenAPI schema documents', async () => {
+    const res = await post(base, '/api/v1/search', { query: 'fresh hot records', limit: 3 });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as Json & { results: Json[] };
+    const documented = (
+      await get<{ components: { schemas: Record<string, SchemaOf> } }>('/api/v1/openapi.json')
+    ).body.components.schemas;
+    const fieldsOf = (schema: SchemaOf) => Object.keys(schema.properties).sort();
+    expect(Object.keys(answer).sort()).toEqual(fieldsOf(documented.SearchResponse!));
+    expect(answer.results.length).toBeGreaterThan(0);
+    for (const hit of answer.results) {
+      for (const field of documented.SearchHit!.required) expect(hit).toHaveProperty([field]);
+      expect(fieldsOf(documented.SearchHit!)).toEqual(expect.arrayContaining(Object.keys(hit)));
+    }
   });
 });
 
