@@ -4,6 +4,7 @@ import { Index, MetricKind, ScalarKind } from 'usearch';
 import { EMBEDDING_DIM } from '../../schemas/record';
 import { usearchKeyOf } from './keys';
 import { clampSimilarity, PointStore } from './point-store';
+import { SearchBatcher } from './search-batch';
 import {
   fileSize,
   readSidecar,
@@ -33,7 +34,7 @@ export interface UsearchIndexOptions {
   expansionAdd?: number | undefined;
   /** ef at query time; default 64 */
   expansionSearch?: number | undefined;
-  /** threads for batch adds (0 = every core); single-point adds use 1 */
+  /** threads for batch adds and batched searches (0 = every core); single ones use 1 */
   threads?: number | undefined;
   /**
    * Filtered search: when at most this many points pass the filter, they are ranked exactly
@@ -93,18 +94,22 @@ const DEFAULTS = {
  * `(system_id, id)`; payloads and vectors are kept beside the graph (`PointStore`) for
  * filters, for mapping hits back and for exact ranking of small filtered sets.
  *
- * Calls are synchronous native work on the event loop (a top-10 search takes well under a
- * millisecond at 100k points; a batch add of many points takes longer and uses `threads`).
+ * Calls are native work on the event loop (a top-10 search takes about a millisecond at 1M
+ * points; a batch add of many points takes longer and uses `threads`). Searches of the same
+ * turn of the event loop are batched over `threads` (SearchBatcher).
  */
 export class UsearchIndex implements VectorIndex {
   private closed = false;
   private saving: Promise<void> = Promise.resolve();
+  private readonly searches: SearchBatcher;
 
   private constructor(
     private index: Index,
     private readonly store: PointStore,
     private readonly opts: Resolved,
-  ) {}
+  ) {
+    this.searches = new SearchBatcher(() => this.index, opts.threads);
+  }
 
   /** A new, empty index in memory. */
   static create(options: UsearchIndexOptions = {}): UsearchIndex {
@@ -257,13 +262,13 @@ export class UsearchIndex implements VectorIndex {
     const size = this.store.size;
     if (size === 0) return [];
     const filter = compileFilter(opts.filter);
-    if (!filter) return this.toHits(this.unfiltered(query, Math.min(limit, size)));
+    if (!filter) return this.toHits(await this.unfiltered(query, Math.min(limit, size)));
     const candidates = this.store.candidates(filter);
     if (candidates.length === 0) return [];
     if (candidates.length <= this.opts.exactThreshold) {
       return this.toHits(this.store.exactTopK(query, candidates, limit));
     }
-    return this.toHits(this.overFetch(query, limit, filter, candidates));
+    return this.toHits(await this.overFetch(query, limit, filter, candidates));
   }
 
   /**
@@ -272,7 +277,7 @@ export class UsearchIndex implements VectorIndex {
    * ×4 until enough pass or k covers the index. HNSW is approximate even at k = size (it may
    * miss a few points), so when that is still short the candidates are ranked exactly.
    */
-  private overFetch(
+  private async overFetch(
     query: Float32Array,
     limit: number,
     filter: CompiledFilter,
@@ -285,7 +290,7 @@ export class UsearchIndex implements VectorIndex {
       Math.max(limit * 4, Math.ceil(((limit * size) / candidates.length) * this.opts.overFetch)),
     );
     for (;;) {
-      const hits = this.ann(query, k).filter((h) => this.store.matches(h.key, filter));
+      const hits = (await this.ann(query, k)).filter((h) => this.store.matches(h.key, filter));
       if (hits.length >= want) return hits.slice(0, limit);
       if (k >= size) break;
       k = Math.min(size, k * 4);
@@ -297,14 +302,17 @@ export class UsearchIndex implements VectorIndex {
    * A graph whose removed nodes cut it apart can answer short; then the exact top-k (the
    * index is either small or heavily churned for that to happen) keeps the answer complete.
    */
-  private unfiltered(query: Float32Array, want: number) {
-    const hits = this.ann(query, want);
+  private async unfiltered(query: Float32Array, want: number) {
+    const hits = await this.ann(query, want);
     if (hits.length >= want) return hits;
     return this.store.exactTopK(query, this.store.candidates({}), want);
   }
 
-  private ann(query: Float32Array, k: number): { key: bigint; similarity: number }[] {
-    const m = this.index.search(query, k, 1);
+  private async ann(
+    query: Float32Array,
+    k: number,
+  ): Promise<{ key: bigint; similarity: number }[]> {
+    const m = await this.searches.search(query, k);
     const out: { key: bigint; similarity: number }[] = [];
     for (let i = 0; i < m.keys.length; i++) {
       const key = m.keys[i]!;

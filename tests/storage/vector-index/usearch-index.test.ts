@@ -18,7 +18,15 @@ import {
 import { sidecarPath } from '../../../storage/vector-index/usearch-sidecar';
 import type { SearchFilter } from '../../../storage/vector-index/types';
 import { runVectorIndexConformance } from './conformance';
-import { MAIN_SYSTEM, RARE_SYSTEM, dataset, inBatches, rng, unitVector } from './fixtures';
+import {
+  MAIN_SYSTEM,
+  PROJECTS,
+  RARE_SYSTEM,
+  dataset,
+  inBatches,
+  rng,
+  unitVector,
+} from './fixtures';
 
 runVectorIndexConformance('usearch', async () => UsearchIndex.create());
 
@@ -220,5 +228,27 @@ describe('UsearchIndex persistence', () => {
     expect(await index.count()).toBe(0);
     await index.close();
     await expect(index.count()).rejects.toThrow(/closed/);
+  });
+});
+
+describe('UsearchIndex under concurrent searches', () => {
+  it('answers searches of one turn (one native batch) as it answers each alone', async () => {
+    const points = dataset(2000, 10);
+    const index = UsearchIndex.create();
+    await index.upsert(points);
+    const next = rng(9);
+    const queries = Array.from({ length: 40 }, (_, i) => ({
+      vector: unitVector(next),
+      opts: {
+        limit: 5 + (i % 3) * 10,
+        ...(i % 4 === 0 && { filter: { project: PROJECTS[i % 3] } }),
+      },
+    }));
+    const alone = [];
+    for (const q of queries) alone.push(await index.search(q.vector, q.opts));
+    const together = await Promise.all(queries.map((q) => index.search(q.vector, q.opts)));
+    expect(together).toEqual(alone);
+    expect(together.map((hits) => hits.length)).toEqual(queries.map((q) => q.opts.limit));
+    await index.close();
   });
 });

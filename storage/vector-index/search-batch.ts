@@ -1,0 +1,57 @@
+import type { BatchMatches, Index, Matches } from 'usearch';
+
+interface Waiting {
+  query: Float32Array;
+  k: number;
+  resolve: (m: Matches) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Graph searches that arrive in the same turn of the event loop go to usearch as one batch
+ * searched by every thread: a lone search runs on the event loop's thread only, so under
+ * concurrent queries the other cores would stay idle. A search waits at most one turn.
+ */
+export class SearchBatcher {
+  private queue: Waiting[] = [];
+
+  /** `threads`: for a batch of two or more (0 = every core). */
+  constructor(
+    private readonly index: () => Index,
+    private readonly threads: number,
+  ) {}
+
+  search(query: Float32Array, k: number): Promise<Matches> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ query, k, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      if (batch.length === 1) {
+        const [only] = batch as [Waiting];
+        only.resolve(this.index().search(only.query, only.k, 1));
+        return;
+      }
+      // one k for all: a search for more neighbours finds the fewer as well
+      const k = Math.max(...batch.map((w) => w.k));
+      const found = this.index().search(
+        batch.map((w) => w.query),
+        k,
+        this.threads,
+      ) as BatchMatches;
+      batch.forEach((w, i) => w.resolve(firstK(found.get(i), w.k)));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+}
+
+function firstK(m: Matches, k: number): Matches {
+  if (m.keys.length <= k) return m;
+  return { keys: m.keys.subarray(0, k), distances: m.distances.subarray(0, k) };
+}
