@@ -1,54 +1,74 @@
 /**
- * Embedding throughput on a generated all-MiniLM-L6-v2-shaped model (6 layers,
- * 384 hidden, 12 heads, 1536 FFN, random weights: real compute, meaningless
- * vectors), all figures from one run on the same texts:
+ * npm run bench:embed — what the model embedder costs the pipeline. A generated
+ * all-MiniLM-L6-v2-shaped model (6 layers, 384 hidden, 12 heads, 1536 FFN, random
+ * weights: real compute, meaningless vectors); fp32 and int8 (q8); the same
+ * ~40-token texts (one chunk each) in every measurement of one run:
  *
- *   1. bare transformers.js: one feature-extraction pipeline (one ONNX session,
- *      onnxruntime's default threads), batch 32: sentences/s and tokens/s
- *   2. WorkerPoolEmbedder, fp32 vs int8 (q8), one worker per core with one
- *      intra-op thread each; the int8/fp32 ratio; process CPU time / wall time
- *      (≈ the number of busy cores)
- *   3. the pipeline's embed stage (consumers/uploads.ts on a local nats-server)
- *      with the hashing embedder and with the worker pool, fp32 and int8: uploads/s
+ *   bare      the WorkerPoolEmbedder the pipeline runs, built by the same factory
+ *             from the same config (AKOSHA_EMBEDDING_WORKERS workers, default one
+ *             per core, one ONNX session and one intra-op thread each;
+ *             AKOSHA_EMBEDDING_BATCH texts per ONNX run), handed the texts in the
+ *             calls the embed stage would make (AKOSHA_BATCH_SIZE uploads × records
+ *             per upload texts per call): no NATS, no DuckDB.
+ *   pipeline  Pipeline.start(config, ['ingest', 'writer']) — embed stage, shard
+ *             writers, DuckDB hot shards — in this process, on a nats-server of its
+ *             own (temp data dir), AKOSHA_EMBEDDER=model with that embedder config;
+ *             the texts published as uploads of --records records from --systems
+ *             systems; timed from the first publish to the ingest-complete event
+ *             that makes every record stored.
+ *   hashing   (reference) the same pipeline with the default hashing embedder: what
+ *             the pipeline does per record besides the model.
  *
- *   npx tsx bench/embed.ts [--texts 1024] [--workers N] [--batch 32] [--rounds 3] [--skip-stage]
+ * Every configuration is started and warmed first (one upload per system, which
+ * opens every shard the runs write; the same texts for bare), and all stay up: the
+ * rounds interleave them, so that load from elsewhere hits each alike (the idle
+ * ones' stand-by CPU is printed). Each run stores every record (systems of its own
+ * on the same shards: same content from the same system would be a duplicate).
+ * Figures are the median of --rounds; ratios the median of the per-round ratios.
+ * Printed: records (sentences)/s and tokens/s; process CPU time / wall time
+ * (≈ busy cores), of it the main thread, and nats-server's apart; texts per
+ * embedder call in the embed stage; pipeline/bare per dtype (target ≥ 0.9) and
+ * int8/fp32 (target ≥ 2).
+ *
+ *   npm run bench:embed -- [--texts 2048] [--rounds 5] [--workers <cores>] [--batch 32]
+ *                          [--records 32] [--systems 16] [--no-hashing]
+ *
+ * AKOSHA_INGEST_WORKERS, AKOSHA_BATCH_SIZE, AKOSHA_BATCH_LINGER_MS,
+ * AKOSHA_WRITER_CONCURRENCY and AKOSHA_SHARD_GROUPS in the environment reach the
+ * pipeline (and the bare call size); otherwise the defaults apply.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { DeadLetterPublisher } from '../consumers/dead-letters';
-import { UploadsConsumer } from '../consumers/uploads';
-import type { Embedder } from '../embedding/embedder';
-import { HashingEmbedder } from '../embedding/hashing-embedder';
-import { loadConfig } from '../infra/config';
-import { createLogger } from '../infra/logger';
-import { createMetrics } from '../infra/metrics';
-import { startNatsServer } from '../infra/nats-server';
-import { shardOf } from '../schemas/ids';
-import { applyTopology } from '../streams/apply';
-import { INGEST_CONSUMER, STREAM } from '../streams/definitions';
-import { subjects } from '../streams/subjects';
-import { loadTransformers, ModelEmbedder } from '../embedding/model-embedder';
+import { createEmbedder } from '../embedding/factory';
+import type { ModelDtype } from '../embedding/model-embedder';
 import { WorkerPoolEmbedder } from '../embedding/worker-pool';
+import type { AkoshaConfig } from '../infra/config';
 import { ensureModel, MINILM_L6_MODEL } from '../tests/fixtures/model/ensure-model';
-import { fmt, sleep, tempDir } from './lib';
+import { cpuNow, cpuSince, PipelineUnderTest, type CpuSample } from './embed-pipeline';
+import { fmt, sleep } from './lib';
 
 const { values } = parseArgs({
   options: {
-    texts: { type: 'string', default: '1024' },
+    texts: { type: 'string', default: '2048' },
+    rounds: { type: 'string', default: '5' },
     workers: { type: 'string', default: String(availableParallelism()) },
     batch: { type: 'string', default: '32' },
-    rounds: { type: 'string', default: '3' },
-    'skip-stage': { type: 'boolean', default: false },
+    records: { type: 'string', default: '32' },
+    systems: { type: 'string', default: '16' },
+    'no-hashing': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.texts);
-const WORKERS = Number(values.workers);
-const BATCH = Number(values.batch);
 const ROUNDS = Number(values.rounds);
+const SHAPE = { recordsPerUpload: Number(values.records), systems: Number(values.systems) };
+const PASSED_ON = [
+  'AKOSHA_INGEST_WORKERS',
+  'AKOSHA_BATCH_SIZE',
+  'AKOSHA_BATCH_LINGER_MS',
+  'AKOSHA_WRITER_CONCURRENCY',
+  'AKOSHA_SHARD_GROUPS',
+];
 
 const WORDS = (
   'stream consumer shard writer duckdb vector index embed upload replay dead letter ack ' +
@@ -68,222 +88,252 @@ function makeTexts(n: number): string[] {
   });
 }
 
+/** Warm-up: one upload per system (which opens every shard of the runs), the same for bare. */
+const warmUpTexts = (texts: string[]) => texts.slice(0, SHAPE.recordsPerUpload * SHAPE.systems);
+
 interface Run {
-  label: string;
   wallS: number;
-  cpuS: number;
+  cpu: CpuSample;
+  embedCalls?: number;
 }
 
-interface Runner {
+interface Variant {
   label: string;
-  run: () => Promise<unknown>;
+  kind: 'bare' | 'pipeline' | 'hashing';
+  dtype?: ModelDtype;
+  run: () => Promise<Run>;
+  /** throws when the store does not hold what the runs published */
+  check?: () => Promise<void>;
   close: () => Promise<unknown>;
+  runs: Run[];
 }
 
-/** One timed run; process CPU time covers every thread (worker threads and ONNX threads). */
-async function measure(runner: Runner): Promise<Run> {
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await runner.run();
-  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  return { label: runner.label, wallS, cpuS: (cpu.user + cpu.system) / 1e6 };
-}
-
-function row(run: Run, tokens: number): string {
-  return [
-    run.label.padEnd(40),
-    `${fmt(N / run.wallS).padStart(6)} sentences/s`,
-    `${fmt(tokens / run.wallS).padStart(7)} tokens/s`,
-    `wall ${fmt(run.wallS, 2).padStart(6)} s`,
-    `cpu/wall ${fmt(run.cpuS / run.wallS, 2)}`,
-  ].join('  ');
-}
-
-/** The bare transformers.js way: a feature-extraction pipeline, mean pooling, normalised. */
-async function bare(dir: string, texts: string[], dtype: 'fp32' | 'q8'): Promise<Runner> {
-  const { pipeline, env } = await loadTransformers();
-  env.allowRemoteModels = false;
-  const extract = await pipeline('feature-extraction', dir, { local_files_only: true, dtype });
-  const options = { pooling: 'mean', normalize: true } as const;
-  await extract(texts.slice(0, BATCH), options);
+function envFor(modelDir: string, dtype: ModelDtype | 'hashing'): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of PASSED_ON) if (process.env[name]) env[name] = process.env[name];
+  if (dtype === 'hashing') return { ...env, AKOSHA_EMBEDDER: 'hashing' };
   return {
-    label: `transformers.js pipeline, 1 session, ${dtype}`,
-    run: async () => {
-      for (let i = 0; i < texts.length; i += BATCH)
-        await extract(texts.slice(i, i + BATCH), options);
-    },
-    close: () => extract.dispose(),
+    ...env,
+    AKOSHA_EMBEDDER: 'model',
+    AKOSHA_EMBEDDING_MODEL: modelDir,
+    AKOSHA_EMBEDDING_DTYPE: dtype,
+    AKOSHA_EMBEDDING_WORKERS: values.workers,
+    AKOSHA_EMBEDDING_BATCH: values.batch,
   };
 }
 
-async function pooled(dir: string, texts: string[], dtype: 'fp32' | 'q8'): Promise<Runner> {
-  const pool = await WorkerPoolEmbedder.start({
-    model: dir,
-    dtype,
-    workers: WORKERS,
-    batchSize: BATCH,
+async function pipelineVariant(
+  modelDir: string,
+  dtype: ModelDtype | 'hashing',
+  texts: string[],
+): Promise<{ variant: Variant; put: PipelineUnderTest }> {
+  const label = dtype === 'hashing' ? 'hashing' : `pipeline-${dtype}`;
+  const put = await PipelineUnderTest.start(label, envFor(modelDir, dtype), SHAPE);
+  const warmUp = warmUpTexts(texts);
+  await put.run(warmUp).catch(async (err: unknown) => {
+    await put.close();
+    throw err;
   });
-  await pool.embed(texts.slice(0, BATCH * WORKERS));
-  // the embed stage hands the embedder one batch of messages per call: here 4 × 32 texts
-  const perCall = BATCH * 4;
-  return {
-    label: `worker pool ${WORKERS}×1 thread, ${dtype}`,
-    run: async () => {
-      for (let i = 0; i < texts.length; i += perCall) await pool.embed(texts.slice(i, i + perCall));
+  const variant: Variant = {
+    label:
+      dtype === 'hashing'
+        ? 'pipeline, hashing embedder (reference)'
+        : `pipeline (ingest + writer), ${dtype === 'q8' ? 'int8' : dtype}`,
+    kind: dtype === 'hashing' ? 'hashing' : 'pipeline',
+    ...(dtype !== 'hashing' && { dtype }),
+    run: () => put.run(texts),
+    check: async () => {
+      const expected = warmUp.length + variant.runs.length * texts.length;
+      const stored = await put.count();
+      if (stored !== expected)
+        throw new Error(`${label}: ${stored} records stored, not ${expected}`);
     },
-    close: () => pool.close(),
+    close: () => put.close(),
+    runs: [],
+  };
+  return { variant, put };
+}
+
+/** The pipeline's embedder, from the pipeline's own config, called as the embed stage would. */
+async function bareVariant(
+  put: PipelineUnderTest,
+  texts: string[],
+): Promise<Variant & { embedder: WorkerPoolEmbedder }> {
+  const { config } = put.pipeline;
+  const embedder = await createEmbedder(config.embedder);
+  if (!(embedder instanceof WorkerPoolEmbedder)) throw new Error('expected a worker pool');
+  const perCall = config.ingest.batchSize * SHAPE.recordsPerUpload;
+  const pass = async (of: string[]) => {
+    for (let i = 0; i < of.length; i += perCall) await embedder.embed(of.slice(i, i + perCall));
+  };
+  await pass(warmUpTexts(texts));
+  const dtype = config.embedder.dtype!;
+  return {
+    label: `bare WorkerPoolEmbedder ${embedder.size}×1 thread, ${dtype === 'q8' ? 'int8' : dtype}`,
+    kind: 'bare',
+    dtype,
+    run: async () => {
+      const cpu0 = cpuNow();
+      const t0 = performance.now();
+      await pass(texts);
+      return { wallS: (performance.now() - t0) / 1000, cpu: cpuSince(cpu0, cpuNow()) };
+    },
+    close: () => embedder.close(),
+    runs: [],
+    embedder,
   };
 }
 
-/** One upload per text (one record, no vector), from 50 systems. */
-async function publishUploads(js: JetStreamClient, texts: string[]): Promise<void> {
-  await Promise.all(
-    texts.map((content, i) => {
-      const system = `bench-host-${i % 50}`;
-      const upload = {
-        schema_version: 1,
-        upload_id: `embed-${i}`,
-        system_id: system,
-        created_at: new Date().toISOString(),
-        records: [
-          { id: `m-${i}`, kind: 'conversation', content, timestamp: new Date().toISOString() },
-        ],
-      };
-      return js.publish(subjects.upload(shardOf(system), system), JSON.stringify(upload), {
-        msgID: upload.upload_id,
-      });
-    }),
-  );
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** The run of median wall time (for an even count, the faster of the middle two). */
+const medianRun = (runs: Run[]) =>
+  [...runs].sort((a, b) => a.wallS - b.wallS)[(runs.length - 1) >> 1]!;
+
+function table(variants: Variant[], tokens: number): void {
+  const head = [
+    'configuration'.padEnd(40),
+    'records/s'.padStart(9),
+    'tokens/s'.padStart(9),
+    'min–max rec/s'.padStart(15),
+    'wall s'.padStart(7),
+    'cpu/wall'.padStart(8),
+    'main thr'.padStart(8),
+    'nats'.padStart(5),
+    'texts/call'.padStart(10),
+  ];
+  console.log(head.join('  '));
+  for (const v of variants) {
+    const wall = median(v.runs.map((r) => r.wallS));
+    const mid = medianRun(v.runs);
+    const rates = v.runs.map((r) => N / r.wallS);
+    console.log(
+      [
+        v.label.padEnd(40),
+        fmt(N / wall).padStart(9),
+        fmt(tokens / wall).padStart(9),
+        `${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}`.padStart(15),
+        fmt(wall, 2).padStart(7),
+        fmt(mid.cpu.process / mid.wallS, 2).padStart(8),
+        fmt(mid.cpu.main / mid.wallS, 2).padStart(8),
+        (v.kind === 'bare' ? '' : fmt(mid.cpu.nats / mid.wallS, 2)).padStart(5),
+        (mid.embedCalls ? fmt(N / mid.embedCalls) : '').padStart(10),
+      ].join('  '),
+    );
+  }
 }
 
 /**
- * The embed stage of the pipeline (consumers/uploads.ts: decode, validate, embed,
- * publish to akosha.embedded, ack) on a local nats-server, with this embedder:
- * one record of one text per upload, all published before the stage starts;
- * timed until the ingest consumer has nothing pending or unacked. Shard writers
- * are not running (app/pipeline.ts builds its own embedder).
+ * Ratios of throughput, per round (the two runs of a round are close in time, so a burst
+ * of load from elsewhere hits both), then the median over the rounds.
  */
-async function embedStage(label: string, embedder: Embedder, texts: string[]): Promise<number> {
-  const dir = tempDir('embed-stage');
-  const server = await startNatsServer({ storeDir: join(dir, 'nats') });
-  const nc = await connect({ servers: server.url });
-  try {
-    const config = loadConfig({ AKOSHA_DATA_DIR: join(dir, 'data') });
-    await applyTopology(nc, config.streams);
-    const js = jetstream(nc);
-    await publishUploads(js, texts);
-    const metrics = createMetrics();
-    const stage = new UploadsConsumer(
-      {
-        nc,
-        js,
-        embedder,
-        deadLetters: new DeadLetterPublisher(js, metrics),
-        metrics,
-        log: createLogger('warn'),
-        maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024,
-      },
-      {
-        ...config.ingest,
-        shardGroups: config.streams.shardGroups,
-        retry: { maxDeliver: config.streams.maxDeliver, backoffMs: config.streams.backoffMs },
-      },
-    );
-    const jsm = await jetstreamManager(nc);
-    const started = performance.now();
-    await stage.start();
-    for (;;) {
-      const info = await jsm.consumers.info(STREAM.uploads, INGEST_CONSUMER);
-      if (info.num_pending === 0 && info.num_ack_pending === 0) break;
-      await sleep(20);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    await stage.stop();
-    const dead = (await jsm.streams.info(STREAM.deadLetters)).state.messages;
-    if (dead > 0) throw new Error(`${label}: ${dead} dead letters`);
-    return texts.length / seconds;
-  } finally {
-    await nc.close();
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+function ratio(variants: Variant[], a: Pick<Variant, 'kind' | 'dtype'>, b: typeof a): number {
+  const find = (k: typeof a) => variants.find((v) => v.kind === k.kind && v.dtype === k.dtype)!;
+  const [over, under] = [find(a), find(b)];
+  return median(over.runs.map((r, i) => under.runs[i]!.wallS / r.wallS));
 }
 
-async function embedStageRuns(dir: string, texts: string[]): Promise<void> {
+function verdicts(variants: Variant[]): void {
+  const ratios = {
+    fp32: ratio(variants, { kind: 'pipeline', dtype: 'fp32' }, { kind: 'bare', dtype: 'fp32' }),
+    int8: ratio(variants, { kind: 'pipeline', dtype: 'q8' }, { kind: 'bare', dtype: 'q8' }),
+    bare: ratio(variants, { kind: 'bare', dtype: 'q8' }, { kind: 'bare', dtype: 'fp32' }),
+    pipeline: ratio(
+      variants,
+      { kind: 'pipeline', dtype: 'q8' },
+      { kind: 'pipeline', dtype: 'fp32' },
+    ),
+  };
   console.log(
-    `\nembed stage (consumers/uploads.ts on a local nats-server, ${texts.length} uploads of ` +
-      `one ~40-token record, default ingest settings, no shard writers):`,
+    `\nratios (median of the per-round ratios):\n` +
+      `  pipeline / bare:  fp32 ${fmt(ratios.fp32, 3)}   int8 ${fmt(ratios.int8, 3)}\n` +
+      `  int8 / fp32:      bare ${fmt(ratios.bare, 2)}×   pipeline ${fmt(ratios.pipeline, 2)}×\n`,
   );
-  const variants: [string, () => Promise<Embedder>][] = [
-    ['hashing embedder', async () => new HashingEmbedder()],
-    [`model, worker pool ${WORKERS}×1, fp32`, () => pool(dir, 'fp32')],
-    [`model, worker pool ${WORKERS}×1, q8`, () => pool(dir, 'q8')],
-  ];
-  for (const [label, make] of variants) {
-    const embedder = await make();
-    try {
-      const perSecond = await embedStage(label, embedder, texts);
-      console.log(`  ${label.padEnd(38)} ${fmt(perSecond).padStart(7)} uploads/s`);
-    } finally {
-      await embedder.close();
-    }
-  }
-}
-
-function pool(dir: string, dtype: 'fp32' | 'q8'): Promise<WorkerPoolEmbedder> {
-  return WorkerPoolEmbedder.start({ model: dir, dtype, workers: WORKERS, batchSize: BATCH });
+  const verdict = (what: string, value: number, target: number, digits: number) =>
+    console.log(
+      `target ${what.padEnd(22)} ≥ ${target}: ${fmt(value, digits)} → ${value >= target ? 'met' : 'NOT met'}`,
+    );
+  verdict('pipeline/bare, fp32', ratios.fp32, 0.9, 3);
+  verdict('pipeline/bare, int8', ratios.int8, 0.9, 3);
+  verdict('int8/fp32, pipeline', ratios.pipeline, 2, 2);
+  verdict('int8/fp32, bare', ratios.bare, 2, 2);
 }
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
+interface Bench {
+  variants: Variant[];
+  /** the fp32 pipeline's config: what the bench ran with */
+  config: AkoshaConfig;
+  tokens: number;
+}
+
+async function start(modelDir: string, texts: string[]): Promise<Bench> {
+  const variants: Variant[] = [];
+  try {
+    let config: AkoshaConfig | undefined;
+    let tokens = 0;
+    for (const dtype of ['fp32', 'q8'] as const) {
+      const { variant, put } = await pipelineVariant(modelDir, dtype, texts);
+      variants.push(variant);
+      const bare = await bareVariant(put, texts);
+      variants.splice(variants.length - 1, 0, bare); // bare first, then its pipeline
+      config ??= put.pipeline.config;
+      tokens ||= (await bare.embedder.countTokens(texts)).reduce((a, b) => a + b + 2, 0);
+    }
+    if (!values['no-hashing'])
+      variants.push((await pipelineVariant(modelDir, 'hashing', texts)).variant);
+    return { variants, config: config!, tokens };
+  } catch (err) {
+    await Promise.all(variants.map((v) => v.close()));
+    throw err;
+  }
+}
+
+function describe(config: AkoshaConfig, tokens: number, startS: number): string {
+  const { ingest, embedder, writer } = config;
+  return (
+    `model ${modelLabel(config)}; ${availableParallelism()} cores\n` +
+    `${N} texts, ${fmt(tokens / N, 1)} tokens each on average ([CLS]/[SEP] included), as ` +
+    `uploads of ${SHAPE.recordsPerUpload} records from ${SHAPE.systems} systems\n` +
+    `embedder: ${embedder.workers} workers × 1 intra-op thread, ${embedder.batchSize} texts per ` +
+    `ONNX run; bare: ${ingest.batchSize * SHAPE.recordsPerUpload} texts per embed() call at most\n` +
+    `pipeline: ${ingest.workers} embed-stage workers, batches of ≤ ${ingest.batchSize} messages ` +
+    `(linger ${ingest.batchLingerMs} ms), ${writer.groups.length} writer groups, writer ` +
+    `concurrency ${writer.concurrency}\n` +
+    `started and warmed in ${fmt(startS, 1)} s; ${ROUNDS} interleaved rounds, median; ` +
+    `load average before: ${loadavg()}\n`
+  );
+}
+
+async function idleCores(): Promise<number> {
+  const cpu0 = cpuNow();
+  await sleep(3000);
+  return cpuSince(cpu0, cpuNow()).process / 3;
+}
+
+const modelLabel = (config: AkoshaConfig) => config.embedder.model ?? '';
+
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const dir = ensureModel(MINILM_L6_MODEL);
-  console.log(`model ${dir} (ready in ${Date.now() - t0} ms)`);
+  const modelDir = ensureModel(MINILM_L6_MODEL);
   const texts = makeTexts(N);
-  const counter = await ModelEmbedder.load({ model: dir });
-  const counts = await counter.countTokens(texts);
-  await counter.close();
-  const tokens = counts.reduce((a, b) => a + b + 2, 0);
-  console.log(
-    `${N} texts, ${fmt(tokens / N, 1)} tokens each on average ([CLS]/[SEP] included), ` +
-      `batch ${BATCH}, ${availableParallelism()} cores; rounds interleaved, best of ${ROUNDS}; ` +
-      `load average before: ${loadavg()}\n`,
-  );
-  const runners = {
-    bareFp32: await bare(dir, texts, 'fp32'),
-    bareQ8: await bare(dir, texts, 'q8'),
-    poolFp32: await pooled(dir, texts, 'fp32'),
-    poolQ8: await pooled(dir, texts, 'q8'),
-  };
-  const best: Partial<Record<keyof typeof runners, Run>> = {};
-  // interleaved, so that a burst of load from other processes hits every variant alike
-  for (let r = 0; r < ROUNDS; r++)
-    for (const [key, runner] of Object.entries(runners) as [keyof typeof runners, Runner][]) {
-      const run = await measure(runner);
-      if (!best[key] || run.wallS < best[key].wallS) best[key] = run;
-    }
-  await Promise.all(Object.values(runners).map((r) => r.close()));
-  const runs = best as Record<keyof typeof runners, Run>;
-  for (const run of Object.values(runs)) console.log(row(run, tokens));
-  const ratio = runs.poolFp32.wallS / runs.poolQ8.wallS;
-  const busy = (r: Run) => fmt(r.cpuS / r.wallS, 2);
-  console.log(
-    `\nint8 / fp32 throughput through the worker pool: ${fmt(ratio, 2)}× (target ≥ 2×: ` +
-      `${ratio >= 2 ? 'met' : 'NOT met'}); bare pipeline int8 / fp32: ` +
-      `${fmt(runs.bareFp32.wallS / runs.bareQ8.wallS, 2)}×`,
-  );
-  console.log(
-    `worker pool / bare pipeline: fp32 ${fmt(runs.bareFp32.wallS / runs.poolFp32.wallS, 2)}×, ` +
-      `int8 ${fmt(runs.bareQ8.wallS / runs.poolQ8.wallS, 2)}×`,
-  );
-  console.log(
-    `cores busy (process CPU time / wall time, ${availableParallelism()} cores): worker pool fp32 ` +
-      `${busy(runs.poolFp32)}, int8 ${busy(runs.poolQ8)}; bare pipeline fp32 ` +
-      `${busy(runs.bareFp32)}, int8 ${busy(runs.bareQ8)}; load average after: ${loadavg()}`,
-  );
-  if (!values['skip-stage']) await embedStageRuns(dir, texts);
+  const { variants, config, tokens } = await start(modelDir, texts);
+  try {
+    console.log(describe(config, tokens, (Date.now() - t0) / 1000));
+    console.log(`stand-by CPU of all configurations, idle: ${fmt(await idleCores(), 3)} cores\n`);
+    for (let r = 0; r < ROUNDS; r++) for (const v of variants) v.runs.push(await v.run());
+    for (const v of variants) await v.check?.();
+  } finally {
+    await Promise.all(variants.map((v) => v.close()));
+  }
+  table(variants, tokens);
+  verdicts(variants);
+  console.log(`load average after: ${loadavg()}`);
 }
 
 main().catch((err: unknown) => {

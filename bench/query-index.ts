@@ -21,14 +21,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { bruteForce, clustered, DIM } from './clustered';
 import { fmt, percentile } from './lib';
-import { dot } from '../storage/vector-index/point-store';
 import type { IndexPoint, SearchFilter } from '../storage/vector-index/types';
 import { IndexFileError, UsearchIndex } from '../storage/vector-index/usearch-index';
-import { gaussian, rng } from '../tests/helpers/random';
 import { fileSize } from '../storage/vector-index/usearch-sidecar';
 
-const DIM = 384;
 const envInt = (name: string, dflt: number) => {
   const v = process.env[name];
   const n = v === undefined || v === '' ? dflt : Number(v);
@@ -46,33 +44,9 @@ const OVER_FETCH = envInt('BENCH_OVERFETCH', 2);
 const EXACT_THRESHOLD = envInt('BENCH_EXACT_THRESHOLD', 2048);
 const CLUSTERS = Math.max(100, Math.floor(N / 100));
 const SEED = 1;
-const NOISE = 0.05; // per dimension: a point's cosine to its cluster centre is ≈ 0.7
 const SYSTEMS = 100;
 const PROJECTS = 10;
 const K = 10;
-
-function normalise(v: Float32Array, off: number): void {
-  let s = 0;
-  for (let i = 0; i < DIM; i++) s += v[off + i]! * v[off + i]!;
-  const n = Math.sqrt(s) || 1;
-  for (let i = 0; i < DIM; i++) v[off + i] = v[off + i]! / n;
-}
-
-/** `count` points around CLUSTERS seeded centres (the centres are the same for every seed). */
-function clustered(count: number, seed: number): Float32Array {
-  const c = rng(SEED * 7919);
-  const centres = new Float32Array(CLUSTERS * DIM);
-  for (let i = 0; i < centres.length; i++) centres[i] = gaussian(c);
-  for (let k = 0; k < CLUSTERS; k++) normalise(centres, k * DIM);
-  const next = rng(seed);
-  const out = new Float32Array(count * DIM);
-  for (let p = 0; p < count; p++) {
-    const k = Math.floor(next() * CLUSTERS);
-    for (let i = 0; i < DIM; i++) out[p * DIM + i] = centres[k * DIM + i]! + NOISE * gaussian(next);
-    normalise(out, p * DIM);
-  }
-  return out;
-}
 
 const payloadOf = (i: number): IndexPoint['payload'] => ({
   system_id: `sys-${i % SYSTEMS}`,
@@ -107,30 +81,6 @@ async function build(path: string, vectors: Float32Array): Promise<{ ms: number 
   process.stdout.write(`\n  saved in ${fmt(performance.now() - saveStart)} ms\n`);
   await index.close();
   return { ms };
-}
-
-/** Exact top-k ids over all N (and within each filter) for one query. */
-function bruteForce(
-  vectors: Float32Array,
-  q: Float32Array,
-  filters: ((i: number) => boolean)[],
-): string[][] {
-  const tops = filters.map(() => [] as { i: number; s: number }[]);
-  for (let i = 0; i < N; i++) {
-    const s = dot(q, 0, vectors, i * DIM, DIM);
-    filters.forEach((pass, f) => {
-      const top = tops[f]!;
-      if (top.length === K && s <= top[K - 1]!.s) return;
-      if (!pass(i)) return;
-      let j = top.length < K ? top.length : K - 1;
-      while (j > 0 && top[j - 1]!.s < s) {
-        top[j] = top[j - 1]!;
-        j--;
-      }
-      top[j] = { i, s };
-    });
-  }
-  return tops.map((t) => t.map(({ i }) => `rec-${i}`));
 }
 
 interface Case {
@@ -194,8 +144,8 @@ async function main(): Promise<void> {
   const path = join(dir, `n${N}-c${CLUSTERS}-m${M}-efc${EFC}-s${SEED}-v1.usearch`);
   console.log(`vectors ${fmt(N)} × ${DIM} in ${fmt(CLUSTERS)} clusters; M ${M}, ef_add ${EFC}`);
   let t = performance.now();
-  const vectors = clustered(N, SEED);
-  const queries = clustered(QUERIES, SEED + 1);
+  const vectors = clustered(N, CLUSTERS, SEED, SEED);
+  const queries = clustered(QUERIES, CLUSTERS, SEED + 1, SEED);
   console.log(`generated in ${fmt(performance.now() - t)} ms`);
 
   let buildNote = 'reused from an earlier run';
@@ -218,8 +168,9 @@ async function main(): Promise<void> {
       bruteForce(
         vectors,
         queries.subarray(i * DIM, (i + 1) * DIM),
+        K,
         CASES.map((c) => c.pass),
-      ),
+      ).map((top) => top.map((p) => `rec-${p}`)),
     );
   }
   const bf = performance.now() - t;
