@@ -7,6 +7,7 @@ import { encodeVector } from '../embedding/vector';
 import type { EmbeddedMessage, EmbeddedRecord } from '../schemas/embedded';
 import { shardOf } from '../schemas/ids';
 import { HotStore } from '../storage/hot-store';
+import { loadConfig } from '../infra/config';
 import type { ChunkInput } from '../storage/write-plan';
 import { DIM } from './clustered';
 import { fmt } from './lib';
@@ -74,6 +75,7 @@ const openStore = (dir: string) =>
     concurrency: 4,
     model: HASHING_MODEL,
     indexSaveIntervalMs: NO_PERIODIC_SAVE_MS,
+    graph: loadConfig().writer.graph,
   });
 
 /**

@@ -17,6 +17,8 @@ const EnvSchema = z.object({
   AKOSHA_SEARCH_PART_TIMEOUT_MS: int(10, 600_000).default(2000),
   AKOSHA_SEARCH_ROWS: z.enum(['memory', 'duckdb']).default('memory'),
   AKOSHA_INDEX_SAVE_INTERVAL_S: int(1, 86_400).default(300),
+  AKOSHA_INDEX_QUANTIZATION: z.enum(['f32', 'i8']).default('i8'),
+  AKOSHA_INDEX_EF_SEARCH: int(10, 4096).default(128),
   AKOSHA_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   AKOSHA_UPLOADS_MAX_AGE_DAYS: int(1, 3650).default(30),
   AKOSHA_DUPLICATE_WINDOW_MS: int(1000, 86_400_000).default(300_000),
@@ -96,6 +98,7 @@ export interface WriterConfig {
   /** where hot search results' fields come from (HotStoreOptions.searchRows) */
   searchRows: 'memory' | 'duckdb';
   indexSaveIntervalMs: number;
+  graph: { quantization: 'f32' | 'i8'; expansionSearch: number };
 }
 
 export interface BridgeConfig {
@@ -225,6 +228,7 @@ function writerSlice(e: Env): WriterConfig {
     hotDir: `${e.AKOSHA_DATA_DIR}/hot`,
     searchRows: e.AKOSHA_SEARCH_ROWS,
     indexSaveIntervalMs: e.AKOSHA_INDEX_SAVE_INTERVAL_S * 1000,
+    graph: { quantization: e.AKOSHA_INDEX_QUANTIZATION, expansionSearch: e.AKOSHA_INDEX_EF_SEARCH },
   };
 }
 

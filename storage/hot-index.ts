@@ -13,7 +13,7 @@ import {
 } from './vector-index/hot-source';
 import type { IndexPoint, PointPayload, SearchFilter } from './vector-index/types';
 import { recordKeyString } from './vector-index/types';
-import { UsearchIndex } from './vector-index/usearch-index';
+import { UsearchIndex, type UsearchIndexOptions } from './vector-index/usearch-index';
 import type { NewRow } from './write-plan';
 
 const INDEX_FILE = 'hot.usearch';
@@ -25,6 +25,9 @@ export interface HotIndexHit {
   passage?: number | undefined;
   similarity: number;
 }
+
+/** The graph's settings; an index file saved with another quantisation is rebuilt. */
+export type HotGraphOptions = Pick<UsearchIndexOptions, 'quantization' | 'expansionSearch'>;
 
 export interface HotIndexOpen {
   index: HotIndex;
@@ -53,6 +56,7 @@ export class HotIndex {
     hotDir: string,
     conn: DuckDBConnection,
     shards: number[],
+    graph: HotGraphOptions = {},
   ): Promise<HotIndexOpen> {
     const opened = await UsearchIndex.openOrRebuild(
       join(hotDir, 'index', INDEX_FILE),
@@ -63,6 +67,7 @@ export class HotIndex {
         expectedCount: async () => sum(await mapSerial(shards, (s) => hotShardCount(conn, s))),
         expectedFingerprint: async () =>
           xor(await mapSerial(shards, (s) => hotShardFingerprint(conn, s))),
+        ...graph,
       },
     );
     return { index: new HotIndex(opened.index), rebuilt: opened.rebuilt, reason: opened.reason };

@@ -9,7 +9,7 @@ import { loadShardFilter } from './shard-filter-load';
 import type { ShardFilter } from './shard-filter';
 import { writeShardTransaction, type ShardWriteResult } from './shard-transaction';
 import { filterKey, type ChunkInput } from './write-plan';
-import { HotIndex, type HotIndexHit } from './hot-index';
+import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
 import { HotRows } from './hot-rows';
 import type { SearchFilter } from './vector-index/types';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
@@ -45,6 +45,8 @@ export interface HotStoreOptions {
    * 'duckdb' (one query per shard hit: slower, no memory for the text).
    */
   searchRows?: 'memory' | 'duckdb' | undefined;
+  /** the vector index's graph: quantisation and ef at query time */
+  graph?: HotGraphOptions | undefined;
 }
 
 /** The hot tier holds vectors of another model than the embedder's. */
@@ -107,7 +109,7 @@ export class HotStore {
       for (const shard of numberedFiles(dir, /^shard-(\d{3})\.duckdb$/)) await store.attach(shard);
       if (!opts.allowOtherModels) await store.assertOneModel();
       if (opts.index === false) await HotIndex.remove(dir);
-      else await store.openIndex(opts.indexSaveIntervalMs ?? 60_000);
+      else await store.openIndex(opts.indexSaveIntervalMs ?? 60_000, opts.graph);
       if (opts.index !== false && opts.searchRows !== 'duckdb')
         store.rows = await HotRows.load(store.admin, store.shards);
     } catch (err) {
@@ -117,8 +119,8 @@ export class HotStore {
     return store;
   }
 
-  private async openIndex(saveEveryMs: number): Promise<void> {
-    const opened = await HotIndex.open(this.dir, this.admin, this.shards);
+  private async openIndex(saveEveryMs: number, graph?: HotGraphOptions): Promise<void> {
+    const opened = await HotIndex.open(this.dir, this.admin, this.shards, graph);
     const index = opened.index;
     this.index = index;
     this.indexOpened = { rebuilt: opened.rebuilt, reason: opened.reason };

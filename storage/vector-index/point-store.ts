@@ -106,6 +106,14 @@ export class PointStore {
     return out;
   }
 
+  /** Exact cosine of the query (of norm `qNorm`) and the point of `key`; undefined: no such point. */
+  similarity(query: Float32Array, qNorm: number, key: bigint): number | undefined {
+    const slot = this.slotOf.get(key);
+    if (slot === undefined) return undefined;
+    const s = dot(query, 0, this.vectors, slot * this.dimensions, this.dimensions);
+    return clampSimilarity(s / (qNorm * (this.norms[slot]! || 1)));
+  }
+
   /** Exact cosine top-k over the given slots. */
   exactTopK(
     query: Float32Array,

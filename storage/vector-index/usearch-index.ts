@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { EMBEDDING_DIM } from '../../schemas/record';
 import { usearchKeyOf } from './keys';
-import { clampSimilarity, PointStore } from './point-store';
+import { dot, PointStore } from './point-store';
 import { SearchBatcher } from './search-batch';
 import {
   fileSize,
@@ -34,6 +34,12 @@ export interface UsearchIndexOptions {
   expansionAdd?: number | undefined;
   /** ef at query time; default 64 */
   expansionSearch?: number | undefined;
+  /**
+   * How the graph stores vectors: `f32`, or `i8` (a quarter of the memory traffic: about twice
+   * as fast to build and to search). Either way the graph's candidates are re-ranked by exact
+   * cosine over the kept float vectors, so quantisation does not reorder the results. Default f32.
+   */
+  quantization?: 'f32' | 'i8' | undefined;
   /** threads for batch adds and batched searches (0 = every core); single ones use 1 */
   threads?: number | undefined;
   /**
@@ -84,6 +90,7 @@ const DEFAULTS = {
   connectivity: 16,
   expansionAdd: 128,
   expansionSearch: 64,
+  quantization: 'f32' as const,
   threads: 0,
   exactThreshold: 2048,
   overFetch: 2,
@@ -129,6 +136,11 @@ export class UsearchIndex implements VectorIndex {
     const h = side.header;
     if (h.dimensions !== opts.dimensions) {
       throw new IndexFileError(`index has ${h.dimensions} dimensions, expected ${opts.dimensions}`);
+    }
+    if ((h.quantization ?? 'f32') !== opts.quantization) {
+      throw new IndexFileError(
+        `index stores ${h.quantization ?? 'f32'}, configured ${opts.quantization}`,
+      );
     }
     await verifyIndexFile(path, h.index_bytes, h.index_sha256);
     const native = newNativeIndex(opts);
@@ -308,17 +320,19 @@ export class UsearchIndex implements VectorIndex {
     return this.store.exactTopK(query, this.store.candidates({}), want);
   }
 
+  /** The graph's k nearest live points, re-ranked by exact cosine over the kept vectors. */
   private async ann(
     query: Float32Array,
     k: number,
   ): Promise<{ key: bigint; similarity: number }[]> {
     const m = await this.searches.search(query, k);
     const out: { key: bigint; similarity: number }[] = [];
-    for (let i = 0; i < m.keys.length; i++) {
-      const key = m.keys[i]!;
-      if (this.store.has(key)) out.push({ key, similarity: clampSimilarity(1 - m.distances[i]!) });
+    const qNorm = Math.sqrt(dot(query, 0, query, 0, query.length)) || 1;
+    for (const key of m.keys) {
+      const similarity = this.store.similarity(query, qNorm, key);
+      if (similarity !== undefined) out.push({ key, similarity });
     }
-    return out;
+    return out.sort((a, b) => b.similarity - a.similarity);
   }
 
   private toHits(hits: { key: bigint; similarity: number }[]): IndexHit[] {
@@ -380,6 +394,7 @@ export class UsearchIndex implements VectorIndex {
         index_bytes: (await fileSize(tmpIndex)) ?? 0,
         index_sha256: await sha256File(tmpIndex),
         connectivity: this.opts.connectivity,
+        quantization: this.opts.quantization,
         saved_at: new Date().toISOString(),
       };
       await writeSidecar(tmpSide, { header, ...snap });
@@ -439,6 +454,7 @@ function resolve(o: UsearchIndexOptions) {
     connectivity: o.connectivity ?? DEFAULTS.connectivity,
     expansionAdd: o.expansionAdd ?? DEFAULTS.expansionAdd,
     expansionSearch: o.expansionSearch ?? DEFAULTS.expansionSearch,
+    quantization: o.quantization ?? DEFAULTS.quantization,
     threads: o.threads ?? DEFAULTS.threads,
     exactThreshold: o.exactThreshold ?? DEFAULTS.exactThreshold,
     overFetch: o.overFetch ?? DEFAULTS.overFetch,
@@ -451,7 +467,7 @@ function newNativeIndex(o: Resolved): Index {
   return new Index({
     dimensions: o.dimensions,
     metric: MetricKind.Cos,
-    quantization: ScalarKind.F32,
+    quantization: o.quantization === 'i8' ? ScalarKind.I8 : ScalarKind.F32,
     connectivity: o.connectivity,
     expansion_add: o.expansionAdd,
     expansion_search: o.expansionSearch,

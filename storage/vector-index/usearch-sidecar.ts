@@ -24,6 +24,8 @@ export interface SidecarHeader {
   index_bytes: number;
   index_sha256: string;
   connectivity: number;
+  /** absent in files of before the setting: f32 */
+  quantization?: 'f32' | 'i8' | undefined;
   saved_at: string;
 }
 

@@ -30,6 +30,11 @@ import {
 
 runVectorIndexConformance('usearch', async () => UsearchIndex.create());
 
+// int8 graph: candidates re-ranked by exact cosine
+runVectorIndexConformance('usearch, int8 graph', async () =>
+  UsearchIndex.create({ quantization: 'i8', exactThreshold: 0 }),
+);
+
 // exactThreshold 0: every filtered search goes through the graph with over-fetching
 runVectorIndexConformance('usearch, over-fetch only', async () =>
   UsearchIndex.create({ exactThreshold: 0 }),
@@ -181,6 +186,22 @@ describe('UsearchIndex persistence', () => {
     const reopened = await UsearchIndex.open(path);
     expect(await reopened.count()).toBe(600);
     await reopened.close();
+  });
+
+  it('rebuilds a file saved with another quantisation, then opens it as saved', async () => {
+    await (await rebuild()).index.close(); // f32
+    const asInt8 = () =>
+      UsearchIndex.openOrRebuild(path, () => inBatches(points), { quantization: 'i8' });
+    const first = await asInt8();
+    expect(first).toMatchObject({ rebuilt: true, reason: 'index stores f32, configured i8' });
+    const hits = await first.index.search(points[9]!.vector, { limit: 3 });
+    expect(hits[0]).toMatchObject({ key: points[9]!.key });
+    expect(hits[0]!.similarity).toBeCloseTo(1, 5);
+    await first.index.close();
+    const second = await asInt8();
+    expect(second.rebuilt).toBe(false);
+    expect(await second.index.search(points[9]!.vector, { limit: 3 })).toEqual(hits);
+    await second.index.close();
   });
 
   it('rebuilds when the source holds another number of records (stale file)', async () => {
