@@ -1,13 +1,14 @@
 /**
  * Search benchmark over real hot records: in-process latency and recall, then HTTP throughput.
  *
- *   npm run bench:query                        # 1,000,000 records (first run builds for hours)
+ *   npm run bench:query                        # 1,000,000 records (the first run builds ~30 min)
  *   BENCH_VECTORS=100000 npm run bench:query
  *
  * N clustered 384-d unit vectors (seeded, bench/clustered.ts) become hot records of SYSTEMS
  * systems, written through HotStore.writeShard like the shard writers do. The data set (DuckDB
  * shard files and the saved index) is built once under .bench/query/, keyed by N and the seed,
- * and reopened by later runs. Then:
+ * and reopened by later runs (the index is rebuilt from the shards when AKOSHA_INDEX_QUANTIZATION
+ * differs from the saved file's; AKOSHA_INDEX_EF_SEARCH applies at open). Then:
  *  1. SearchService.searchVector (no cache, no warm or cold tier): top-10 p50/p99 over QUERIES
  *     queries from the same clusters, recall@10 on RECALL_QUERIES of them against exact brute
  *     force over all N vectors; the same with a system_id filter; where the time goes.
