@@ -34,3 +34,11 @@ export const fmt = (n: number, digits = 0) =>
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** A non-negative integer setting of a benchmark from the environment. */
+export function envInt(name: string, dflt: number): number {
+  const v = process.env[name];
+  const n = v === undefined || v === '' ? dflt : Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  return n;
+}

@@ -22,17 +22,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { bruteForce, clustered, DIM } from './clustered';
-import { fmt, percentile } from './lib';
+import { envInt, fmt, percentile } from './lib';
 import type { IndexPoint, SearchFilter } from '../storage/vector-index/types';
 import { IndexFileError, UsearchIndex } from '../storage/vector-index/usearch-index';
 import { fileSize } from '../storage/vector-index/usearch-sidecar';
 
-const envInt = (name: string, dflt: number) => {
-  const v = process.env[name];
-  const n = v === undefined || v === '' ? dflt : Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
-  return n;
-};
 const N = envInt('BENCH_VECTORS', 100_000);
 const QUERIES = envInt('BENCH_QUERIES', 1000);
 const RECALL_QUERIES = Math.min(QUERIES, envInt('BENCH_RECALL_QUERIES', 100));

@@ -30,16 +30,10 @@ import { shardOf } from '../schemas/ids';
 import type { HotStore } from '../storage/hot-store';
 import type { HotIndexHit } from '../storage/hot-index';
 import { bruteForce, clustered, DIM } from './clustered';
-import { fmt, percentile } from './lib';
+import { envInt, fmt, percentile } from './lib';
 import type { LoadJob, LoadResult } from './query-load';
 import { openDataSet, systemOf } from './query-data';
 
-const envInt = (name: string, dflt: number) => {
-  const v = process.env[name];
-  const n = v === undefined || v === '' ? dflt : Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
-  return n;
-};
 const N = envInt('BENCH_VECTORS', 1_000_000);
 const QUERIES = envInt('BENCH_QUERIES', 1000);
 const RECALL_QUERIES = Math.min(QUERIES, envInt('BENCH_RECALL_QUERIES', 100));
