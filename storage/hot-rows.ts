@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { shardDbName } from './hot-schema';
 import type { HotIndexHit } from './hot-index';
-import type { HotHit } from './hot-store';
+import { toSearchHit, type HotHit } from './hot-store';
 import { isoSql, isoToMicros } from './time';
 import { recordKey, type NewRow } from './write-plan';
 
@@ -13,7 +13,7 @@ interface HotRow {
   timestamp: string;
   project: string | null;
   tags: string[];
-  /** JSON text, parsed per hit: hits are few, records many */
+  /** JSON text, parsed per hit (toSearchHit): hits are few, records many */
   metadata: string;
   upload_id: string;
   /** [start, end] of each passage of a long text */
@@ -34,12 +34,6 @@ export class HotRows {
     const rows = new HotRows();
     for (const shard of shards) await rows.reload(conn, shard);
     return rows;
-  }
-
-  get size(): number {
-    let n = 0;
-    for (const rows of this.shards.values()) n += rows.size;
-    return n;
   }
 
   private shardRows(shard: number): Map<string, HotRow> {
@@ -99,19 +93,9 @@ export class HotRows {
       const row = rows?.get(recordKey(h.system_id, h.id));
       if (!row) continue;
       const span = h.passage === undefined ? undefined : row.passages[h.passage];
+      const hit = { ...row, system_id: h.system_id, id: h.id, similarity: h.similarity, shard };
       out.push({
-        system_id: h.system_id,
-        id: h.id,
-        kind: row.kind,
-        content: row.content,
-        timestamp: row.timestamp,
-        project: row.project,
-        tags: row.tags,
-        metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-        upload_id: row.upload_id,
-        similarity: h.similarity,
-        shard,
-        tier: 'hot',
+        ...toSearchHit(hit, 'hot'),
         ...(span && { passage: { index: h.passage!, start: span[0], end: span[1] } }),
       });
     }
