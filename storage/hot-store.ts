@@ -109,9 +109,11 @@ export class HotStore {
       for (const shard of numberedFiles(dir, /^shard-(\d{3})\.duckdb$/)) await store.attach(shard);
       if (!opts.allowOtherModels) await store.assertOneModel();
       if (opts.index === false) await HotIndex.remove(dir);
-      else await store.openIndex(opts.indexSaveIntervalMs ?? 60_000, opts.graph);
-      if (opts.index !== false && opts.searchRows !== 'duckdb')
-        store.rows = await HotRows.load(store.admin, store.shards);
+      else {
+        await store.openIndex(opts.indexSaveIntervalMs ?? 60_000, opts.graph);
+        if (opts.searchRows !== 'duckdb')
+          store.rows = await HotRows.load(store.admin, store.shards);
+      }
     } catch (err) {
       store.closeConnections();
       throw err;

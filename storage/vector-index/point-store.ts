@@ -109,9 +109,7 @@ export class PointStore {
   /** Exact cosine of the query (of norm `qNorm`) and the point of `key`; undefined: no such point. */
   similarity(query: Float32Array, qNorm: number, key: bigint): number | undefined {
     const slot = this.slotOf.get(key);
-    if (slot === undefined) return undefined;
-    const s = dot(query, 0, this.vectors, slot * this.dimensions, this.dimensions);
-    return clampSimilarity(s / (qNorm * (this.norms[slot]! || 1)));
+    return slot === undefined ? undefined : this.cosineAt(query, qNorm, slot);
   }
 
   /** Exact cosine top-k over the given slots. */
@@ -120,16 +118,16 @@ export class PointStore {
     slots: number[],
     k: number,
   ): { key: bigint; similarity: number }[] {
-    const d = this.dimensions;
-    const qNorm = Math.sqrt(dot(query, 0, query, 0, d)) || 1;
-    const scored = slots.map((slot) => {
-      const n = this.norms[slot]! || 1;
-      return { slot, similarity: dot(query, 0, this.vectors, slot * d, d) / (qNorm * n) };
-    });
+    const qNorm = Math.sqrt(dot(query, 0, query, 0, this.dimensions)) || 1;
+    const scored = slots.map((slot) => ({ slot, similarity: this.cosineAt(query, qNorm, slot) }));
     scored.sort((a, b) => b.similarity - a.similarity);
-    return scored
-      .slice(0, k)
-      .map((s) => ({ key: this.keys[s.slot]!, similarity: clampSimilarity(s.similarity) }));
+    return scored.slice(0, k).map((s) => ({ key: this.keys[s.slot]!, similarity: s.similarity }));
+  }
+
+  private cosineAt(query: Float32Array, qNorm: number, slot: number): number {
+    const d = this.dimensions;
+    const s = dot(query, 0, this.vectors, slot * d, d) / (qNorm * (this.norms[slot]! || 1));
+    return clampSimilarity(s);
   }
 
   /** Live points compacted, in slot order: for the sidecar. */
