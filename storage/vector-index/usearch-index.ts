@@ -40,7 +40,11 @@ export interface UsearchIndexOptions {
    * cosine over the kept float vectors, so quantisation does not reorder the results. Default f32.
    */
   quantization?: 'f32' | 'i8' | undefined;
-  /** threads for batch adds and batched searches (0 = every core); single ones use 1 */
+  /**
+   * Threads of every add and of batched searches (0 = every core). Every add passes the same
+   * count: usearch reserves that many thread contexts when an add grows the index, and a later
+   * parallel add or search with more threads than contexts fails.
+   */
   threads?: number | undefined;
   /**
    * Filtered search: when at most this many points pass the filter, they are ranked exactly
@@ -220,7 +224,7 @@ export class UsearchIndex implements VectorIndex {
     let i = 0;
     for (const p of batch.values()) flat.set(p.vector, d * i++);
     try {
-      this.index.add(keys, flat, keys.length > 1 ? this.opts.threads : 1);
+      this.index.add(keys, flat, this.opts.threads);
     } catch (err) {
       this.reconcile(keys, batch);
       throw err;

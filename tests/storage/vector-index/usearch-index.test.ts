@@ -253,6 +253,20 @@ describe('UsearchIndex persistence', () => {
 });
 
 describe('UsearchIndex under concurrent searches', () => {
+  it('serves parallel searches and adds on an index grown one point at a time', async () => {
+    // usearch reserves thread contexts when it grows: a single-point add must not leave
+    // fewer than a later parallel batch uses
+    const points = dataset(300, 10);
+    const index = UsearchIndex.create();
+    for (const p of points) await index.upsert([p]);
+    const queries = points.slice(0, 40).map((p) => p.vector);
+    const hits = await Promise.all(queries.map((q) => index.search(q, { limit: 1 })));
+    expect(hits.map((h) => h[0]!.key)).toEqual(points.slice(0, 40).map((p) => p.key));
+    await index.upsert(dataset(700, 0, 7).slice(300));
+    expect(await index.count()).toBe(700);
+    await index.close();
+  });
+
   it('answers searches of one turn (one native batch) as it answers each alone', async () => {
     const points = dataset(2000, 10);
     const index = UsearchIndex.create();
