@@ -55,14 +55,21 @@ async function waitForPortsFile(
     if (child.exitCode !== null)
       throw new Error(`nats-server exited (${child.exitCode}): ${stderr()}`);
     const file = readdirSync(dir).find((f) => f.endsWith('.ports'));
-    if (file) {
-      const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats: string[] };
-      if (ports.nats[0]) return ports.nats[0];
-    }
+    const url = file ? natsUrlOf(readFileSync(join(dir, file), 'utf8')) : undefined;
+    if (url) return url;
     await new Promise((r) => setTimeout(r, 20));
   }
   child.kill('SIGKILL');
   throw new Error(`nats-server did not start within 10 s: ${stderr()}`);
+}
+
+/** The client URL in a ports file; undefined while nats-server is still writing it. */
+function natsUrlOf(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { nats?: string[] }).nats?.[0];
+  } catch {
+    return undefined;
+  }
 }
 
 export function stopProcess(
