@@ -42,6 +42,8 @@ function newCache(prefix: string, overrides: Partial<QueryCacheOptions> = {}) {
     l1Entries: 1000,
     ttlSeconds: 60,
     prefix,
+    // a loaded test machine can take over 100 ms (the default) for one call; still under fast()'s bound
+    redisTimeoutMs: 400,
     log: quiet,
     metrics,
     ...overrides,

@@ -45,7 +45,7 @@ export class TestRedisServer {
 
   private constructor(
     readonly port: number,
-    /** keep data across restarts (append-only file, fsync on every write) */
+    /** keep data across restarts (append-only file: written before each reply, so a killed process loses nothing) */
     private readonly persistent: boolean,
   ) {}
 
@@ -62,7 +62,7 @@ export class TestRedisServer {
   /** Starts the server (again) on the same port and waits until it answers PING. */
   async restart(): Promise<void> {
     const persistence = this.persistent
-      ? ['--appendonly', 'yes', '--appendfsync', 'always']
+      ? ['--appendonly', 'yes', '--appendfsync', 'no']
       : ['--appendonly', 'no'];
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', ''];
     this.child = spawn('redis-server', [...args, ...persistence, '--dir', this.dir], {
