@@ -1,10 +1,12 @@
 import { ALL_ROLES, Pipeline, type Role } from '../app/pipeline';
 import { loadConfig } from '../infra/config';
+import { armFaultPoint } from '../infra/fault-point';
 import { createLogger } from '../infra/logger';
 
 /** Runs the given stages until SIGTERM/SIGINT, then drains and exits. */
 export async function runStart(roles: Role[] = ALL_ROLES): Promise<void> {
   const config = loadConfig();
+  armFaultPoint(config.faultPoint);
   const log = createLogger(config.logLevel);
   const pipeline = await Pipeline.start(config, roles, log);
   log.info({ roles, http: pipeline.httpAddress, dataDir: config.dataDir }, 'akosha started');

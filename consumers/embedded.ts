@@ -2,6 +2,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeVector } from '../embedding/vector';
 import { AkoshaError, issuesFrom, toAkoshaError } from '../infra/errors';
+import { hitFaultPoint } from '../infra/fault-point';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { EmbeddedMessage } from '../schemas/embedded';
@@ -117,6 +118,7 @@ export class EmbeddedConsumer {
       await Promise.all(items.map((i) => this.fail(i.msg, failure)));
       return;
     }
+    hitFaultPoint('after-event-before-ack');
     for (const { msg } of items) msg.ack();
     this.deps.metrics.ingestMessages.inc({ stage: 'write', outcome: 'ok' }, items.length);
   }

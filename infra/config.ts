@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EmbedderOptions } from '../embedding/factory';
+import { parseFaultPoint } from './fault-point';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const msList = z
@@ -11,6 +12,11 @@ const msList = z
 const EnvSchema = z.object({
   AKOSHA_NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   AKOSHA_START_NATS: z.enum(['auto', 'never']).default('auto'),
+  AKOSHA_NATS_SYNC: z.enum(['always', 'default']).default('default'),
+  AKOSHA_DRAIN_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  AKOSHA_STREAM_REPLICAS: int(1, 5).default(1),
+  AKOSHA_STREAMS_FORCE: z.enum(['true', 'false']).default('false'),
+  AKOSHA_TIER_RECOVERY_BACKOFF_MS: msList.default([1000, 5000, 15_000, 30_000, 60_000]),
   AKOSHA_DATA_DIR: z.string().default('./data'),
   AKOSHA_HTTP_HOST: z.string().default('127.0.0.1'),
   AKOSHA_HTTP_PORT: int(0, 65535).default(8682),
@@ -62,6 +68,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/)
     .default('akosha:qc'),
+  /** test-only: `<point>[@<hits>]` SIGKILLs the process at a named point (infra/fault-point.ts) */
+  AKOSHA_FAULT_POINT: z
+    .string()
+    .regex(/^([a-z:-]+(@[1-9]\d*)?)?$/, '<point> or <point>@<hits>')
+    .default(''),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -70,9 +81,15 @@ export interface NatsConfig {
   url: string;
   startLocal: boolean;
   storeDir: string;
+  /** `always`: fsync every JetStream write where the server can (2.10+ `sync_interval`) */
+  sync: Env['AKOSHA_NATS_SYNC'];
 }
 
 export interface StreamsConfig {
+  /** never lowered below what the server holds unless `force` */
+  replicas: number;
+  /** apply lowers replicas and limits that the server holds higher */
+  force: boolean;
   uploadsMaxAgeMs: number;
   duplicateWindowMs: number;
   maxMessageBytes: number;
@@ -115,6 +132,8 @@ export interface AgingConfig {
   warmDir: string;
   /** cold objects go here when no S3 bucket is configured */
   coldDir: string;
+  /** delays between background retries of an interrupted tier move's recovery */
+  recoveryBackoffMs: number[];
   /** S3-compatible cold storage; credentials come from the AWS SDK's usual sources */
   s3?: { bucket: string; endpoint?: string; region: string; forcePathStyle: boolean };
 }
@@ -138,6 +157,8 @@ export interface CacheConfig {
 
 export interface AkoshaConfig {
   dataDir: string;
+  /** SIGTERM: after this, stop waiting for the drain and close without acking */
+  drainTimeoutMs: number;
   logLevel: Env['AKOSHA_LOG_LEVEL'];
   embedder: EmbedderOptions;
   nats: NatsConfig;
@@ -148,6 +169,8 @@ export interface AkoshaConfig {
   bridge: BridgeConfig;
   aging: AgingConfig;
   cache: CacheConfig;
+  /** test-only kill point, null in normal runs */
+  faultPoint: { point: string; hits: number } | null;
 }
 
 export class ConfigError extends Error {}
@@ -165,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 function compile(e: Env): AkoshaConfig {
   return {
     dataDir: e.AKOSHA_DATA_DIR,
+    drainTimeoutMs: e.AKOSHA_DRAIN_TIMEOUT_MS,
     logLevel: e.AKOSHA_LOG_LEVEL,
     embedder: embedderSlice(e),
     nats: natsSlice(e),
@@ -175,6 +199,7 @@ function compile(e: Env): AkoshaConfig {
     aging: agingSlice(e),
     bridge: bridgeSlice(e),
     cache: cacheSlice(e),
+    faultPoint: parseFaultPoint(e.AKOSHA_FAULT_POINT),
   };
 }
 
@@ -195,11 +220,14 @@ function natsSlice(e: Env): NatsConfig {
     url: e.AKOSHA_NATS_URL,
     startLocal: e.AKOSHA_START_NATS === 'auto',
     storeDir: `${e.AKOSHA_DATA_DIR}/nats`,
+    sync: e.AKOSHA_NATS_SYNC,
   };
 }
 
 function streamsSlice(e: Env): StreamsConfig {
   return {
+    replicas: e.AKOSHA_STREAM_REPLICAS,
+    force: e.AKOSHA_STREAMS_FORCE === 'true',
     uploadsMaxAgeMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000,
     duplicateWindowMs: e.AKOSHA_DUPLICATE_WINDOW_MS,
     maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
@@ -247,6 +275,7 @@ function agingSlice(e: Env): AgingConfig {
     retentionDays: e.AKOSHA_RETENTION_DAYS,
     warmDir: `${e.AKOSHA_DATA_DIR}/warm`,
     coldDir: `${e.AKOSHA_DATA_DIR}/cold`,
+    recoveryBackoffMs: e.AKOSHA_TIER_RECOVERY_BACKOFF_MS,
     ...(e.AKOSHA_COLD_S3_BUCKET && { s3: coldS3(e) }),
   };
 }

@@ -6,6 +6,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { decodeVector } from '../embedding/vector';
+import { hitFaultPoint } from '../infra/fault-point';
 import { EMBEDDING_DIM } from '../schemas/record';
 import { settleCompletions, type CompletedUpload } from './completion';
 import { appendRows } from './duckdb-append';
@@ -54,6 +55,7 @@ export async function writeShardTransaction(
     await conn.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
+  hitFaultPoint('after-commit');
   for (const key of written.newKeys) filter.add(key);
   return written.result;
 }

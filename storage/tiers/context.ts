@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { hitFaultPoint } from '../../infra/fault-point';
 import type { HotStore } from '../hot-store';
 import { KeyedLock } from '../keyed-lock';
 import type { ColdStore } from './cold-store';
@@ -25,6 +26,7 @@ export class Tiers {
   ) {}
 
   async point(move: MoveKind, point: MovePoint): Promise<void> {
+    hitFaultPoint(`${move}:${point}`);
     await this.options.onPoint?.(move, point);
   }
 
