@@ -16,6 +16,8 @@ export interface AgingDeps {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+  /** the writer lease: while it does not hold, no shard is moved or expired */
+  fence?: () => boolean;
 }
 
 /**
@@ -67,6 +69,7 @@ export class AgingConsumer {
     this.queued.delete(tier);
     const now = this.deps.clock.now();
     for (const shard of this.deps.store.shards) {
+      if (this.deps.fence?.() === false) return;
       if (tier === 'hot') {
         await this.move('hot', 'warm', () =>
           this.deps.mover.moveHotToWarm(shard, daysAgo(now, this.config.warmAfterDays)),
@@ -77,6 +80,7 @@ export class AgingConsumer {
         );
       }
     }
+    if (this.deps.fence?.() === false) return;
     if (tier === 'warm') await this.expire(now);
     await this.reportSizes().catch((err) => this.deps.log.warn({ err }, 'tier sizes unavailable'));
   }

@@ -32,6 +32,11 @@ export interface ShardWriterDeps {
   deadLetters: DeadLetterPublisher;
   metrics: Metrics;
   log: Logger;
+  /**
+   * The writer lease: while it does not hold, nothing is written, announced or acked.
+   * The messages are left as they are (no nak): after ack_wait they go to the new owner.
+   */
+  fence?: () => boolean;
 }
 
 /**
@@ -97,6 +102,7 @@ export class EmbeddedConsumer {
     items: { msg: PulledMsg; input: ChunkInput }[],
   ): Promise<void> {
     let result: ShardWriteResult & { otherModel: ChunkInput[] };
+    if (!this.fenceHolds()) return;
     try {
       result = await this.deps.store.writeShard(
         shard,
@@ -111,6 +117,7 @@ export class EmbeddedConsumer {
     }
     this.countRecords(result);
     items = await this.rejectOtherModel(result.otherModel, items);
+    if (!this.fenceHolds()) return;
     try {
       await this.publishEvents(shard, result, items);
     } catch (err) {
@@ -119,6 +126,7 @@ export class EmbeddedConsumer {
       return;
     }
     hitFaultPoint('after-event-before-ack');
+    if (!this.fenceHolds()) return;
     for (const { msg } of items) msg.ack();
     this.deps.metrics.ingestMessages.inc({ stage: 'write', outcome: 'ok' }, items.length);
   }
@@ -158,6 +166,10 @@ export class EmbeddedConsumer {
         this.deps.metrics.ingestedEvents.inc();
       }),
     );
+  }
+
+  private fenceHolds(): boolean {
+    return this.deps.fence?.() ?? true;
   }
 
   private countRecords(result: ShardWriteResult): void {
