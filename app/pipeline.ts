@@ -21,6 +21,7 @@ import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../streams/definiti
 import type { BridgeStatus } from '../bridge/bridge-state';
 import { MahavishnuBridge } from '../bridge/mahavishnu-bridge';
 import { watchConsumerLag } from './consumer-lag';
+import { closeWithoutAcking, settleWithin } from './shutdown';
 import { WriterLease } from './writer-lease';
 
 export type Role = 'ingest' | 'writer' | 'api' | 'scheduler';
@@ -33,6 +34,8 @@ export interface Readiness {
   embedder: string;
   /** mode normal|fallback, breaker state, last contact with Mahavishnu */
   orchestrator?: BridgeStatus;
+  /** why not ready, when it is for good: 'lease lost' */
+  reason?: string;
 }
 
 interface WriterState {
@@ -48,7 +51,13 @@ async function openWriterState(
   model: string,
   log: Logger,
 ): Promise<WriterState> {
-  const lease = await WriterLease.claim(nats.nc, config.writer.groups, config.writer.hotDir, log);
+  const lease = await WriterLease.claim({
+    servers: nats.local?.url ?? config.nats.url,
+    groups: config.writer.groups,
+    hotDir: config.writer.hotDir,
+    ...config.writer.lease,
+    log,
+  });
   let store: HotStore | undefined;
   try {
     store = await HotStore.open(config.writer.hotDir, { ...config.writer, model });
@@ -80,6 +89,10 @@ export class Pipeline {
   private readonly stages: { stop(): Promise<void> }[] = [];
   private readonly stoppers: (() => Promise<void> | void)[] = [];
   private bridge?: MahavishnuBridge;
+  private leaseLost?: string;
+  private fail: (err: Error) => void = () => undefined;
+  /** Settles when this process must not go on (its writer lease is lost): close, exit non-zero. */
+  readonly failure = new Promise<Error>((resolve) => (this.fail = resolve));
   httpAddress?: string;
 
   private constructor(
@@ -155,17 +168,19 @@ export class Pipeline {
       watched.push({ stream: STREAM.uploads, consumer: INGEST_CONSUMER });
     }
     if (this.store) {
+      const fence = () => this.writer!.lease.holds();
       const writer = new EmbeddedConsumer(
-        { ...common, store: this.store },
+        { ...common, store: this.store, fence },
         { ...this.config.writer, retry },
       );
       await writer.start();
       this.stages.push(writer);
       const aging = new AgingConsumer(
-        { ...common, store: this.store, mover: this.writer!.mover, clock: systemClock },
+        { ...common, store: this.store, mover: this.writer!.mover, clock: systemClock, fence },
         this.config.aging,
       );
       aging.start();
+      this.writer!.lease.whenLost((reason) => this.onLeaseLost(reason, [writer, aging]));
       this.stages.push(aging);
       const groups = this.config.writer.groups;
       watched.push(
@@ -227,10 +242,24 @@ export class Pipeline {
     this.log.info({ address: this.httpAddress }, 'http listening');
   }
 
+  /**
+   * Another writer may own the groups now: the shard writers stop (a fenced batch is left
+   * unacked, for the new owner), and `failure` tells the caller to exit, so that a
+   * supervisor restarts this writer and it claims its groups again once they are free.
+   */
+  private onLeaseLost(reason: string, writerStages: { stop(): Promise<void> }[]): void {
+    this.leaseLost = reason;
+    this.log.error({ reason }, 'writer lease lost: shard writers stopped, process exits');
+    void Promise.all(writerStages.map((s) => s.stop())).finally(() =>
+      this.fail(new Error(`writer lease lost: ${reason}`)),
+    );
+  }
+
   readiness(): Readiness {
     const natsUp = !this.nats.nc.isClosed() && !this.closing;
     return {
-      ready: natsUp && this.consuming,
+      ready: natsUp && this.consuming && this.leaseLost === undefined,
+      ...(this.leaseLost !== undefined && { reason: 'lease lost' }),
       consuming: this.consuming && !this.closing,
       nats: this.nats.nc.getServer(),
       roles: this.roles,
@@ -239,7 +268,10 @@ export class Pipeline {
     };
   }
 
-  /** Drains: stop pulling, finish and ack in-flight batches, close stores and connections. Idempotent. */
+  /**
+   * Drains: stop pulling, finish and ack in-flight batches, close stores and connections.
+   * Past AKOSHA_DRAIN_TIMEOUT_MS (NATS gone, a batch stuck) it closes without acking. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -247,6 +279,27 @@ export class Pipeline {
 
   private async shutdown(): Promise<void> {
     this.consuming = false;
+    const { drainTimeoutMs } = this.config;
+    const drained = await settleWithin(this.drain(), drainTimeoutMs, this.log, 'drain');
+    if (drained === 'done') return this.log.info('pipeline closed');
+    this.log.warn(
+      { drainTimeoutMs, drained },
+      'drain did not finish: closing without acking (unacked messages are redelivered)',
+    );
+    await closeWithoutAcking(
+      [
+        ['tier mover', () => this.writer?.mover.close()],
+        ['hot store', () => this.writer?.store.close()],
+        ['embedder', () => this.embedder.close()],
+        ['nats connection', () => this.nats.nc.close()],
+        ['local nats-server', () => this.nats.local?.stop()],
+      ],
+      this.log,
+    );
+    this.log.info('pipeline closed without draining');
+  }
+
+  private async drain(): Promise<void> {
     await Promise.all(this.stages.map((stage) => stage.stop()));
     for (const stop of this.stoppers) await stop();
     await this.writer?.mover.close();
@@ -255,6 +308,5 @@ export class Pipeline {
     await this.embedder.close();
     await this.nats.nc.drain();
     await this.nats.local?.stop();
-    this.log.info('pipeline closed');
   }
 }
