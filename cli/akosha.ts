@@ -14,12 +14,17 @@ const program = new Command('akosha').description(
   'Memory aggregation for AI coding sessions on NATS JetStream',
 );
 const natsUrl = () => loadConfig().nats.url;
+const FORCE_HELP =
+  'lower stream replicas and limits that the server holds higher (also AKOSHA_STREAMS_FORCE=true)';
 
 program
   .command('start')
   .description('run the pipeline (all stages by default) until SIGTERM')
   .option('--roles <roles>', `comma-separated: ${ALL_ROLES.join(',')}`, ALL_ROLES.join(','))
-  .action((opts: { roles: string }) => runStart(parseRoles(opts.roles)));
+  .option('--force', FORCE_HELP)
+  .action((opts: { roles: string; force?: boolean }) =>
+    runStart(parseRoles(opts.roles), { force: opts.force === true }),
+  );
 
 const ROLE_DESCRIPTIONS: Record<Role, string> = {
   ingest: 'embed stage only: validate, embed, hand over to the shard writers',
@@ -48,7 +53,8 @@ registerReembedCommand(program);
 program
   .command('streams')
   .description('create or update the streams and durable consumers, then exit')
-  .action(() => runApplyStreams());
+  .option('--force', FORCE_HELP)
+  .action((opts: { force?: boolean }) => runApplyStreams({ force: opts.force === true }));
 
 program.parseAsync().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

@@ -3,9 +3,16 @@ import { loadConfig } from '../infra/config';
 import { armFaultPoint } from '../infra/fault-point';
 import { createLogger } from '../infra/logger';
 
-/** Runs the given stages until SIGTERM/SIGINT, then drains and exits. */
-export async function runStart(roles: Role[] = ALL_ROLES): Promise<void> {
+/**
+ * Runs the given stages until SIGTERM/SIGINT, then drains and exits. `force` lets the
+ * stream update lower replicas and limits that the server holds higher.
+ */
+export async function runStart(
+  roles: Role[] = ALL_ROLES,
+  opts: { force?: boolean } = {},
+): Promise<void> {
   const config = loadConfig();
+  if (opts.force) config.streams.force = true;
   armFaultPoint(config.faultPoint);
   const log = createLogger(config.logLevel);
   const pipeline = await Pipeline.start(config, roles, log);

@@ -4,9 +4,13 @@ import { createLogger } from '../infra/logger';
 import { applyTopology } from '../streams/apply';
 import { streamDefinitions } from '../streams/definitions';
 
-/** `akosha streams`: applies the topology, so producers can publish before any consumer starts. */
-export async function runApplyStreams(): Promise<void> {
+/**
+ * `akosha streams`: applies the topology, so producers can publish before any consumer
+ * starts. `force` lowers replicas and limits that the server holds higher.
+ */
+export async function runApplyStreams(opts: { force?: boolean } = {}): Promise<void> {
   const config = loadConfig();
+  if (opts.force) config.streams.force = true;
   const nc = await connect({ servers: config.nats.url });
   try {
     await applyTopology(nc, config.streams, createLogger(config.logLevel));

@@ -8,6 +8,7 @@ import {
   type ConsumerDefinition,
   type StreamDefinition,
 } from './definitions';
+import { guardStreamUpdate } from './stream-guard';
 
 /** Creates or updates every stream and durable consumer; safe to run at every start. */
 export async function applyTopology(
@@ -16,13 +17,15 @@ export async function applyTopology(
   log?: Logger,
 ): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  for (const stream of streamDefinitions(config)) await applyStream(jsm, stream, log);
+  for (const stream of streamDefinitions(config)) await applyStream(jsm, stream, config.force, log);
   for (const consumer of consumerDefinitions(config)) await applyConsumer(jsm, consumer, log);
 }
 
+/** An existing stream keeps the replicas and limits it holds higher, unless `force`. */
 async function applyStream(
   jsm: JetStreamManager,
   def: StreamDefinition,
+  force: boolean,
   log?: Logger,
 ): Promise<void> {
   const existing = await jsm.streams.info(def.name).catch(() => undefined);
@@ -31,7 +34,13 @@ async function applyStream(
     log?.info({ stream: def.name }, 'stream created');
     return;
   }
-  const { name, retention: _r, storage: _s, ...mutable } = def;
+  const { config, kept } = guardStreamUpdate(existing.config, def, force);
+  for (const k of kept)
+    log?.warn(
+      { stream: def.name, ...k },
+      `stream keeps the server's higher ${k.field}; run with --force (AKOSHA_STREAMS_FORCE=true) to lower it`,
+    );
+  const { name, retention: _r, storage: _s, ...mutable } = config;
   await jsm.streams.update(name, mutable);
 }
 

@@ -30,7 +30,7 @@ export function streamDefinitions(c: StreamsConfig): StreamDefinition[] {
   const common = {
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
-    num_replicas: 1,
+    num_replicas: c.replicas,
     duplicate_window: nanos(c.duplicateWindowMs),
     max_msg_size: c.maxMessageBytes,
   };

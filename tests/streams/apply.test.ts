@@ -3,7 +3,11 @@ import { nanos } from '@nats-io/transport-node';
 import { loadConfig } from '../../infra/config';
 import { applyTopology } from '../../streams/apply';
 import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../../streams/definitions';
+import pino from 'pino';
 import { startTestNats, type TestNats } from '../helpers/nats';
+import { exited, spawnAkosha } from '../helpers/processes';
+
+const DAY_MS = 86_400_000;
 
 describe('applyTopology', () => {
   let nats: TestNats;
@@ -16,7 +20,7 @@ describe('applyTopology', () => {
     await applyTopology(nats.nc, loadConfig({}).streams);
     await applyTopology(
       nats.nc,
-      loadConfig({ AKOSHA_UPLOADS_MAX_AGE_DAYS: '3', AKOSHA_ACK_WAIT_MS: '5000' }).streams,
+      loadConfig({ AKOSHA_UPLOADS_MAX_AGE_DAYS: '60', AKOSHA_ACK_WAIT_MS: '5000' }).streams,
     );
     const jsm = await jetstreamManager(nats.nc);
     const uploads = await jsm.streams.info(STREAM.uploads);
@@ -24,7 +28,7 @@ describe('applyTopology', () => {
       subjects: ['akosha.uploads.>'],
       retention: 'limits',
       storage: 'file',
-      max_age: nanos(3 * 86_400_000),
+      max_age: nanos(60 * 86_400_000),
     });
     expect((await jsm.streams.info(STREAM.embedded)).config.retention).toBe('workqueue');
     expect((await jsm.consumers.info(STREAM.uploads, INGEST_CONSUMER)).config).toMatchObject({
@@ -39,5 +43,33 @@ describe('applyTopology', () => {
     expect(names.sort()).toEqual(
       [STREAM.deadLetters, STREAM.embedded, STREAM.ingested, STREAM.uploads].sort(),
     );
+  });
+
+  it('keeps a longer history and dedupe window that the server holds; --force lowers them', async () => {
+    const jsm = await jetstreamManager(nats.nc);
+    const held = { max_age: nanos(120 * DAY_MS), duplicate_window: nanos(3_600_000) };
+    await jsm.streams.update(STREAM.uploads, held);
+
+    const warnings: unknown[] = [];
+    const log = pino(
+      { level: 'warn' },
+      { write: (line: string) => warnings.push(JSON.parse(line)) },
+    );
+    await applyTopology(nats.nc, loadConfig({}).streams, log);
+    expect((await jsm.streams.info(STREAM.uploads)).config).toMatchObject(held);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ stream: STREAM.uploads, field: 'max_age' }),
+        expect.objectContaining({ stream: STREAM.uploads, field: 'duplicate_window' }),
+      ]),
+    );
+
+    const cli = spawnAkosha(['streams', '--force'], { AKOSHA_NATS_URL: nats.url });
+    await exited(cli);
+    expect(cli.exitCode).toBe(0);
+    expect((await jsm.streams.info(STREAM.uploads)).config).toMatchObject({
+      max_age: nanos(30 * DAY_MS),
+      duplicate_window: nanos(300_000),
+    });
   });
 });
