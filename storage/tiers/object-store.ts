@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import {
   DeleteObjectCommand,
@@ -8,6 +8,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { mkdirSynced, nodeFs, syncDir, writeSynced, type DurableFs } from './durable-file';
 
 export type ObjectMetadata = Record<string, string>;
 
@@ -103,9 +104,16 @@ export class S3ObjectStore implements ObjectStore {
 
 const META_SUFFIX = '.meta.json';
 
-/** The same interface on a local directory (no S3 configured): `<key>` + `<key>.meta.json`. */
+/**
+ * The same interface on a local directory (no S3 configured): `<key>` + `<key>.meta.json`.
+ * A put is durable when it returns (files fsynced, then renamed, then the directory
+ * fsynced), because the mover deletes the warm source right after.
+ */
 export class LocalObjectStore implements ObjectStore {
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly fs: DurableFs = nodeFs,
+  ) {}
 
   private path(key: string): string {
     if (key.split('/').some((p) => p === '..' || p === '')) throw new Error(`bad key: ${key}`);
@@ -114,11 +122,13 @@ export class LocalObjectStore implements ObjectStore {
 
   async put(key: string, body: Buffer, metadata: ObjectMetadata): Promise<void> {
     const path = this.path(key);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(`${path}${META_SUFFIX}.tmp`, JSON.stringify(metadata));
-    await writeFile(`${path}.tmp`, body);
-    await rename(`${path}${META_SUFFIX}.tmp`, `${path}${META_SUFFIX}`);
-    await rename(`${path}.tmp`, path);
+    await mkdirSynced(this.fs, dirname(path));
+    await writeSynced(this.fs, `${path}${META_SUFFIX}.tmp`, JSON.stringify(metadata));
+    await writeSynced(this.fs, `${path}.tmp`, body);
+    // the object exists once its body has its name, so the metadata is renamed first
+    await this.fs.rename(`${path}${META_SUFFIX}.tmp`, `${path}${META_SUFFIX}`);
+    await this.fs.rename(`${path}.tmp`, path);
+    await syncDir(this.fs, dirname(path));
   }
 
   async get(key: string): Promise<{ body: Buffer; metadata: ObjectMetadata } | null> {
