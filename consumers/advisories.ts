@@ -6,6 +6,7 @@ import type { DeadLetterStage } from '../schemas/dead-letter';
 import { STREAM } from '../streams/definitions';
 import type { DeadLetterPublisher } from './dead-letters';
 import type { PulledMsg } from './pulled-message';
+import { storedAsPulled } from './stranded';
 
 /** The stage whose consumer reads each watched stream. */
 const STAGE_OF_STREAM: Record<string, DeadLetterStage> = {
@@ -105,21 +106,12 @@ export class AdvisoryWatcher {
   /** The message as a stage would have seen it on its last delivery; settling it is a no-op. */
   private async fetch(a: MaxDeliveriesAdvisory): Promise<PulledMsg> {
     const stored = await this.jsm!.streams.getMessage(a.stream, { seq: a.stream_seq });
-    const noop = () => undefined;
-    return {
-      subject: stored?.subject ?? '',
-      data: stored?.data ?? new Uint8Array(),
-      seq: a.stream_seq,
-      info: { stream: a.stream, consumer: a.consumer, deliveryCount: a.deliveries, pending: 0 },
-      ack: noop,
-      nak: noop,
-      term: noop,
-    };
+    return storedAsPulled(stored, { ...a, seq: a.stream_seq });
   }
 }
 
 /** upload_id and system_id of an upload or embedded chunk, when the payload has them. */
-function contextOf(data: Uint8Array): { uploadId?: string; systemId?: string } {
+export function contextOf(data: Uint8Array): { uploadId?: string; systemId?: string } {
   try {
     const m = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
     return {

@@ -1,17 +1,23 @@
 import {
   createInbox,
+  nanos,
   type Msg,
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
-import { nanos } from '@nats-io/transport-node';
 import type { Logger } from '../infra/logger';
-import { toPulledMsg, type PulledMsg } from './pulled-message';
+import { Heartbeat } from './heartbeat';
+import { toPulledMsg, type HeldMsg, type PulledMsg } from './pulled-message';
+import { bytesOf, takeBatch } from './take-batch';
 
 export interface BatchLoopOptions {
   batchSize: number;
+  /** bound of one pull request and one batch (a single larger message still comes alone) */
+  maxBatchBytes: number;
   /** how long to wait for more messages once the first of a batch arrived */
   batchLingerMs: number;
+  /** the consumer's ack_wait: held messages get `working()` every third of it */
+  ackWaitMs: number;
 }
 
 /** A pull request lives this long at the server; stop() waits at most this for the open one. */
@@ -27,17 +33,20 @@ interface OpenPull {
 }
 
 /**
- * Pulls from a durable consumer with its own pull requests and hands messages
- * over in batches: as many as have arrived, up to batchSize, waiting at most
- * batchLingerMs for more. One request is open at a time, so `stop()` can issue
- * no more, let the open one end (served or expired), handle what it delivered,
- * and only then unsubscribe: no message is left in transit, unacknowledged.
+ * Pulls from a durable consumer with its own pull requests and hands messages over in
+ * batches bounded by count and bytes, waiting at most batchLingerMs for more. Received
+ * messages are kept alive (`working()`) until handled, so only a dead process makes the
+ * server redeliver. `stop()` issues no more requests, lets the open ones end (served or
+ * expired), handles what they delivered, and only then unsubscribes: no message is left
+ * in transit, unacknowledged.
  */
 export class BatchLoop {
-  private readonly queue: PulledMsg[] = [];
+  private readonly queue: HeldMsg[] = [];
+  private readonly heartbeat: Heartbeat;
   private wake?: () => void;
   private readonly open = new Set<OpenPull>();
   private stopping = false;
+  private paused = false;
   private done: Promise<void> = Promise.resolve();
 
   constructor(
@@ -46,7 +55,9 @@ export class BatchLoop {
     private readonly options: BatchLoopOptions,
     private readonly handle: (batch: PulledMsg[]) => Promise<void>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.heartbeat = new Heartbeat(options.ackWaitMs);
+  }
 
   async start(): Promise<void> {
     this.pull();
@@ -58,6 +69,17 @@ export class BatchLoop {
     this.stopping = true;
     this.wake?.();
     await this.done;
+    this.heartbeat.stop();
+  }
+
+  /** No new pull requests (a stalled sink); what is queued stays alive and is handled. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pull();
   }
 
   /** Messages requested but not yet arrived. */
@@ -67,15 +89,21 @@ export class BatchLoop {
     return n;
   }
 
+  /** Room for one more request: what is queued plus what may still come stays bounded. */
+  private hasRoom(): boolean {
+    const { batchSize: batch, maxBatchBytes: bytes } = this.options;
+    if (this.queue.length + this.outstanding + batch > batch * (OPEN_PULLS + 1)) return false;
+    return bytesOf(this.queue) + (this.open.size + 1) * bytes <= bytes * (OPEN_PULLS + 1);
+  }
+
   /**
    * Keeps two pull requests open, each on its own inbox, so that a request the
    * server lets lapse without a word (2.9 does, under load) leaves no gap, and
    * each request's messages and end (408 expired, 404, 409) are told apart.
    */
   private pull(): void {
-    const batch = this.options.batchSize;
-    while (!this.stopping && this.open.size < OPEN_PULLS) {
-      if (this.queue.length + this.outstanding + batch > batch * (OPEN_PULLS + 1)) return;
+    const { batchSize: batch, maxBatchBytes } = this.options;
+    while (!this.stopping && !this.paused && this.open.size < OPEN_PULLS && this.hasRoom()) {
       const request: OpenPull = { remaining: batch, sub: undefined, timer: undefined };
       request.sub = this.nc.subscribe(createInbox(), {
         callback: (_err, msg) => this.receive(request, msg),
@@ -83,7 +111,11 @@ export class BatchLoop {
       request.timer = setTimeout(() => this.endPull(request, 'lost'), PULL_LOST_MS);
       this.open.add(request);
       const subject = `$JS.API.CONSUMER.MSG.NEXT.${this.target.stream}.${this.target.consumer}`;
-      const body = JSON.stringify({ batch, expires: nanos(PULL_EXPIRES_MS) });
+      const body = JSON.stringify({
+        batch,
+        max_bytes: maxBatchBytes,
+        expires: nanos(PULL_EXPIRES_MS),
+      });
       this.nc.publish(subject, body, { reply: request.sub.getSubject() });
     }
   }
@@ -100,12 +132,16 @@ export class BatchLoop {
   private receive(request: OpenPull, msg: Msg): void {
     const status = msg.headers?.code ?? 0;
     if (status >= 100 && !msg.reply) {
-      if (status === 409)
-        this.log.warn({ ...this.target, status: msg.headers?.description }, 'pull refused');
+      const description = msg.headers?.description ?? '';
+      // 409 "Message Size Exceeds MaxBytes" is the byte bound doing its work
+      if (status === 409 && !/MaxBytes/i.test(description))
+        this.log.warn({ ...this.target, status: description }, 'pull refused');
       if (status >= 400) this.endPull(request, 'ended');
       return;
     }
-    this.queue.push(toPulledMsg(this.nc, msg));
+    const pulled = toPulledMsg(this.nc, msg);
+    this.heartbeat.hold(pulled);
+    this.queue.push(pulled);
     if (--request.remaining <= 0) this.endPull(request, 'served');
     this.wake?.();
   }
@@ -117,15 +153,16 @@ export class BatchLoop {
       try {
         await this.handle(batch);
       } catch (err) {
-        // handlers settle their own failures; ack_wait brings this batch back
+        // handlers settle their own failures; what they left is redelivered after ack_wait
         this.log.error({ err, size: batch.length }, 'batch handler threw');
       }
+      this.heartbeat.release(batch);
       this.pull();
     }
   }
 
   /** The next batch, or undefined once stopping and nothing is queued or on its way. */
-  private async nextBatch(): Promise<PulledMsg[] | undefined> {
+  private async nextBatch(): Promise<HeldMsg[] | undefined> {
     while (this.queue.length === 0) {
       if (this.stopping && this.open.size === 0) return undefined;
       await new Promise<void>((resolve) => (this.wake = resolve));
@@ -137,6 +174,6 @@ export class BatchLoop {
     ) {
       await new Promise((resolve) => setTimeout(resolve, this.options.batchLingerMs));
     }
-    return this.queue.splice(0, this.options.batchSize);
+    return takeBatch(this.queue, this.options);
   }
 }

@@ -6,8 +6,10 @@ import {
   MAX_INLINE_PAYLOAD_BYTES,
   type DeadLetter,
   type DeadLetterStage,
+  type PayloadRef,
 } from '../schemas/dead-letter';
 import { subjects } from '../streams/subjects';
+import { DeadLetterPayloads, payloadObjectName } from './dead-letter-payloads';
 
 export interface DeadLetterContext {
   uploadId?: string | undefined;
@@ -20,12 +22,15 @@ export interface DeadLetterContext {
 /**
  * Publishes dead letters with the reason code, the validation issues, the source
  * stream sequence and the payload. The message id makes a redelivered failure
- * produce one letter, not two.
+ * produce one letter, not two. A payload over the inline limit is written to the
+ * payload bucket first, so a letter never points to nothing; if that write fails,
+ * publish rejects and the caller naks the message (nothing is lost).
  */
 export class DeadLetterPublisher {
   constructor(
     private readonly js: JetStreamClient,
     private readonly metrics: Metrics,
+    private readonly payloads = new DeadLetterPayloads(js),
   ) {}
 
   async publish(
@@ -34,7 +39,15 @@ export class DeadLetterPublisher {
     err: AkoshaError,
     ctx: DeadLetterContext = {},
   ): Promise<void> {
-    const letter = buildDeadLetter(stage, msg, err, ctx);
+    const payload = ctx.recordPayload ?? msg.data;
+    const ref =
+      payload.byteLength > MAX_INLINE_PAYLOAD_BYTES
+        ? await this.payloads.put(
+            payloadObjectName(msg.info.stream, msg.seq, ctx.recordId),
+            payload,
+          )
+        : undefined;
+    const letter = buildDeadLetter(stage, msg, err, ctx, ref);
     const msgID = `dlq:${letter.stream}:${letter.stream_seq}:${ctx.recordId ?? '*'}`;
     await this.js.publish(subjects.deadLetter(stage), JSON.stringify(letter), { msgID });
     this.metrics.deadLetters.inc({ stage, code: err.code });
@@ -46,6 +59,7 @@ export function buildDeadLetter(
   msg: PulledMsg,
   err: AkoshaError,
   ctx: DeadLetterContext,
+  ref?: PayloadRef,
 ): DeadLetter {
   const payload = ctx.recordPayload ?? msg.data;
   const inline = payload.byteLength <= MAX_INLINE_PAYLOAD_BYTES;
@@ -64,6 +78,7 @@ export function buildDeadLetter(
     ...(ctx.recordId !== undefined && { record_id: ctx.recordId }),
     payload_kind: ctx.recordPayload ? 'record' : 'message',
     ...(inline && { payload_base64: Buffer.from(payload).toString('base64') }),
+    ...(ref !== undefined && { payload_ref: ref }),
     payload_bytes: payload.byteLength,
     failed_at: new Date().toISOString(),
   };

@@ -1,34 +1,30 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeVector } from '../embedding/vector';
-import { AkoshaError, issuesFrom, toAkoshaError } from '../infra/errors';
+import { AkoshaError, toAkoshaError } from '../infra/errors';
 import { hitFaultPoint } from '../infra/fault-point';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
-import { EmbeddedMessage } from '../schemas/embedded';
-import { EMBEDDING_DIM } from '../schemas/record';
 import { STREAM, writerConsumerName } from '../streams/definitions';
-import { subjects } from '../streams/subjects';
 import type { HotStore } from '../storage/hot-store';
 import type { ShardWriteResult } from '../storage/shard-transaction';
 import type { ChunkInput } from '../storage/write-plan';
+import type { Announcer } from './announcer';
+import type { BatchLoopOptions } from './batch-loop';
+import type { DeadLetterPublisher } from './dead-letters';
+import { decodeChunk } from './decode-chunk';
 import { LoopGroup } from './loop-group';
 import type { PulledMsg } from './pulled-message';
-import type { DeadLetterPublisher } from './dead-letters';
-import { buildIngestedEvent, ingestedMsgId } from './ingest-events';
-import { settleFailure, type RetryPolicy } from './settle';
+import { screenExhausted, settleFailure, type RetryPolicy } from './settle';
+import { SinkStall, stallDelayMs, stallReason, type StallStatus } from './sink-stall';
 
-export interface ShardWriterOptions {
+export interface ShardWriterOptions extends BatchLoopOptions {
   groups: number[];
-  batchSize: number;
-  batchLingerMs: number;
   retry: RetryPolicy;
 }
 
 export interface ShardWriterDeps {
   nc: NatsConnection;
-  js: JetStreamClient;
   store: HotStore;
+  announcer: Announcer;
   deadLetters: DeadLetterPublisher;
   metrics: Metrics;
   log: Logger;
@@ -39,19 +35,25 @@ export interface ShardWriterDeps {
   fence?: () => boolean;
 }
 
+type Item = { msg: PulledMsg; input: ChunkInput };
+
 /**
- * Shard writer: pulls akosha.embedded.<group>.> for the groups it owns, writes
- * each shard's records in one DuckDB transaction, publishes the ingest-complete
- * event of every upload that is now whole, then acks.
+ * Shard writer: pulls akosha.embedded.<group>.> for the groups it owns, writes each
+ * shard's records in one DuckDB transaction, announces every upload now whole, then
+ * acks. Storage that fails (disk full, I/O) stalls the writer instead of spending
+ * deliveries; an announcement that fails is left to the outbox sweep.
  */
 export class EmbeddedConsumer {
   private readonly loops: LoopGroup;
+  private readonly stall: SinkStall;
+  private stopping = false;
 
   constructor(
     private readonly deps: ShardWriterDeps,
     private readonly options: ShardWriterOptions,
   ) {
     this.loops = new LoopGroup(deps.nc, deps.log);
+    this.stall = new SinkStall(this.loops, deps.metrics, deps.log);
   }
 
   start(): Promise<void> {
@@ -63,14 +65,21 @@ export class EmbeddedConsumer {
   }
 
   stop(): Promise<void> {
+    this.stopping = true;
     return this.loops.stop();
+  }
+
+  /** Why the writer does not pull, when its storage fails. */
+  get stalled(): StallStatus | undefined {
+    return this.stall.status;
   }
 
   async handleBatch(batch: PulledMsg[]): Promise<void> {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'write' });
-    const byShard = new Map<number, { msg: PulledMsg; input: ChunkInput }[]>();
-    for (const msg of batch) {
-      const input = this.decode(msg);
+    const live = await screenExhausted(batch, 'write', { ...this.deps, retry: this.options.retry });
+    const byShard = new Map<number, Item[]>();
+    for (const msg of live) {
+      const input = decodeChunk(msg.data);
       if (input instanceof AkoshaError) {
         await this.fail(msg, input);
         continue;
@@ -83,59 +92,54 @@ export class EmbeddedConsumer {
     timer();
   }
 
-  private decode(msg: PulledMsg): ChunkInput | AkoshaError {
-    try {
-      const parsed = EmbeddedMessage.safeParse(JSON.parse(Buffer.from(msg.data).toString('utf8')));
-      if (!parsed.success)
-        return new AkoshaError('SCHEMA_INVALID', undefined, {
-          issues: issuesFrom(parsed.error.issues),
-        });
-      const vectors = parsed.data.records.map((r) => decodeVector(r.vector, EMBEDDING_DIM));
-      return { message: parsed.data, vectors };
-    } catch (err) {
-      return new AkoshaError('MALFORMED_JSON', (err as Error).message);
-    }
-  }
-
-  private async writeShard(
-    shard: number,
-    items: { msg: PulledMsg; input: ChunkInput }[],
-  ): Promise<void> {
-    let result: ShardWriteResult & { otherModel: ChunkInput[] };
+  private async writeShard(shard: number, items: Item[]): Promise<void> {
     if (!this.fenceHolds()) return;
-    try {
-      result = await this.deps.store.writeShard(
-        shard,
-        items.map((i) => i.input),
-      );
-    } catch (err) {
-      const failure = new AkoshaError('SINK_UNAVAILABLE', toAkoshaError(err).message, {
-        cause: err,
-      });
-      await Promise.all(items.map((i) => this.fail(i.msg, failure)));
-      return;
-    }
+    const result = await this.write(shard, items);
+    if (!result) return;
     this.countRecords(result);
     items = await this.rejectOtherModel(result.otherModel, items);
-    if (!this.fenceHolds()) return;
-    try {
-      await this.publishEvents(shard, result, items);
-    } catch (err) {
-      const failure = new AkoshaError('PUBLISH_FAILED', (err as Error).message, { cause: err });
-      await Promise.all(items.map((i) => this.fail(i.msg, failure)));
-      return;
-    }
+    if (!this.fenceHolds() || items.length === 0) return;
+    const fresh = result.completed.filter((u) => !u.eventPublished);
+    await this.deps.announcer.announce(shard, fresh, items[0]!.input.message.embedder);
     hitFaultPoint('after-event-before-ack');
     if (!this.fenceHolds()) return;
     for (const { msg } of items) msg.ack();
     this.deps.metrics.ingestMessages.inc({ stage: 'write', outcome: 'ok' }, items.length);
   }
 
+  /**
+   * The shard transaction. A stall error (disk full, I/O) is retried here, the messages
+   * kept alive, until it succeeds or the writer stops or loses its lease (then they are
+   * left unsettled, for redelivery); any other failure settles them by its code.
+   */
+  private async write(shard: number, items: Item[]) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.deps.store.writeShard(
+          shard,
+          items.map((i) => i.input),
+        );
+        this.stall.clear(shard);
+        return result;
+      } catch (err) {
+        const reason = stallReason(err);
+        if (!reason) return void (await this.failAll(items, err));
+        this.stall.enter(shard, reason, err);
+        await new Promise((resolve) => setTimeout(resolve, stallDelayMs(attempt)));
+        if (this.stopping || !this.fenceHolds()) return undefined;
+      }
+    }
+  }
+
+  private failAll(items: Item[], err: unknown): Promise<void[]> {
+    const failure = new AkoshaError('SINK_UNAVAILABLE', toAkoshaError(err).message, {
+      cause: err,
+    });
+    return Promise.all(items.map((i) => this.fail(i.msg, failure)));
+  }
+
   /** Chunks the store did not take (another model's vectors) are dead-lettered; the rest go on. */
-  private async rejectOtherModel(
-    rejected: ChunkInput[],
-    items: { msg: PulledMsg; input: ChunkInput }[],
-  ): Promise<{ msg: PulledMsg; input: ChunkInput }[]> {
+  private async rejectOtherModel(rejected: ChunkInput[], items: Item[]): Promise<Item[]> {
     if (rejected.length === 0) return items;
     const other = new Set(rejected);
     const model = this.deps.store.model;
@@ -147,25 +151,6 @@ export class EmbeddedConsumer {
       }),
     );
     return items.filter((i) => !other.has(i.input));
-  }
-
-  private async publishEvents(
-    shard: number,
-    result: ShardWriteResult,
-    items: { input: ChunkInput }[],
-  ): Promise<void> {
-    const pending = result.completed.filter((u) => !u.eventPublished);
-    await Promise.all(
-      pending.map(async (u) => {
-        const source = items.find((i) => i.input.message.upload_id === u.uploadId) ?? items[0]!;
-        const event = buildIngestedEvent(u, shard, source.input.message.embedder);
-        await this.deps.js.publish(subjects.ingested(u.systemId), JSON.stringify(event), {
-          msgID: ingestedMsgId(u),
-        });
-        this.deps.store.markEventPublished(shard, u.systemId, u.uploadId);
-        this.deps.metrics.ingestedEvents.inc();
-      }),
-    );
   }
 
   private fenceHolds(): boolean {

@@ -29,6 +29,15 @@ export class LoopGroup {
     }
   }
 
+  /** No new pull requests on any loop (a stalled sink); resume() starts them again. */
+  pause(): void {
+    for (const loop of this.loops) loop.pause();
+  }
+
+  resume(): void {
+    for (const loop of this.loops) loop.resume();
+  }
+
   /** Stops every loop together; each finishes what it already pulled. */
   async stop(): Promise<void> {
     await Promise.all(this.loops.map((l) => l.stop()));

@@ -10,6 +10,13 @@ export interface PulledMsg {
   ack(): void;
   nak(delayMs?: number): void;
   term(): void;
+  /** in progress: the server restarts this delivery's ack_wait */
+  working(): void;
+}
+
+/** A pulled message that knows whether it was settled (acked, nak'ed or terminated). */
+export interface HeldMsg extends PulledMsg {
+  readonly settled: boolean;
 }
 
 /**
@@ -17,19 +24,27 @@ export interface PulledMsg {
  * subject: $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>
  * (servers with domains add two tokens after ACK and one at the end).
  */
-export function toPulledMsg(nc: NatsConnection, msg: Msg): PulledMsg {
+export function toPulledMsg(nc: NatsConnection, msg: Msg): HeldMsg {
   const reply = msg.reply ?? '';
   const tokens = reply.split('.');
   const t = tokens.length === 9 ? tokens.slice(2) : tokens.slice(4);
-  const respond = (body: string) => nc.publish(reply, body);
+  let settled = false;
+  const respond = (body: string) => {
+    settled = true;
+    nc.publish(reply, body);
+  };
   return {
     subject: msg.subject,
     data: msg.data,
     seq: Number(t[3]),
     info: { stream: t[0]!, consumer: t[1]!, deliveryCount: Number(t[2]), pending: Number(t[6]) },
+    get settled() {
+      return settled;
+    },
     ack: () => respond('+ACK'),
     nak: (delayMs?: number) =>
       respond(delayMs ? `-NAK ${JSON.stringify({ delay: nanos(delayMs) })}` : '-NAK'),
     term: () => respond('+TERM'),
+    working: () => void (settled || nc.publish(reply, '+WPI')),
   };
 }

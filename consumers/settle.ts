@@ -24,7 +24,7 @@ export async function settleFailure(
   msg: PulledMsg,
   err: AkoshaError,
   stage: DeadLetterStage,
-  deps: { deadLetters: DeadLetterPublisher; retry: RetryPolicy; log: Logger },
+  deps: SettleDeps,
   ctx: { uploadId?: string; systemId?: string } = {},
 ): Promise<Settlement> {
   const lastDelivery = msg.info.deliveryCount >= deps.retry.maxDeliver;
@@ -37,8 +37,21 @@ export async function settleFailure(
   const final = err.retryable
     ? new AkoshaError('RETRIES_EXHAUSTED', `${err.code}: ${err.message}`, { issues: err.issues })
     : err;
+  return deadLetter(msg, final, stage, deps, ctx);
+}
+
+type SettleDeps = { deadLetters: DeadLetterPublisher; retry: RetryPolicy; log: Logger };
+
+/** Letter, then term; a letter that can't be published leaves the message to a retry. */
+async function deadLetter(
+  msg: PulledMsg,
+  err: AkoshaError,
+  stage: DeadLetterStage,
+  deps: SettleDeps,
+  ctx: { uploadId?: string; systemId?: string },
+): Promise<Settlement> {
   try {
-    await deps.deadLetters.publish(stage, msg, final, ctx);
+    await deps.deadLetters.publish(stage, msg, err, ctx);
   } catch (publishErr) {
     deps.log.error(
       { err: publishErr, seq: msg.seq },
@@ -47,7 +60,30 @@ export async function settleFailure(
     msg.nak(backoffFor(msg.info.deliveryCount, deps.retry.backoffMs));
     return 'retried';
   }
-  deps.log.info({ code: final.code, seq: msg.seq, subject: msg.subject }, 'message dead-lettered');
+  deps.log.info({ code: err.code, seq: msg.seq, subject: msg.subject }, 'message dead-lettered');
   msg.term();
   return 'dead_lettered';
+}
+
+/**
+ * The server never gives up on a message (max_deliver -1: a message it gave up on would
+ * sit in the stream, delivered to no one). Deliveries past maxDeliver ended unsettled, the
+ * process dying with them each time: such a message is dead-lettered without being handled
+ * again. Returns the messages to handle.
+ */
+export async function screenExhausted(
+  batch: PulledMsg[],
+  stage: DeadLetterStage,
+  deps: SettleDeps,
+): Promise<PulledMsg[]> {
+  const live: PulledMsg[] = [];
+  for (const msg of batch) {
+    const n = msg.info.deliveryCount;
+    if (n <= deps.retry.maxDeliver) live.push(msg);
+    else {
+      const why = `delivered ${n} times without being settled (the handling process died)`;
+      await deadLetter(msg, new AkoshaError('RETRIES_EXHAUSTED', why), stage, deps, {});
+    }
+  }
+  return live;
 }

@@ -1,4 +1,3 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Embedder } from '../embedding/embedder';
 import { AkoshaError, toAkoshaError } from '../infra/errors';
@@ -6,18 +5,18 @@ import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { INGEST_CONSUMER, STREAM } from '../streams/definitions';
 import { groupOfShard, subjects } from '../streams/subjects';
+import type { BatchLoopOptions } from './batch-loop';
+import type { HandOff } from './hand-off';
 import { LoopGroup } from './loop-group';
 import type { PulledMsg } from './pulled-message';
 import type { DeadLetterPublisher } from './dead-letters';
 import { decodeUpload, type DecodedUpload } from './decode-upload';
 import { embeddedMsgId, packChunks, toEmbeddedRecord } from './embedded-chunks';
 import { embedRecords, type RecordVectors } from './embed-records';
-import { settleFailure, type RetryPolicy } from './settle';
+import { screenExhausted, settleFailure, type RetryPolicy } from './settle';
 
-export interface EmbedStageOptions {
+export interface EmbedStageOptions extends BatchLoopOptions {
   workers: number;
-  batchSize: number;
-  batchLingerMs: number;
   maxMessageBytes: number;
   shardGroups: number;
   retry: RetryPolicy;
@@ -25,7 +24,8 @@ export interface EmbedStageOptions {
 
 export interface EmbedStageDeps {
   nc: NatsConnection;
-  js: JetStreamClient;
+  /** the hand-off to the shard writers: bounded, retried publishes */
+  handOff: HandOff;
   embedder: Embedder;
   deadLetters: DeadLetterPublisher;
   metrics: Metrics;
@@ -64,7 +64,8 @@ export class UploadsConsumer {
 
   async handleBatch(batch: PulledMsg[]): Promise<void> {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'embed' });
-    const decoded = batch.map((msg) => this.decode(msg));
+    const live = await screenExhausted(batch, 'embed', { ...this.deps, retry: this.options.retry });
+    const decoded = live.map((msg) => this.decode(msg));
     const good = decoded.filter(
       (d): d is Extract<Decoded, { upload: DecodedUpload }> => 'upload' in d,
     );
@@ -129,9 +130,11 @@ export class UploadsConsumer {
     try {
       await Promise.all([
         ...chunks.map((c) =>
-          this.deps.js.publish(subjects.embedded(group, upload.shard), JSON.stringify(c), {
-            msgID: embeddedMsgId(c),
-          }),
+          this.deps.handOff.publish(
+            subjects.embedded(group, upload.shard),
+            JSON.stringify(c),
+            embeddedMsgId(c),
+          ),
         ),
         ...upload.rejected.map((r) => this.deadLetterRecord(msg, upload, r)),
       ]);

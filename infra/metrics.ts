@@ -9,6 +9,7 @@ export function createMetrics(registry = new Registry()) {
   return {
     registry,
     ...ingestMetrics(r),
+    ...deliveryMetrics(r),
     ...tierMetrics(r),
     ...queryCacheMetrics(r),
   };
@@ -63,6 +64,44 @@ function ingestMetrics(r: Registry[]) {
   };
 }
 
+/** What stands between a stored upload and its announcement, and what waits on a stalled sink. */
+function deliveryMetrics(r: Registry[]) {
+  return {
+    writerStalled: new Gauge({
+      name: 'akosha_writer_stalled',
+      help: 'The shard writer has stopped pulling because its storage fails (disk_full, io_error).',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
+    announcePending: new Gauge({
+      name: 'akosha_announce_pending',
+      help: 'Stored uploads whose ingest-complete event is not acknowledged yet (last sweep).',
+      registers: r,
+    }),
+    announceFailures: new Counter({
+      name: 'akosha_announce_failures_total',
+      help: 'Ingest-complete publishes that failed; the outbox sweep announces them later.',
+      registers: r,
+    }),
+    uploadsIncomplete: new Gauge({
+      name: 'akosha_uploads_incomplete',
+      help: 'Uploads partly written long ago and never completed (a producer died mid-upload).',
+      registers: r,
+    }),
+    indexStaleShards: new Gauge({
+      name: 'akosha_index_stale_shards',
+      help: 'Hot shards whose vector index misses committed rows until repaired.',
+      registers: r,
+    }),
+    strandedMessages: new Counter({
+      name: 'akosha_stranded_messages_total',
+      help: 'Work-queue messages found past max_deliver without a letter, and dead-lettered.',
+      labelNames: ['stream'] as const,
+      registers: r,
+    }),
+  };
+}
+
 /** Tier moves (storage/tiers/) and what each tier holds. */
 function tierMetrics(r: Registry[]) {
   return {
@@ -82,6 +121,11 @@ function tierMetrics(r: Registry[]) {
     hotRecords: new Gauge({
       name: 'akosha_hot_records',
       help: 'Records in the hot tier shards this process owns.',
+      registers: r,
+    }),
+    tierRecoveryPending: new Gauge({
+      name: 'akosha_tier_recovery_pending_shards',
+      help: 'Shards whose interrupted tier move is not finished yet (retried in the background); no move starts there.',
       registers: r,
     }),
   };

@@ -6,7 +6,9 @@ export const subjects = {
   embedded: (group: number, shard: number) => `akosha.embedded.${group}.${shard}`,
   embeddedGroup: (group: number) => `akosha.embedded.${group}.>`,
   ingested: (systemId: string) => `akosha.ingested.${systemId}`,
+  ingestedAll: 'akosha.ingested.>',
   deadLetter: (stage: string) => `akosha.dlq.${stage}`,
+  aging: (tier: 'hot' | 'warm') => `akosha.aging.${tier}`,
 };
 
 /** Shards are split into contiguous ranges so that a writer can own a range. */

@@ -1,0 +1,118 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../infra/logger';
+import type { Metrics } from '../infra/metrics';
+import type { EmbedderInfo } from '../schemas/embedded';
+import type { UnannouncedUpload, UploadRef } from '../storage/announcements';
+import type { CompletedUpload } from '../storage/completion';
+import { uploadKey } from '../storage/write-plan';
+import { subjects } from '../streams/subjects';
+import { reconcileAnnouncements } from './announce-reconcile';
+import type { HandOff } from './hand-off';
+import { buildIngestedEvent, ingestedMsgId } from './ingest-events';
+
+/** The part of the hot store the announcer needs. */
+export interface AnnounceStore {
+  readonly shards: number[];
+  markAnnounced(shard: number, uploads: UploadRef[]): Promise<void>;
+  unannouncedUploads(shard: number, before: Date): Promise<UnannouncedUpload[]>;
+}
+
+export interface AnnouncerDeps {
+  nc: NatsConnection;
+  /** publishes the events (bounded, retried) */
+  events: HandOff;
+  store: AnnounceStore;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/**
+ * Publishes ingest-complete events, each exactly once. The writer announces right after
+ * COMMIT and flags the upload once the broker acknowledged; what that misses (a failed
+ * publish, a crash in between, a replayed shard) stays flagged false in its shard, the
+ * outbox, and `sweep` announces it: it first reads AKOSHA_INGESTED for events that did
+ * land, so a lost flag never makes a second event.
+ */
+export class Announcer {
+  constructor(private readonly deps: AnnouncerDeps) {}
+
+  /** Fast path: never throws; what fails is left to the sweep. Returns how many were announced. */
+  async announce(
+    shard: number,
+    uploads: CompletedUpload[],
+    embedder: EmbedderInfo,
+  ): Promise<number> {
+    if (uploads.length === 0) return 0;
+    const settled = await Promise.allSettled(uploads.map((u) => this.publish(shard, u, embedder)));
+    const done = uploads.filter((_, i) => settled[i]!.status === 'fulfilled');
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      this.deps.metrics.announceFailures.inc(uploads.length - done.length);
+      this.deps.log.warn(
+        { err: failed.reason, shard },
+        'ingest-complete publish failed; the sweep retries',
+      );
+    }
+    await this.deps.store
+      .markAnnounced(shard, done)
+      .catch((err: unknown) => this.deps.log.warn({ err, shard }, 'announce flag failed'));
+    return done.length;
+  }
+
+  /**
+   * The outbox: announces every upload completed before `before` and not flagged yet,
+   * after flagging those whose event is already in the stream (or too old to know).
+   */
+  async sweep(embedder: EmbedderInfo, before = new Date()): Promise<SweepResult> {
+    const result: SweepResult = { published: 0, foundAnnounced: 0, historyGone: 0, pending: 0 };
+    const byShard = new Map<number, UnannouncedUpload[]>();
+    for (const shard of this.deps.store.shards) {
+      const pending = await this.deps.store.unannouncedUploads(shard, before);
+      if (pending.length) byShard.set(shard, pending);
+    }
+    const all = [...byShard.values()].flat();
+    this.deps.metrics.announcePending.set(all.length);
+    if (all.length === 0) return result;
+    const known = await reconcileAnnouncements(this.deps.nc, all);
+    for (const [shard, uploads] of byShard) {
+      const isKnown = (u: UploadRef) => known.announced.has(uploadKey(u.systemId, u.uploadId));
+      const isGone = (u: UploadRef) => known.historyGone.has(uploadKey(u.systemId, u.uploadId));
+      await this.deps.store.markAnnounced(
+        shard,
+        uploads.filter((u) => isKnown(u) || isGone(u)),
+      );
+      const rest = uploads.filter((u) => !isKnown(u) && !isGone(u));
+      result.published += await this.announce(shard, rest, embedder);
+      result.foundAnnounced += uploads.filter(isKnown).length;
+      result.historyGone += uploads.filter(isGone).length;
+    }
+    result.pending = all.length - result.published - result.foundAnnounced - result.historyGone;
+    if (result.historyGone)
+      this.deps.log.warn(
+        { ...result },
+        'uploads older than the ingested stream flagged unannounced',
+      );
+    return result;
+  }
+
+  private async publish(shard: number, u: CompletedUpload, embedder: EmbedderInfo): Promise<void> {
+    const event = buildIngestedEvent(u, shard, embedder);
+    await this.deps.events.publish(
+      subjects.ingested(u.systemId),
+      JSON.stringify(event),
+      ingestedMsgId(u),
+    );
+    this.deps.metrics.ingestedEvents.inc();
+  }
+}
+
+export interface SweepResult {
+  /** events published now */
+  published: number;
+  /** uploads whose event was in the stream already: flagged only */
+  foundAnnounced: number;
+  /** uploads older than the ingested stream's history: flagged without an event */
+  historyGone: number;
+  /** still unannounced (their publish failed again) */
+  pending: number;
+}

@@ -1,0 +1,73 @@
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { Logger } from '../infra/logger';
+import { Pool } from '../storage/keyed-lock';
+
+export interface HandOffOptions {
+  /** publishes awaiting their broker ack at once; more wait their turn */
+  maxInFlight: number;
+  /** one publish attempt waits this long for its ack */
+  attemptTimeoutMs: number;
+  /** a publish keeps being retried this long before it fails */
+  giveUpAfterMs: number;
+}
+
+export const HAND_OFF_DEFAULTS: HandOffOptions = {
+  maxInFlight: 256,
+  attemptTimeoutMs: 5000,
+  giveUpAfterMs: 120_000,
+};
+
+/** A broker that is busy, restarting or briefly unreachable: the same publish may succeed later. */
+export function isTransientPublishError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string };
+  if (['TimeoutError', 'NoRespondersError', 'ConnectionError'].includes(e.name ?? '')) return true;
+  return /timeout|timed out|no responders|disconnect|503/i.test(
+    `${e.message ?? ''} ${e.code ?? ''}`,
+  );
+}
+
+/**
+ * Publishes to the next stage as backpressure, not failure: at most `maxInFlight`
+ * publishes wait for their ack, and a timeout or an unreachable broker is retried
+ * with the same message id (the broker drops the copy that did arrive), so load
+ * becomes lag instead of spent deliveries. The caller keeps its message alive
+ * meanwhile (the batch loop's heartbeat).
+ */
+export class HandOff {
+  private readonly slots: Pool<number>;
+  private closed = false;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly log: Logger,
+    private readonly options: HandOffOptions = HAND_OFF_DEFAULTS,
+  ) {
+    this.slots = new Pool(Array.from({ length: options.maxInFlight }, (_, i) => i));
+  }
+
+  publish(subject: string, data: string, msgID: string): Promise<PubAck> {
+    return this.slots.use(() => this.publishWithRetries(subject, data, msgID));
+  }
+
+  /** Pending retries end at their next attempt (a draining process stops waiting). */
+  close(): void {
+    this.closed = true;
+  }
+
+  private async publishWithRetries(subject: string, data: string, msgID: string): Promise<PubAck> {
+    const deadline = Date.now() + this.options.giveUpAfterMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.js.publish(subject, data, {
+          msgID,
+          timeout: this.options.attemptTimeoutMs,
+        });
+      } catch (err) {
+        if (this.closed || !isTransientPublishError(err) || Date.now() >= deadline) throw err;
+        const delayMs = Math.min(100 * 2 ** (attempt - 1), 2000);
+        if (attempt === 3) this.log.warn({ err, subject, attempt }, 'hand-off publish retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import type { HeldMsg } from './pulled-message';
+
+/**
+ * Keeps held messages alive: every third of ack_wait, each message received and not yet
+ * settled (queued, or in a handler) gets a `working()`. So a slow batch, a full queue or a
+ * stalled sink never lets ack_wait lapse: a message is redelivered only when its process is
+ * gone or a handler gave it up, and waiting never spends a delivery.
+ */
+export class Heartbeat {
+  private readonly held = new Set<HeldMsg>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ackWaitMs: number) {}
+
+  hold(msg: HeldMsg): void {
+    this.held.add(msg);
+    this.timer ??= setInterval(() => this.beat(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+  }
+
+  /** The handler is done with these: settled or not, they are no longer kept alive. */
+  release(msgs: HeldMsg[]): void {
+    for (const msg of msgs) this.held.delete(msg);
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  private beat(): void {
+    for (const msg of this.held) {
+      if (msg.settled) this.held.delete(msg);
+      else msg.working();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.held.clear();
+  }
+}

@@ -1,0 +1,111 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AkoshaError } from '../infra/errors';
+import type { Logger } from '../infra/logger';
+import type { Metrics } from '../infra/metrics';
+import type { EmbedderInfo } from '../schemas/embedded';
+import type { HotStore } from '../storage/hot-store';
+import { STREAM, writerConsumerName } from '../streams/definitions';
+import { subjects } from '../streams/subjects';
+import { contextOf } from './advisories';
+import type { Announcer } from './announcer';
+import type { DeadLetterPublisher } from './dead-letters';
+import { sweepStranded } from './stranded';
+
+export interface WriterUpkeepOptions {
+  groups: number[];
+  /** how often the outbox, stale indexes and stranded messages are looked at */
+  sweepEveryMs: number;
+  /** an upload partly written longer ago than this and not whole is reported */
+  incompleteAfterMs: number;
+}
+
+export interface WriterUpkeepDeps {
+  nc: NatsConnection;
+  store: HotStore;
+  announcer: Announcer;
+  embedder: EmbedderInfo;
+  deadLetters: DeadLetterPublisher;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/**
+ * The shard writer's periodic work, beside its pull loops: announce what the fast path
+ * missed (the outbox, also once at start), repair vector indexes that missed rows, report
+ * uploads whose producer died mid-way, and dead-letter work-queue messages an older
+ * consumer configuration gave up on. Each pass waits for the previous one.
+ */
+export class WriterUpkeep {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly deps: WriterUpkeepDeps,
+    private readonly options: WriterUpkeepOptions,
+  ) {}
+
+  /** A first pass now (everything completed before start is due), then every sweepEveryMs. */
+  start(): void {
+    this.running = this.pass(new Date());
+    this.timer = setInterval(() => {
+      this.running = this.running.then(() =>
+        this.pass(new Date(Date.now() - this.options.sweepEveryMs)),
+      );
+    }, this.options.sweepEveryMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass; uploads completed before `announceBefore` are due (younger ones are the fast path's). */
+  async pass(announceBefore: Date): Promise<void> {
+    if (this.stopped) return;
+    const { store, metrics, log } = this.deps;
+    await this.step('announce', async () => {
+      const swept = await this.deps.announcer.sweep(this.deps.embedder, announceBefore);
+      if (swept.published || swept.foundAnnounced) log.info({ ...swept }, 'outbox swept');
+    });
+    await this.step('index repair', async () => {
+      await store.repairStaleIndexes();
+      metrics.indexStaleShards.set(store.staleIndexShards.length);
+    });
+    await this.step('incomplete uploads', async () => {
+      const before = new Date(Date.now() - this.options.incompleteAfterMs);
+      metrics.uploadsIncomplete.set(await store.incompleteUploads(before));
+    });
+    await this.step('stranded messages', () => this.sweepStranded());
+  }
+
+  private async step(name: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.deps.log.warn({ err, step: name }, 'writer upkeep step failed; tried again next pass');
+    }
+  }
+
+  private async sweepStranded(): Promise<void> {
+    const jsm = await jetstreamManager(this.deps.nc);
+    for (const group of this.options.groups) {
+      const target = {
+        stream: STREAM.embedded,
+        consumer: writerConsumerName(group),
+        filter: subjects.embeddedGroup(group),
+      };
+      const found = await sweepStranded(jsm, target, async (msg) => {
+        const why = `delivered ${msg.info.deliveryCount} times (max_deliver) and left undelivered`;
+        const err = new AkoshaError('RETRIES_EXHAUSTED', why);
+        await this.deps.deadLetters.publish('write', msg, err, contextOf(msg.data));
+      });
+      if (found === 0) continue;
+      this.deps.metrics.strandedMessages.inc({ stream: STREAM.embedded }, found);
+      this.deps.log.warn({ group, found }, 'stranded work-queue messages dead-lettered');
+    }
+  }
+}

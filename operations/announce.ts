@@ -1,0 +1,23 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Announcer, type AnnounceStore, type SweepResult } from '../consumers/announcer';
+import { HandOff } from '../consumers/hand-off';
+import type { Logger } from '../infra/logger';
+import { createMetrics } from '../infra/metrics';
+import type { EmbedderInfo } from '../schemas/embedded';
+
+/**
+ * Announces the completed uploads of the store's shards that no event announced yet
+ * (after a replay: those the live path lost with the shard), each once: events already
+ * in AKOSHA_INGESTED only flag theirs.
+ */
+export function announcePending(
+  nc: NatsConnection,
+  store: AnnounceStore,
+  embedder: EmbedderInfo,
+  log: Logger,
+): Promise<SweepResult> {
+  const events = new HandOff(jetstream(nc), log);
+  const announcer = new Announcer({ nc, events, store, metrics: createMetrics(), log });
+  return announcer.sweep(embedder);
+}
