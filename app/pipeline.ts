@@ -14,7 +14,7 @@ import type { Logger } from '../infra/logger';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nats';
 import { HotStore } from '../storage/hot-store';
-import { openObjectStore, TierMover } from '../storage/tiers';
+import { BackgroundRecovery, openObjectStore, TierMover } from '../storage/tiers';
 import { systemClock } from '../infra/clock';
 import { applyTopology } from '../streams/apply';
 import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../streams/definitions';
@@ -38,6 +38,8 @@ export interface Readiness {
   reason?: string;
 }
 
+  /** writer: shards whose interrupted tier move waits to be finished (no move starts there) */
+  tierRecoveryPending?: number[];
 interface WriterState {
   lease: WriterLease;
   store: HotStore;
@@ -48,6 +50,7 @@ interface WriterState {
 async function openWriterState(
   nats: NatsHandle,
   config: AkoshaConfig,
+  recovery: BackgroundRecovery;
   model: string,
   log: Logger,
 ): Promise<WriterState> {
@@ -56,6 +59,7 @@ async function openWriterState(
     groups: config.writer.groups,
     hotDir: config.writer.hotDir,
     ...config.writer.lease,
+  metrics: Metrics,
     log,
   });
   let store: HotStore | undefined;
@@ -68,11 +72,15 @@ async function openWriterState(
       warmDir,
       objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
     });
-    // a move that a crash interrupted is finished or rolled back before anything else runs
-    const recovered = await mover.recover();
-    if (recovered.completed.length || recovered.rolledBack.length)
-      log.info({ recovered }, 'tier moves recovered');
-    return { lease, store, mover };
+    // moves a crash interrupted are finished or rolled back beside ingest: S3 may be away
+    const recovery = new BackgroundRecovery({
+      shards: mover.warm.shards,
+      recoverShard: (shard) => mover.recoverShard(shard),
+      backoffMs: config.aging.recoveryBackoffMs,
+      log,
+      onPending: (pending) => metrics.tierRecoveryPending.set(pending.length),
+    });
+    return { lease, store, mover, recovery };
   } catch (err) {
     await store?.close();
     await lease.release();
@@ -124,12 +132,12 @@ export class Pipeline {
     try {
       await applyTopology(nats.nc, config.streams, log);
       const writer = roles.includes('writer')
-        ? await openWriterState(nats, config, embedder.info.model, log)
+        ? await openWriterState(nats, config, embedder.info.model, log, metrics)
         : undefined;
-      const metrics = createMetrics();
       const pipeline = new Pipeline(config, roles, nats, metrics, embedder, log, writer);
       if (writer) metrics.hotRecords.set(await writer.store.count());
       await pipeline.startStages();
+      const metrics = createMetrics();
       return pipeline;
     } catch (err) {
       await nats.nc.close();
@@ -285,6 +293,7 @@ export class Pipeline {
     this.log.warn(
       { drainTimeoutMs, drained },
       'drain did not finish: closing without acking (unacked messages are redelivered)',
+      ...(this.writer && { tierRecoveryPending: this.writer.recovery.pendingShards() }),
     );
     await closeWithoutAcking(
       [
@@ -308,5 +317,7 @@ export class Pipeline {
     await this.embedder.close();
     await this.nats.nc.drain();
     await this.nats.local?.stop();
+        ['tier recovery', () => void this.writer?.recovery.stop()],
   }
 }
+    await this.writer?.recovery.stop();

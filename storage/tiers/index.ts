@@ -24,6 +24,7 @@ export type { ExpiredResult } from './retention';
 export type { RestoreResult } from './restore';
 export { TierMoveError, type TierErrorCode } from './verify';
 export { ColdStore } from './cold-store';
+export { BackgroundRecovery } from './background-recovery';
 export { WarmStore } from './warm-store';
 export { LocalObjectStore, S3ObjectStore, type ObjectStore } from './object-store';
 
@@ -72,6 +73,11 @@ export class TierMover {
   async moveWarmToCold(shard: number, olderThan: Date) {
     await recoverShard(this.tiers, shard);
     return moveWarmToCold(this.tiers, shard, olderThan);
+  }
+
+  /** recover() for one shard: a writer retries it in the background while S3 is away. */
+  recoverShard(shard: number) {
+    return recoverShard(this.tiers, shard);
   }
 
   deleteExpired(retentionDays: number, now?: Date) {
