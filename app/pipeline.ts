@@ -131,13 +131,13 @@ export class Pipeline {
     logNatsStatus(nats.nc, log);
     try {
       await applyTopology(nats.nc, config.streams, log);
+      const metrics = createMetrics();
       const writer = roles.includes('writer')
         ? await openWriterState(nats, config, embedder.info.model, log, metrics)
         : undefined;
       const pipeline = new Pipeline(config, roles, nats, metrics, embedder, log, writer);
       if (writer) metrics.hotRecords.set(await writer.store.count());
       await pipeline.startStages();
-      const metrics = createMetrics();
       return pipeline;
     } catch (err) {
       await nats.nc.close();
