@@ -5,15 +5,15 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { LEASE_BUCKET } from './lease-bucket';
 
-/** The bucket and keys of writer-lease.ts: `group-<n>` → `<host>:<hot dir>` of the owner. */
-const LEASE_BUCKET = 'AKOSHA_WRITER_LEASES';
+/** The keys of writer-lease.ts: `group-<n>` → `<host>:<hot dir>` of the owner. */
 const GROUP_KEY = /^group-(\d+)$/;
 
 export interface LeaseStatus {
   group: number;
   owner: string;
-  /** last claim or renewal; a lease not renewed for 30 s lapses */
+  /** last claim or renewal; a lease not renewed within AKOSHA_LEASE_TTL_MS lapses */
   renewed_at: string;
 }
 

@@ -27,6 +27,11 @@ export async function runStart(
       },
     );
   };
+  // a writer that lost its lease closes and exits 1, so that a supervisor restarts it
+  void pipeline.failure.then((err) => {
+    log.error({ err: err.message }, 'stopping');
+    pipeline.close().finally(() => process.exit(1));
+  });
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 }

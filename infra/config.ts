@@ -43,6 +43,7 @@ const EnvSchema = z.object({
     .regex(/^(all|\d+(-\d+)?(,\d+(-\d+)?)*)$/, '"all" or ranges like 0-7,12')
     .default('all'),
   AKOSHA_WRITER_CONCURRENCY: int(1, 64).default(4),
+  AKOSHA_LEASE_TTL_MS: int(1000, 600_000).default(30_000),
   AKOSHA_EMBEDDER: z.enum(['hashing', 'model']).default('hashing'),
   AKOSHA_EMBEDDING_MODEL: z.string().min(1).default('Xenova/all-MiniLM-L6-v2'),
   AKOSHA_EMBEDDING_DTYPE: z.enum(['fp32', 'q8']).default('q8'),
@@ -108,6 +109,8 @@ export interface IngestConfig {
 
 export interface WriterConfig {
   groups: number[];
+  /** writer lease of those groups: lapses ttlMs after the last renewal, renewed every renewEveryMs */
+  lease: { ttlMs: number; renewEveryMs: number };
   concurrency: number;
   batchSize: number;
   batchLingerMs: number;
@@ -250,6 +253,7 @@ function ingestSlice(e: Env): IngestConfig {
 function writerSlice(e: Env): WriterConfig {
   return {
     groups: parseGroups(e.AKOSHA_WRITER_GROUPS, e.AKOSHA_SHARD_GROUPS),
+    lease: { ttlMs: e.AKOSHA_LEASE_TTL_MS, renewEveryMs: Math.floor(e.AKOSHA_LEASE_TTL_MS / 3) },
     concurrency: e.AKOSHA_WRITER_CONCURRENCY,
     batchSize: e.AKOSHA_BATCH_SIZE,
     batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,

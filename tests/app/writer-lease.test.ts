@@ -32,7 +32,14 @@ describe('shard group ownership', () => {
   it('lets a writer restarted with the same data directory take its groups back', async () => {
     const config = testConfig(nats.url, { AKOSHA_WRITER_GROUPS: '8-9' });
     // a lease never released, as a killed writer leaves it
-    await WriterLease.claim(nats.nc, [8, 9], config.writer.hotDir, createLogger('silent'));
+    const abandoned = await WriterLease.claim({
+      servers: nats.url,
+      groups: [8, 9],
+      hotDir: config.writer.hotDir,
+      ...config.writer.lease,
+      log: createLogger('silent'),
+    });
+    await abandoned.stop();
     const restarted = await startTestPipeline(config, ['writer']);
     await restarted.close();
     const other = testConfig(nats.url, { AKOSHA_WRITER_GROUPS: '9' });
