@@ -14,7 +14,7 @@ import { readStream, waitQuiet } from './observe';
 import { FaultProducer } from './producer';
 import type { RunSize, Scenario, ScenarioContext } from './scenario';
 import { readStoredKeys } from './stored-keys';
-import { planWorkload } from './workload';
+import { planUpload } from './workload';
 
 /** Settings every run shares: a short duplicate window, so that retries can land beyond it. */
 export const RUN_SETTINGS = {
@@ -122,6 +122,7 @@ function context(
     random: seeded(opts.seed ?? 1),
     loadDone: Promise.resolve(),
     facts: {},
+    problems: [],
     log: (message, fields) =>
       log(`[${scenario.name}] ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
   };
@@ -133,14 +134,15 @@ async function offerFaultAndCheck(
 ): Promise<Verdict> {
   const { cluster, nc, producer, size } = ctx;
   await producer.publishInvalid(ctx.tag);
-  const plans = planWorkload({
-    ...size,
-    maxMessageBytes: RUN_SETTINGS.maxMessageBytes,
-    tag: ctx.tag,
-  });
-  const offerUntil = size.offerForMs ? Date.now() + size.offerForMs : Infinity;
+  const spec = { ...size, maxMessageBytes: RUN_SETTINGS.maxMessageBytes, tag: ctx.tag };
+  const nowMs = Date.now();
+  const offerUntil = size.offerForMs ? nowMs + size.offerForMs : Infinity;
   ctx.loadDone = producer
-    .run(plans, () => Date.now() > offerUntil)
+    .run(
+      size.uploads,
+      (u) => planUpload(spec, u, nowMs),
+      () => Date.now() > offerUntil,
+    )
     .then(() => producer.retryBeyondWindow());
   const fault = scenario.fault(ctx);
   await Promise.all([ctx.loadDone, fault]);
@@ -156,7 +158,14 @@ async function offerFaultAndCheck(
   ctx.facts.hot = stored.perTier.hot;
   ctx.facts.warm = stored.perTier.warm;
   ctx.facts.cold = stored.perTier.cold;
-  return check(scenario.name, ctx.ledger.expectation(), { stored, events, letters, quiet });
+  const verdict = check(scenario.name, ctx.ledger.expectation(), {
+    stored,
+    events,
+    letters,
+    quiet,
+  });
+  if (ctx.problems.length === 0) return verdict;
+  return { ...verdict, ok: false, examples: [...verdict.examples, ...ctx.problems] };
 }
 
 /** Every process of the topology is stopped (SIGTERM) and started again, nats-server first. */

@@ -32,17 +32,20 @@ export class FaultProducer {
     private readonly options: ProducerOptions,
   ) {}
 
-  /** Publishes every planned upload (and its retries inside the window); resolves when all settled. */
-  async run(plans: PlannedUpload[], shouldStop: () => boolean = () => false): Promise<void> {
+  /** Publishes uploads 0..count-1 (and their retries inside the window); resolves when all settled. */
+  async run(
+    count: number,
+    planOf: (u: number) => PlannedUpload,
+    shouldStop: () => boolean = () => false,
+  ): Promise<void> {
     const started = Date.now();
     let next = 0;
     const worker = async () => {
-      while (next < plans.length && !shouldStop()) {
-        const i = next++;
+      while (next < count && !shouldStop()) {
+        const u = next++;
         const { ratePerSec } = this.options;
-        if (ratePerSec > 0)
-          await sleep(Math.max(0, started + (i * 1000) / ratePerSec - Date.now()));
-        await this.publish(plans[i]!);
+        if (ratePerSec > 0) await sleep(started + (u * 1000) / ratePerSec - Date.now());
+        await this.publish(planOf(u));
       }
     };
     await Promise.all(Array.from({ length: this.options.concurrency }, worker));

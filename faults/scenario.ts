@@ -29,6 +29,8 @@ export interface ScenarioContext {
   log(message: string, fields?: Record<string, unknown>): void;
   /** facts the scenario measured (drain time, kills done), reported beside the verdict */
   facts: Record<string, number | string>;
+  /** what the scenario itself found wrong (a deadline missed): each fails the run */
+  problems: string[];
 }
 
 export interface Scenario {

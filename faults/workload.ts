@@ -16,7 +16,6 @@ export interface PlannedUpload {
 }
 
 export interface WorkloadSpec {
-  uploads: number;
   systems: number;
   /** the server's max payload (AKOSHA_MAX_MESSAGE_BYTES): multi-chunk uploads exceed it once embedded */
   maxMessageBytes: number;
@@ -43,40 +42,39 @@ function record(id: string, content: string, ts: string): MemoryRecord {
 }
 
 /**
- * The mix of a run: single-part uploads, multi-part ones (split by the producer), multi-chunk
- * ones (vectors push the hand-off past max payload), duplicates by key (an earlier id, new
- * content) and by content (a new id, an earlier text), retries inside and beyond the window.
+ * Upload `u` of a run's mix: single-part uploads, multi-part ones (split by the producer),
+ * multi-chunk ones (vectors push the hand-off past max payload), duplicates by key (an
+ * earlier id, new content) and by content (a new id, an earlier text), retries inside and
+ * beyond the window. Made on demand, so an overload run does not hold its whole plan.
  */
-export function planWorkload(spec: WorkloadSpec, nowMs = Date.now()): PlannedUpload[] {
-  const plans: PlannedUpload[] = [];
-  for (let u = 0; u < spec.uploads; u++) {
-    const system = `${spec.tag}-sys-${u % spec.systems}`;
-    const shape = u % 10;
-    const count = shape === 8 ? 30 : shape >= 6 ? 16 : 3 + (u % 3);
-    const chars = shape === 8 ? Math.floor(spec.maxMessageBytes / 40) : shape >= 6 ? 1200 : 200;
-    const ts = timestampOf(u, nowMs);
-    const records = Array.from({ length: count }, (_, k) =>
-      record(`r-${u}-${k}`, text(`${spec.tag}/${u}/${k}`, chars), ts),
+export function planUpload(spec: WorkloadSpec, u: number, nowMs: number): PlannedUpload {
+  const system = `${spec.tag}-sys-${u % spec.systems}`;
+  const shape = u % 10;
+  const count = shape === 8 ? 30 : shape >= 6 ? 16 : 3 + (u % 3);
+  const ts = timestampOf(u, nowMs);
+  const records = Array.from({ length: count }, (_, k) =>
+    record(`r-${u}-${k}`, text(`${spec.tag}/${u}/${k}`, charsOf(spec, u)), ts),
+  );
+  const earlier = u - spec.systems * 3; // same system, three rounds back
+  if (shape === 9 && earlier >= 0) {
+    // index 0 of an earlier upload lends its key, index 1 its content: never the same record
+    records.push(record(`r-${earlier}-0`, text(`${spec.tag}/${u}/key-dup`, 200), ts));
+    records.push(
+      record(`r-${u}-cdup`, text(`${spec.tag}/${earlier}/1`, charsOf(spec, earlier)), ts),
     );
-    const earlier = u - spec.systems * 3; // same system, three rounds back
-    if (shape === 9 && earlier >= 0) {
-      // index 0 of earlier uploads lends its key, index 1 its content: never the same record
-      records.push(record(`r-${earlier}-0`, text(`${spec.tag}/${u}/key-dup`, 200), ts));
-      records.push(record(`r-${u}-cdup`, text(`${spec.tag}/${earlier}/1`, charsOf(earlier)), ts));
-    }
-    plans.push({
-      message: upload(system, `${spec.tag}-up-${u}`, records),
-      maxPayloadBytes: shape === 6 || shape === 7 ? SMALL_PART_BYTES : spec.maxMessageBytes,
-      retryInside: u % 7 === 0,
-      retryBeyond: u % 11 === 0,
-    });
   }
-  return plans;
+  return {
+    message: upload(system, `${spec.tag}-up-${u}`, records),
+    maxPayloadBytes: shape === 6 || shape === 7 ? SMALL_PART_BYTES : spec.maxMessageBytes,
+    retryInside: u % 7 === 0,
+    retryBeyond: u % 11 === 0,
+  };
+}
 
-  function charsOf(u: number): number {
-    const shape = u % 10;
-    return shape === 8 ? Math.floor(spec.maxMessageBytes / 40) : shape >= 6 ? 1200 : 200;
-  }
+/** Record text length by shape: long for multi-chunk uploads, medium for multi-part ones. */
+function charsOf(spec: WorkloadSpec, u: number): number {
+  const shape = u % 10;
+  return shape === 8 ? Math.floor(spec.maxMessageBytes / 40) : shape >= 6 ? 1200 : 200;
 }
 
 function upload(systemId: string, uploadId: string, records: MemoryRecord[]): UploadMessage {

@@ -1,8 +1,23 @@
 import type { Scenario } from '../scenario';
 import { killAllInOne, killIngest, killWriter, noFault } from './kill-process';
+import { killNatsServer } from './kill-nats';
+import { killAtWritePoints } from './kill-points';
+import { overload } from './overload';
+import { sigtermDuringOutage } from './sigterm-outage';
+import { killMidTierMove } from './tier-move';
 
 /** Every scenario, in the order `npm run faults` runs them. */
-export const SCENARIOS: Scenario[] = [noFault, killAllInOne, killIngest, killWriter];
+export const SCENARIOS: Scenario[] = [
+  noFault,
+  killAllInOne,
+  killIngest,
+  killWriter,
+  killNatsServer,
+  killAtWritePoints,
+  killMidTierMove,
+  sigtermDuringOutage,
+  overload,
+];
 
 export function scenarioNamed(name: string): Scenario {
   const found = SCENARIOS.find((s) => s.name === name);

@@ -1,0 +1,42 @@
+import { eventCount, sleep, type Scenario, type ScenarioContext } from '../scenario';
+
+const DRAIN_TIMEOUT_MS = 240_000;
+
+/** Waits until the event count stops growing for 10 s (the backlog drained, or stuck). */
+async function drain(ctx: ScenarioContext): Promise<void> {
+  const t0 = Date.now();
+  const from = await eventCount(ctx.nc);
+  let last = -1;
+  let still = 0;
+  while (Date.now() - t0 < DRAIN_TIMEOUT_MS && still < 10) {
+    const now = await eventCount(ctx.nc);
+    still = now === last ? still + 1 : 0;
+    last = now;
+    await sleep(1000);
+  }
+  const drainS = (Date.now() - t0 - still * 1000) / 1000;
+  ctx.facts.drainS = Math.round(drainS);
+  ctx.facts.drainedUploadsPerS = Math.round((last - from) / Math.max(drainS, 1));
+}
+
+/**
+ * Offers uploads as fast as the broker acks them, far beyond what the pipeline writes,
+ * for `offerForMs`; then lets the same processes work the backlog off. Load must become
+ * lag, never dead letters or lost uploads.
+ */
+export const overload: Scenario = {
+  name: 'overload',
+  summary: 'uploads offered as fast as the broker acks for a while, then the backlog drains',
+  topology: 'all',
+  short: { uploads: 100_000, systems: 40, ratePerSec: 0, concurrency: 48, offerForMs: 25_000 },
+  long: { uploads: 1_000_000, systems: 100, ratePerSec: 0, concurrency: 96, offerForMs: 60_000 },
+  async fault(ctx) {
+    const t0 = Date.now();
+    await sleep(ctx.size.offerForMs ?? 0);
+    const offered = ctx.ledger.ackedUploads;
+    ctx.facts.offeredUploadsPerS = Math.round(offered / ((Date.now() - t0) / 1000));
+    ctx.facts.announcedWhileOffering = await eventCount(ctx.nc);
+    await ctx.loadDone;
+    await drain(ctx);
+  },
+};
