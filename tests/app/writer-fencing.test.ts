@@ -70,11 +70,13 @@ describe('writer lease fencing: a writer paused past its lease', () => {
   let nats: TestNats;
   let ingest: Pipeline;
   const children: ChildProcess[] = [];
+  let publisher: ReturnType<typeof startPublisher> | undefined;
   beforeAll(async () => {
     nats = await startTestNats();
     ingest = await startTestPipeline(testConfig(nats.url, SETTINGS), ['ingest']);
   });
   afterAll(async () => {
+    await publisher?.stop().catch(() => undefined);
     for (const child of children) if (child.exitCode === null) await kill(child, 'SIGKILL');
     await ingest.close();
     await nats.stop();
@@ -94,7 +96,7 @@ describe('writer lease fencing: a writer paused past its lease', () => {
       what: 'A owns every group',
       timeoutMs: 60_000,
     });
-    const publisher = startPublisher(nats, 20);
+    publisher = startPublisher(nats, 20);
     await waitFor(() => streamMessageCount(nats.nc, STREAM.ingested), {
       until: (n) => n >= 50,
       what: 'A writes',
