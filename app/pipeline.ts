@@ -13,6 +13,7 @@ import type { AkoshaConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nats';
+import type { NatsSyncStatus } from '../infra/nats-sync';
 import { HotStore } from '../storage/hot-store';
 import { BackgroundRecovery, openObjectStore, TierMover } from '../storage/tiers';
 import { systemClock } from '../infra/clock';
@@ -34,32 +35,34 @@ export interface Readiness {
   embedder: string;
   /** mode normal|fallback, breaker state, last contact with Mahavishnu */
   orchestrator?: BridgeStatus;
+  /** AKOSHA_NATS_SYNC asked for, what is in force, and a warning when they differ */
+  natsSync?: NatsSyncStatus;
+  /** writer: shards whose interrupted tier move waits to be finished (no move starts there) */
+  tierRecoveryPending?: number[];
   /** why not ready, when it is for good: 'lease lost' */
   reason?: string;
 }
 
-  /** writer: shards whose interrupted tier move waits to be finished (no move starts there) */
-  tierRecoveryPending?: number[];
 interface WriterState {
   lease: WriterLease;
   store: HotStore;
   mover: TierMover;
+  recovery: BackgroundRecovery;
 }
 
 /** A writer first claims its shard groups, then opens their DuckDB files. */
 async function openWriterState(
   nats: NatsHandle,
   config: AkoshaConfig,
-  recovery: BackgroundRecovery;
   model: string,
   log: Logger,
+  metrics: Metrics,
 ): Promise<WriterState> {
   const lease = await WriterLease.claim({
     servers: nats.local?.url ?? config.nats.url,
     groups: config.writer.groups,
     hotDir: config.writer.hotDir,
     ...config.writer.lease,
-  metrics: Metrics,
     log,
   });
   let store: HotStore | undefined;
@@ -273,6 +276,8 @@ export class Pipeline {
       roles: this.roles,
       embedder: `${this.embedder.info.name}/${this.embedder.info.model}`,
       ...(this.bridge && { orchestrator: this.bridge.status() }),
+      natsSync: this.nats.sync,
+      ...(this.writer && { tierRecoveryPending: this.writer.recovery.pendingShards() }),
     };
   }
 
@@ -293,10 +298,10 @@ export class Pipeline {
     this.log.warn(
       { drainTimeoutMs, drained },
       'drain did not finish: closing without acking (unacked messages are redelivered)',
-      ...(this.writer && { tierRecoveryPending: this.writer.recovery.pendingShards() }),
     );
     await closeWithoutAcking(
       [
+        ['tier recovery', () => void this.writer?.recovery.stop()],
         ['tier mover', () => this.writer?.mover.close()],
         ['hot store', () => this.writer?.store.close()],
         ['embedder', () => this.embedder.close()],
@@ -311,13 +316,12 @@ export class Pipeline {
   private async drain(): Promise<void> {
     await Promise.all(this.stages.map((stage) => stage.stop()));
     for (const stop of this.stoppers) await stop();
+    await this.writer?.recovery.stop();
     await this.writer?.mover.close();
     await this.writer?.store.close();
     await this.writer?.lease.release();
     await this.embedder.close();
     await this.nats.nc.drain();
     await this.nats.local?.stop();
-        ['tier recovery', () => void this.writer?.recovery.stop()],
   }
 }
-    await this.writer?.recovery.stop();

@@ -1,18 +1,27 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { localServerConf, type NatsSync } from './nats-sync';
 
 export const NATS_CONF = resolve(__dirname, '..', 'nats.conf');
 
 export interface LocalNatsServer {
   url: string;
   process: ChildProcess;
+  /** started with `sync_interval: always` (asked for, and the installed server has it) */
+  syncAlways: boolean;
   stop(): Promise<void>;
 }
 
 export function natsServerAvailable(): boolean {
   return spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** `2.9.10` from `nats-server: v2.9.10`; `unknown` when it does not answer. */
+export function localServerVersion(): string {
+  const out = spawnSync('nats-server', ['--version'], { encoding: 'utf8' }).stdout ?? '';
+  return /v?(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? 'unknown';
 }
 
 /**
@@ -22,12 +31,17 @@ export function natsServerAvailable(): boolean {
 export async function startNatsServer(opts: {
   storeDir: string;
   port?: number;
+  /** `always`: add `sync_interval: always` when the installed server accepts it */
+  sync?: NatsSync;
 }): Promise<LocalNatsServer> {
   mkdirSync(opts.storeDir, { recursive: true });
   const portsDir = mkdtempSync(join(tmpdir(), 'akosha-nats-ports-'));
+  const { conf, syncAlways } = localServerConf(NATS_CONF, opts.sync ?? 'default');
+  const confDir = mkdtempSync(join(tmpdir(), 'akosha-nats-conf-'));
+  writeFileSync(join(confDir, 'nats.conf'), conf);
   const args = [
     '-c',
-    NATS_CONF,
+    join(confDir, 'nats.conf'),
     '-js',
     '-sd',
     opts.storeDir,
@@ -39,10 +53,11 @@ export async function startNatsServer(opts: {
   const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const url = await waitForPortsFile(portsDir, child, () => stderr).finally(() =>
-    rmSync(portsDir, { recursive: true, force: true }),
-  );
-  return { url, process: child, stop: () => stopProcess(child) };
+  const url = await waitForPortsFile(portsDir, child, () => stderr).finally(() => {
+    rmSync(portsDir, { recursive: true, force: true });
+    rmSync(confDir, { recursive: true, force: true }); // read once, at start
+  });
+  return { url, process: child, syncAlways, stop: () => stopProcess(child) };
 }
 
 async function waitForPortsFile(

@@ -1,12 +1,20 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsConfig } from './config';
 import type { Logger } from './logger';
-import { natsServerAvailable, startNatsServer, type LocalNatsServer } from './nats-server';
+import {
+  localServerVersion,
+  natsServerAvailable,
+  startNatsServer,
+  type LocalNatsServer,
+} from './nats-server';
+import { natsSyncStatus, type NatsSyncStatus } from './nats-sync';
 
 export interface NatsHandle {
   nc: NatsConnection;
   /** set when Akosha started its own nats-server */
   local?: LocalNatsServer;
+  /** how acknowledged messages reach the disk (AKOSHA_NATS_SYNC), shown in readiness */
+  sync: NatsSyncStatus;
 }
 
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
@@ -29,6 +37,15 @@ export function logNatsStatus(nc: NatsConnection, log: Logger): void {
  * is installed, starts a local one with JetStream under the data directory.
  */
 export async function connectOrStartNats(config: NatsConfig, log: Logger): Promise<NatsHandle> {
+  const handle = await connectOrStart(config, log);
+  const version = handle.local ? localServerVersion() : (handle.nc.info?.version ?? 'unknown');
+  const sync = natsSyncStatus(config.sync, version, handle.local);
+  // every start says it, as long as the durability asked for is not in force
+  if (sync.warning) log.warn({ natsSync: sync }, sync.warning);
+  return { ...handle, sync };
+}
+
+async function connectOrStart(config: NatsConfig, log: Logger): Promise<Omit<NatsHandle, 'sync'>> {
   try {
     return { nc: await connect({ servers: config.url, name: 'akosha', maxReconnectAttempts: -1 }) };
   } catch (err) {
@@ -45,7 +62,7 @@ export async function connectOrStartNats(config: NatsConfig, log: Logger): Promi
       { url: config.url, storeDir: config.storeDir },
       'no NATS server answered: starting nats-server',
     );
-    const local = await startNatsServer({ storeDir: config.storeDir, port });
+    const local = await startNatsServer({ storeDir: config.storeDir, port, sync: config.sync });
     return { nc: await connectNats(local.url, 'akosha'), local };
   }
 }
