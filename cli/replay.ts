@@ -7,6 +7,7 @@ import { loadConfig, type AkoshaConfig } from '../infra/config';
 import { AkoshaError } from '../infra/errors';
 import { DeadLetterStage } from '../schemas/dead-letter';
 import { HotStore } from '../storage/hot-store';
+import { openObjectStore, TierMover } from '../storage/tiers';
 import { DeadLetterOps, type DeadLetterFilter } from '../operations/dead-letters';
 import { replayUploads, type ReplayProgress } from '../operations/replay';
 import { verifyShards } from '../operations/verify';
@@ -45,7 +46,9 @@ export function registerReplayCommands(program: Command): void {
 
   program
     .command('verify')
-    .description('compare the record keys the uploads stream would store with the hot shards')
+    .description(
+      'compare the record keys the uploads stream would store with those held over hot, warm and cold',
+    )
     .option('--shard <n>', 'only this shard (0-255)', shardNumber)
     .action((flags: { shard?: number }) => runVerify(flags.shard));
 
@@ -114,6 +117,7 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
     });
     const bar = new ReplayBar();
     try {
+      if (!flags.dryRun) await learnAgedKeys(config, store);
       const summary = await replayUploads({
         nc,
         store,
@@ -147,18 +151,39 @@ async function runVerify(shard: number | undefined): Promise<void> {
       ...config.writer,
       model: embedderModelId(config.embedder),
     });
+    const mover = await openTiers(config, store);
     try {
       const report = await verifyShards({
         nc,
         store,
+        mover,
         maxMessageBytes: config.ingest.maxMessageBytes,
         shard,
       });
       print(report, true);
       if (!report.ok) process.exitCode = 1;
     } finally {
+      await mover.close();
       await store.close();
     }
+  });
+}
+
+/** Open moves finished and the key index filled from warm and cold: replay stores none of them again. */
+async function learnAgedKeys(config: AkoshaConfig, store: HotStore): Promise<void> {
+  const mover = await openTiers(config, store);
+  try {
+    await mover.recover();
+  } finally {
+    await mover.close();
+  }
+}
+
+function openTiers(config: AkoshaConfig, store: HotStore): Promise<TierMover> {
+  const { warmDir, coldDir, s3 } = config.aging;
+  return TierMover.open(store, {
+    warmDir,
+    objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
   });
 }
 

@@ -119,6 +119,8 @@ export interface WriterConfig {
   searchRows: 'memory' | 'duckdb';
   indexSaveIntervalMs: number;
   graph: { quantization: 'f32' | 'i8'; expansionSearch: number };
+  /** chunk rows are kept this long: the uploads stream's max age plus its duplicate window */
+  chunkKeepMs: number;
 }
 
 export interface BridgeConfig {
@@ -261,6 +263,7 @@ function writerSlice(e: Env): WriterConfig {
     searchRows: e.AKOSHA_SEARCH_ROWS,
     indexSaveIntervalMs: e.AKOSHA_INDEX_SAVE_INTERVAL_S * 1000,
     graph: { quantization: e.AKOSHA_INDEX_QUANTIZATION, expansionSearch: e.AKOSHA_INDEX_EF_SEARCH },
+    chunkKeepMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000 + e.AKOSHA_DUPLICATE_WINDOW_MS,
   };
 }
 

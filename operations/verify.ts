@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeUpload } from '../consumers/decode-upload';
 import type { HotStore } from '../storage/hot-store';
+import type { TierKeys, TierMover } from '../storage/tiers';
 import { STREAM } from '../streams/definitions';
 import { openStreamReader } from './stream-reader';
 import { uploadsFilter } from './upload-filter';
@@ -21,6 +22,12 @@ export interface ShardVerification {
   missing: string[];
   /** a few keys the shard holds that the stream would not store */
   extra: string[];
+  /** keys held per tier (hot only when verified without the tiers) */
+  tiers: { hot: number; warm: number; cold: number };
+  /** a few keys held more than once over the tiers */
+  duplicated: string[];
+  /** cold objects that could not be read (their keys count as missing) */
+  unreadable: string[];
 }
 
 export interface VerifyReport {
@@ -33,6 +40,8 @@ export interface VerifyReport {
 export interface VerifyOptions {
   nc: NatsConnection;
   store: HotStore;
+  /** when given, warm and cold are verified too (a record that aged is not drift) */
+  mover?: TierMover | undefined;
   maxMessageBytes: number;
   shard?: number | undefined;
   /** example keys listed per side of a drifting shard; default 5 */
@@ -42,20 +51,27 @@ export interface VerifyOptions {
 /**
  * Compares, per shard, the record keys (system_id/id) that the valid uploads in
  * AKOSHA_UPLOADS would store — under the writer's dedupe rule, in stream order —
- * with the keys the hot shard holds. Uploads older than the stream's max age are
- * gone from the stream, so their records show up as "extra".
+ * with the keys the shard holds over hot, warm and cold (hot only without a mover),
+ * each of which must be held once. Uploads older than the stream's max age are gone
+ * from the stream, so their records show up as "extra"; records past the tiers'
+ * retention show up as "missing".
  */
 export async function verifyShards(opts: VerifyOptions): Promise<VerifyReport> {
   const expected = await expectedKeys(opts);
   const shards =
     opts.shard === undefined
-      ? [...new Set([...expected.keys(), ...opts.store.shards])].sort((a, b) => a - b)
+      ? [
+          ...new Set([
+            ...expected.keys(),
+            ...opts.store.shards,
+            ...(opts.mover?.warm.shards ?? []),
+          ]),
+        ].sort((a, b) => a - b)
       : [opts.shard];
-  const results: ShardVerification[] = [];
-  for (const shard of shards) {
-    const actual = new Set(await opts.store.keys(shard));
-    results.push(compare(shard, expected.get(shard) ?? new Set(), actual, opts.examples ?? 5));
-  }
+  const held = await heldKeys(opts, shards);
+  const results = shards.map((shard) =>
+    compare(shard, expected.get(shard) ?? new Set(), held.get(shard)!, opts.examples ?? 5),
+  );
   const drift = results.filter((r) => !r.ok).map((r) => r.shard);
   return { shards: results, drift, ok: drift.length === 0 };
 }
@@ -95,21 +111,36 @@ async function expectedKeys(opts: VerifyOptions): Promise<Map<number, Set<string
   return byShard;
 }
 
+async function heldKeys(opts: VerifyOptions, shards: number[]): Promise<Map<number, TierKeys>> {
+  if (opts.mover) return opts.mover.keysByTier(shards);
+  const held = new Map<number, TierKeys>();
+  for (const shard of shards)
+    held.set(shard, { hot: await opts.store.keys(shard), warm: [], cold: [], unreadable: [] });
+  return held;
+}
+
 function compare(
   shard: number,
   expected: Set<string>,
-  actual: Set<string>,
+  held: TierKeys,
   examples: number,
 ): ShardVerification {
+  const all = [...held.hot, ...held.warm, ...held.cold];
+  const actual = new Set(all);
+  const seen = new Set<string>();
+  const duplicated = new Set(all.filter((k) => seen.has(k) || !seen.add(k)));
   const missing = [...expected].filter((k) => !actual.has(k));
   const extra = [...actual].filter((k) => !expected.has(k));
   return {
     shard,
     stream: summariseKeys(expected),
     store: summariseKeys(actual),
-    ok: missing.length === 0 && extra.length === 0,
+    ok: missing.length + extra.length + duplicated.size + held.unreadable.length === 0,
     missing: missing.sort().slice(0, examples),
     extra: extra.sort().slice(0, examples),
+    tiers: { hot: held.hot.length, warm: held.warm.length, cold: held.cold.length },
+    duplicated: [...duplicated].sort().slice(0, examples),
+    unreadable: held.unreadable.slice(0, examples),
   };
 }
 

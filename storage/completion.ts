@@ -43,28 +43,55 @@ export async function settleCompletions(
   return [...direct, ...settled.map((s) => s.upload)];
 }
 
-function completeFromRows(rows: ChunkRow[]): { upload: CompletedUpload; recorded: boolean }[] {
+export function completeFromRows(
+  rows: ChunkRow[],
+): { upload: CompletedUpload; recorded: boolean }[] {
   const byUpload = new Map<string, ChunkRow[]>();
   for (const row of rows) {
     const key = uploadKey(row.outcome.systemId, row.outcome.uploadId);
     byUpload.set(key, [...(byUpload.get(key) ?? []), row]);
   }
-  return [...byUpload.values()].filter(isComplete).map((r) => ({
-    upload: summarise(
-      r.map((x) => x.outcome),
-      r[0]!.partCount,
-      r[0]!.eventPublished,
-    ),
-    recorded: r[0]!.completionRecorded,
-  }));
+  return [...byUpload.values()].flatMap((all) => {
+    const split = completeSplit(all);
+    if (!split) return [];
+    const upload = summarise(
+      split.map((x) => x.outcome),
+      split[0]!.partCount,
+      all[0]!.eventPublished,
+    );
+    return [{ upload: withEarlierStored(upload, all), recorded: all[0]!.completionRecorded }];
+  });
 }
 
-function isComplete(rows: ChunkRow[]): boolean {
-  const chunksPerPart = new Map<number, number>();
-  for (const r of rows)
-    chunksPerPart.set(r.outcome.part, (chunksPerPart.get(r.outcome.part) ?? 0) + 1);
-  if (chunksPerPart.size !== rows[0]?.partCount) return false;
-  return rows.every((r) => chunksPerPart.get(r.outcome.part) === r.chunkCount);
+/**
+ * The chunk rows of one consistent split that covers the whole upload, or null. A retry
+ * may split an upload another way (another max_payload or embedder): rows of different
+ * splits never add up; for one part_count, each part needs every chunk of one chunk_count.
+ */
+export function completeSplit(rows: ChunkRow[]): ChunkRow[] | null {
+  for (const partCount of new Set(rows.map((r) => r.partCount))) {
+    const parts: ChunkRow[][] = [];
+    for (let part = 0; part < partCount; part++) {
+      const ofPart = rows.filter((r) => r.partCount === partCount && r.outcome.part === part);
+      const whole = [...new Set(ofPart.map((r) => r.chunkCount))]
+        .map((n) => ofPart.filter((r) => r.chunkCount === n))
+        .find((c) => new Set(c.map((r) => r.outcome.chunk)).size === c[0]!.chunkCount);
+      if (!whole) break;
+      parts.push(whole);
+    }
+    if (parts.length === partCount) return parts.flat();
+  }
+  return null;
+}
+
+/** Records an earlier split of the upload stored count as stored, not as duplicates. */
+function withEarlierStored(upload: CompletedUpload, all: ChunkRow[]): CompletedUpload {
+  const stored = new Set(all.flatMap((r) => r.outcome.stored));
+  return {
+    ...upload,
+    stored: [...stored],
+    duplicate: upload.duplicate.filter((id) => !stored.has(id)),
+  };
 }
 
 function summarise(

@@ -16,7 +16,7 @@ import { EMBEDDING_DIM } from '../schemas/record';
 
 /** Column types, in table order, of the tables written through the appender. */
 export const APPEND_TYPES: Record<
-  'memories' | 'memory_passages' | 'upload_chunks' | 'uploads_completed',
+  'memories' | 'memory_passages' | 'record_keys' | 'upload_chunks' | 'uploads_completed',
   DuckDBType[]
 > = {
   memories: [
@@ -36,6 +36,7 @@ export const APPEND_TYPES: Record<
     TIMESTAMP,
   ],
   memory_passages: [VARCHAR, VARCHAR, INTEGER, INTEGER, INTEGER, ARRAY(FLOAT, EMBEDDING_DIM)],
+  record_keys: [VARCHAR, VARCHAR, VARCHAR, TIMESTAMP],
   upload_chunks: [
     VARCHAR,
     VARCHAR,

@@ -29,7 +29,8 @@ export const HOT_SHARD_DDL = (db: string) => [
     char_end INTEGER NOT NULL,
     embedding FLOAT[${EMBEDDING_DIM}] NOT NULL
   )`,
-  // One row per (upload, part, chunk) written: a redelivered chunk is recognised here
+  // One row per (upload, part of part_count, chunk of chunk_count) written: a retry that
+  // splits the upload another way writes new rows. A redelivered chunk is recognised here
   // and its first outcome is reported again instead of counting its records as duplicates.
   `CREATE TABLE IF NOT EXISTS ${db}.upload_chunks (
     system_id VARCHAR NOT NULL,
@@ -43,7 +44,22 @@ export const HOT_SHARD_DDL = (db: string) => [
     rejected_ids VARCHAR[] NOT NULL,
     upload_seq BIGINT NOT NULL,
     recorded_at TIMESTAMP NOT NULL,
-    PRIMARY KEY (system_id, upload_id, part, chunk)
+    PRIMARY KEY (system_id, upload_id, part, part_count, chunk, chunk_count)
+  )`,
+  // Every record key the shard ever stored, whatever tier holds the record now: what
+  // dedupe looks at. Written with the record, kept through tier moves, removed only by
+  // retention (by ts).
+  `CREATE TABLE IF NOT EXISTS ${db}.record_keys (
+    system_id VARCHAR NOT NULL,
+    id VARCHAR NOT NULL,
+    content_sha256 VARCHAR NOT NULL,
+    ts TIMESTAMP NOT NULL,
+    PRIMARY KEY (system_id, id)
+  )`,
+  // Which tiers' records are in record_keys (files from before it are filled once).
+  `CREATE TABLE IF NOT EXISTS ${db}.record_keys_filled (
+    tier VARCHAR PRIMARY KEY,
+    filled_at TIMESTAMP NOT NULL
   )`,
   `CREATE TABLE IF NOT EXISTS ${db}.uploads_completed (
     system_id VARCHAR NOT NULL,

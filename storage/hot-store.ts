@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { duckdbFilesBytes, numberedFiles } from './disk';
 import { countRows, recordKeys } from './shard-tables';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { HOT_SHARD_DDL, shardDbName, shardFileName } from './hot-schema';
+import { shardDbName, shardFileName } from './hot-schema';
+import { prepareShard, pruneChunks } from './shard-migrate';
 import { KeyedLock, Pool } from './keyed-lock';
 import { loadShardFilter } from './shard-filter-load';
 import type { ShardFilter } from './shard-filter';
@@ -47,6 +48,8 @@ export interface HotStoreOptions {
   searchRows?: 'memory' | 'duckdb' | undefined;
   /** the vector index's graph: quantisation and ef at query time */
   graph?: HotGraphOptions | undefined;
+  /** chunk rows older than this are pruned at attach and by pruneChunks(); default: kept */
+  chunkKeepMs?: number | undefined;
 }
 
 /** The hot tier holds vectors of another model than the embedder's. */
@@ -78,7 +81,8 @@ export interface HotHit {
 export class HotStore {
   private readonly attached = new Set<number>();
   private readonly filters = new Map<number, ShardFilter>();
-  private readonly attachLock = new KeyedLock<number>();
+  /** attaches run one at a time: they share the admin connection (and its migrations' transactions) */
+  private readonly attachLock = new KeyedLock<'admin'>();
   private readonly shardLock = new KeyedLock<number>();
   /** uploads whose event was published; flagged in the shard's next transaction */
   private readonly publishedMarks = new Map<number, Set<string>>();
@@ -95,6 +99,7 @@ export class HotStore {
     private readonly admin: DuckDBConnection,
     private readonly pool: Pool<DuckDBConnection>,
     readonly model: string,
+    private readonly options: HotStoreOptions,
   ) {}
 
   static async open(dir: string, opts: HotStoreOptions): Promise<HotStore> {
@@ -104,7 +109,7 @@ export class HotStore {
     const conns = await Promise.all(
       Array.from({ length: opts.concurrency }, () => instance.connect()),
     );
-    const store = new HotStore(dir, instance, admin, new Pool(conns), opts.model);
+    const store = new HotStore(dir, instance, admin, new Pool(conns), opts.model, opts);
     try {
       for (const shard of numberedFiles(dir, /^shard-(\d{3})\.duckdb$/)) await store.attach(shard);
       if (!opts.allowOtherModels) await store.assertOneModel();
@@ -167,11 +172,11 @@ export class HotStore {
 
   /** Attaches the shard's file, creating file and tables when missing. */
   attach(shard: number): Promise<void> {
-    return this.attachLock.run(shard, async () => {
+    return this.attachLock.run('admin', async () => {
       if (this.attached.has(shard)) return;
       const db = shardDbName(shard);
       await this.admin.run(`ATTACH '${this.shardFile(shard)}' AS ${db}`);
-      for (const ddl of HOT_SHARD_DDL(db)) await this.admin.run(ddl);
+      await prepareShard(this.admin, db, this.chunksBefore(Date.now()));
       this.filters.set(shard, await loadShardFilter(this.admin, db));
       this.attached.add(shard);
     });
@@ -204,6 +209,23 @@ export class HotStore {
       return written;
     });
     return { ...result, otherModel };
+  }
+
+  private chunksBefore(nowMs: number): Date | undefined {
+    const keepMs = this.options.chunkKeepMs;
+    return keepMs === undefined ? undefined : new Date(nowMs - keepMs);
+  }
+
+  /** Drops chunk rows past `chunkKeepMs` (the aging pass calls it); returns how many. */
+  async pruneChunks(nowMs = Date.now()): Promise<number> {
+    const before = this.chunksBefore(nowMs);
+    if (!before) return 0;
+    let pruned = 0;
+    for (const shard of this.shards)
+      pruned += await this.shardLock.run(shard, () =>
+        this.pool.use((conn) => pruneChunks(conn, shardDbName(shard), before)),
+      );
+    return pruned;
   }
 
   markEventPublished(shard: number, systemId: string, uploadId: string): void {

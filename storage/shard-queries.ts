@@ -56,7 +56,10 @@ export async function chunkRows(
   }));
 }
 
-/** Which of the given (system_id, id) / (system_id, content sha256) pairs the shard holds. */
+/**
+ * Which of the given (system_id, id) / (system_id, content sha256) pairs the shard ever
+ * stored, in any tier (the key index outlives the move to warm and cold).
+ */
 export async function knownRecords(
   conn: DuckDBConnection,
   db: string,
@@ -65,7 +68,7 @@ export async function knownRecords(
   const known: KnownRecords = { keys: new Set(), contents: new Set() };
   if (candidates.length === 0) return known;
   const reader = await conn.runAndReadAll(
-    `SELECT system_id, id, content_sha256 FROM ${db}.memories
+    `SELECT system_id, id, content_sha256 FROM ${db}.record_keys
      WHERE list_contains($1, system_id || chr(31) || id) OR list_contains($2, system_id || chr(31) || content_sha256)`,
     [
       listValue(candidates.map((c) => recordKey(c.systemId, c.id))),

@@ -1,18 +1,10 @@
-import {
-  arrayValue,
-  listValue,
-  timestampValue,
-  type DuckDBConnection,
-  type DuckDBValue,
-} from '@duckdb/node-api';
-import { decodeVector } from '../embedding/vector';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { hitFaultPoint } from '../infra/fault-point';
-import { EMBEDDING_DIM } from '../schemas/record';
 import { settleCompletions, type CompletedUpload } from './completion';
 import { appendRows } from './duckdb-append';
 import type { ShardFilter } from './shard-filter';
 import { chunkRows, flagPublished, knownRecords } from './shard-queries';
-import { isoToMicros } from './time';
+import { chunkValues, keyValues, memoryValues, passageValues } from './shard-rows';
 import {
   chunkKey,
   chunkKeyOf,
@@ -78,6 +70,7 @@ async function writeChunks(
     );
   const { rows, outcomes } = planWrites(fresh, await knownRecords(conn, db, candidates));
   await appendRows(conn, db, 'memories', memoryValues(rows));
+  await appendRows(conn, db, 'record_keys', keyValues(rows));
   await appendRows(conn, db, 'memory_passages', passageValues(rows));
   await appendRows(conn, db, 'upload_chunks', chunkValues(fresh, outcomes));
   const completed = await settleCompletions(
@@ -107,7 +100,10 @@ async function splitRedelivered(
   const uploads = [...new Set(maybe.map(({ message: m }) => uploadKey(m.system_id, m.upload_id)))];
   const rows = await chunkRows(conn, db, uploads);
   const written = new Map(
-    rows.map(({ outcome: o }) => [chunkKey(o.systemId, o.uploadId, o.part, o.chunk), o]),
+    rows.map(({ outcome: o, partCount, chunkCount }) => [
+      chunkKey(o.systemId, o.uploadId, { part: o.part, partCount, chunk: o.chunk, chunkCount }),
+      o,
+    ]),
   );
   const fresh: ChunkInput[] = [];
   const redelivered: ChunkInput[] = [];
@@ -125,57 +121,4 @@ async function splitRedelivered(
     }
   }
   return { fresh, redelivered, earlier };
-}
-
-function memoryValues(rows: NewRow[]): DuckDBValue[][] {
-  const now = timestampValue(BigInt(Date.now()) * 1000n);
-  return rows.map(({ input, record: r, vector }) => [
-    input.message.system_id,
-    r.id,
-    r.kind,
-    r.content,
-    r.content_sha256,
-    timestampValue(isoToMicros(r.timestamp)),
-    r.project,
-    listValue(r.tags),
-    JSON.stringify(r.metadata),
-    arrayValue(Array.from(vector)),
-    r.vector_source,
-    input.message.embedder.model,
-    input.message.upload_id,
-    now,
-  ]);
-}
-
-function passageValues(rows: NewRow[]): DuckDBValue[][] {
-  return rows.flatMap(({ input, record: r }) =>
-    (r.passages ?? []).map((p, i) => [
-      input.message.system_id,
-      r.id,
-      i,
-      p.start,
-      p.end,
-      arrayValue(Array.from(decodeVector(p.vector, EMBEDDING_DIM))),
-    ]),
-  );
-}
-
-function chunkValues(fresh: ChunkInput[], outcomes: ChunkOutcome[]): DuckDBValue[][] {
-  const now = timestampValue(BigInt(Date.now()) * 1000n);
-  return fresh.map(({ message: m }, i) => {
-    const o = outcomes[i]!;
-    return [
-      m.system_id,
-      m.upload_id,
-      m.part.index,
-      m.part.count,
-      m.chunk.index,
-      m.chunk.count,
-      listValue(o.stored),
-      listValue(o.duplicate),
-      listValue(o.rejected),
-      BigInt(m.upload_seq),
-      now,
-    ];
-  });
 }

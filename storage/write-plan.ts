@@ -26,17 +26,32 @@ export interface NewRow {
 /** Keys joined with U+001F, which no id may contain; the SQL side builds the same with chr(31). */
 export const recordKey = (systemId: string, id: string) => `${systemId}\u001f${id}`;
 export const uploadKey = recordKey;
-export const chunkKey = (systemId: string, uploadId: string, part: number, chunk: number) =>
-  `${systemId}\u001f${uploadId}\u001f${part}\u001f${chunk}`;
-export const chunkKeyOf = ({ message: m }: ChunkInput) =>
-  chunkKey(m.system_id, m.upload_id, m.part.index, m.chunk.index);
+/** Where a chunk sits in one split of its upload: index and count of part and of chunk. */
+export interface ChunkPlace {
+  part: number;
+  partCount: number;
+  chunk: number;
+  chunkCount: number;
+}
+
+/** A chunk's identity includes the counts: another split of the upload has other chunks. */
+export const chunkKey = (systemId: string, uploadId: string, p: ChunkPlace) =>
+  `${systemId}\u001f${uploadId}\u001f${p.part}/${p.partCount}\u001f${p.chunk}/${p.chunkCount}`;
+export const placeOf = ({ message: m }: ChunkInput): ChunkPlace => ({
+  part: m.part.index,
+  partCount: m.part.count,
+  chunk: m.chunk.index,
+  chunkCount: m.chunk.count,
+});
+export const chunkKeyOf = (input: ChunkInput) =>
+  chunkKey(input.message.system_id, input.message.upload_id, placeOf(input));
 
 /** Namespaced keys of everything a shard filter remembers. */
 export const filterKey = {
   record: (systemId: string, id: string) => `r\u001f${recordKey(systemId, id)}`,
   content: (systemId: string, sha256: string) => `c\u001f${recordKey(systemId, sha256)}`,
-  chunk: (systemId: string, uploadId: string, part: number, chunk: number) =>
-    `k\u001f${chunkKey(systemId, uploadId, part, chunk)}`,
+  chunk: (systemId: string, uploadId: string, place: ChunkPlace) =>
+    `k\u001f${chunkKey(systemId, uploadId, place)}`,
   chunkOf: (input: ChunkInput) => `k\u001f${chunkKeyOf(input)}`,
 };
 

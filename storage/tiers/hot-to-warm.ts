@@ -18,6 +18,8 @@ import { warmDbName } from './warm-store';
 /**
  * hot → warm for one shard: every hot record with `ts < olderThan`.
  * copy (one warm transaction: keys, rows, journal "copied") → verify → delete hot → "deleted".
+ * A key warm already holds keeps its warm row (the first stored version wins, as dedupe
+ * decides at ingest) and its hot duplicate is deleted; verification expects that warm row.
  */
 export function moveHotToWarm(t: Tiers, shard: number, olderThan: Date): Promise<MoveResult> {
   return t.moveLock.run(shard, async () => {
@@ -60,8 +62,9 @@ async function copyHotToWarm(
     );
     const expected = await readStats(
       conn,
-      inMove(`${h}.memories`, `${w}.move_keys`, moveId),
-      keptHashSql('m.'),
+      `${inMove(`${h}.memories`, `${w}.move_keys`, moveId)}
+        LEFT JOIN ${w}.records r ON r.system_id = m.system_id AND r.id = m.id`,
+      `CASE WHEN k.inserted THEN ${keptHashSql('m.')} ELSE ${keptHashSql('r.')} END`,
     );
     if (expected.count === 0) return null;
     await conn.run(
@@ -115,10 +118,17 @@ export async function finishHotToWarm(
     await t.point('hot-warm', 'after-verify');
   }
   await t.hot.withShard(shard, (conn) =>
-    conn.run(
-      `DELETE FROM ${h}.memories m USING ${w}.move_keys k
-        WHERE m.system_id = k.system_id AND m.id = k.id AND k.move_id = ${sqlString(moveId)}`,
-    ),
+    inTransaction(conn, async () => {
+      // files from before the key index may lack a key: it must outlive the hot row
+      await conn.run(
+        `INSERT INTO ${h}.record_keys SELECT m.system_id, m.id, m.content_sha256, m.ts
+         ${inMove(`${h}.memories`, `${w}.move_keys`, moveId)} ON CONFLICT DO NOTHING`,
+      );
+      await conn.run(
+        `DELETE FROM ${h}.memories m USING ${w}.move_keys k
+          WHERE m.system_id = k.system_id AND m.id = k.id AND k.move_id = ${sqlString(moveId)}`,
+      );
+    }),
   );
   await t.point('hot-warm', 'mid-delete');
   await t.withConnection((conn) => endMove(conn, w, moveId));

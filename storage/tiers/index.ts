@@ -2,6 +2,8 @@ import type { HotStore } from '../hot-store';
 import { ColdStore } from './cold-store';
 import { Tiers, type TierOptions } from './context';
 import { moveHotToWarm } from './hot-to-warm';
+import { fillKeyIndex } from './key-fill';
+import { keysByTier } from './tier-keys';
 import { recover, recoverShard } from './recovery';
 import { deleteExpired } from './retention';
 import { moveWarmToCold } from './warm-to-cold';
@@ -22,6 +24,7 @@ export type { MoveResult } from './moves';
 export type { RecoveryReport } from './recovery';
 export type { ExpiredResult } from './retention';
 export type { RestoreResult } from './restore';
+export type { TierKeys } from './tier-keys';
 export { TierMoveError, type TierErrorCode } from './verify';
 export { ColdStore } from './cold-store';
 export { BackgroundRecovery } from './background-recovery';
@@ -41,6 +44,9 @@ export function openObjectStore(cfg: { s3?: S3StoreOptions; localDir: string }):
  * start, before consuming.
  */
 export class TierMover {
+  /** shards whose key index holds their warm and cold keys (checked once per process) */
+  private readonly keysFilled = new Set<number>();
+
   private constructor(readonly tiers: Tiers) {}
 
   static async open(
@@ -60,24 +66,39 @@ export class TierMover {
     return this.tiers.cold;
   }
 
-  recover() {
-    return recover(this.tiers);
+  async recover() {
+    const report = await recover(this.tiers);
+    for (const shard of this.tiers.warm.shards) await this.fillKeys(shard);
+    return report;
   }
 
-  /** Every move first finishes or rolls back what an earlier failed move of the shard left. */
+  /**
+   * Every move first finishes or rolls back what an earlier failed move of the shard left,
+   * and makes sure the shard's key index knows its warm and cold records.
+   */
   async moveHotToWarm(shard: number, olderThan: Date) {
     await recoverShard(this.tiers, shard);
+    await this.fillKeys(shard);
     return moveHotToWarm(this.tiers, shard, olderThan);
   }
 
   async moveWarmToCold(shard: number, olderThan: Date) {
     await recoverShard(this.tiers, shard);
+    await this.fillKeys(shard);
     return moveWarmToCold(this.tiers, shard, olderThan);
   }
 
+  private async fillKeys(shard: number): Promise<void> {
+    if (this.keysFilled.has(shard)) return;
+    await this.tiers.moveLock.run(shard, () => fillKeyIndex(this.tiers, shard));
+    this.keysFilled.add(shard);
+  }
+
   /** recover() for one shard: a writer retries it in the background while S3 is away. */
-  recoverShard(shard: number) {
-    return recoverShard(this.tiers, shard);
+  async recoverShard(shard: number) {
+    const report = await recoverShard(this.tiers, shard);
+    await this.fillKeys(shard);
+    return report;
   }
 
   deleteExpired(retentionDays: number, now?: Date) {
@@ -86,7 +107,13 @@ export class TierMover {
 
   async restore(systemId: string, since?: Date) {
     await recoverShard(this.tiers, shardOf(systemId));
+    await this.fillKeys(shardOf(systemId));
     return restoreToHot(this.tiers, systemId, since);
+  }
+
+  /** Every key each tier holds, per shard (reads the shards' cold objects). */
+  keysByTier(shards: number[]) {
+    return keysByTier(this.tiers, shards);
   }
 
   /** Closes the warm files (before HotStore.close()). */

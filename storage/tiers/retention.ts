@@ -7,11 +7,14 @@ export interface ExpiredResult {
   hot: number;
   warm: number;
   coldObjects: number;
+  /** chunk rows past the uploads stream's retention */
+  chunks: number;
 }
 
 /**
  * Deletes what is older than the retention in every tier: hot and warm records by
- * timestamp (not those of a move in progress), cold objects whose whole day is older.
+ * timestamp (not those of a move in progress), cold objects whose whole day is older, and
+ * their keys from the key index. Prunes chunk rows past the uploads stream's retention.
  */
 export async function deleteExpired(
   t: Tiers,
@@ -19,11 +22,14 @@ export async function deleteExpired(
   now = new Date(),
 ): Promise<ExpiredResult> {
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
-  const result: ExpiredResult = { hot: 0, warm: 0, coldObjects: 0 };
+  // cold objects go by whole days: a key is forgotten only once its day is gone everywhere
+  const keysBefore = new Date(Math.floor(cutoff.getTime() / 86_400_000) * 86_400_000);
+  const result: ExpiredResult = { hot: 0, warm: 0, coldObjects: 0, chunks: 0 };
   for (const shard of t.hot.shards) {
     result.hot += await t.moveLock.run(shard, () =>
       t.hot.withShard(shard, async (conn, h) => {
         const r = await conn.run(`DELETE FROM ${h}.memories WHERE ts < ${tsSql(cutoff)}`);
+        await conn.run(`DELETE FROM ${h}.record_keys WHERE ts < ${tsSql(keysBefore)}`);
         return Number(r.rowsChanged);
       }),
     );
@@ -49,5 +55,6 @@ export async function deleteExpired(
   });
   await mapLimit(keys, 8, (k) => t.cold.objects.delete(k));
   result.coldObjects = keys.length;
+  result.chunks = await t.hot.pruneChunks(now.getTime());
   return result;
 }

@@ -78,6 +78,13 @@ export async function seedHot(hot: HotStore, o: SeedOptions): Promise<Map<number
     await hot.withShard(shard, async (conn, db, learn) => {
       await conn.run('BEGIN TRANSACTION');
       await appendRows(conn, db, 'memories', rows);
+      // as ingest does: the key index learns each stored record
+      await appendRows(
+        conn,
+        db,
+        'record_keys',
+        rows.map((r) => [r[0]!, r[1]!, r[4]!, r[5]!]),
+      );
       await conn.run('COMMIT');
       for (const r of rows) learn(String(r[0]), String(r[1]), String(r[4]));
     });

@@ -1,0 +1,69 @@
+import { arrayValue, listValue, timestampValue, type DuckDBValue } from '@duckdb/node-api';
+import { decodeVector } from '../embedding/vector';
+import { EMBEDDING_DIM } from '../schemas/record';
+import { isoToMicros } from './time';
+import type { ChunkInput, ChunkOutcome, NewRow } from './write-plan';
+
+/** Appender rows of the tables a shard transaction writes, in table column order. */
+
+export function memoryValues(rows: NewRow[]): DuckDBValue[][] {
+  const now = timestampValue(BigInt(Date.now()) * 1000n);
+  return rows.map(({ input, record: r, vector }) => [
+    input.message.system_id,
+    r.id,
+    r.kind,
+    r.content,
+    r.content_sha256,
+    timestampValue(isoToMicros(r.timestamp)),
+    r.project,
+    listValue(r.tags),
+    JSON.stringify(r.metadata),
+    arrayValue(Array.from(vector)),
+    r.vector_source,
+    input.message.embedder.model,
+    input.message.upload_id,
+    now,
+  ]);
+}
+
+export function keyValues(rows: NewRow[]): DuckDBValue[][] {
+  return rows.map(({ input, record: r }) => [
+    input.message.system_id,
+    r.id,
+    r.content_sha256,
+    timestampValue(isoToMicros(r.timestamp)),
+  ]);
+}
+
+export function passageValues(rows: NewRow[]): DuckDBValue[][] {
+  return rows.flatMap(({ input, record: r }) =>
+    (r.passages ?? []).map((p, i) => [
+      input.message.system_id,
+      r.id,
+      i,
+      p.start,
+      p.end,
+      arrayValue(Array.from(decodeVector(p.vector, EMBEDDING_DIM))),
+    ]),
+  );
+}
+
+export function chunkValues(fresh: ChunkInput[], outcomes: ChunkOutcome[]): DuckDBValue[][] {
+  const now = timestampValue(BigInt(Date.now()) * 1000n);
+  return fresh.map(({ message: m }, i) => {
+    const o = outcomes[i]!;
+    return [
+      m.system_id,
+      m.upload_id,
+      m.part.index,
+      m.part.count,
+      m.chunk.index,
+      m.chunk.count,
+      listValue(o.stored),
+      listValue(o.duplicate),
+      listValue(o.rejected),
+      BigInt(m.upload_seq),
+      now,
+    ];
+  });
+}
