@@ -2,13 +2,15 @@ import type { Command } from 'commander';
 import { createEmbedder } from '../embedding/factory';
 import { loadConfig } from '../infra/config';
 import { reembed } from '../operations/reembed';
+import { refuseOwnedShardsAt } from '../operations/lease-guard';
+import { numberedFiles } from '../storage/disk';
 import { HotStore } from '../storage/hot-store';
 import { openObjectStore, TierMover } from '../storage/tiers';
 
 /**
  * `akosha reembed`: after a change of embedder, gives every hot and warm record a vector
- * of the configured model. It opens the shard files itself, so it runs while no writer
- * owns them; the next writer rebuilds the vector index.
+ * of the configured model. It opens the shard files itself, so it refuses while a live
+ * writer owns any of them; the next writer rebuilds the vector index.
  */
 export function registerReembedCommand(program: Command): void {
   program
@@ -22,6 +24,16 @@ export function registerReembedCommand(program: Command): void {
       if (!Number.isInteger(batchSize) || batchSize < 1)
         throw new Error(`--batch: a positive integer, not ${opts.batch}`);
       const config = loadConfig();
+      // the shards it rewrites: those with a hot or a warm file here
+      const shards = [
+        ...numberedFiles(config.writer.hotDir, /^shard-(\d{3})\.duckdb$/),
+        ...numberedFiles(config.aging.warmDir, /^warm-(\d{3})\.duckdb$/),
+      ];
+      await refuseOwnedShardsAt(config.nats.url, {
+        command: 'akosha reembed',
+        shards,
+        shardGroups: config.streams.shardGroups,
+      });
       const embedder = await createEmbedder(config.embedder);
       const model = embedder.info.model;
       const store = await HotStore.open(config.writer.hotDir, {

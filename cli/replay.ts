@@ -11,6 +11,7 @@ import { openObjectStore, TierMover } from '../storage/tiers';
 import { DeadLetterOps, type DeadLetterFilter } from '../operations/dead-letters';
 import { replayUploads, type ReplayProgress } from '../operations/replay';
 import { verifyShards } from '../operations/verify';
+import { refuseOwnedShards, selectedShards } from '../operations/lease-guard';
 
 interface ReplayFlags {
   fromSeq?: number;
@@ -110,6 +111,9 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
     throw new Error('give --from-seq or --since, not both');
   const config = loadConfig();
   await withNats(config, async (nc) => {
+    const shards = selectedShards(flags);
+    const { shardGroups } = config.streams;
+    await refuseOwnedShards(nc, { command: 'akosha replay', shards, shardGroups });
     const embedder = await createEmbedder(config.embedder);
     const store = await HotStore.open(config.writer.hotDir, {
       ...config.writer,
@@ -147,6 +151,12 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
 async function runVerify(shard: number | undefined): Promise<void> {
   const config = loadConfig();
   await withNats(config, async (nc) => {
+    const { shardGroups } = config.streams;
+    await refuseOwnedShards(nc, {
+      command: 'akosha verify',
+      shards: selectedShards({ shard }),
+      shardGroups,
+    });
     const store = await HotStore.open(config.writer.hotDir, {
       ...config.writer,
       model: embedderModelId(config.embedder),

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../infra/config';
-import { SystemId } from '../schemas/ids';
+import { shardOf, SystemId } from '../schemas/ids';
 import { HotStore } from '../storage/hot-store';
 import { openObjectStore, TierMover } from '../storage/tiers';
 import { embedderModelId } from '../embedding/factory';
+import { refuseOwnedShardsAt } from '../operations/lease-guard';
 
 /**
  * `akosha restore --system ID [--since T]`: brings a system's warm and cold records
- * back to hot. It opens the shard files itself, so it runs while no writer owns them.
+ * back to hot. It opens the shard files itself, so it refuses while a live writer owns them.
  */
 export function registerRestoreCommand(program: Command): void {
   program
@@ -25,6 +26,11 @@ export function registerRestoreCommand(program: Command): void {
       if (since && Number.isNaN(since.getTime()))
         throw new Error(`--since: not a time: ${opts.since}`);
       const config = loadConfig();
+      await refuseOwnedShardsAt(config.nats.url, {
+        command: 'akosha restore',
+        shards: [shardOf(systemId)],
+        shardGroups: config.streams.shardGroups,
+      });
       const store = await HotStore.open(config.writer.hotDir, {
         ...config.writer,
         model: embedderModelId(config.embedder),
