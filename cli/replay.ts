@@ -71,7 +71,7 @@ function registerDlqCommands(dlq: Command): void {
     );
   dlq
     .command('show <seq>')
-    .description('one letter with its payload decoded')
+    .description('one letter, its payload decoded, and where the payload is kept')
     .action((seq: string) => withDlq(async (ops) => print(await ops.show(positiveInt(seq)), true)));
   dlq
     .command('requeue <seq...>')
@@ -94,7 +94,11 @@ function registerDlqCommands(dlq: Command): void {
         }
       }),
     );
-  filters(dlq.command('purge').description('delete the letters matching the filters'))
+  filters(
+    dlq
+      .command('purge')
+      .description('delete the letters matching the filters, with their payload objects'),
+  )
     .option('--all', 'required when no filter is given')
     .action((f: FilterFlags & { all?: boolean }) =>
       withDlq(async (ops) => {

@@ -7,11 +7,11 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeRecord, decodeUpload } from '../consumers/decode-upload';
-import { AkoshaError } from '../infra/errors';
 import { DeadLetter, type DeadLetterStage } from '../schemas/dead-letter';
 import { shardOf } from '../schemas/ids';
 import { STREAM } from '../streams/definitions';
 import { subjects } from '../streams/subjects';
+import { LetterPayloads, payloadSource } from './letter-payloads';
 import { scanBatches } from './stream-reader';
 
 export interface DeadLetterFilter {
@@ -36,6 +36,8 @@ export interface LetterPage {
 export interface ShownLetter extends ListedLetter {
   /** the payload as JSON when it parses, else as text; undefined when it is gone */
   payload: unknown;
+  /** where the payload is: inline, an object of the payload bucket, or the source stream */
+  payload_source: string;
 }
 
 export interface RequeueResult {
@@ -62,11 +64,15 @@ export interface RequeueOptions {
  * requeue (re-drive) it, purge. Letters are addressed by their DLQ stream sequence.
  */
 export class DeadLetterOps {
+  private readonly payloads: LetterPayloads;
+
   private constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly maxMessageBytes: number,
-  ) {}
+  ) {
+    this.payloads = new LetterPayloads(js, jsm);
+  }
 
   static async create(nc: NatsConnection, maxMessageBytes: number): Promise<DeadLetterOps> {
     return new DeadLetterOps(jetstream(nc), await jetstreamManager(nc), maxMessageBytes);
@@ -122,12 +128,17 @@ export class DeadLetterOps {
 
   async show(seq: number): Promise<ShownLetter> {
     const listed = await this.get(seq);
-    const bytes = await this.payloadOf(listed.letter).catch(() => undefined);
-    return { ...listed, payload: bytes === undefined ? undefined : decodePayload(bytes) };
+    const bytes = await this.payloads.bytes(listed.letter).catch(() => undefined);
+    return {
+      ...listed,
+      payload: bytes === undefined ? undefined : decodePayload(bytes),
+      payload_source: payloadSource(listed.letter),
+    };
   }
 
   /**
-   * Republishes the letter's payload to where it failed, then deletes the letter.
+   * Republishes the letter's payload to where it failed, then deletes the letter
+   * and its payload object (in that order: a letter never points to nothing).
    * A 'message' letter goes back to its original subject; a 'record' letter is
    * wrapped in an upload of its own (see requeueUploadId) on its system's subject.
    * The Nats-Msg-Id derives from the letter's origin, so a requeue repeated within
@@ -141,42 +152,32 @@ export class DeadLetterOps {
         ? await this.recordRequeue(letter, opts)
         : await this.messageRequeue(letter, opts);
     const ack = await this.js.publish(request.subject, request.body, { msgID: request.msgId });
-    if (!opts.keep) await this.jsm.streams.deleteMessage(STREAM.deadLetters, seq);
+    if (!opts.keep) {
+      await this.jsm.streams.deleteMessage(STREAM.deadLetters, seq);
+      await this.payloads.release(letter);
+    }
     const { body: _body, ...rest } = request;
     return { seq, ...rest, duplicate: ack.duplicate };
   }
 
   /**
    * Deletes the letters matching the filter, one by one (2.9's purge by subject
-   * misses messages after deletes); returns how many. No filter: the whole stream.
+   * misses messages after deletes), each followed by its payload object; returns
+   * how many. No filter: the whole stream.
    */
   async purge(filter: DeadLetterFilter): Promise<number> {
-    if (Object.values(filter).every((v) => v === undefined))
-      return (await this.jsm.streams.purge(STREAM.deadLetters)).purged;
     const letters = await this.all(filter);
-    for (const { seq } of letters) await this.jsm.streams.deleteMessage(STREAM.deadLetters, seq);
-    return letters.length;
-  }
-
-  /** The inlined payload, or the original message fetched from its source stream. */
-  private async payloadOf(letter: DeadLetter): Promise<Uint8Array> {
-    if (letter.payload_base64 !== undefined) return Buffer.from(letter.payload_base64, 'base64');
-    const original = await this.original(letter);
-    if (letter.payload_kind === 'message') return original;
-    return Buffer.from(JSON.stringify(recordOf(original, letter)));
-  }
-
-  private async original(letter: DeadLetter): Promise<Uint8Array> {
-    const stored = await this.jsm.streams.getMessage(letter.stream, { seq: letter.stream_seq });
-    if (!stored)
-      throw new Error(
-        `payload not inlined and ${letter.stream} sequence ${letter.stream_seq} is gone`,
-      );
-    return stored.data;
+    let purged = letters.length;
+    if (Object.values(filter).every((v) => v === undefined))
+      purged = (await this.jsm.streams.purge(STREAM.deadLetters)).purged;
+    else
+      for (const { seq } of letters) await this.jsm.streams.deleteMessage(STREAM.deadLetters, seq);
+    for (const { letter } of letters) await this.payloads.release(letter);
+    return purged;
   }
 
   private async messageRequeue(letter: DeadLetter, opts: RequeueOptions) {
-    const body = opts.replacement ?? (await this.payloadOf(letter));
+    const body = opts.replacement ?? (await this.payloads.bytes(letter));
     if (!opts.force && letter.stream === STREAM.uploads)
       decodeUpload(letter.subject, body, this.maxMessageBytes); // throws while still invalid
     return {
@@ -191,7 +192,7 @@ export class DeadLetterOps {
     if (systemId === undefined || letter.upload_id === undefined)
       throw new Error('record letter without system_id or upload_id');
     const raw = JSON.parse(
-      Buffer.from(opts.replacement ?? (await this.payloadOf(letter))).toString('utf8'),
+      Buffer.from(opts.replacement ?? (await this.payloads.bytes(letter))).toString('utf8'),
     ) as unknown;
     if (!opts.force) decodeRecord(raw, 0); // throws while still invalid
     const uploadId = requeueUploadId(letter);
@@ -222,17 +223,6 @@ export function requeueUploadId(letter: DeadLetter): string {
   const origin = `${letter.stream}:${letter.stream_seq}:${letter.record_id ?? '*'}`;
   const tag = createHash('sha256').update(origin).digest('hex').slice(0, 12);
   return `${(letter.upload_id ?? 'upload').slice(0, 100 - 16)}-rq-${tag}`;
-}
-
-function recordOf(original: Uint8Array, letter: DeadLetter): unknown {
-  const upload = JSON.parse(Buffer.from(original).toString('utf8')) as { records?: unknown[] };
-  const records = upload.records ?? [];
-  const byIndex = /^#(\d+)$/.exec(letter.record_id ?? '');
-  const found = byIndex
-    ? records[Number(byIndex[1])]
-    : records.find((r) => (r as { id?: unknown } | null)?.id === letter.record_id);
-  if (found === undefined) throw new AkoshaError('INVALID_RECORD', 'record not found in upload');
-  return found;
 }
 
 function parseLetter(data: Uint8Array): DeadLetter | undefined {

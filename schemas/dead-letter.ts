@@ -1,13 +1,27 @@
 import { z } from 'zod';
 import { ErrorCodes, type ErrorCode } from '../infra/errors';
 
-/** Payloads above this size stay in their source stream and are referenced by sequence. */
+/** Payloads above this size go to an object store bucket; the letter holds a reference. */
 export const MAX_INLINE_PAYLOAD_BYTES = 256 * 1024;
+
+/** Where a payload too large to inline is kept: a JetStream Object Store object. */
+export const PayloadRef = z.object({
+  bucket: z.string(),
+  name: z.string(),
+  /** lower-case hex of the payload's sha256, checked before a requeue */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+});
+export type PayloadRef = z.infer<typeof PayloadRef>;
 
 export const DeadLetterStage = z.enum(['validate', 'embed', 'write']);
 export type DeadLetterStage = z.infer<typeof DeadLetterStage>;
 
-/** akosha.dead-letter v1, published on akosha.dlq.<stage>. */
+/**
+ * akosha.dead-letter v1, published on akosha.dlq.<stage>. The payload is inline
+ * (payload_base64) or referenced (payload_ref). payload_ref was added as an
+ * optional field within v1: readers that do not know it still see a valid letter.
+ */
 export const DeadLetter = z.object({
   schema_version: z.literal(1),
   stage: DeadLetterStage,
@@ -24,6 +38,7 @@ export const DeadLetter = z.object({
   /** "message": the whole original message; "record": one record of a valid upload */
   payload_kind: z.enum(['message', 'record']),
   payload_base64: z.string().optional(),
+  payload_ref: PayloadRef.optional(),
   payload_bytes: z.number().int().nonnegative(),
   failed_at: z.iso.datetime(),
 });
