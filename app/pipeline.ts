@@ -7,6 +7,11 @@ import { AgingConsumer } from '../consumers/aging';
 import { EmbeddedConsumer } from '../consumers/embedded';
 import { DeadLetterPublisher } from '../consumers/dead-letters';
 import { UploadsConsumer } from '../consumers/uploads';
+import { Announcer } from '../consumers/announcer';
+import { HAND_OFF_DEFAULTS, HandOff } from '../consumers/hand-off';
+import { WriterUpkeep } from '../consumers/writer-upkeep';
+import { SuspectLog } from '../consumers/suspects';
+import type { StallStatus } from '../consumers/sink-stall';
 import { createEmbedder } from '../embedding/factory';
 import type { Embedder } from '../embedding/embedder';
 import type { AkoshaConfig } from '../infra/config';
@@ -41,6 +46,8 @@ export interface Readiness {
   tierRecoveryPending?: number[];
   /** why not ready, when it is for good: 'lease lost' */
   reason?: string;
+  /** the writer stopped pulling because its storage fails; it resumes by itself */
+  storage?: StallStatus;
 }
 
 interface WriterState {
@@ -101,6 +108,7 @@ export class Pipeline {
   private readonly stoppers: (() => Promise<void> | void)[] = [];
   private bridge?: MahavishnuBridge;
   private leaseLost?: string;
+  private writerStage?: EmbeddedConsumer;
   private fail: (err: Error) => void = () => undefined;
   /** Settles when this process must not go on (its writer lease is lost): close, exit non-zero. */
   readonly failure = new Promise<Error>((resolve) => (this.fail = resolve));
@@ -160,15 +168,19 @@ export class Pipeline {
     const common = {
       nc,
       js,
+      suspects: await SuspectLog.open(nc),
       deadLetters: new DeadLetterPublisher(js, this.metrics),
       metrics: this.metrics,
       log: this.log,
     };
     const watched: { stream: string; consumer: string }[] = [];
     if (this.roles.includes('ingest')) {
+      const handOff = new HandOff(js, this.log);
+      this.stoppers.unshift(() => handOff.close());
       const ingest = new UploadsConsumer(
         {
           ...common,
+          handOff,
           embedder: this.embedder,
           maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024,
         },
@@ -180,18 +192,26 @@ export class Pipeline {
     }
     if (this.store) {
       const fence = () => this.writer!.lease.holds();
+      const events = new HandOff(js, this.log, { ...HAND_OFF_DEFAULTS, giveUpAfterMs: 5000 });
+      const announcer = new Announcer({ ...common, events, store: this.store });
       const writer = new EmbeddedConsumer(
-        { ...common, store: this.store, fence },
+        { ...common, store: this.store, announcer, fence },
         { ...this.config.writer, retry },
       );
+      const upkeep = new WriterUpkeep(
+        { ...common, store: this.store, announcer, embedder: this.embedder.info },
+        { groups: this.config.writer.groups, ...this.config.writer.upkeep },
+      );
+      upkeep.start();
       await writer.start();
-      this.stages.push(writer);
+      this.writerStage = writer;
+      this.stages.push(writer, upkeep);
       const aging = new AgingConsumer(
         { ...common, store: this.store, mover: this.writer!.mover, clock: systemClock, fence },
         this.config.aging,
       );
       aging.start();
-      this.writer!.lease.whenLost((reason) => this.onLeaseLost(reason, [writer, aging]));
+      this.writer!.lease.whenLost((reason) => this.onLeaseLost(reason, [writer, upkeep, aging]));
       this.stages.push(aging);
       const groups = this.config.writer.groups;
       watched.push(
@@ -267,10 +287,12 @@ export class Pipeline {
   }
 
   readiness(): Readiness {
+    const stalled = this.writerStage?.stalled;
     const natsUp = !this.nats.nc.isClosed() && !this.closing;
     return {
-      ready: natsUp && this.consuming && this.leaseLost === undefined,
+      ready: natsUp && this.consuming && this.leaseLost === undefined && !stalled,
       ...(this.leaseLost !== undefined && { reason: 'lease lost' }),
+      ...(stalled && { storage: stalled }),
       consuming: this.consuming && !this.closing,
       nats: this.nats.nc.getServer(),
       roles: this.roles,
@@ -302,6 +324,7 @@ export class Pipeline {
     await closeWithoutAcking(
       [
         ['tier recovery', () => void this.writer?.recovery.stop()],
+        ['writer lease', () => this.writer?.lease.stop()], // it lapses after its TTL
         ['tier mover', () => this.writer?.mover.close()],
         ['hot store', () => this.writer?.store.close()],
         ['embedder', () => this.embedder.close()],

@@ -10,6 +10,8 @@ import { HotStore } from '../storage/hot-store';
 import { openObjectStore, TierMover } from '../storage/tiers';
 import { DeadLetterOps, type DeadLetterFilter } from '../operations/dead-letters';
 import { replayUploads, type ReplayProgress } from '../operations/replay';
+import { announcePending } from '../operations/announce';
+import { createLogger } from '../infra/logger';
 import { verifyShards } from '../operations/verify';
 import { refuseOwnedShards, selectedShards } from '../operations/lease-guard';
 
@@ -143,7 +145,11 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
         onProgress: (p) => bar.update(p),
       });
       bar.stop();
-      print(summary);
+      const log = createLogger(config.logLevel);
+      const announced = summary.dryRun
+        ? undefined
+        : await announcePending(nc, store, embedder.info, log);
+      print({ ...summary, ...(announced && { announced }) });
     } finally {
       bar.stop();
       await store.close();

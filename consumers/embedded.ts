@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AkoshaError, toAkoshaError } from '../infra/errors';
-import { hitFaultPoint } from '../infra/fault-point';
+import { hitFaultPoint, hitPoisonPoint } from '../infra/fault-point';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { STREAM, writerConsumerName } from '../streams/definitions';
@@ -12,8 +12,10 @@ import type { BatchLoopOptions } from './batch-loop';
 import type { DeadLetterPublisher } from './dead-letters';
 import { decodeChunk } from './decode-chunk';
 import { LoopGroup } from './loop-group';
+import { guardCrashLoops } from './poison-guard';
+import type { SuspectLog } from './suspects';
 import type { PulledMsg } from './pulled-message';
-import { screenExhausted, settleFailure, type RetryPolicy } from './settle';
+import { settleFailure, type RetryPolicy } from './settle';
 import { SinkStall, stallDelayMs, stallReason, type StallStatus } from './sink-stall';
 
 export interface ShardWriterOptions extends BatchLoopOptions {
@@ -28,6 +30,8 @@ export interface ShardWriterDeps {
   deadLetters: DeadLetterPublisher;
   metrics: Metrics;
   log: Logger;
+  /** marks of suspects handled alone (poison isolation); none: no isolation across crashes */
+  suspects?: SuspectLog | undefined;
   /**
    * The writer lease: while it does not hold, nothing is written, announced or acked.
    * The messages are left as they are (no nak): after ack_wait they go to the new owner.
@@ -61,7 +65,9 @@ export class EmbeddedConsumer {
       stream: STREAM.embedded,
       consumer: writerConsumerName(group),
     }));
-    return this.loops.start(targets, this.options, (batch) => this.handleBatch(batch));
+    const deps = { ...this.deps, retry: this.options.retry };
+    const handle = guardCrashLoops((batch) => this.handleBatch(batch), 'write', deps);
+    return this.loops.start(targets, this.options, handle);
   }
 
   stop(): Promise<void> {
@@ -76,14 +82,14 @@ export class EmbeddedConsumer {
 
   async handleBatch(batch: PulledMsg[]): Promise<void> {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'write' });
-    const live = await screenExhausted(batch, 'write', { ...this.deps, retry: this.options.retry });
     const byShard = new Map<number, Item[]>();
-    for (const msg of live) {
+    for (const msg of batch) {
       const input = decodeChunk(msg.data);
       if (input instanceof AkoshaError) {
         await this.fail(msg, input);
         continue;
       }
+      hitPoisonPoint(() => input.message.records.map((r) => r.content));
       const list = byShard.get(input.message.shard) ?? [];
       list.push({ msg, input });
       byShard.set(input.message.shard, list);

@@ -40,10 +40,10 @@ export async function settleFailure(
   return deadLetter(msg, final, stage, deps, ctx);
 }
 
-type SettleDeps = { deadLetters: DeadLetterPublisher; retry: RetryPolicy; log: Logger };
+export type SettleDeps = { deadLetters: DeadLetterPublisher; retry: RetryPolicy; log: Logger };
 
 /** Letter, then term; a letter that can't be published leaves the message to a retry. */
-async function deadLetter(
+export async function deadLetter(
   msg: PulledMsg,
   err: AkoshaError,
   stage: DeadLetterStage,

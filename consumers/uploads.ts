@@ -8,12 +8,14 @@ import { groupOfShard, subjects } from '../streams/subjects';
 import type { BatchLoopOptions } from './batch-loop';
 import type { HandOff } from './hand-off';
 import { LoopGroup } from './loop-group';
+import { guardCrashLoops } from './poison-guard';
+import type { SuspectLog } from './suspects';
 import type { PulledMsg } from './pulled-message';
 import type { DeadLetterPublisher } from './dead-letters';
 import { decodeUpload, type DecodedUpload } from './decode-upload';
 import { embeddedMsgId, packChunks, toEmbeddedRecord } from './embedded-chunks';
 import { embedRecords, type RecordVectors } from './embed-records';
-import { screenExhausted, settleFailure, type RetryPolicy } from './settle';
+import { settleFailure, type RetryPolicy } from './settle';
 
 export interface EmbedStageOptions extends BatchLoopOptions {
   workers: number;
@@ -24,6 +26,8 @@ export interface EmbedStageOptions extends BatchLoopOptions {
 
 export interface EmbedStageDeps {
   nc: NatsConnection;
+  /** marks of suspects handled alone (poison isolation); none: no isolation across crashes */
+  suspects?: SuspectLog | undefined;
   /** the hand-off to the shard writers: bounded, retried publishes */
   handOff: HandOff;
   embedder: Embedder;
@@ -55,7 +59,9 @@ export class UploadsConsumer {
   start(): Promise<void> {
     const target = { stream: STREAM.uploads, consumer: INGEST_CONSUMER };
     const workers = Array.from({ length: this.options.workers }, () => target);
-    return this.loops.start(workers, this.options, (batch) => this.handleBatch(batch));
+    const deps = { ...this.deps, retry: this.options.retry };
+    const handle = guardCrashLoops((batch) => this.handleBatch(batch), 'embed', deps);
+    return this.loops.start(workers, this.options, handle);
   }
 
   stop(): Promise<void> {
@@ -64,8 +70,7 @@ export class UploadsConsumer {
 
   async handleBatch(batch: PulledMsg[]): Promise<void> {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'embed' });
-    const live = await screenExhausted(batch, 'embed', { ...this.deps, retry: this.options.retry });
-    const decoded = live.map((msg) => this.decode(msg));
+    const decoded = batch.map((msg) => this.decode(msg));
     const good = decoded.filter(
       (d): d is Extract<Decoded, { upload: DecodedUpload }> => 'upload' in d,
     );

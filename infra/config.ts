@@ -32,6 +32,9 @@ const EnvSchema = z.object({
   AKOSHA_INGEST_WORKERS: int(1, 64).default(2),
   AKOSHA_BATCH_SIZE: int(1, 4096).default(256),
   AKOSHA_BATCH_LINGER_MS: int(0, 1000).default(2),
+  AKOSHA_OUTBOX_SWEEP_MS: int(100, 3_600_000).default(30_000),
+  AKOSHA_INCOMPLETE_UPLOAD_AFTER_S: int(1, 30 * 86_400).default(3600),
+  AKOSHA_PULL_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
   AKOSHA_ACK_WAIT_MS: int(1000, 3_600_000).default(30_000),
   AKOSHA_MAX_DELIVER: int(2, 100).default(6),
   AKOSHA_BACKOFF_MS: msList.default([1000, 5000, 15_000, 30_000, 60_000]),
@@ -100,20 +103,25 @@ export interface StreamsConfig {
   backoffMs: number[];
 }
 
-export interface IngestConfig {
-  workers: number;
+/** How the batch loops pull: count, bytes, linger, and the ack_wait they keep alive. */
+export interface PullConfig {
   batchSize: number;
+  /** one pull request and one batch; never below the largest message (it must fit) */
+  maxBatchBytes: number;
   batchLingerMs: number;
+  ackWaitMs: number;
+}
+
+export interface IngestConfig extends PullConfig {
+  workers: number;
   maxMessageBytes: number;
 }
 
-export interface WriterConfig {
+export interface WriterConfig extends PullConfig {
   groups: number[];
   /** writer lease of those groups: lapses ttlMs after the last renewal, renewed every renewEveryMs */
   lease: { ttlMs: number; renewEveryMs: number };
   concurrency: number;
-  batchSize: number;
-  batchLingerMs: number;
   hotDir: string;
   /** where hot search results' fields come from (HotStoreOptions.searchRows) */
   searchRows: 'memory' | 'duckdb';
@@ -121,6 +129,8 @@ export interface WriterConfig {
   graph: { quantization: 'f32' | 'i8'; expansionSearch: number };
   /** chunk rows are kept this long: the uploads stream's max age plus its duplicate window */
   chunkKeepMs: number;
+  /** the writer's periodic outbox, index-repair and stranded-message pass */
+  upkeep: { sweepEveryMs: number; incompleteAfterMs: number };
 }
 
 export interface BridgeConfig {
@@ -246,8 +256,7 @@ function streamsSlice(e: Env): StreamsConfig {
 function ingestSlice(e: Env): IngestConfig {
   return {
     workers: e.AKOSHA_INGEST_WORKERS,
-    batchSize: e.AKOSHA_BATCH_SIZE,
-    batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
+    ...pullSlice(e),
     maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
   };
 }
@@ -257,13 +266,25 @@ function writerSlice(e: Env): WriterConfig {
     groups: parseGroups(e.AKOSHA_WRITER_GROUPS, e.AKOSHA_SHARD_GROUPS),
     lease: { ttlMs: e.AKOSHA_LEASE_TTL_MS, renewEveryMs: Math.floor(e.AKOSHA_LEASE_TTL_MS / 3) },
     concurrency: e.AKOSHA_WRITER_CONCURRENCY,
-    batchSize: e.AKOSHA_BATCH_SIZE,
-    batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
+    ...pullSlice(e),
     hotDir: `${e.AKOSHA_DATA_DIR}/hot`,
     searchRows: e.AKOSHA_SEARCH_ROWS,
     indexSaveIntervalMs: e.AKOSHA_INDEX_SAVE_INTERVAL_S * 1000,
     graph: { quantization: e.AKOSHA_INDEX_QUANTIZATION, expansionSearch: e.AKOSHA_INDEX_EF_SEARCH },
     chunkKeepMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000 + e.AKOSHA_DUPLICATE_WINDOW_MS,
+    upkeep: {
+      sweepEveryMs: e.AKOSHA_OUTBOX_SWEEP_MS,
+      incompleteAfterMs: e.AKOSHA_INCOMPLETE_UPLOAD_AFTER_S * 1000,
+    },
+  };
+}
+
+function pullSlice(e: Env): PullConfig {
+  return {
+    batchSize: e.AKOSHA_BATCH_SIZE,
+    maxBatchBytes: Math.max(e.AKOSHA_PULL_MAX_BYTES, e.AKOSHA_MAX_MESSAGE_BYTES + 64 * 1024),
+    batchLingerMs: e.AKOSHA_BATCH_LINGER_MS,
+    ackWaitMs: e.AKOSHA_ACK_WAIT_MS,
   };
 }
 

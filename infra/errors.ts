@@ -19,6 +19,10 @@ export const ErrorCodes = {
     summary: 'vectors of another model than the hot tier holds (replay after a re-embed)',
   },
   RETRIES_EXHAUSTED: { retryable: false, summary: 'retryable failure on the last delivery' },
+  POISON: {
+    retryable: false,
+    summary: 'the process died handling this message alone (it crashes its handler)',
+  },
   EMBEDDER_UNAVAILABLE: { retryable: true, summary: 'embedder failed' },
   SINK_UNAVAILABLE: { retryable: true, summary: 'a storage sink is unavailable' },
   PUBLISH_FAILED: { retryable: true, summary: 'publishing to JetStream failed' },

@@ -23,3 +23,12 @@ export function parseFaultPoint(spec: string): { point: string; hits: number } |
   const [point, hits = '1'] = spec.split('@') as [string, string?];
   return { point, hits: Number(hits) };
 }
+
+/** Text of a record that kills a process armed at `poison` when its writer handles it. */
+export const POISON_TEXT = 'akosha-fault:poison';
+
+/** A no-op unless armed at `poison` and one of the texts carries POISON_TEXT. */
+export function hitPoisonPoint(texts: () => Iterable<string>): void {
+  if (armed?.point !== 'poison') return;
+  for (const text of texts()) if (text.includes(POISON_TEXT)) hitFaultPoint('poison');
+}

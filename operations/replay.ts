@@ -68,8 +68,9 @@ const PREPARED_AHEAD = 2;
 /**
  * Rebuilds hot shards from AKOSHA_UPLOADS: the same decode, embedding, chunking
  * and idempotent shard transaction as the live path, so a record already present
- * counts as a duplicate and nothing is written twice. Publishes no events: the
- * uploads it completes are flagged as announced (the live path announced them).
+ * counts as a duplicate and nothing is written twice. Publishes no events: the uploads
+ * it completes stay in the shard's outbox, and `announcePending` (run after it, and by
+ * the writer at start) announces those the live path never did, each once.
  * Batches are prepared ahead while earlier ones are written; writes keep stream order.
  */
 export async function replayUploads(opts: ReplayOptions): Promise<ReplaySummary> {
@@ -184,8 +185,6 @@ class ReplayRun {
       .reduce((n, c) => n + c.stored.length, 0);
     this.records.stored += stored;
     this.records.duplicate += received - stored;
-    for (const u of result.completed.filter((c) => !c.eventPublished))
-      this.opts.store.markEventPublished(shard, u.systemId, u.uploadId);
   }
 
   summary(seconds: number): ReplaySummary {

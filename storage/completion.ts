@@ -17,15 +17,19 @@ export interface CompletedUpload {
 /**
  * Finds the uploads this batch makes whole (or touches again on redelivery) and
  * records new completions. A single-chunk upload is whole by itself and needs no
- * query; the rest are settled from their chunk rows.
+ * query, unless `maybeRecorded` says its completion may be recorded already (sent
+ * before split another way, or its chunk rows pruned); the rest are settled from
+ * their chunk rows.
  */
 export async function settleCompletions(
   conn: DuckDBConnection,
   db: string,
   fresh: { input: ChunkInput; outcome: ChunkOutcome }[],
   redelivered: ChunkInput[],
+  maybeRecorded: (systemId: string, uploadId: string) => boolean,
 ): Promise<CompletedUpload[]> {
-  const isWhole = ({ message: m }: ChunkInput) => m.part.count === 1 && m.chunk.count === 1;
+  const isWhole = ({ message: m }: ChunkInput) =>
+    m.part.count === 1 && m.chunk.count === 1 && !maybeRecorded(m.system_id, m.upload_id);
   const direct = fresh.filter((f) => isWhole(f.input)).map((f) => summarise([f.outcome], 1, false));
   const directKeys = new Set(direct.map((u) => uploadKey(u.systemId, u.uploadId)));
   const others = [...fresh.filter((f) => !isWhole(f.input)).map((f) => f.input), ...redelivered]

@@ -9,7 +9,14 @@ import { KeyedLock, Pool } from './keyed-lock';
 import { loadShardFilter } from './shard-filter-load';
 import type { ShardFilter } from './shard-filter';
 import { writeShardTransaction, type ShardWriteResult } from './shard-transaction';
-import { filterKey, type ChunkInput } from './write-plan';
+import { filterKey, type ChunkInput, type NewRow } from './write-plan';
+import {
+  flagAnnounced,
+  incompleteUploadCount,
+  unannouncedUploads,
+  type UnannouncedUpload,
+  type UploadRef,
+} from './announcements';
 import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
 import { HotRows } from './hot-rows';
 import type { SearchFilter } from './vector-index/types';
@@ -84,8 +91,8 @@ export class HotStore {
   /** attaches run one at a time: they share the admin connection (and its migrations' transactions) */
   private readonly attachLock = new KeyedLock<'admin'>();
   private readonly shardLock = new KeyedLock<number>();
-  /** uploads whose event was published; flagged in the shard's next transaction */
-  private readonly publishedMarks = new Map<number, Set<string>>();
+  /** shards whose vector index missed rows written after COMMIT; repaired at their next write */
+  private readonly staleIndex = new Set<number>();
   private closed = false;
   private index: HotIndex | undefined;
   private rows: HotRows | undefined;
@@ -196,16 +203,9 @@ export class HotStore {
     const accepted = inputs.filter((i) => i.message.embedder.model === this.model);
     const result = await this.shardLock.run(shard, async () => {
       const written = await this.pool.use((conn) =>
-        writeShardTransaction(
-          conn,
-          shardDbName(shard),
-          this.filters.get(shard)!,
-          accepted,
-          this.takeMarks(shard),
-        ),
+        writeShardTransaction(conn, shardDbName(shard), this.filters.get(shard)!, accepted),
       );
-      await this.index?.add(shard, written.rows);
-      this.rows?.add(shard, written.rows);
+      await this.indexRows(shard, written.rows);
       return written;
     });
     return { ...result, otherModel };
@@ -228,26 +228,59 @@ export class HotStore {
     return pruned;
   }
 
-  markEventPublished(shard: number, systemId: string, uploadId: string): void {
-    const marks = this.publishedMarks.get(shard) ?? new Set<string>();
-    marks.add(JSON.stringify([systemId, uploadId]));
-    this.publishedMarks.set(shard, marks);
+  /**
+   * Adds committed rows to the vector index and the in-memory rows. They are in DuckDB
+   * already, so a failure here must not fail the write (a redelivery would find them
+   * written and skip them): the shard is marked stale and rebuilt from its rows.
+   */
+  private async indexRows(shard: number, rows: NewRow[]): Promise<void> {
+    try {
+      if (this.staleIndex.has(shard)) await this.pool.use((conn) => this.repairIndex(conn, shard));
+      await this.index?.add(shard, rows);
+      this.rows?.add(shard, rows);
+    } catch {
+      this.staleIndex.add(shard);
+    }
   }
 
-  private takeMarks(shard: number): [string, string][] {
-    const marks = this.publishedMarks.get(shard);
-    this.publishedMarks.delete(shard);
-    return marks ? [...marks].map((m) => JSON.parse(m) as [string, string]) : [];
+  private async repairIndex(conn: DuckDBConnection, shard: number): Promise<void> {
+    await this.index?.sync(conn, shard);
+    await this.rows?.reload(conn, shard);
+    this.staleIndex.delete(shard);
   }
 
-  /** Uploads that completed but whose event may not have been published (a crash in between). */
-  async unpublishedUploads(shard: number): Promise<{ systemId: string; uploadId: string }[]> {
-    const reader = await this.admin.runAndReadAll(
-      `SELECT system_id, upload_id FROM ${shardDbName(shard)}.uploads_completed WHERE NOT event_published`,
+  /** Shards whose vector index misses committed rows until their repair. */
+  get staleIndexShards(): number[] {
+    return [...this.staleIndex].sort((a, b) => a - b);
+  }
+
+  /** Rebuilds the index of every stale shard from its rows (a repair that fails stays due). */
+  async repairStaleIndexes(): Promise<void> {
+    for (const shard of this.staleIndexShards)
+      await this.shardLock
+        .run(shard, () => this.pool.use((conn) => this.repairIndex(conn, shard)))
+        .catch(() => undefined);
+  }
+
+  /** Flags uploads announced, in a transaction of its own: a restart must not announce them again. */
+  markAnnounced(shard: number, uploads: UploadRef[]): Promise<void> {
+    return this.shardLock.run(shard, () =>
+      this.pool.use((conn) => flagAnnounced(conn, shardDbName(shard), uploads)),
     );
-    return reader
-      .getRowObjectsJS()
-      .map((r) => ({ systemId: String(r.system_id), uploadId: String(r.upload_id) }));
+  }
+
+  /** Completed uploads whose ingest-complete event is not acknowledged yet (the outbox). */
+  unannouncedUploads(shard: number, before: Date, limit = 1000): Promise<UnannouncedUpload[]> {
+    if (!this.attached.has(shard)) return Promise.resolve([]);
+    return this.pool.use((conn) => unannouncedUploads(conn, shardDbName(shard), before, limit));
+  }
+
+  /** Uploads partly written before `before` and still not whole (a producer that died mid-upload). */
+  async incompleteUploads(before: Date): Promise<number> {
+    let n = 0;
+    for (const shard of this.shards)
+      n += await this.pool.use((conn) => incompleteUploadCount(conn, shardDbName(shard), before));
+    return n;
   }
 
   /** The nearest records in the vector index (every attached shard), each once. */
@@ -326,8 +359,7 @@ export class HotStore {
       this.pool.use(async (conn) => {
         const out = await task(conn, shardDbName(shard), learn);
         await this.dropOrphanPassages(conn, shardDbName(shard));
-        await this.index?.sync(conn, shard);
-        await this.rows?.reload(conn, shard);
+        await this.repairIndex(conn, shard);
         return out;
       }),
     );
@@ -345,7 +377,6 @@ export class HotStore {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.saveTimer);
-    for (const shard of this.publishedMarks.keys()) await this.writeShard(shard, []);
     await this.index?.close();
     this.closeConnections();
   }

@@ -3,19 +3,6 @@ import { recordKey, uploadKey, type ChunkOutcome, type KnownRecords } from './wr
 
 /** Lookups a shard transaction makes when its filter says a key may already be there. */
 
-export async function flagPublished(
-  conn: DuckDBConnection,
-  db: string,
-  uploads: [string, string][],
-): Promise<void> {
-  if (uploads.length === 0) return;
-  await conn.run(
-    `UPDATE ${db}.uploads_completed SET event_published = true
-     WHERE list_contains($1, system_id || chr(31) || upload_id)`,
-    [listValue(uploads.map(([s, u]) => uploadKey(s, u)))],
-  );
-}
-
 export interface ChunkRow {
   partCount: number;
   chunkCount: number;

@@ -3,7 +3,7 @@ import { hitFaultPoint } from '../infra/fault-point';
 import { settleCompletions, type CompletedUpload } from './completion';
 import { appendRows } from './duckdb-append';
 import type { ShardFilter } from './shard-filter';
-import { chunkRows, flagPublished, knownRecords } from './shard-queries';
+import { chunkRows, knownRecords } from './shard-queries';
 import { chunkValues, keyValues, memoryValues, passageValues } from './shard-rows';
 import {
   chunkKey,
@@ -35,12 +35,10 @@ export async function writeShardTransaction(
   db: string,
   filter: ShardFilter,
   inputs: ChunkInput[],
-  publishedMarks: [string, string][],
 ): Promise<ShardWriteResult> {
   await conn.run('BEGIN TRANSACTION');
   let written: { result: ShardWriteResult; newKeys: string[] };
   try {
-    await flagPublished(conn, db, publishedMarks);
     written = await writeChunks(conn, db, filter, inputs);
     await conn.run('COMMIT');
   } catch (err) {
@@ -78,6 +76,7 @@ async function writeChunks(
     db,
     fresh.map((input, i) => ({ input, outcome: outcomes[i]! })),
     redelivered,
+    (systemId, uploadId) => filter.has(filterKey.upload(systemId, uploadId)),
   );
   const newKeys = [
     ...rows.flatMap(({ input, record }) => [
@@ -85,6 +84,7 @@ async function writeChunks(
       filterKey.content(input.message.system_id, record.content_sha256),
     ]),
     ...fresh.map(filterKey.chunkOf),
+    ...completed.map((u) => filterKey.upload(u.systemId, u.uploadId)),
   ];
   return { result: { chunks: [...outcomes, ...earlier], completed, rows }, newKeys };
 }

@@ -72,13 +72,16 @@ export function streamDefinitions(c: StreamsConfig): StreamDefinition[] {
  * Backoff between retries is applied by the consumers with nak(delay), not by the
  * server's `backoff` list: on 2.9 that list also replaces ack_wait for in-flight
  * messages, which would redeliver a long batch before it is done.
+ * The server never gives up on a message (max_deliver -1): one it gave up on stays in a
+ * work queue delivered to no one, with an advisory that can be missed. The stages count
+ * deliveries themselves and dead-letter past AKOSHA_MAX_DELIVER (consumers/settle.ts).
  */
 export function consumerDefinitions(c: StreamsConfig): ConsumerDefinition[] {
   const pull = {
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(c.ackWaitMs),
-    max_deliver: c.maxDeliver,
+    max_deliver: -1,
     max_ack_pending: 8192,
   };
   const writers = Array.from({ length: c.shardGroups }, (_, g) => ({

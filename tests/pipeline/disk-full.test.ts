@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pipeline } from '../../app/pipeline';
+import { shardOf } from '../../schemas/ids';
+import { STREAM } from '../../streams/definitions';
+import { subjects } from '../../streams/subjects';
+import { startTestNatsWithStreams, type TestNats } from '../helpers/nats';
+import { startTestPipeline, testConfig } from '../helpers/pipeline';
+import { streamMessageCount } from '../helpers/streams';
+import { record, upload } from '../helpers/uploads';
+import { waitFor } from '../helpers/wait-for';
+
+const SYSTEM = 'disk-full-system';
+const UPLOADS = 20;
+
+/** A real filesystem of a few MiB (tmpfs), so that the writer's disk really fills up. */
+function mountSmallDisk(sizeMb: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'akosha-small-disk-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', dir]);
+  return dir;
+}
+
+/** Fills the filesystem but for `leaveBytes`; returns the filler's path. */
+function fill(dir: string, leaveBytes: number): string {
+  const { bavail, bsize } = statfsSync(dir);
+  const filler = join(dir, 'filler');
+  writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - leaveBytes)));
+  return filler;
+}
+
+describe('a full disk under the shard writer', () => {
+  let nats: TestNats;
+  let disk: string;
+  let pipeline: Pipeline;
+
+  beforeAll(async () => {
+    nats = await startTestNatsWithStreams();
+    disk = mountSmallDisk(48);
+    pipeline = await startTestPipeline(
+      testConfig(nats.url, {
+        AKOSHA_DATA_DIR: join(disk, 'data'),
+        AKOSHA_MAX_DELIVER: '2',
+        AKOSHA_ACK_WAIT_MS: '1000',
+      }),
+      ['ingest', 'writer'],
+    );
+  });
+  afterAll(async () => {
+    await pipeline?.close();
+    execFileSync('umount', ['-l', disk]);
+    rmSync(disk, { recursive: true, force: true });
+    await nats.stop();
+  });
+
+  const publish = async (from: number, to: number) => {
+    for (let u = from; u < to; u++) {
+      const text = `memory ${u} `.repeat(2000); // ~24 KB a record
+      const message = upload(SYSTEM, `full-${u}`, [record(`r${u}`, text)]);
+      await nats.js.publish(subjects.upload(shardOf(SYSTEM), SYSTEM), JSON.stringify(message), {
+        msgID: `full-${u}`,
+      });
+    }
+  };
+
+  it('stalls without spending deliveries or dead-lettering, reports it, and resumes once space is back', async () => {
+    await publish(0, 1); // the shard file exists before the disk fills
+    await waitFor(() => pipeline.store!.count(), { until: (n) => n === 1, what: 'first record' });
+    const filler = fill(disk, 16 * 1024);
+    await publish(1, UPLOADS);
+
+    const stalled = await waitFor(() => pipeline.readiness(), {
+      until: (r) => r.storage !== undefined,
+      timeoutMs: 30_000,
+      what: 'writer stalled',
+    });
+    expect(stalled).toMatchObject({ ready: false, storage: { reason: 'disk_full' } });
+    const gauge = await pipeline.metrics.writerStalled.get();
+    expect(gauge.values).toContainEqual(expect.objectContaining({ value: 1 }));
+    // longer than ack_wait would allow, were the held messages not kept alive
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(await streamMessageCount(nats.nc, STREAM.deadLetters)).toBe(0);
+
+    rmSync(filler);
+    await waitFor(() => pipeline.store!.count(), {
+      until: (n) => n === UPLOADS,
+      timeoutMs: 60_000,
+      what: 'every record stored once space is back',
+    });
+    await waitFor(() => streamMessageCount(nats.nc, STREAM.ingested), {
+      until: (n) => n === UPLOADS,
+      what: 'every upload announced',
+    });
+    expect(pipeline.readiness()).toMatchObject({ ready: true });
+    expect(pipeline.readiness().storage).toBeUndefined();
+    expect(await streamMessageCount(nats.nc, STREAM.deadLetters)).toBe(0);
+    expect(await streamMessageCount(nats.nc, STREAM.ingested)).toBe(UPLOADS);
+  });
+});
