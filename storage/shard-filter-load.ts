@@ -4,7 +4,7 @@ import { filterKey } from './write-plan';
 
 /**
  * Fills a shard's filter when the shard is attached: every key the shard ever stored (the
- * key index, whatever tier holds the record now) and its chunk rows.
+ * key index, whatever tier holds the record now), its chunk rows and its completions.
  */
 export async function loadShardFilter(conn: DuckDBConnection, db: string): Promise<ShardFilter> {
   const filter = new ShardFilter();
@@ -28,5 +28,10 @@ export async function loadShardFilter(conn: DuckDBConnection, db: string): Promi
   ][]) {
     filter.add(filterKey.chunk(systemId, uploadId, { part, partCount, chunk, chunkCount }));
   }
+  const completed = await conn.runAndReadAll(
+    `SELECT system_id, upload_id FROM ${db}.uploads_completed`,
+  );
+  for (const [systemId, uploadId] of completed.getRows() as [string, string][])
+    filter.add(filterKey.upload(systemId, uploadId));
   return filter;
 }

@@ -53,6 +53,8 @@ export const filterKey = {
   chunk: (systemId: string, uploadId: string, place: ChunkPlace) =>
     `k\u001f${chunkKey(systemId, uploadId, place)}`,
   chunkOf: (input: ChunkInput) => `k\u001f${chunkKeyOf(input)}`,
+  /** a recorded completion */
+  upload: (systemId: string, uploadId: string) => `u\u001f${uploadKey(systemId, uploadId)}`,
 };
 
 export interface KnownRecords {

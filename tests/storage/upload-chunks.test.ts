@@ -73,6 +73,17 @@ describe('an upload split another way on retry', () => {
     expect((await store.keys(SHARD)).length).toBe(18);
     await store.close();
   });
+
+  it('a completed upload sent again in one chunk is not completed twice', async () => {
+    const store = await open();
+    const all = records('whole', 4);
+    expect(await deliver(store, splitUpload(SYSTEM, 'up-3', all, 1, 2))).toHaveLength(1);
+    const again = await store.writeShard(SHARD, [chunkInput(SYSTEM, 'up-3', all)]);
+    expect(again.chunks[0]!.duplicate).toHaveLength(4);
+    const rows = await query(store, `SELECT count(*)::INTEGER AS n FROM ${DB}.uploads_completed`);
+    expect(rows[0]!.n).toBe(1);
+    await store.close();
+  });
 });
 
 /** Turns a current shard file into one written before the counts and the key index. */
@@ -170,9 +181,12 @@ describe('chunk rows past the uploads stream retention', () => {
     await store.close();
     store = await open({ chunkKeepMs: keepMs });
     expect(await chunkUploads(store)).toEqual(['up-1']);
-    // a pruned upload's records, sent again, are still duplicates
+    // a pruned upload's records, sent again, are still duplicates; its completion stays one
     const again = await store.writeShard(SHARD, [chunkInput(SYSTEM, 'up-9', batches[0]!)]);
     expect(again.chunks[0]!.stored).toEqual([]);
+    await store.writeShard(SHARD, [chunkInput(SYSTEM, 'up-0', batches[0]!)]);
+    const done = await query(store, `SELECT upload_id FROM ${DB}.uploads_completed ORDER BY 1`);
+    expect(done.map((r) => r.upload_id)).toEqual(['up-0', 'up-1', 'up-2', 'up-9']);
     expect((await store.keys(SHARD)).length).toBe(12);
     await store.close();
   });
