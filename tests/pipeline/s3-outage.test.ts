@@ -8,6 +8,7 @@ import { shardOf } from '../../schemas/ids';
 import { HotStore } from '../../storage/hot-store';
 import { openObjectStore, TierMover } from '../../storage/tiers';
 import { STREAM } from '../../streams/definitions';
+import { subjects } from '../../streams/subjects';
 import { getJson } from '../helpers/http';
 import { startTestNatsWithStreams, type TestNats } from '../helpers/nats';
 import { testEnv } from '../helpers/pipeline';
@@ -123,6 +124,17 @@ describe('S3 down while a writer starts with an interrupted move to cold', () =>
     );
     const events = () => streamMessageCount(nats.nc, STREAM.ingested);
     await waitFor(events, { until: (n) => n >= UPLOADS, what: 'all events', timeoutMs: 60_000 });
+    expect((await ready())!.body.tierRecoveryPending).toEqual([SHARD]);
+
+    // an aging pass does not move the pending shard's records: the move waits for recovery
+    const aging = { schema_version: 1, tier: 'hot', requested_at: new Date().toISOString() };
+    nats.nc.publish(subjects.aging('hot'), JSON.stringify(aging));
+    const refused =
+      /^akosha_migration_records_total\{[^}]*source_tier="hot"[^}]*status="error"\} [1-9]/m;
+    await waitFor(async () => refused.test(await (await fetch(`${base}/metrics`)).text()), {
+      what: 'the hot→warm move of the pending shard refused',
+      timeoutMs: 60_000,
+    });
     expect((await ready())!.body.tierRecoveryPending).toEqual([SHARD]);
 
     s3 = await startS3rver(s3dir, s3port);
