@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'data', 'coverage', 'jest.config.js', 'bin'] },
+  {
+    ignores: ['node_modules', 'data', 'coverage', 'jest.config.js', 'jest.faults.config.js', 'bin'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // the fault matrix runs on its own: npm run test:faults (jest.faults.config.js)
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/faults/scenarios/'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   testTimeout: 60000,
   maxWorkers: 2,

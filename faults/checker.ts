@@ -77,17 +77,20 @@ function checkEvents(expect: Expectation, events: IngestedEvent[]): Findings {
   };
 }
 
-/** The DLQ holds a letter for each deliberately invalid message and nothing else. */
+/** The DLQ holds a letter for each deliberately invalid or poison message and nothing else. */
 function checkLetters(expect: Expectation, letters: DeadLetter[]): Findings {
-  const lettered = new Set<number>();
+  const lettered = new Set<string>();
   const wrong = letters.filter((l) => {
-    const invalid = l.stream === STREAM.uploads && expect.invalidSeqs.has(l.stream_seq);
-    if (invalid) lettered.add(l.stream_seq);
-    return !invalid;
+    const seq = l.stream === STREAM.uploads && expect.invalidSeqs.has(l.stream_seq);
+    const poison = uploadKey(l.system_id ?? '', l.upload_id ?? '');
+    if (seq) lettered.add(`seq:${l.stream_seq}`);
+    else if (expect.poisonUploads.has(poison)) lettered.add(poison);
+    return !seq && !expect.poisonUploads.has(poison);
   });
+  const meant = [...[...expect.invalidSeqs].map((s) => `seq:${s}`), ...expect.poisonUploads];
   return {
     'wrong dead letters': wrong.map((l) => `${l.stage}/${l.code}/${l.upload_id ?? l.stream_seq}`),
-    'invalid without letter': [...expect.invalidSeqs].filter((s) => !lettered.has(s)).map(String),
+    'invalid without letter': meant.filter((m) => !lettered.has(m)),
   };
 }
 

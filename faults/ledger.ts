@@ -14,6 +14,8 @@ export interface Expectation {
   maybeUploads: Set<string>;
   /** stream sequences of the deliberately invalid messages the broker took */
   invalidSeqs: Set<number>;
+  /** `system/upload` of valid uploads whose record kills the writer: dead-lettered, never stored */
+  poisonUploads: Set<string>;
 }
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -27,6 +29,7 @@ export class AckLedger {
   private readonly attempted = new Map<string, UploadMessage>();
   private readonly acked = new Set<string>();
   readonly invalidSeqs = new Set<number>();
+  readonly poisonUploads = new Set<string>();
   ackCount = 0;
   failedPublishes = 0;
 
@@ -51,6 +54,7 @@ export class AckLedger {
     const seenKeys = new Set<string>();
     const byContent = new Map<string, { keys: string[]; acked: boolean }>();
     for (const [uploadId, upload] of this.attempted) {
+      if (this.poisonUploads.has(uploadId)) continue;
       const acked = this.acked.has(uploadId);
       for (const r of upload.records) {
         const key = `${upload.system_id}/${r.id}`;
@@ -72,8 +76,9 @@ export class AckLedger {
       keys.delete(k);
       maybeKeys.delete(k);
     }
-    const uploads = new Set(this.acked);
-    const maybeUploads = new Set([...this.attempted.keys()].filter((k) => !uploads.has(k)));
-    return { keys, groups, maybeKeys, uploads, maybeUploads, invalidSeqs: this.invalidSeqs };
+    const uploads = new Set([...this.acked].filter((k) => !this.poisonUploads.has(k)));
+    const maybeUploads = new Set([...this.attempted.keys()].filter((k) => !this.acked.has(k)));
+    const { invalidSeqs, poisonUploads } = this;
+    return { keys, groups, maybeKeys, uploads, maybeUploads, invalidSeqs, poisonUploads };
   }
 }

@@ -2,7 +2,8 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { publishUpload } from '../producers/publish-upload';
 import { shardOf } from '../schemas/ids';
 import { subjects } from '../streams/subjects';
-import type { AckLedger } from './ledger';
+import { uploadKey, type AckLedger } from './ledger';
+import type { UploadMessage } from '../schemas/upload';
 import { invalidPayloads, type PlannedUpload } from './workload';
 
 export interface ProducerOptions {
@@ -80,6 +81,17 @@ export class FaultProducer {
       }
     }
     return false;
+  }
+
+  /** A valid upload whose one record kills a writer armed at `poison`; recorded as meant for the DLQ. */
+  async publishPoison(upload: UploadMessage): Promise<void> {
+    this.ledger.poisonUploads.add(uploadKey(upload.system_id, upload.upload_id));
+    await this.send({
+      message: upload,
+      maxPayloadBytes: 1 << 20,
+      retryInside: false,
+      retryBeyond: false,
+    });
   }
 
   /** The deliberately invalid messages, each recorded by the stream sequence the broker gave it. */

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAM } from '../streams/definitions';
 import type { Cluster, Part } from './cluster';
 import type { AckLedger } from './ledger';
+import type { FaultProducer } from './producer';
 
 /** How much a run offers: the short size runs in CI, the long one for operators. */
 export interface RunSize {
@@ -19,6 +20,9 @@ export interface ScenarioContext {
   cluster: Cluster;
   nc: NatsConnection;
   ledger: AckLedger;
+  producer: FaultProducer;
+  /** prefix of this run's system and upload ids */
+  tag: string;
   size: RunSize;
   /** the processes of this scenario's topology */
   parts: Part[];

@@ -3,6 +3,7 @@ import { killAllInOne, killIngest, killWriter, noFault } from './kill-process';
 import { killNatsServer } from './kill-nats';
 import { killAtWritePoints } from './kill-points';
 import { overload } from './overload';
+import { poison } from './poison';
 import { sigtermDuringOutage } from './sigterm-outage';
 import { killMidTierMove } from './tier-move';
 
@@ -16,6 +17,7 @@ export const SCENARIOS: Scenario[] = [
   killAtWritePoints,
   killMidTierMove,
   sigtermDuringOutage,
+  poison,
   overload,
 ];
 

@@ -37,13 +37,13 @@ export const killAtWritePoints: Scenario = {
   name: 'kill-points',
   summary: 'writer SIGKILLed after COMMIT, then after the event ack and before the message ack',
   topology: 'split',
-  short: { uploads: 160, systems: 12, ratePerSec: 25, concurrency: 8 },
-  long: { uploads: 2000, systems: 40, ratePerSec: 40, concurrency: 16 },
+  // a slow, long offer: each armed writer must still find work to reach its point
+  short: { uploads: 200, systems: 12, ratePerSec: 8, concurrency: 4 },
+  long: { uploads: 2000, systems: 40, ratePerSec: 20, concurrency: 8 },
   async fault(ctx) {
-    const step = Math.max(5, Math.floor(ctx.size.uploads / 8));
-    await waitForEvents(ctx, step);
+    await waitForEvents(ctx, 5);
     await dieAtPoint(ctx, 'after-commit', SHORT_DELAY_MS);
-    await waitForEvents(ctx, step);
+    await waitForEvents(ctx, 5);
     await dieAtPoint(ctx, 'after-event-before-ack', LONG_DELAY_MS);
   },
 };

@@ -1,16 +1,8 @@
-import { agingPass } from '../aging';
+import { requestAging } from '../aging';
 import { SHORT_DELAY_MS } from '../kills';
 import { waitQuiet } from '../observe';
-import type { AgingEvent } from '../../schemas/aging';
-import { subjects } from '../../streams/subjects';
-import type { Scenario, ScenarioContext } from '../scenario';
+import type { Scenario } from '../scenario';
 import { dieAtPoint } from './kill-points';
-
-function requestAging(ctx: ScenarioContext, tier: AgingEvent['tier']): Promise<void> {
-  const event: AgingEvent = { schema_version: 1, tier, requested_at: new Date().toISOString() };
-  ctx.nc.publish(subjects.aging(tier), JSON.stringify(event));
-  return ctx.nc.flush();
-}
 
 /**
  * Once the load is in, the writer dies in the middle of a hot → warm move (while deleting
@@ -26,8 +18,9 @@ export const killMidTierMove: Scenario = {
   async fault(ctx) {
     await ctx.loadDone;
     await waitQuiet(ctx.nc, 120_000);
-    await dieAtPoint(ctx, 'hot-warm:mid-delete', SHORT_DELAY_MS, () => requestAging(ctx, 'hot'));
-    await agingPass(ctx, 'hot');
-    await dieAtPoint(ctx, 'warm-cold:mid-copy', SHORT_DELAY_MS, () => requestAging(ctx, 'warm'));
+    await dieAtPoint(ctx, 'hot-warm:mid-delete', SHORT_DELAY_MS, () => requestAging(ctx, ['hot']));
+    // the hot pass finishes what recovery left, then the warm pass dies in its copy
+    const both = () => requestAging(ctx, ['hot', 'warm']);
+    await dieAtPoint(ctx, 'warm-cold:mid-copy', SHORT_DELAY_MS, both);
   },
 };

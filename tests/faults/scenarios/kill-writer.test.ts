@@ -1,0 +1,4 @@
+import { killWriter } from '../../../faults/scenarios/kill-process';
+import { expectScenarioPasses } from './expect-pass';
+
+it('kill-writer: ' + killWriter.summary, () => expectScenarioPasses(killWriter));
