@@ -73,9 +73,14 @@ describe('SIGTERM while NATS is away', () => {
     const port = Number(new URL(server.url.replace(/^nats:/, 'http:')).port);
     server = await startNatsServer({ storeDir: join(dir, 'nats'), port });
     nc = await connect({ servers: server.url });
-    const restarted = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
+    // with NATS up, a stop drains in full (the default deadline leaves it the time)
+    const restarted = spawnAkosha(['start', '--roles', 'ingest,writer'], {
+      ...env,
+      AKOSHA_DRAIN_TIMEOUT_MS: '30000',
+    });
     await waitFor(events, { until: (n) => n >= UPLOADS, what: 'all events', timeoutMs: 120_000 });
     await kill(restarted, 'SIGTERM');
+    expect(restarted.exitCode).toBe(0);
 
     const published = await readStream<IngestedEvent>(nc, jetstream(nc), STREAM.ingested);
     expect(new Set(published.map((e) => e.data.upload_id)).size).toBe(UPLOADS);
