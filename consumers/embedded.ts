@@ -124,10 +124,12 @@ export class EmbeddedConsumer {
         const result = await this.deps.store.writeShard(
           shard,
           items.map((i) => i.input),
+          this.deps.fence,
         );
         this.stall.clear(shard);
         return result;
       } catch (err) {
+        if (!this.fenceHolds()) return undefined; // left unsettled, for the new owner
         const reason = stallReason(err);
         if (!reason) return void (await this.failAll(items, err));
         this.stall.enter(shard, reason, err);

@@ -194,16 +194,18 @@ export class HotStore {
    * Chunks embedded by another model than the store's are not written: they come back in
    * `otherModel` (an index never mixes two models' vectors).
    */
+  /** `fence`: checked right before COMMIT; when it does not hold, nothing is committed (throws). */
   async writeShard(
     shard: number,
     inputs: ChunkInput[],
+    fence?: () => boolean,
   ): Promise<ShardWriteResult & { otherModel: ChunkInput[] }> {
     await this.attach(shard);
     const otherModel = inputs.filter((i) => i.message.embedder.model !== this.model);
     const accepted = inputs.filter((i) => i.message.embedder.model === this.model);
     const result = await this.shardLock.run(shard, async () => {
       const written = await this.pool.use((conn) =>
-        writeShardTransaction(conn, shardDbName(shard), this.filters.get(shard)!, accepted),
+        writeShardTransaction(conn, shardDbName(shard), this.filters.get(shard)!, accepted, fence),
       );
       await this.indexRows(shard, written.rows);
       return written;

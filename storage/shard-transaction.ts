@@ -35,11 +35,14 @@ export async function writeShardTransaction(
   db: string,
   filter: ShardFilter,
   inputs: ChunkInput[],
+  fence?: () => boolean,
 ): Promise<ShardWriteResult> {
   await conn.run('BEGIN TRANSACTION');
   let written: { result: ShardWriteResult; newKeys: string[] };
   try {
     written = await writeChunks(conn, db, filter, inputs);
+    // a writer paused past its lease must not commit: the new owner gets these chunks
+    if (fence && !fence()) throw new Error('writer lease lost before COMMIT');
     await conn.run('COMMIT');
   } catch (err) {
     await conn.run('ROLLBACK').catch(() => undefined);
