@@ -5,7 +5,9 @@ import { applyTopology } from '../../streams/apply';
 import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../../streams/definitions';
 import pino from 'pino';
 import { startTestNats, type TestNats } from '../helpers/nats';
-import { exited, spawnAkosha } from '../helpers/processes';
+import { testEnv } from '../helpers/pipeline';
+import { exited, kill, spawnAkosha } from '../helpers/processes';
+import { waitFor } from '../helpers/wait-for';
 
 const DAY_MS = 86_400_000;
 
@@ -71,5 +73,20 @@ describe('applyTopology', () => {
       max_age: nanos(30 * DAY_MS),
       duplicate_window: nanos(300_000),
     });
+  });
+
+  it('akosha start --force lowers them too', async () => {
+    const jsm = await jetstreamManager(nats.nc);
+    await jsm.streams.update(STREAM.uploads, { max_age: nanos(120 * DAY_MS) });
+    const akosha = spawnAkosha(['start', '--roles', 'api', '--force'], testEnv(nats.url));
+    try {
+      await waitFor(async () => (await jsm.streams.info(STREAM.uploads)).config.max_age, {
+        until: (maxAge) => maxAge === nanos(30 * DAY_MS),
+        what: 'max_age lowered by the start',
+        timeoutMs: 60_000,
+      });
+    } finally {
+      await kill(akosha, 'SIGTERM');
+    }
   });
 });
