@@ -8,7 +8,7 @@ export interface BackgroundRecoveryOptions {
   /** waits between passes; the last one repeats */
   backoffMs: number[];
   log: Logger;
-  /** called with the shards still pending after each pass */
+  /** called with the shards pending at start, then after each pass */
   onPending?: (pending: number[]) => void;
 }
 
@@ -27,6 +27,7 @@ export class BackgroundRecovery {
 
   constructor(private readonly opts: BackgroundRecoveryOptions) {
     this.pending = new Set(opts.shards);
+    opts.onPending?.(this.pendingShards()); // every shard is pending until its first pass
     this.done = this.run();
   }
 

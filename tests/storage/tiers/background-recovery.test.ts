@@ -26,7 +26,7 @@ describe('BackgroundRecovery', () => {
     expect(recovery.pendingShards()).toEqual([3, 7, 9]);
     await recovery.done;
     expect(recovery.pendingShards()).toEqual([]);
-    expect(reports).toEqual([[7, 9], [7], []]);
+    expect(reports).toEqual([[3, 7, 9], [7, 9], [7], []]);
   });
 
   it('stops retrying when stopped, with the shard still pending', async () => {
