@@ -29,6 +29,8 @@ import { MahavishnuBridge } from '../bridge/mahavishnu-bridge';
 import { watchConsumerLag } from './consumer-lag';
 import { closeWithoutAcking, settleWithin } from './shutdown';
 import { WriterLease } from './writer-lease';
+import { OnlineReplayService } from './replay-service';
+import type { NatsConnection } from '@nats-io/transport-node';
 
 export type Role = 'ingest' | 'writer' | 'api' | 'scheduler';
 
@@ -213,6 +215,7 @@ export class Pipeline {
       aging.start();
       this.writer!.lease.whenLost((reason) => this.onLeaseLost(reason, [writer, upkeep, aging]));
       this.stages.push(aging);
+      this.serveOnlineReplays(nc, fence);
       const groups = this.config.writer.groups;
       watched.push(
         ...groups.map((g) => ({ stream: STREAM.embedded, consumer: writerConsumerName(g) })),
@@ -225,6 +228,22 @@ export class Pipeline {
     this.consuming = true;
     if (this.roles.includes('scheduler')) await this.startBridge();
     if (this.roles.includes('api')) await this.startHttp();
+  }
+
+  /** `akosha replay --online` for this writer's groups, into its own store. */
+  private serveOnlineReplays(nc: NatsConnection, fence: () => boolean): void {
+    const replays = new OnlineReplayService({
+      nc,
+      store: this.store!,
+      embedder: this.embedder,
+      groups: this.config.writer.groups,
+      shardGroups: this.config.streams.shardGroups,
+      maxMessageBytes: this.config.ingest.maxMessageBytes,
+      fence,
+      log: this.log,
+    });
+    replays.start();
+    this.stoppers.push(() => replays.stop());
   }
 
   /** Periodic jobs: run by Mahavishnu while it answers, by the local scheduler otherwise. */

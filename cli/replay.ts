@@ -14,8 +14,10 @@ import { announcePending } from '../operations/announce';
 import { createLogger } from '../infra/logger';
 import { verifyShards } from '../operations/verify';
 import { refuseOwnedShards, selectedShards } from '../operations/lease-guard';
+import { replayOnline, type OnlineReplayFlags } from './replay-online';
 
-interface ReplayFlags {
+interface ReplayFlags extends OnlineReplayFlags {
+  online?: boolean;
   fromSeq?: number;
   since?: Date;
   system?: string;
@@ -37,7 +39,8 @@ export function registerReplayCommands(program: Command): void {
     .command('replay')
     .description(
       'rebuild hot shards from AKOSHA_UPLOADS (idempotent; publishes no events). ' +
-        'Opens the shard files itself: run it while no writer owns those shards.',
+        'Opens the shard files itself, so it refuses shards a live writer owns: ' +
+        'stop that writer, or use --online.',
     )
     .option('--from-seq <n>', 'start at this AKOSHA_UPLOADS sequence', positiveInt)
     .option('--since <time>', 'start at this time (ISO-8601, or an age like 90m, 12h, 7d)', time)
@@ -45,6 +48,8 @@ export function registerReplayCommands(program: Command): void {
     .option('--shard <n>', 'only this shard (0-255)', shardNumber)
     .option('--dry-run', 'read and validate only; write nothing')
     .option('--batch-bytes <n>', 'upload bytes per embed call and shard transaction', positiveInt)
+    .option('--online', 'have the live writer that owns the shard replay it into its own store')
+    .option('--online-timeout-s <n>', 'how long --online waits for the writer (3600)', positiveInt)
     .action((flags: ReplayFlags) => runReplay(flags));
 
   program
@@ -117,9 +122,11 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
     throw new Error('give --from-seq or --since, not both');
   const config = loadConfig();
   await withNats(config, async (nc) => {
+    if (flags.online) return print(await replayOnline(nc, config, flags));
     const shards = selectedShards(flags);
     const { shardGroups } = config.streams;
-    await refuseOwnedShards(nc, { command: 'akosha replay', shards, shardGroups });
+    const alternative = 'replay one shard through it with --online (--shard or --system)';
+    await refuseOwnedShards(nc, { command: 'akosha replay', shards, shardGroups, alternative });
     const embedder = await createEmbedder(config.embedder);
     const store = await HotStore.open(config.writer.hotDir, {
       ...config.writer,

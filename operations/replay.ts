@@ -37,6 +37,8 @@ export interface ReplayOptions extends UploadSelection {
    */
   workerThread?: boolean | undefined;
   onProgress?: ((p: ReplayProgress) => void) | undefined;
+  /** a writer replaying into its own store: its lease, checked before each COMMIT */
+  fence?: (() => boolean) | undefined;
 }
 
 export interface ReplaySummary {
@@ -178,7 +180,7 @@ class ReplayRun {
 
   private async write(shard: number, inputs: ChunkInput[]): Promise<void> {
     this.shards.add(shard);
-    const result = await this.opts.store.writeShard(shard, inputs);
+    const result = await this.opts.store.writeShard(shard, inputs, this.opts.fence);
     const received = inputs.reduce((n, i) => n + i.message.records.length, 0);
     const stored = result.chunks
       .filter((c) => !c.redelivered)

@@ -8,6 +8,8 @@ export const subjects = {
   ingested: (systemId: string) => `akosha.ingested.${systemId}`,
   ingestedAll: 'akosha.ingested.>',
   deadLetter: (stage: string) => `akosha.dlq.${stage}`,
+  /** requests to the writer that owns the group: `akosha replay --online` */
+  replayRequest: (group: number) => `akosha.ops.replay.${group}`,
   aging: (tier: 'hot' | 'warm') => `akosha.aging.${tier}`,
 };
 
