@@ -61,12 +61,13 @@ function spawnPipeline(dir: string, natsUrl: string, cpus: string | undefined): 
 export async function startRig(label: string, pinMode: PinMode): Promise<Rig> {
   const mode = pinMode !== 'none' && !hasTaskset() ? 'none' : pinMode;
   const dir = tempDir(label);
-  if (mode !== 'none') pin(process.pid, '0');
   const server = await startNatsServer({ storeDir: join(dir, 'nats') });
   if (mode === 'split') pin(server.process.pid!, '0');
   const nc = await connect({ servers: server.url });
   await applyTopology(nc, loadConfig({}).streams);
   const pipeline = spawnPipeline(dir, server.url, mode === 'split' ? '1' : undefined);
+  // last: children inherit the affinity of the process that starts them
+  if (mode !== 'none') pin(process.pid, '0');
   const pinning = {
     none: 'no CPU pinning (taskset ' + (hasTaskset() ? 'not asked for' : 'missing') + ')',
     generator: 'load generator pinned to CPU 0; nats-server and pipeline free on CPUs 0-1',
