@@ -1,4 +1,4 @@
-import { jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../infra/logger';
@@ -31,3 +31,9 @@ export async function openLeaseBucket(
   log.info({ fromMs: current, ttlMs }, 'lease bucket TTL raised');
   return { kv, ttlMs };
 }
+
+/** A compare-and-set write that found another revision: someone else wrote the key. */
+export const isRevisionConflict = (err: unknown) =>
+  err instanceof JetStreamApiError &&
+  (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+    err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);

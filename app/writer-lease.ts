@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../infra/logger';
-import { leaseKey, openLeaseBucket } from './lease-bucket';
+import { isRevisionConflict, leaseKey, openLeaseBucket } from './lease-bucket';
 
 export class LeaseConflictError extends Error {}
 
@@ -175,8 +174,3 @@ export class WriterLease {
     await this.stop();
   }
 }
-
-const isRevisionConflict = (err: unknown) =>
-  err instanceof JetStreamApiError &&
-  (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-    err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
