@@ -21,7 +21,7 @@ export interface Verdict {
   /** acknowledged uploads without an event, plus events of uploads never published */
   neverAnnounced: number;
   deadLetters: number;
-  /** letters for anything but the deliberately invalid messages, plus invalid ones with none */
+  /** letters for anything but the deliberately invalid messages, plus invalid ones and max_deliver advisories with none */
   wrongLetters: number;
   /** hand-off chunks or consumer work left after the wait for quiet */
   stranded: number;
@@ -35,6 +35,8 @@ export interface Observed {
   events: IngestedEvent[];
   letters: DeadLetter[];
   quiet: Quiet;
+  /** MAX_DELIVERIES advisories heard during the run: each needs a letter */
+  maxDelivered: { stream: string; stream_seq: number }[];
 }
 
 type Findings = Record<string, string[]>;
@@ -78,7 +80,11 @@ function checkEvents(expect: Expectation, events: IngestedEvent[]): Findings {
 }
 
 /** The DLQ holds a letter for each deliberately invalid or poison message and nothing else. */
-function checkLetters(expect: Expectation, letters: DeadLetter[]): Findings {
+function checkLetters(
+  expect: Expectation,
+  letters: DeadLetter[],
+  maxDelivered: Observed['maxDelivered'],
+): Findings {
   const lettered = new Set<string>();
   const wrong = letters.filter((l) => {
     const seq = l.stream === STREAM.uploads && expect.invalidSeqs.has(l.stream_seq);
@@ -88,7 +94,11 @@ function checkLetters(expect: Expectation, letters: DeadLetter[]): Findings {
     return !seq && !expect.poisonUploads.has(poison);
   });
   const meant = [...[...expect.invalidSeqs].map((s) => `seq:${s}`), ...expect.poisonUploads];
+  const letterOf = new Set(letters.map((l) => `${l.stream}/${l.stream_seq}`));
   return {
+    'max_deliver without letter': maxDelivered
+      .map((m) => `${m.stream}/${m.stream_seq}`)
+      .filter((m) => !letterOf.has(m)),
     'wrong dead letters': wrong.map((l) => `${l.stage}/${l.code}/${l.upload_id ?? l.stream_seq}`),
     'invalid without letter': meant.filter((m) => !lettered.has(m)),
   };
@@ -99,7 +109,7 @@ export function check(scenario: string, expect: Expectation, seen: Observed): Ve
   const f: Findings = {
     ...checkKeys(expect, seen.stored),
     ...checkEvents(expect, seen.events),
-    ...checkLetters(expect, seen.letters),
+    ...checkLetters(expect, seen.letters, seen.maxDelivered),
   };
   const n = (name: string) => f[name]!.length;
   const examples = Object.entries(f)
@@ -119,7 +129,8 @@ export function check(scenario: string, expect: Expectation, seen: Observed): Ve
     announcedTwice: n('announced twice'),
     neverAnnounced: n('never announced') + n('announced, never published'),
     deadLetters: seen.letters.length,
-    wrongLetters: n('wrong dead letters') + n('invalid without letter'),
+    wrongLetters:
+      n('wrong dead letters') + n('invalid without letter') + n('max_deliver without letter'),
     stranded,
     examples,
   };

@@ -10,7 +10,7 @@ import { ageEverything } from './aging';
 import { check, type Verdict } from './checker';
 import { Cluster, type Part } from './cluster';
 import { AckLedger } from './ledger';
-import { readStream, waitQuiet } from './observe';
+import { readStream, waitQuiet, watchMaxDeliveries } from './observe';
 import { FaultProducer } from './producer';
 import type { RunSize, Scenario, ScenarioContext } from './scenario';
 import { readStoredKeys } from './stored-keys';
@@ -130,6 +130,7 @@ function context(
 
 async function offerFaultAndCheck(scenario: Scenario, ctx: ScenarioContext): Promise<Verdict> {
   const { cluster, nc, producer, size } = ctx;
+  const maxDelivered = watchMaxDeliveries(nc);
   await producer.publishInvalid(ctx.tag);
   const spec = { ...size, maxMessageBytes: RUN_SETTINGS.maxMessageBytes, tag: ctx.tag };
   const nowMs = Date.now();
@@ -160,6 +161,7 @@ async function offerFaultAndCheck(scenario: Scenario, ctx: ScenarioContext): Pro
     events,
     letters,
     quiet,
+    maxDelivered,
   });
   if (ctx.problems.length === 0) return verdict;
   return { ...verdict, ok: false, examples: [...verdict.examples, ...ctx.problems] };

@@ -67,3 +67,15 @@ export async function readStream<T>(
   await messages.close();
   return out;
 }
+
+/** Collects JetStream's MAX_DELIVERIES advisories for the whole run (the subscription survives reconnects). */
+export function watchMaxDeliveries(nc: NatsConnection): { stream: string; stream_seq: number }[] {
+  const heard: { stream: string; stream_seq: number }[] = [];
+  nc.subscribe('$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>', {
+    callback: (_err, msg) => {
+      const a = msg.json<{ stream: string; stream_seq: number }>();
+      heard.push({ stream: a.stream, stream_seq: a.stream_seq });
+    },
+  });
+  return heard;
+}

@@ -28,6 +28,7 @@ function observed(keys: [string, number][], overrides: Partial<Observed> = {}): 
     events: [event('up-1'), event('up-2')],
     letters: [letter(STREAM.uploads, 7)],
     quiet: { quiet: true, busy: [], embeddedLeft: 0, waitedMs: 0 },
+    maxDelivered: [],
     ...overrides,
   };
 }
@@ -80,6 +81,14 @@ describe('lost-ack checker', () => {
     expect(check('t', ledger().expectation(), observed(good, { letters }))).toMatchObject({
       ok: false,
       wrongLetters: 2,
+    });
+  });
+
+  it('finds a message that reached max_deliver without a letter', () => {
+    const maxDelivered = [{ stream: STREAM.embedded, stream_seq: 9 }];
+    expect(check('t', ledger().expectation(), observed(good, { maxDelivered }))).toMatchObject({
+      ok: false,
+      wrongLetters: 1,
     });
   });
 
