@@ -16,12 +16,15 @@ export interface ChartSpec {
   xLabel: string;
   yLabel: string;
   series: Series[];
+  /** labelled vertical lines, such as where each scenario starts */
+  markers?: { x: number; label: string }[];
   widthPx?: number;
   heightPx?: number;
 }
 
 const INK: Rgb = [40, 40, 40];
 const GRID: Rgb = [225, 225, 225];
+const MARKER: Rgb = [60, 90, 170];
 const MARGIN = { left: 70, right: 20, top: 40, bottom: 45 };
 
 /** A round tick step (1, 2 or 5 × 10^n) giving about five ticks up to `max`. */
@@ -67,6 +70,10 @@ export function lineChart(spec: ChartSpec): Buffer {
   for (let x = 0; x <= xMax + 1e-9; x += xStep) {
     line(r, px(x), plot.y, px(x), plot.y + plot.h, GRID);
     drawText(r, label(x), px(x) - textWidthPx(label(x)) / 2, plot.y + plot.h + 8, INK);
+  }
+  for (const m of spec.markers ?? []) {
+    line(r, px(m.x), plot.y + plot.h - 14, px(m.x), plot.y, MARKER);
+    drawText(r, m.label, px(m.x) + 3, plot.y + plot.h - 12, MARKER);
   }
   line(r, plot.x, plot.y, plot.x, plot.y + plot.h, INK);
   line(r, plot.x, plot.y + plot.h, plot.x + plot.w, plot.y + plot.h, INK);

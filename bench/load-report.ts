@@ -62,7 +62,13 @@ export function scenarioTable(results: ScenarioResult[]): string {
 }
 
 /** Writes the samples as CSV and the pipeline's RSS as a PNG; returns the PNG's path. */
-export function writeRssChart(name: string, title: string, samplers: Samplers, t0: number): string {
+export function writeRssChart(
+  name: string,
+  title: string,
+  samplers: Samplers,
+  t0: number,
+  starts: { atMs: number; label: string }[] = [],
+): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const minutes = (atMs: number) => (atMs - t0) / 60_000;
   const rss = samplers.rss.filter((s) => s.atMs >= t0);
@@ -78,6 +84,7 @@ export function writeRssChart(name: string, title: string, samplers: Samplers, t
     title,
     xLabel: 'minutes',
     yLabel: 'RSS MIB',
+    markers: starts.map((m) => ({ x: minutes(m.atMs), label: m.label })),
     series: [
       {
         name: 'pipeline RSS',

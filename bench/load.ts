@@ -7,7 +7,7 @@
  */
 import { cpus } from 'node:os';
 import { choiceOption, numberOption } from './args';
-import { fmt } from './lib';
+import { fmt, percentile } from './lib';
 import type { LoadShape } from './load-generator';
 import { findMaxSustainable, type RampResult } from './load-ramp';
 import { markdownTable, scenarioTable, writeRssChart } from './load-report';
@@ -37,6 +37,8 @@ function rampStartPerMin(tenK: ScenarioResult): number {
   return Math.round(keptUp ? tenK.shape.perMinute * 1.5 : Math.max(60, tenK.achievedPerMin * 0.6));
 }
 
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+
 function rampTable(ramp: RampResult): string {
   const rows = ramp.steps.map((s) => [
     fmt(s.perMinute),
@@ -44,11 +46,14 @@ function rampTable(ramp: RampResult): string {
     fmt(s.lagEnd),
     fmt(s.lagSlopePerS, 1),
     s.bounded ? 'bounded' : 'grows',
+    fmt(percentile(sorted(s.stats.latenciesMs), 50), 1),
+    fmt(percentile(sorted(s.stats.latenciesMs), 99), 1),
     fmt(s.stats.announcedTwice),
     fmt(s.stats.owed),
   ]);
   const header = ['offered /min', 'published /min', 'lag at step end', 'lag slope /s'];
-  return markdownTable([...header, 'lag', 'announced twice', 'never announced'], rows);
+  const tail = ['lag', 'p50 ms', 'p99 ms', 'announced twice', 'never announced'];
+  return markdownTable([...header, ...tail], rows);
 }
 
 async function main(): Promise<void> {
@@ -91,7 +96,12 @@ async function main(): Promise<void> {
   console.log(
     `\nmaximum sustainable: ${fmt(ramp.maxBoundedPerMin)} uploads/min (${fmt(ramp.maxBoundedPerMin / 60)}/s); after the ramp's drain (${fmt(ramp.drainS)} s): ${fmt(ramp.deadLetters)} dead letters, ${fmt(ramp.embeddedLeft)} chunks left in AKOSHA_EMBEDDED`,
   );
-  console.log(`RSS chart: ${writeRssChart('load-rss', 'bench:load pipeline RSS', samplers, t0)}`);
+  const starts = [
+    ...results.map((r) => ({ atMs: r.stats.firstDueMs, label: r.stats.name })),
+    { atMs: ramp.steps[0]!.stats.firstDueMs, label: 'ramp' },
+  ];
+  const chart = writeRssChart('load-rss', 'bench:load pipeline RSS', samplers, t0, starts);
+  console.log(`RSS chart: ${chart}`);
   const logged = [...logSummary(rig.logFile)].sort((a, b) => b[1] - a[1]);
   console.log(`pipeline log: ${logged.map(([m, n]) => `${n}× "${m}"`).join(', ') || 'nothing'}`);
   await rig.stop();
