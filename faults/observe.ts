@@ -1,14 +1,16 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { STREAM } from '../streams/definitions';
+import { STREAM, writerConsumerName } from '../streams/definitions';
 import { streamsStatus, type StreamStatus } from '../streams/status';
 
 export interface Quiet {
   quiet: boolean;
   /** consumers with work left when the wait ended */
   busy: { name: string; num_pending: number; num_ack_pending: number }[];
-  /** hand-off chunks left in the work queue after every consumer went quiet: stranded */
+  /** hand-off chunks left in the work queue that their writer consumer never acked: stranded */
   embeddedLeft: number;
+  /** chunks below their consumer's ack floor that the work queue still holds (not removed on ack) */
+  embeddedAckedLeft: number;
   waitedMs: number;
 }
 
@@ -41,12 +43,43 @@ export async function waitQuiet(nc: NatsConnection, timeoutMs: number): Promise<
     await sleep(1000);
   }
   const embedded = status.find((s) => s.name === STREAM.embedded);
+  const left = embedded?.exists ? await leftInWorkQueue(nc, embedded) : { acked: 0, unacked: 0 };
   return {
     quiet: calm >= 3,
     busy: busyConsumers(status),
-    embeddedLeft: embedded?.exists ? embedded.messages : 0,
+    embeddedLeft: left.unacked,
+    embeddedAckedLeft: left.acked,
     waitedMs: Date.now() - t0,
   };
+}
+
+const MAX_PROBES = 100_000;
+
+/**
+ * Splits the messages a work queue still holds into those its consumer acked (at or below
+ * the ack floor of `writer-gNNN` for the message's group: the removal was lost, e.g. with
+ * a killed nats-server) and those no consumer acked: stranded work.
+ */
+async function leftInWorkQueue(
+  nc: NatsConnection,
+  stream: Extract<StreamStatus, { exists: true }>,
+): Promise<{ acked: number; unacked: number }> {
+  const jsm = await jetstreamManager(nc);
+  const floor = new Map(stream.consumers.map((c) => [c.name, c.ack_floor_stream_seq]));
+  const left = { acked: 0, unacked: 0 };
+  const last = Math.min(stream.last_seq, stream.first_seq + MAX_PROBES);
+  for (
+    let seq = stream.first_seq;
+    seq <= last && left.acked + left.unacked < stream.messages;
+    seq++
+  ) {
+    const m = await jsm.streams.getMessage(stream.name, { seq }).catch(() => null);
+    if (!m) continue;
+    const group = Number(m.subject.split('.')[2]);
+    const acked = seq <= (floor.get(writerConsumerName(group)) ?? 0);
+    left[acked ? 'acked' : 'unacked']++;
+  }
+  return left;
 }
 
 /** Every message of a stream, read with an ordered consumer from its first sequence to its last. */
