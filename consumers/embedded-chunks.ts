@@ -68,5 +68,6 @@ export function packChunks(
   }));
 }
 
+/** With the counts: a retry that splits the upload another way hands off other chunks. */
 export const embeddedMsgId = (m: EmbeddedMessage) =>
-  `emb:${m.system_id}:${m.upload_id}:${m.part.index}:${m.chunk.index}`;
+  `emb:${m.system_id}:${m.upload_id}:${m.part.index}/${m.part.count}:${m.chunk.index}/${m.chunk.count}`;

@@ -94,7 +94,8 @@ async function expectedKeys(opts: VerifyOptions): Promise<Map<number, Set<string
       }
       const { system_id: system, upload_id: uploadId, part } = upload.envelope;
       // a part seen before is a redelivery to the writer: recognised, not written again
-      const partKey = `${system}\u001f${uploadId}\u001f${part.index}`;
+      // (a part of another split of the upload is another part: its records dedupe by key)
+      const partKey = `${system}\u001f${uploadId}\u001f${part.index}/${part.count}`;
       if (parts.has(partKey)) continue;
       parts.add(partKey);
       const keys = byShard.get(upload.shard) ?? new Set<string>();

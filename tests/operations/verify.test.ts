@@ -33,6 +33,19 @@ function uploadsOf(system: string) {
   return [upload(system, `${system}-u1`, first), upload(system, `${system}-u2`, second)];
 }
 
+/**
+ * An upload whose first publish got only part 1 of 2 in before the producer died, then
+ * published whole split into 3 parts: its part 1 is another part, not a redelivery.
+ */
+function resplit(system: string) {
+  const recent = (i: number) => record(`s-${i}`, `${system} split ${i}`);
+  const part = (index: number, count: number, ids: number[]) => ({
+    ...upload(system, `${system}-split`, ids.map(recent)),
+    part: { index, count },
+  });
+  return [part(1, 2, [2, 3]), part(0, 3, [0]), part(1, 3, [1, 2]), part(2, 3, [3])];
+}
+
 describe('akosha verify over hot, warm and cold', () => {
   let nats: TestNats;
   let config: AkoshaConfig;
@@ -45,13 +58,13 @@ describe('akosha verify over hot, warm and cold', () => {
     nats = await startTestNats();
     config = testConfig(nats.url);
     pipeline = await startTestPipeline(config, ['ingest', 'writer']);
-    const all = SYSTEMS.flatMap(uploadsOf);
+    const all = [...SYSTEMS.flatMap(uploadsOf), ...resplit(SYSTEMS[1]!)];
     for (const u of all)
       await nats.js.publish(subjects.upload(shardOf(u.system_id), u.system_id), JSON.stringify(u), {
-        msgID: u.upload_id,
+        msgID: `${u.upload_id}#${u.part?.index ?? 0}/${u.part?.count ?? 1}`,
       });
     await waitFor(() => streamMessageCount(nats.nc, STREAM.ingested), {
-      until: (n) => n === all.length,
+      until: (n) => n === SYSTEMS.length * 2 + 1,
       what: 'every upload announced',
       timeoutMs: 60_000,
     });
@@ -83,11 +96,11 @@ describe('akosha verify over hot, warm and cold', () => {
     }
     const report = await verify();
     expect(report.drift).toEqual([]);
-    for (const shard of SHARDS) {
-      const s = report.shards.find((r) => r.shard === shard)!;
-      expect(s.tiers).toEqual({ hot: 3, warm: 4, cold: 4 });
-      expect(s.stream.count).toBe(11);
-    }
+    const [a, b] = SHARDS.map((shard) => report.shards.find((r) => r.shard === shard)!);
+    expect(a!.tiers).toEqual({ hot: 3, warm: 4, cold: 4 });
+    expect(a!.stream.count).toBe(11);
+    expect(b!.tiers).toEqual({ hot: 7, warm: 4, cold: 4 }); // and the re-split upload's four
+    expect(b!.stream.count).toBe(15);
     // hot alone no longer holds what aged: that is not a loss
     expect((await verify(false)).drift).toEqual(SHARDS);
   });
