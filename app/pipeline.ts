@@ -142,20 +142,26 @@ export class Pipeline {
       throw err;
     });
     logNatsStatus(nats.nc, log);
+    let pipeline: Pipeline | undefined;
     try {
       await applyTopology(nats.nc, config.streams, log);
       const metrics = createMetrics();
       const writer = roles.includes('writer')
         ? await openWriterState(nats, config, embedder.info.model, log, metrics)
         : undefined;
-      const pipeline = new Pipeline(config, roles, nats, metrics, embedder, log, writer);
+      pipeline = new Pipeline(config, roles, nats, metrics, embedder, log, writer);
       if (writer) metrics.hotRecords.set(await writer.store.count());
       await pipeline.startStages();
       return pipeline;
     } catch (err) {
-      await nats.nc.close();
-      await nats.local?.stop();
-      await embedder.close();
+      // stages already started stop, and the writer lease is released: else it would renew
+      // on, and no writer could claim those groups while this process lives
+      if (pipeline) await pipeline.close().catch(() => undefined);
+      else {
+        await nats.nc.close();
+        await nats.local?.stop();
+        await embedder.close();
+      }
       throw err;
     }
   }

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { Kvm } from '@nats-io/kv';
 import type { Pipeline } from '../../app/pipeline';
 import { WriterLease } from '../../app/writer-lease';
@@ -29,6 +30,22 @@ describe('shard group ownership', () => {
     await first.close();
     const second: Pipeline = await startTestPipeline(overlapping, ['writer']);
     await Promise.all([second.close(), disjoint.close()]);
+  });
+
+  it('releases the groups of a start that fails after the claim', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = String((busy.address() as AddressInfo).port);
+    const failing = testConfig(nats.url, { AKOSHA_WRITER_GROUPS: '10', AKOSHA_HTTP_PORT: port });
+    try {
+      await expect(startTestPipeline(failing, ['writer', 'api'])).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      busy.close();
+    }
+    const next = await startTestPipeline(testConfig(nats.url, { AKOSHA_WRITER_GROUPS: '10' }), [
+      'writer',
+    ]);
+    await next.close();
   });
 
   it('lets a writer restarted with the same data directory take its groups back', async () => {
