@@ -54,7 +54,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Ingest-complete events so far (0 while the server is away). */
 export async function eventCount(nc: NatsConnection): Promise<number> {
   try {
-    const jsm = await jetstreamManager(nc, { timeout: 2000 });
+    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
     return (await jsm.streams.info(STREAM.ingested)).state.messages;
   } catch {
     return 0;
