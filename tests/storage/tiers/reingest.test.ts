@@ -123,6 +123,30 @@ describe('records sent again after they aged', () => {
     await tiers.close();
   });
 
+  it('retention forgets the keys of the days it deleted in every tier, and only those', async () => {
+    const { hot, mover, close } = await open();
+    await ingest(hot, 'up-1', original);
+    await age(mover);
+    // cutoff 2026-01-02 12:00: the cold object of 01-01 goes (that of 01-02 is not wholly
+    // past); keys go by whole days too, so no key of a record still held is forgotten
+    const expired = await mover.deleteExpired(1, new Date('2026-01-03T12:00:00Z'));
+    expect(expired.coldObjects).toBe(1);
+    const conn = await hot.connect();
+    const left = await conn.runAndReadAll(
+      `SELECT id FROM ${shardDbName(SHARD)}.record_keys ORDER BY ts`,
+    );
+    conn.closeSync();
+    expect(left.getRows().map(([id]) => id)).toEqual(original.slice(6).map((r) => r.id));
+    const held = await keysOverTiers(mover);
+    expect(held.all).toEqual(
+      original
+        .slice(6)
+        .map((r) => `${SYSTEM}/${r.id}`)
+        .sort(),
+    );
+    await close();
+  });
+
   it('a hot duplicate of a warm key (left by an older version) is resolved by the move: warm wins', async () => {
     const { hot, mover, close } = await open();
     await ingest(hot, 'up-1', original);
