@@ -74,15 +74,19 @@ export async function markKeysFilled(
 /**
  * Chunk rows recognise redeliveries; past the uploads stream's retention (plus its
  * duplicate window) no delivery of them can come, so they only cost memory at start.
+ * Those of a completed upload not announced yet stay: its announcement is made from them.
  */
 export async function pruneChunks(
   conn: DuckDBConnection,
   db: string,
   before: Date,
 ): Promise<number> {
-  const r = await conn.run(`DELETE FROM ${db}.upload_chunks WHERE recorded_at < $1::TIMESTAMP`, [
-    before.toISOString().replace('T', ' ').replace('Z', ''),
-  ]);
+  const r = await conn.run(
+    `DELETE FROM ${db}.upload_chunks k WHERE k.recorded_at < $1::TIMESTAMP
+       AND NOT EXISTS (SELECT 1 FROM ${db}.uploads_completed c WHERE NOT c.event_published
+                        AND c.system_id = k.system_id AND c.upload_id = k.upload_id)`,
+    [before.toISOString().replace('T', ' ').replace('Z', '')],
+  );
   return Number(r.rowsChanged);
 }
 

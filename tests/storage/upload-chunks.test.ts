@@ -161,18 +161,24 @@ describe('chunk rows past the uploads stream retention', () => {
 
   it('are pruned by the aging pass and at attach; the key index keeps deduping', async () => {
     let store = await open({ chunkKeepMs: keepMs });
-    const batches = ['a', 'b', 'c'].map((tag) => records(tag, 4));
+    const batches = ['a', 'b', 'c', 'd'].map((tag) => records(tag, 4));
     for (const [i, batch] of batches.entries())
       await store.writeShard(SHARD, [chunkInput(SYSTEM, `up-${i}`, batch)]);
+    // announced, all but up-3: an announcement still to make keeps its rows
+    await query(
+      store,
+      `UPDATE ${DB}.uploads_completed SET event_published = upload_id <> 'up-3' RETURNING 1`,
+    );
     await age(store, 'up-0', 11);
     await age(store, 'up-1', 9);
+    await age(store, 'up-3', 40);
     const mover = await TierMover.open(store, {
       warmDir: join(dir, 'warm'),
       objects: new LocalObjectStore(join(dir, 'cold')),
     });
     const expired = await mover.deleteExpired(3650);
     expect(expired.chunks).toBe(1);
-    expect(await chunkUploads(store)).toEqual(['up-1', 'up-2']);
+    expect(await chunkUploads(store)).toEqual(['up-1', 'up-2', 'up-3']);
     await mover.close();
     await store.close();
 
@@ -180,14 +186,14 @@ describe('chunk rows past the uploads stream retention', () => {
     await age(store, 'up-2', 30);
     await store.close();
     store = await open({ chunkKeepMs: keepMs });
-    expect(await chunkUploads(store)).toEqual(['up-1']);
+    expect(await chunkUploads(store)).toEqual(['up-1', 'up-3']);
     // a pruned upload's records, sent again, are still duplicates; its completion stays one
     const again = await store.writeShard(SHARD, [chunkInput(SYSTEM, 'up-9', batches[0]!)]);
     expect(again.chunks[0]!.stored).toEqual([]);
     await store.writeShard(SHARD, [chunkInput(SYSTEM, 'up-0', batches[0]!)]);
     const done = await query(store, `SELECT upload_id FROM ${DB}.uploads_completed ORDER BY 1`);
-    expect(done.map((r) => r.upload_id)).toEqual(['up-0', 'up-1', 'up-2', 'up-9']);
-    expect((await store.keys(SHARD)).length).toBe(12);
+    expect(done.map((r) => r.upload_id)).toEqual(['up-0', 'up-1', 'up-2', 'up-3', 'up-9']);
+    expect((await store.keys(SHARD)).length).toBe(16);
     await store.close();
   });
 });
