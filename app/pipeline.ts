@@ -3,13 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http';
 import { startQueryService } from './query-service';
 import { AdvisoryWatcher } from '../consumers/advisories';
-import { AgingConsumer } from '../consumers/aging';
-import { EmbeddedConsumer } from '../consumers/embedded';
+import type { EmbeddedConsumer } from '../consumers/embedded';
+import type { PullTarget } from '../consumers/loop-group';
 import { DeadLetterPublisher } from '../consumers/dead-letters';
-import { UploadsConsumer } from '../consumers/uploads';
-import { Announcer } from '../consumers/announcer';
-import { HAND_OFF_DEFAULTS, HandOff } from '../consumers/hand-off';
-import { WriterUpkeep } from '../consumers/writer-upkeep';
 import { SuspectLog } from '../consumers/suspects';
 import type { StallStatus } from '../consumers/sink-stall';
 import { createEmbedder } from '../embedding/factory';
@@ -19,18 +15,20 @@ import type { Logger } from '../infra/logger';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nats';
 import type { NatsSyncStatus } from '../infra/nats-sync';
-import { HotStore } from '../storage/hot-store';
-import { BackgroundRecovery, openObjectStore, TierMover } from '../storage/tiers';
-import { systemClock } from '../infra/clock';
+import type { HotStore } from '../storage/hot-store';
+import type { TierMover } from '../storage/tiers';
 import { applyTopology } from '../streams/apply';
-import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../streams/definitions';
 import type { BridgeStatus } from '../bridge/bridge-state';
 import { MahavishnuBridge } from '../bridge/mahavishnu-bridge';
 import { watchConsumerLag } from './consumer-lag';
 import { closeWithoutAcking, settleWithin } from './shutdown';
-import { WriterLease } from './writer-lease';
-import { OnlineReplayService } from './replay-service';
-import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  startIngestStage,
+  startWriterStages,
+  type StageContext,
+  type StartedStages,
+} from './stages';
+import { openWriterState, type WriterState } from './writer-state';
 
 export type Role = 'ingest' | 'writer' | 'api' | 'scheduler';
 
@@ -52,53 +50,6 @@ export interface Readiness {
   storage?: StallStatus;
 }
 
-interface WriterState {
-  lease: WriterLease;
-  store: HotStore;
-  mover: TierMover;
-  recovery: BackgroundRecovery;
-}
-
-/** A writer first claims its shard groups, then opens their DuckDB files. */
-async function openWriterState(
-  nats: NatsHandle,
-  config: AkoshaConfig,
-  model: string,
-  log: Logger,
-  metrics: Metrics,
-): Promise<WriterState> {
-  const lease = await WriterLease.claim({
-    servers: nats.local?.url ?? config.nats.url,
-    groups: config.writer.groups,
-    hotDir: config.writer.hotDir,
-    ...config.writer.lease,
-    log,
-  });
-  let store: HotStore | undefined;
-  try {
-    store = await HotStore.open(config.writer.hotDir, { ...config.writer, model });
-    const { rebuilt, reason } = store.indexOpened;
-    if (rebuilt) log.info({ reason, points: await store.indexCount() }, 'vector index rebuilt');
-    const { warmDir, coldDir, s3 } = config.aging;
-    const mover = await TierMover.open(store, {
-      warmDir,
-      objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
-    });
-    // moves a crash interrupted are finished or rolled back beside ingest: S3 may be away
-    const recovery = new BackgroundRecovery({
-      shards: mover.warm.shards,
-      recoverShard: (shard) => mover.recoverShard(shard),
-      backoffMs: config.aging.recoveryBackoffMs,
-      log,
-      onPending: (pending) => metrics.tierRecoveryPending.set(pending.length),
-    });
-    return { lease, store, mover, recovery };
-  } catch (err) {
-    await store?.close();
-    await lease.release();
-    throw err;
-  }
-}
 export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api', 'scheduler'];
 
 /** Everything one process runs: the stages named by its roles, sharing one connection. */
@@ -169,65 +120,32 @@ export class Pipeline {
   private async startStages(): Promise<void> {
     const { nc } = this.nats;
     const js = jetstream(nc);
-    const retry = {
-      maxDeliver: this.config.streams.maxDeliver,
-      backoffMs: this.config.streams.backoffMs,
+    const ctx: StageContext = {
+      config: this.config,
+      embedder: this.embedder,
+      retry: {
+        maxDeliver: this.config.streams.maxDeliver,
+        backoffMs: this.config.streams.backoffMs,
+      },
+      common: {
+        nc,
+        js,
+        suspects: await SuspectLog.open(nc),
+        deadLetters: new DeadLetterPublisher(js, this.metrics),
+        metrics: this.metrics,
+        log: this.log,
+      },
     };
-    const common = {
-      nc,
-      js,
-      suspects: await SuspectLog.open(nc),
-      deadLetters: new DeadLetterPublisher(js, this.metrics),
-      metrics: this.metrics,
-      log: this.log,
-    };
-    const watched: { stream: string; consumer: string }[] = [];
-    if (this.roles.includes('ingest')) {
-      const handOff = new HandOff(js, this.log);
-      this.stoppers.unshift(() => handOff.close());
-      const ingest = new UploadsConsumer(
-        {
-          ...common,
-          handOff,
-          embedder: this.embedder,
-          maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024,
-        },
-        { ...this.config.ingest, shardGroups: this.config.streams.shardGroups, retry },
-      );
-      await ingest.start();
-      this.stages.push(ingest);
-      watched.push({ stream: STREAM.uploads, consumer: INGEST_CONSUMER });
+    const watched: PullTarget[] = [];
+    if (this.roles.includes('ingest')) this.add(await startIngestStage(ctx), watched);
+    if (this.writer) {
+      const started = await startWriterStages(ctx, this.writer);
+      this.writerStage = started.writer;
+      this.writer.lease.whenLost((reason) => this.onLeaseLost(reason, started.stages));
+      this.add(started, watched);
     }
-    if (this.store) {
-      const fence = () => this.writer!.lease.holds();
-      const events = new HandOff(js, this.log, { ...HAND_OFF_DEFAULTS, giveUpAfterMs: 5000 });
-      const announcer = new Announcer({ ...common, events, store: this.store });
-      const writer = new EmbeddedConsumer(
-        { ...common, store: this.store, announcer, fence },
-        { ...this.config.writer, retry },
-      );
-      const upkeep = new WriterUpkeep(
-        { ...common, store: this.store, announcer, embedder: this.embedder.info },
-        { groups: this.config.writer.groups, ...this.config.writer.upkeep },
-      );
-      upkeep.start();
-      await writer.start();
-      this.writerStage = writer;
-      this.stages.push(writer, upkeep);
-      const aging = new AgingConsumer(
-        { ...common, store: this.store, mover: this.writer!.mover, clock: systemClock, fence },
-        this.config.aging,
-      );
-      aging.start();
-      this.writer!.lease.whenLost((reason) => this.onLeaseLost(reason, [writer, upkeep, aging]));
-      this.stages.push(aging);
-      this.serveOnlineReplays(nc, fence);
-      const groups = this.config.writer.groups;
-      watched.push(
-        ...groups.map((g) => ({ stream: STREAM.embedded, consumer: writerConsumerName(g) })),
-      );
-    }
-    const advisories = new AdvisoryWatcher({ nc, deadLetters: common.deadLetters, log: this.log });
+    const { deadLetters } = ctx.common;
+    const advisories = new AdvisoryWatcher({ nc, deadLetters, log: this.log });
     await advisories.start();
     this.stoppers.push(() => advisories.stop());
     this.stoppers.push(watchConsumerLag(nc, watched, this.metrics, this.log));
@@ -236,20 +154,10 @@ export class Pipeline {
     if (this.roles.includes('api')) await this.startHttp();
   }
 
-  /** `akosha replay --online` for this writer's groups, into its own store. */
-  private serveOnlineReplays(nc: NatsConnection, fence: () => boolean): void {
-    const replays = new OnlineReplayService({
-      nc,
-      store: this.store!,
-      embedder: this.embedder,
-      groups: this.config.writer.groups,
-      shardGroups: this.config.streams.shardGroups,
-      maxMessageBytes: this.config.ingest.maxMessageBytes,
-      fence,
-      log: this.log,
-    });
-    replays.start();
-    this.stoppers.push(() => replays.stop());
+  private add(started: StartedStages, watched: PullTarget[]): void {
+    this.stages.push(...started.stages);
+    this.stoppers.unshift(...started.stoppers);
+    watched.push(...started.watched);
   }
 
   /** Periodic jobs: run by Mahavishnu while it answers, by the local scheduler otherwise. */

@@ -1,5 +1,5 @@
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
-import { recordKey, uploadKey, type ChunkOutcome, type KnownRecords } from './write-plan';
+import { recordKey, type ChunkOutcome, type KnownRecords } from './write-plan';
 
 /** Lookups a shard transaction makes when its filter says a key may already be there. */
 

@@ -1,0 +1,55 @@
+import type { AkoshaConfig } from '../infra/config';
+import type { Logger } from '../infra/logger';
+import type { Metrics } from '../infra/metrics';
+import type { NatsHandle } from '../infra/nats';
+import { HotStore } from '../storage/hot-store';
+import { BackgroundRecovery, openObjectStore, TierMover } from '../storage/tiers';
+import { WriterLease } from './writer-lease';
+
+export interface WriterState {
+  lease: WriterLease;
+  store: HotStore;
+  mover: TierMover;
+  recovery: BackgroundRecovery;
+}
+
+/** A writer first claims its shard groups, then opens their DuckDB files. */
+export async function openWriterState(
+  nats: NatsHandle,
+  config: AkoshaConfig,
+  model: string,
+  log: Logger,
+  metrics: Metrics,
+): Promise<WriterState> {
+  const lease = await WriterLease.claim({
+    servers: nats.local?.url ?? config.nats.url,
+    groups: config.writer.groups,
+    hotDir: config.writer.hotDir,
+    ...config.writer.lease,
+    log,
+  });
+  let store: HotStore | undefined;
+  try {
+    store = await HotStore.open(config.writer.hotDir, { ...config.writer, model });
+    const { rebuilt, reason } = store.indexOpened;
+    if (rebuilt) log.info({ reason, points: await store.indexCount() }, 'vector index rebuilt');
+    const { warmDir, coldDir, s3 } = config.aging;
+    const mover = await TierMover.open(store, {
+      warmDir,
+      objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
+    });
+    // moves a crash interrupted are finished or rolled back beside ingest: S3 may be away
+    const recovery = new BackgroundRecovery({
+      shards: mover.warm.shards,
+      recoverShard: (shard) => mover.recoverShard(shard),
+      backoffMs: config.aging.recoveryBackoffMs,
+      log,
+      onPending: (pending) => metrics.tierRecoveryPending.set(pending.length),
+    });
+    return { lease, store, mover, recovery };
+  } catch (err) {
+    await store?.close();
+    await lease.release();
+    throw err;
+  }
+}
