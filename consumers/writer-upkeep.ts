@@ -77,7 +77,7 @@ export class WriterUpkeep {
     });
     await this.step('incomplete uploads', async () => {
       const before = new Date(Date.now() - this.options.incompleteAfterMs);
-      metrics.uploadsIncomplete.set(await store.incompleteUploads(before));
+      metrics.uploadsIncomplete.set(await store.incompleteUploadCount(before));
     });
     await this.step('stranded messages', () => this.sweepStranded());
   }

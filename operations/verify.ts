@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeUpload } from '../consumers/decode-upload';
+import type { IncompleteUpload } from '../storage/announcements';
 import type { HotStore } from '../storage/hot-store';
 import type { TierKeys, TierMover } from '../storage/tiers';
 import { STREAM } from '../streams/definitions';
@@ -34,6 +35,11 @@ export interface VerifyReport {
   shards: ShardVerification[];
   /** shards whose key sets differ */
   drift: number[];
+  /**
+   * uploads partly written and never whole (a producer that died after part 0): their
+   * records are stored, their ingest-complete event is due once the rest arrives
+   */
+  incomplete: (IncompleteUpload & { shard: number })[];
   ok: boolean;
 }
 
@@ -73,7 +79,8 @@ export async function verifyShards(opts: VerifyOptions): Promise<VerifyReport> {
     compare(shard, expected.get(shard) ?? new Set(), held.get(shard)!, opts.examples ?? 5),
   );
   const drift = results.filter((r) => !r.ok).map((r) => r.shard);
-  return { shards: results, drift, ok: drift.length === 0 };
+  const incomplete = await incompleteUploads(opts.store, shards);
+  return { shards: results, drift, incomplete, ok: drift.length === 0 };
 }
 
 /** Replays the writer's rule: a record is a duplicate of an earlier one with the same key or content. */
@@ -110,6 +117,16 @@ async function expectedKeys(opts: VerifyOptions): Promise<Map<number, Set<string
     }
   }
   return byShard;
+}
+
+async function incompleteUploads(store: HotStore, shards: number[]) {
+  const now = new Date();
+  const lists = await Promise.all(
+    shards.map(async (shard) =>
+      (await store.incompleteUploads(shard, now)).map((u) => ({ shard, ...u })),
+    ),
+  );
+  return lists.flat();
 }
 
 async function heldKeys(opts: VerifyOptions, shards: number[]): Promise<Map<number, TierKeys>> {

@@ -59,19 +59,49 @@ export async function unannouncedUploads(
   }));
 }
 
+export interface IncompleteUpload {
+  system_id: string;
+  upload_id: string;
+  /** chunks written, of the parts and chunks the upload was split into */
+  chunks: number;
+  first_written_at: string;
+}
+
+const incompleteSql = (db: string) =>
+  `SELECT system_id, upload_id, count(*)::INTEGER AS chunks,
+          strftime(min(k.recorded_at), '%Y-%m-%dT%H:%M:%S.%gZ') AS first_written_at
+     FROM ${db}.upload_chunks k
+    WHERE NOT EXISTS (SELECT 1 FROM ${db}.uploads_completed c
+                       WHERE c.system_id = k.system_id AND c.upload_id = k.upload_id)
+    GROUP BY 1, 2 HAVING min(k.recorded_at) < $1::TIMESTAMP`;
+
 /** Uploads with some chunks written, none complete, the first written before `before`. */
+export async function incompleteUploads(
+  conn: DuckDBConnection,
+  db: string,
+  before: Date,
+  limit: number,
+): Promise<IncompleteUpload[]> {
+  const reader = await conn.runAndReadAll(
+    `${incompleteSql(db)} ORDER BY first_written_at LIMIT ${Math.floor(limit)}`,
+    [before.toISOString()],
+  );
+  return reader.getRowObjectsJS().map((r) => ({
+    system_id: String(r.system_id),
+    upload_id: String(r.upload_id),
+    chunks: Number(r.chunks),
+    first_written_at: String(r.first_written_at),
+  }));
+}
+
+/** How many uploads incompleteUploads would list, without a limit. */
 export async function incompleteUploadCount(
   conn: DuckDBConnection,
   db: string,
   before: Date,
 ): Promise<number> {
-  const reader = await conn.runAndReadAll(
-    `SELECT count(*)::INTEGER FROM (
-       SELECT system_id, upload_id FROM ${db}.upload_chunks k
-        WHERE NOT EXISTS (SELECT 1 FROM ${db}.uploads_completed c
-                           WHERE c.system_id = k.system_id AND c.upload_id = k.upload_id)
-        GROUP BY 1, 2 HAVING min(k.recorded_at) < $1::TIMESTAMP)`,
-    [before.toISOString()],
-  );
+  const reader = await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM (${incompleteSql(db)})`, [
+    before.toISOString(),
+  ]);
   return Number(reader.getRows()[0]![0]);
 }

@@ -13,7 +13,9 @@ import { filterKey, type ChunkInput, type NewRow } from './write-plan';
 import {
   flagAnnounced,
   incompleteUploadCount,
+  incompleteUploads,
   unannouncedUploads,
+  type IncompleteUpload,
   type UnannouncedUpload,
   type UploadRef,
 } from './announcements';
@@ -278,11 +280,17 @@ export class HotStore {
   }
 
   /** Uploads partly written before `before` and still not whole (a producer that died mid-upload). */
-  async incompleteUploads(before: Date): Promise<number> {
+  async incompleteUploadCount(before: Date): Promise<number> {
     let n = 0;
     for (const shard of this.shards)
       n += await this.pool.use((conn) => incompleteUploadCount(conn, shardDbName(shard), before));
     return n;
+  }
+
+  /** Those uploads of one shard, oldest first. */
+  incompleteUploads(shard: number, before: Date, limit = 100): Promise<IncompleteUpload[]> {
+    if (!this.attached.has(shard)) return Promise.resolve([]);
+    return this.pool.use((conn) => incompleteUploads(conn, shardDbName(shard), before, limit));
   }
 
   /** The nearest records in the vector index (every attached shard), each once. */

@@ -1,49 +1,19 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HASHING_MODEL } from '../../embedding/hashing-embedder';
-import { decodeVector, encodeVector } from '../../embedding/vector';
-import type { EmbeddedMessage, EmbeddedRecord } from '../../schemas/embedded';
 import { shardOf } from '../../schemas/ids';
 import { HotStore } from '../../storage/hot-store';
 import type { ChunkInput } from '../../storage/write-plan';
-import { rng } from '../helpers/random';
-import { vector } from './tiers/fixtures';
+import { chunkInput, embeddedRecord } from './chunk-inputs';
 
 const SYSTEM = 'index-repair-host';
-const rand = rng(11);
-
-function chunk(uploadId: string, ids: string[]): ChunkInput {
-  const records: EmbeddedRecord[] = ids.map((id) => {
-    const content = `memory ${id} of ${SYSTEM}`;
-    return {
-      id,
-      kind: 'conversation',
-      content,
-      content_sha256: createHash('sha256').update(content).digest('hex'),
-      timestamp: '2026-11-20T10:00:00Z',
-      project: null,
-      tags: [],
-      metadata: {},
-      vector: encodeVector(Float32Array.from(vector(rand))),
-      vector_source: 'embedder',
-    };
-  });
-  const message: EmbeddedMessage = {
-    schema_version: 1,
-    upload_id: uploadId,
-    system_id: SYSTEM,
-    shard: shardOf(SYSTEM),
-    part: { index: 0, count: 1 },
-    chunk: { index: 0, count: 1 },
-    upload_seq: 1,
-    embedder: { name: 'hashing', model: HASHING_MODEL, dim: 384 },
-    records,
-    rejected_ids: [],
-  };
-  return { message, vectors: records.map((r) => decodeVector(r.vector, 384)) };
-}
+const chunk = (uploadId: string, ids: string[]) =>
+  chunkInput(
+    SYSTEM,
+    uploadId,
+    ids.map((id) => embeddedRecord(id, `memory ${id} of ${SYSTEM}`, '2026-11-20T10:00:00Z')),
+  );
 
 describe('a vector index that fails after COMMIT', () => {
   let dir: string;
