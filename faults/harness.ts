@@ -71,6 +71,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     ...(opts.root && { root: opts.root }),
   });
   let nc: NatsConnection | undefined;
+  let clean = false;
   try {
     const parts = partsOf(scenario);
     await Promise.all(parts.map((p) => cluster.startAndWait(p)));
@@ -85,12 +86,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       join(dir, 'verdict.json'),
       JSON.stringify({ verdict, facts: ctx.facts }, null, 2),
     );
-    const result = { verdict, facts: ctx.facts, dir, durationMs: Date.now() - t0 };
-    if (verdict.ok && !opts.keep) rmSync(dir, { recursive: true, force: true });
-    return result;
+    clean = verdict.ok && !opts.keep;
+    return { verdict, facts: ctx.facts, dir, durationMs: Date.now() - t0 };
   } finally {
     await nc?.close().catch(() => undefined);
     await cluster.stopAll().catch(() => undefined);
+    if (clean) rmSync(dir, { recursive: true, force: true });
   }
 }
 
