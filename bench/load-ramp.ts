@@ -1,8 +1,9 @@
 /**
  * The maximum sustainable rate: offer rising rates back to back (×1.5 a step) until the
- * consumer lag grows without bound, then drain and try once between the last bounded rate
- * and the first unbounded one. A step is bounded when its lag ends below two seconds' worth (at least 20)
- * of the offered rate, or did not grow over the step's second half (slope ≤ 2 % of the rate).
+ * consumer lag grows without bound (or falling ones until it does not), then drain and try
+ * once between the last bounded rate and the first unbounded one. A step is bounded when its
+ * lag ends below two seconds' worth of the offered rate (at least 20 messages), or did not
+ * grow over the step's second half (slope ≤ 2 % of the rate).
  */
 import { STREAM } from '../streams/definitions';
 import { offerLoad, type LoadShape } from './load-generator';
@@ -63,6 +64,34 @@ async function step(ctx: LoadContext, shape: LoadShape, tag: string): Promise<Ra
   };
 }
 
+/**
+ * Up by ×1.5 while the lag stays bounded; when the first rate already is unbounded, down by
+ * ÷1.5 until it is bounded, draining before each lower step so that it starts clean.
+ */
+async function bracket(
+  ctx: LoadContext,
+  base: LoadShape,
+  maxSteps: number,
+  steps: RampStep[],
+): Promise<void> {
+  const run = async (perMinute: number) => {
+    const shape = { ...base, perMinute: Math.round(perMinute) };
+    steps.push(await step(ctx, shape, `ramp${steps.length}`));
+    console.log(fmtStep(steps.at(-1)!));
+    return steps.at(-1)!;
+  };
+  let last = await run(base.perMinute);
+  const up = last.bounded;
+  while (steps.length < maxSteps && last.bounded === up) {
+    if (!up)
+      await drain(
+        ctx,
+        steps.map((x) => x.stats),
+      );
+    last = await run(last.perMinute * (up ? 1.5 : 1 / 1.5));
+  }
+}
+
 export async function findMaxSustainable(
   ctx: LoadContext,
   base: LoadShape,
@@ -70,21 +99,21 @@ export async function findMaxSustainable(
 ): Promise<RampResult> {
   const dlq0 = await streamMessages(ctx.rig.jsm, STREAM.deadLetters);
   const steps: RampStep[] = [];
-  for (let i = 0, rate = base.perMinute; i < maxSteps; i++, rate = Math.round(rate * 1.5)) {
-    steps.push(await step(ctx, { ...base, perMinute: rate }, `ramp${i}`));
-    console.log(fmtStep(steps.at(-1)!));
-    if (!steps.at(-1)!.bounded) break;
-  }
+  await bracket(ctx, base, maxSteps, steps);
   const t0 = performance.now();
   await drain(
     ctx,
     steps.map((s) => s.stats),
   );
-  const good = steps.filter((s) => s.bounded).at(-1);
-  const bad = steps.find((s) => !s.bounded);
-  if (good && bad) {
-    const rate = Math.round(Math.sqrt(good.perMinute * bad.perMinute));
-    steps.push(await step(ctx, { ...base, perMinute: rate }, 'ramp-mid'));
+  const good = Math.max(0, ...steps.filter((s) => s.bounded).map((s) => s.perMinute));
+  const bad = Math.min(
+    ...steps.filter((s) => !s.bounded && s.perMinute > good).map((s) => s.perMinute),
+  );
+  if (good && Number.isFinite(bad)) {
+    // between the last bounded rate and the first unbounded one, from an empty backlog
+    steps.push(
+      await step(ctx, { ...base, perMinute: Math.round(Math.sqrt(good * bad)) }, 'ramp-mid'),
+    );
     console.log(fmtStep(steps.at(-1)!));
     await drain(
       ctx,
