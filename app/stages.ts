@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AgingConsumer } from '../consumers/aging';
-import { Announcer } from '../consumers/announcer';
+import { ANNOUNCE_GIVE_UP_MS, Announcer } from '../consumers/announcer';
 import type { DeadLetterPublisher } from '../consumers/dead-letters';
 import { EmbeddedConsumer } from '../consumers/embedded';
 import { HAND_OFF_DEFAULTS, HandOff } from '../consumers/hand-off';
@@ -74,14 +74,21 @@ export async function startWriterStages(
   const { common, config } = ctx;
   const { store } = state;
   const fence = () => state.lease.holds();
-  const events = new HandOff(common.js, common.log, { ...HAND_OFF_DEFAULTS, giveUpAfterMs: 5000 });
+  const giveUpAfterMs = ANNOUNCE_GIVE_UP_MS;
+  const events = new HandOff(common.js, common.log, { ...HAND_OFF_DEFAULTS, giveUpAfterMs });
   const announcer = new Announcer({ ...common, events, store });
   const writer = new EmbeddedConsumer(
     { ...common, store, announcer, fence },
     { ...config.writer, retry: ctx.retry },
   );
   const upkeep = new WriterUpkeep(
-    { ...common, store, announcer, embedder: ctx.embedder.info },
+    {
+      ...common,
+      store,
+      announcer,
+      embedder: ctx.embedder.info,
+      handleStranded: (batch) => writer.handleBatch(batch),
+    },
     { groups: config.writer.groups, ...config.writer.upkeep },
   );
   upkeep.start();

@@ -10,6 +10,11 @@ import { reconcileAnnouncements } from './announce-reconcile';
 import type { HandOff } from './hand-off';
 import { buildIngestedEvent, ingestedMsgId } from './ingest-events';
 
+/** The fast path stops retrying an event's publish after this; the outbox takes over. */
+export const ANNOUNCE_GIVE_UP_MS = 5000;
+/** The outbox leaves younger completions to the fast path, whose publish may be in flight. */
+export const OUTBOX_GRACE_MS = 3 * ANNOUNCE_GIVE_UP_MS;
+
 /** The part of the hot store the announcer needs. */
 export interface AnnounceStore {
   readonly shards: number[];

@@ -105,8 +105,9 @@ export class EmbeddedConsumer {
     this.countRecords(result);
     items = await this.rejectOtherModel(result.otherModel, items);
     if (!this.fenceHolds() || items.length === 0) return;
-    const fresh = result.completed.filter((u) => !u.eventPublished);
-    await this.deps.announcer.announce(shard, fresh, items[0]!.input.message.embedder);
+    // a completion an earlier delivery recorded may have been announced: the outbox checks
+    const completedNow = result.completed.filter((u) => u.completedNow);
+    await this.deps.announcer.announce(shard, completedNow, items[0]!.input.message.embedder);
     hitFaultPoint('after-event-before-ack');
     if (!this.fenceHolds()) return;
     for (const { msg } of items) msg.ack();

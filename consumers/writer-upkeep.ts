@@ -1,15 +1,13 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AkoshaError } from '../infra/errors';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import type { EmbedderInfo } from '../schemas/embedded';
 import type { HotStore } from '../storage/hot-store';
 import { STREAM, writerConsumerName } from '../streams/definitions';
 import { subjects } from '../streams/subjects';
-import { contextOf } from './advisories';
-import type { Announcer } from './announcer';
-import type { DeadLetterPublisher } from './dead-letters';
+import { OUTBOX_GRACE_MS, type Announcer } from './announcer';
+import type { PulledMsg } from './pulled-message';
 import { sweepStranded } from './stranded';
 
 export interface WriterUpkeepOptions {
@@ -25,7 +23,8 @@ export interface WriterUpkeepDeps {
   store: HotStore;
   announcer: Announcer;
   embedder: EmbedderInfo;
-  deadLetters: DeadLetterPublisher;
+  /** the writer's batch handler: stranded chunks go through it as if delivered */
+  handleStranded: (batch: PulledMsg[]) => Promise<void>;
   metrics: Metrics;
   log: Logger;
 }
@@ -33,8 +32,9 @@ export interface WriterUpkeepDeps {
 /**
  * The shard writer's periodic work, beside its pull loops: announce what the fast path
  * missed (the outbox, also once at start), repair vector indexes that missed rows, report
- * uploads whose producer died mid-way, and dead-letter work-queue messages an older
- * consumer configuration gave up on. Each pass waits for the previous one.
+ * uploads whose producer died mid-way, and handle work-queue messages no delivery will
+ * bring (stranded by an older max_deliver, or kept by a killed nats-server after their
+ * ack). Each pass waits for the previous one.
  */
 export class WriterUpkeep {
   private timer: NodeJS.Timeout | undefined;
@@ -49,10 +49,9 @@ export class WriterUpkeep {
   /** A first pass now (everything completed before start is due), then every sweepEveryMs. */
   start(): void {
     this.running = this.pass(new Date());
+    const graceMs = Math.max(this.options.sweepEveryMs, OUTBOX_GRACE_MS);
     this.timer = setInterval(() => {
-      this.running = this.running.then(() =>
-        this.pass(new Date(Date.now() - this.options.sweepEveryMs)),
-      );
+      this.running = this.running.then(() => this.pass(new Date(Date.now() - graceMs)));
     }, this.options.sweepEveryMs);
     this.timer.unref();
   }
@@ -98,14 +97,10 @@ export class WriterUpkeep {
         consumer: writerConsumerName(group),
         filter: subjects.embeddedGroup(group),
       };
-      const found = await sweepStranded(jsm, target, async (msg) => {
-        const why = `delivered ${msg.info.deliveryCount} times (max_deliver) and left undelivered`;
-        const err = new AkoshaError('RETRIES_EXHAUSTED', why);
-        await this.deps.deadLetters.publish('write', msg, err, contextOf(msg.data));
-      });
+      const found = await sweepStranded(jsm, target, this.deps.handleStranded);
       if (found === 0) continue;
       this.deps.metrics.strandedMessages.inc({ stream: STREAM.embedded }, found);
-      this.deps.log.warn({ group, found }, 'stranded work-queue messages dead-lettered');
+      this.deps.log.warn({ group, found }, 'stranded work-queue messages handled');
     }
   }
 }

@@ -10,8 +10,11 @@ export interface CompletedUpload {
   stored: string[];
   duplicate: string[];
   rejected: string[];
-  /** an earlier delivery already published its ingest-complete event */
-  eventPublished: boolean;
+  /**
+   * this transaction recorded the completion; false when an earlier one did (a
+   * redelivery), whose announcement is the outbox's to reconcile and make
+   */
+  completedNow: boolean;
 }
 
 /**
@@ -30,13 +33,16 @@ export async function settleCompletions(
 ): Promise<CompletedUpload[]> {
   const isWhole = ({ message: m }: ChunkInput) =>
     m.part.count === 1 && m.chunk.count === 1 && !maybeRecorded(m.system_id, m.upload_id);
-  const direct = fresh.filter((f) => isWhole(f.input)).map((f) => summarise([f.outcome], 1, false));
+  const direct = fresh.filter((f) => isWhole(f.input)).map((f) => summarise([f.outcome], 1));
   const directKeys = new Set(direct.map((u) => uploadKey(u.systemId, u.uploadId)));
   const others = [...fresh.filter((f) => !isWhole(f.input)).map((f) => f.input), ...redelivered]
     .map(({ message: m }) => uploadKey(m.system_id, m.upload_id))
     .filter((key) => !directKeys.has(key));
   const settled = completeFromRows(await chunkRows(conn, db, [...new Set(others)]));
-  const recordedNow = [...direct, ...settled.filter((s) => !s.recorded).map((s) => s.upload)];
+  const recordedNow = [
+    ...direct,
+    ...settled.filter((s) => s.upload.completedNow).map((s) => s.upload),
+  ];
   const now = timestampValue(BigInt(Date.now()) * 1000n);
   await appendRows(
     conn,
@@ -61,8 +67,8 @@ export function completeFromRows(
     const upload = summarise(
       split.map((x) => x.outcome),
       split[0]!.partCount,
-      all[0]!.eventPublished,
     );
+    upload.completedNow = !all[0]!.completionRecorded;
     return [{ upload: withEarlierStored(upload, all), recorded: all[0]!.completionRecorded }];
   });
 }
@@ -98,11 +104,7 @@ function withEarlierStored(upload: CompletedUpload, all: ChunkRow[]): CompletedU
   };
 }
 
-function summarise(
-  outcomes: ChunkOutcome[],
-  parts: number,
-  eventPublished: boolean,
-): CompletedUpload {
+function summarise(outcomes: ChunkOutcome[], parts: number): CompletedUpload {
   return {
     systemId: outcomes[0]!.systemId,
     uploadId: outcomes[0]!.uploadId,
@@ -110,6 +112,6 @@ function summarise(
     stored: outcomes.flatMap((o) => o.stored),
     duplicate: outcomes.flatMap((o) => o.duplicate),
     rejected: outcomes.flatMap((o) => o.rejected),
-    eventPublished,
+    completedNow: true,
   };
 }

@@ -39,3 +39,48 @@ export class Pool<T> {
     }
   }
 }
+
+/**
+ * Shared or exclusive turns: shared tasks run together; an exclusive one waits for them to
+ * finish and runs alone, and while it waits no new shared task starts (it cannot starve).
+ */
+export class SharedExclusiveLock {
+  private sharedRunning = 0;
+  private exclusiveRunning = false;
+  private exclusiveWaiting = 0;
+  private wakers: (() => void)[] = [];
+
+  async shared<T>(task: () => Promise<T>): Promise<T> {
+    while (this.exclusiveRunning || this.exclusiveWaiting > 0) await this.turn();
+    this.sharedRunning++;
+    try {
+      return await task();
+    } finally {
+      this.sharedRunning--;
+      this.wakeAll();
+    }
+  }
+
+  async exclusive<T>(task: () => Promise<T>): Promise<T> {
+    this.exclusiveWaiting++;
+    while (this.exclusiveRunning || this.sharedRunning > 0) await this.turn();
+    this.exclusiveWaiting--;
+    this.exclusiveRunning = true;
+    try {
+      return await task();
+    } finally {
+      this.exclusiveRunning = false;
+      this.wakeAll();
+    }
+  }
+
+  private turn(): Promise<void> {
+    return new Promise((resolve) => this.wakers.push(resolve));
+  }
+
+  private wakeAll(): void {
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const wake of wakers) wake();
+  }
+}

@@ -8,7 +8,6 @@ export interface ChunkRow {
   chunkCount: number;
   /** uploads_completed has a row for its upload */
   completionRecorded: boolean;
-  eventPublished: boolean;
   outcome: ChunkOutcome;
 }
 
@@ -20,7 +19,7 @@ export async function chunkRows(
 ): Promise<ChunkRow[]> {
   if (uploads.length === 0) return [];
   const reader = await conn.runAndReadAll(
-    `SELECT c.*, d.upload_id IS NOT NULL AS recorded, coalesce(d.event_published, false) AS published
+    `SELECT c.*, d.upload_id IS NOT NULL AS recorded
      FROM ${db}.upload_chunks c LEFT JOIN ${db}.uploads_completed d USING (system_id, upload_id)
      WHERE list_contains($1, c.system_id || chr(31) || c.upload_id) ORDER BY c.part, c.chunk`,
     [listValue(uploads)],
@@ -29,7 +28,6 @@ export async function chunkRows(
     partCount: Number(r.part_count),
     chunkCount: Number(r.chunk_count),
     completionRecorded: Boolean(r.recorded),
-    eventPublished: Boolean(r.published),
     outcome: {
       systemId: String(r.system_id),
       uploadId: String(r.upload_id),

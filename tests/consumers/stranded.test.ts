@@ -1,29 +1,34 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createInbox, nanos } from '@nats-io/transport-node';
-import { DeadLetterPublisher } from '../../consumers/dead-letters';
-import { sweepStranded } from '../../consumers/stranded';
-import { AkoshaError } from '../../infra/errors';
-import { loadConfig } from '../../infra/config';
-import { createMetrics } from '../../infra/metrics';
+import type { Pipeline } from '../../app/pipeline';
 import type { DeadLetter } from '../../schemas/dead-letter';
-import { applyTopology } from '../../streams/apply';
+import type { IngestedEvent } from '../../schemas/ingested';
+import { shardOf } from '../../schemas/ids';
 import { STREAM, writerConsumerName } from '../../streams/definitions';
-import { subjects } from '../../streams/subjects';
+import { groupOfShard, subjects } from '../../streams/subjects';
 import { startTestNatsWithStreams, type TestNats } from '../helpers/nats';
+import { startTestPipeline, testConfig } from '../helpers/pipeline';
 import { readStream, streamMessageCount } from '../helpers/streams';
 import { waitFor } from '../helpers/wait-for';
+import { chunkInput, embeddedRecord } from '../storage/chunk-inputs';
 
-const GROUP = 1;
+const SYSTEM = 'stranded-host';
+const SHARD = shardOf(SYSTEM);
+const GROUP = groupOfShard(SHARD, 16);
 const CONSUMER = writerConsumerName(GROUP);
 
-describe('work-queue messages a consumer gave up on', () => {
+describe('work-queue messages no delivery will bring', () => {
   let nats: TestNats;
+  let pipeline: Pipeline | undefined;
   beforeAll(async () => {
     nats = await startTestNatsWithStreams();
   });
-  afterAll(() => nats.stop());
+  afterAll(async () => {
+    await pipeline?.close();
+    await nats.stop();
+  });
 
-  /** One pull of up to 10 messages, left unacknowledged. */
+  /** One pull of up to 10 messages, left unacknowledged; how many came. */
   async function pullAndDrop(): Promise<number> {
     let got = 0;
     const inbox = createInbox();
@@ -42,40 +47,35 @@ describe('work-queue messages a consumer gave up on', () => {
     expect((await jsm.consumers.info(STREAM.embedded, CONSUMER)).config.max_deliver).toBe(-1);
   });
 
-  it('dead-letters and removes what an older max_deliver stranded', async () => {
+  it('the writer stores what an older max_deliver stranded, and dead-letters only the bad', async () => {
     const jsm = await jetstreamManager(nats.nc);
     // the configuration of an older release: the server gives up after two deliveries
     await jsm.consumers.update(STREAM.embedded, CONSUMER, {
       max_deliver: 2,
       ack_wait: nanos(500),
     });
-    const { seq } = await nats.js.publish(subjects.embedded(GROUP, 16), '{"chunk": "stranded"}');
+    const good = chunkInput(SYSTEM, 'stranded-upload', [
+      embeddedRecord('r1', 'a memory the server gave up on', '2026-11-20T10:00:00Z'),
+    ]).message;
+    await nats.js.publish(subjects.embedded(GROUP, SHARD), JSON.stringify(good));
+    const bad = await nats.js.publish(subjects.embedded(GROUP, SHARD), '{"chunk": "garbled"}');
     await waitFor(pullAndDrop, { until: (n) => n === 0, timeoutMs: 20_000, what: 'gave up' });
-    expect(await streamMessageCount(nats.nc, STREAM.embedded)).toBe(1);
+    expect(await streamMessageCount(nats.nc, STREAM.embedded)).toBe(2);
 
-    const deadLetters = new DeadLetterPublisher(nats.js, createMetrics());
-    const target = {
-      stream: STREAM.embedded,
-      consumer: CONSUMER,
-      filter: subjects.embeddedGroup(GROUP),
-    };
-    const found = await sweepStranded(jsm, target, (msg) =>
-      deadLetters.publish('write', msg, new AkoshaError('RETRIES_EXHAUSTED', 'stranded')),
-    );
-
-    expect(found).toBe(1);
-    expect(await streamMessageCount(nats.nc, STREAM.embedded)).toBe(0);
+    pipeline = await startTestPipeline(testConfig(nats.url), ['writer']);
+    await waitFor(() => streamMessageCount(nats.nc, STREAM.embedded), {
+      until: (n) => n === 0,
+      what: 'stranded messages handled',
+    });
+    expect(await pipeline.store!.keys(SHARD)).toEqual([`${SYSTEM}/r1`]);
+    const events = await readStream<IngestedEvent>(nats.nc, nats.js, STREAM.ingested);
+    expect(events.map((e) => e.data.upload_id)).toEqual(['stranded-upload']);
     const letters = await readStream<DeadLetter>(nats.nc, nats.js, STREAM.deadLetters);
     expect(letters.map((l) => l.data)).toEqual([
-      expect.objectContaining({
-        code: 'RETRIES_EXHAUSTED',
-        stream: STREAM.embedded,
-        stream_seq: seq,
-      }),
+      expect.objectContaining({ code: 'SCHEMA_INVALID', stream_seq: bad.seq }),
     ]);
-    expect(await sweepStranded(jsm, target, () => Promise.resolve())).toBe(0);
-
-    await applyTopology(nats.nc, loadConfig({}).streams);
+    const counted = await pipeline.metrics.strandedMessages.get();
+    expect(counted.values[0]?.value).toBe(2);
     expect((await jsm.consumers.info(STREAM.embedded, CONSUMER)).config.max_deliver).toBe(-1);
   });
 });
