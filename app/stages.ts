@@ -12,6 +12,7 @@ import { UploadsConsumer } from '../consumers/uploads';
 import { WriterUpkeep } from '../consumers/writer-upkeep';
 import type { Embedder } from '../embedding/embedder';
 import { systemClock } from '../infra/clock';
+import { ServerClock } from '../infra/server-clock';
 import type { AkoshaConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
@@ -93,8 +94,9 @@ export async function startWriterStages(
   );
   upkeep.start();
   await writer.start();
+  const serverClock = await ServerClock.open(common.nc, config.writer.hotDir);
   const aging = new AgingConsumer(
-    { ...common, store, mover: state.mover, clock: systemClock, fence },
+    { ...common, store, mover: state.mover, clock: systemClock, fence, serverClock },
     config.aging,
   );
   aging.start();

@@ -18,7 +18,12 @@ export interface AgingDeps {
   clock: Clock;
   /** the writer lease: while it does not hold, no shard is moved or expired */
   fence?: () => boolean;
+  /** the NATS server's time: a pass runs only while `clock` agrees with it */
+  serverClock?: { now(): Promise<number> };
 }
+
+/** A writer clock further than this from the server's moves and deletes nothing. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * The aging consumer of a shard writer: on akosha.aging.hot it moves the records
@@ -68,6 +73,7 @@ export class AgingConsumer {
   async run(tier: AgingEvent['tier']): Promise<void> {
     this.queued.delete(tier);
     const now = this.deps.clock.now();
+    if (!(await this.clockAgrees(now))) return;
     for (const shard of this.deps.store.shards) {
       if (this.deps.fence?.() === false) return;
       if (tier === 'hot') {
@@ -83,6 +89,25 @@ export class AgingConsumer {
     if (this.deps.fence?.() === false) return;
     if (tier === 'warm') await this.expire(now);
     await this.reportSizes().catch((err) => this.deps.log.warn({ err }, 'tier sizes unavailable'));
+  }
+
+  /** Ages are reckoned by this writer's clock: a clock stepped by days would expire early. */
+  private async clockAgrees(now: number): Promise<boolean> {
+    if (!this.deps.serverClock) return true;
+    let skewMs: number;
+    try {
+      skewMs = now - (await this.deps.serverClock.now());
+    } catch (err) {
+      this.deps.log.warn({ err }, 'server clock unavailable: aging pass skipped');
+      return false;
+    }
+    this.deps.metrics.clockSkew.set(skewMs / 1000);
+    if (Math.abs(skewMs) <= MAX_CLOCK_SKEW_MS) return true;
+    this.deps.log.error(
+      { skewMs, maxSkewMs: MAX_CLOCK_SKEW_MS },
+      "this writer's clock disagrees with the NATS server's: nothing is moved or deleted",
+    );
+    return false;
   }
 
   private async reportSizes(): Promise<void> {

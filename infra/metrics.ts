@@ -93,6 +93,11 @@ function deliveryMetrics(r: Registry[]) {
       help: 'Hot shards whose vector index misses committed rows until repaired.',
       registers: r,
     }),
+    clockSkew: new Gauge({
+      name: 'akosha_clock_skew_seconds',
+      help: "This writer's clock minus the NATS server's, at its last aging pass.",
+      registers: r,
+    }),
     strandedMessages: new Counter({
       name: 'akosha_stranded_messages_total',
       help: 'Work-queue messages found past max_deliver without a letter, and dead-lettered.',
