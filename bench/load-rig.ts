@@ -68,6 +68,11 @@ export async function startRig(label: string, pinMode: PinMode): Promise<Rig> {
   const pipeline = spawnPipeline(dir, server.url, mode === 'split' ? '1' : undefined);
   // last: children inherit the affinity of the process that starts them
   if (mode !== 'none') pin(process.pid, '0');
+  // a benchmark that fails half-way leaves no pipeline or nats-server behind
+  process.once('exit', () => {
+    pipeline.kill('SIGKILL');
+    server.process.kill('SIGKILL');
+  });
   const pinning = {
     none: 'no CPU pinning (taskset ' + (hasTaskset() ? 'not asked for' : 'missing') + ')',
     generator: 'load generator pinned to CPU 0; nats-server and pipeline free on CPUs 0-1',

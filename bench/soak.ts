@@ -74,7 +74,7 @@ function drift(ctx: LoadContext, done: Minute[]): string {
   const last = done.at(-1)!;
   if (!first || first === last) return `too short to measure drift (first steady minute ${steady})`;
   const d = (meanOf(last) - meanOf(first)) / meanOf(first);
-  const verdict = Math.abs(d) <= 0.1 ? 'within' : 'NOT within';
+  const verdict = d <= 0.1 ? 'within' : 'NOT within';
   return `RSS drift (minute ${done.length} vs first steady minute ${steady}): ${fmt(d * 100, 1)} % (${fmt(meanOf(first), 1)} → ${fmt(meanOf(last), 1)} MiB), ${verdict} the 10 % goal`;
 }
 
