@@ -14,7 +14,9 @@ export class Heartbeat {
 
   hold(msg: HeldMsg): void {
     this.held.add(msg);
-    this.timer ??= setInterval(() => this.beat(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    if (this.timer) return;
+    this.timer = setInterval(() => this.beat(), Math.max(100, Math.floor(this.ackWaitMs / 3)));
+    this.timer.unref(); // the loop's subscriptions keep the process alive, not the beat
   }
 
   /** The handler is done with these: settled or not, they are no longer kept alive. */
