@@ -58,7 +58,7 @@ export async function startIngestStage(ctx: StageContext): Promise<StartedStages
   await ingest.start();
   return {
     stages: [ingest],
-    stoppers: [() => handOff.close()],
+    stoppers: [],
     watched: [{ stream: STREAM.uploads, consumer: INGEST_CONSUMER }],
   };
 }

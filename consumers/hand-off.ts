@@ -7,31 +7,31 @@ export interface HandOffOptions {
   maxInFlight: number;
   /** one publish attempt waits this long for its ack */
   attemptTimeoutMs: number;
-  /** a publish keeps being retried this long before it fails */
+  /** a publish keeps being retried this long before it fails; default: until it lands */
   giveUpAfterMs: number;
 }
 
 export const HAND_OFF_DEFAULTS: HandOffOptions = {
   maxInFlight: 256,
   attemptTimeoutMs: 5000,
-  giveUpAfterMs: 120_000,
+  giveUpAfterMs: Infinity,
 };
 
 /** A broker that is busy, restarting or briefly unreachable: the same publish may succeed later. */
 export function isTransientPublishError(err: unknown): boolean {
   const e = err as { name?: string; message?: string; code?: string };
   if (['TimeoutError', 'NoRespondersError', 'ConnectionError'].includes(e.name ?? '')) return true;
-  return /timeout|timed out|no responders|disconnect|503/i.test(
-    `${e.message ?? ''} ${e.code ?? ''}`,
-  );
+  // a full store: 2.9 answers "insufficient resources", or nothing until it is restarted
+  const text = `${e.message ?? ''} ${e.code ?? ''}`;
+  return /timeout|timed out|no responders|disconnect|503|insufficient resources/i.test(text);
 }
 
 /**
  * Publishes to the next stage as backpressure, not failure: at most `maxInFlight`
- * publishes wait for their ack, and a timeout or an unreachable broker is retried
- * with the same message id (the broker drops the copy that did arrive), so load
- * becomes lag instead of spent deliveries. The caller keeps its message alive
- * meanwhile (the batch loop's heartbeat).
+ * publishes wait for their ack, and a timeout, an unreachable broker or a full store is
+ * retried with the same message id (the broker drops the copy that did arrive) until it
+ * lands or the stage stops, so load and outages become lag instead of spent deliveries.
+ * The caller keeps its message alive meanwhile (the batch loop's heartbeat).
  */
 export class HandOff {
   private readonly slots: Pool<number>;

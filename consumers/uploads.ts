@@ -64,7 +64,9 @@ export class UploadsConsumer {
     return this.loops.start(workers, this.options, handle);
   }
 
+  /** Hand-offs stop retrying (an outage would hold the drain), then the loops drain. */
   stop(): Promise<void> {
+    this.deps.handOff.close();
     return this.loops.stop();
   }
 
