@@ -4,7 +4,7 @@ import { AkoshaError } from '../infra/errors';
 import type { Logger } from '../infra/logger';
 import type { DeadLetterStage } from '../schemas/dead-letter';
 import { STREAM } from '../streams/definitions';
-import type { DeadLetterPublisher } from './dead-letters';
+import { contextOf, type DeadLetterPublisher } from './dead-letters';
 import type { PulledMsg } from './pulled-message';
 import { storedAsPulled } from './stranded';
 
@@ -107,18 +107,5 @@ export class AdvisoryWatcher {
   private async fetch(a: MaxDeliveriesAdvisory): Promise<PulledMsg> {
     const stored = await this.jsm!.streams.getMessage(a.stream, { seq: a.stream_seq });
     return storedAsPulled(stored, { ...a, seq: a.stream_seq });
-  }
-}
-
-/** upload_id and system_id of an upload or embedded chunk, when the payload has them. */
-export function contextOf(data: Uint8Array): { uploadId?: string; systemId?: string } {
-  try {
-    const m = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
-    return {
-      ...(typeof m.upload_id === 'string' && { uploadId: m.upload_id }),
-      ...(typeof m.system_id === 'string' && { systemId: m.system_id }),
-    };
-  } catch {
-    return {};
   }
 }

@@ -83,3 +83,16 @@ export function buildDeadLetter(
     failed_at: new Date().toISOString(),
   };
 }
+
+/** upload_id and system_id of an upload or embedded chunk, when the payload has them. */
+export function contextOf(data: Uint8Array): { uploadId?: string; systemId?: string } {
+  try {
+    const m = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
+    return {
+      ...(typeof m.upload_id === 'string' && { uploadId: m.upload_id }),
+      ...(typeof m.system_id === 'string' && { systemId: m.system_id }),
+    };
+  } catch {
+    return {};
+  }
+}

@@ -1,6 +1,6 @@
 import { AkoshaError } from '../infra/errors';
 import type { DeadLetterStage } from '../schemas/dead-letter';
-import { contextOf } from './advisories';
+import { contextOf } from './dead-letters';
 import type { PulledMsg } from './pulled-message';
 import { deadLetter, screenExhausted, type SettleDeps } from './settle';
 import type { SuspectLog } from './suspects';

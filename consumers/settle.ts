@@ -11,6 +11,8 @@ export interface RetryPolicy {
 
 export type Settlement = 'dead_lettered' | 'retried';
 
+export type SettleDeps = { deadLetters: DeadLetterPublisher; retry: RetryPolicy; log: Logger };
+
 export function backoffFor(deliveryCount: number, backoffMs: number[]): number {
   return backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] ?? 1000;
 }
@@ -39,8 +41,6 @@ export async function settleFailure(
     : err;
   return deadLetter(msg, final, stage, deps, ctx);
 }
-
-export type SettleDeps = { deadLetters: DeadLetterPublisher; retry: RetryPolicy; log: Logger };
 
 /** Letter, then term; a letter that can't be published leaves the message to a retry. */
 export async function deadLetter(
