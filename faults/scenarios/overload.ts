@@ -40,9 +40,7 @@ export const overload: Scenario = {
     const t0 = Date.now();
     await sleep(ctx.size.offerForMs ?? 0);
     const offerS = (Date.now() - t0) / 1000;
-    const announced = await eventCount(ctx.nc);
     ctx.facts.offeredUploadsPerS = Math.round(ctx.ledger.ackedUploads / offerS);
-    ctx.facts.announcedPerSWhileOffering = Math.round(announced / offerS);
     await drain(ctx);
   },
 };
