@@ -12,7 +12,7 @@ import { Cluster, type Part } from './cluster';
 import { AckLedger } from './ledger';
 import { readStream, waitQuiet, watchMaxDeliveries } from './observe';
 import { FaultProducer } from './producer';
-import type { RunSize, Scenario, ScenarioContext } from './scenario';
+import { seeded, type RunSize, type Scenario, type ScenarioContext } from './scenario';
 import { readStoredKeys } from './stored-keys';
 import { planUpload } from './workload';
 
@@ -22,7 +22,8 @@ export const RUN_SETTINGS = {
   maxMessageBytes: 64 * 1024,
   ackWaitMs: 5000,
 };
-const QUIET_TIMEOUT_MS = 180_000;
+/** how long the backlog may take to clear after the heal: long runs offer far more */
+const QUIET_TIMEOUT_MS = { short: 180_000, long: 900_000 };
 
 export interface RunOptions {
   long?: boolean;
@@ -39,17 +40,6 @@ export interface RunResult {
   facts: Record<string, number | string>;
   dir: string;
   durationMs: number;
-}
-
-/** mulberry32: the same seed gives the same random moments. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const partsOf = (s: Scenario): Part[] => (s.topology === 'all' ? ['all'] : ['ingest', 'writer']);
@@ -147,7 +137,10 @@ async function offerFaultAndCheck(scenario: Scenario, ctx: ScenarioContext): Pro
   await Promise.all([ctx.loadDone, fault]);
   ctx.log('load and fault done; restarting everything cleanly', { acked: ctx.ledger.ackedUploads });
   await heal(ctx);
-  const quiet = await waitQuiet(nc, QUIET_TIMEOUT_MS);
+  const quiet = await waitQuiet(
+    nc,
+    QUIET_TIMEOUT_MS[ctx.size === scenario.long ? 'long' : 'short'],
+  );
   ctx.log('quiet', { ...quiet });
   if (quiet.embeddedAckedLeft) ctx.facts.embeddedAckedLeft = quiet.embeddedAckedLeft;
   if (!(await ageEverything(ctx))) ctx.problems.push('the aging passes did not end in time');

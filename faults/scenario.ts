@@ -71,3 +71,14 @@ export async function waitForEvents(ctx: ScenarioContext, more: number, timeoutM
 /** A moment in [minMs, maxMs), drawn from the run's seeded source. */
 export const between = (ctx: ScenarioContext, minMs: number, maxMs: number) =>
   Math.floor(minMs + ctx.random() * (maxMs - minMs));
+
+/** mulberry32: the same seed gives the same random moments. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

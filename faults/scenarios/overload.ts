@@ -1,6 +1,6 @@
 import { eventCount, sleep, type Scenario, type ScenarioContext } from '../scenario';
 
-const DRAIN_TIMEOUT_MS = 300_000;
+const DRAIN_TIMEOUT_MS = 900_000;
 
 /**
  * Waits until the offer is over and the event count stopped growing for 10 s (the backlog
