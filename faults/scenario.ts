@@ -51,21 +51,21 @@ export interface Scenario {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Ingest-complete events so far (0 while the server is away). */
-export async function eventCount(nc: NatsConnection): Promise<number> {
+/** Ingest-complete events so far; undefined while the server does not answer in time. */
+export async function eventCount(nc: NatsConnection): Promise<number | undefined> {
   try {
     const jsm = await jetstreamManager(nc, { timeout: 10_000 });
     return (await jsm.streams.info(STREAM.ingested)).state.messages;
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
 /** Waits until `count` more events were announced than at the call, or `timeoutMs` passed. */
 export async function waitForEvents(ctx: ScenarioContext, more: number, timeoutMs = 120_000) {
-  const from = await eventCount(ctx.nc);
+  const from = (await eventCount(ctx.nc)) ?? 0;
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && (await eventCount(ctx.nc)) < from + more) await sleep(250);
+  while (Date.now() < deadline && ((await eventCount(ctx.nc)) ?? 0) < from + more) await sleep(250);
 }
 
 /** A moment in [minMs, maxMs), drawn from the run's seeded source. */

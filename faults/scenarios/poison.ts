@@ -28,7 +28,7 @@ async function supervise(ctx: ScenarioContext): Promise<void> {
       await ctx.cluster.startAndWait('writer', { AKOSHA_FAULT_POINT: 'poison' }).catch(() => 0);
     }
     const lettered = (await letterCount(ctx).catch(() => 0)) > invalid;
-    if (lettered && loadDone && (await eventCount(ctx.nc)) > 0) break;
+    if (lettered && loadDone && ((await eventCount(ctx.nc)) ?? 0) > 0) break;
     await sleep(500);
   }
   ctx.facts.restartsAfterPoison = restarts;
