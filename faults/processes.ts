@@ -38,6 +38,7 @@ export function spawnAkosha(
   });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end()); // every output is in once stdio closed
   let seen = '';
   const started = new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {

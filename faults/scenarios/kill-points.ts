@@ -20,10 +20,12 @@ export async function dieAtPoint(
   const proc = ctx.cluster.start(part, { AKOSHA_FAULT_POINT: armed });
   await proc.started;
   await trigger();
+  let timer: NodeJS.Timeout | undefined;
   const died = await Promise.race([
     exited(proc.child).then(() => proc.child.signalCode === 'SIGKILL'),
-    sleep(POINT_TIMEOUT_MS).then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), POINT_TIMEOUT_MS))),
   ]);
+  clearTimeout(timer);
   ctx.log(`armed ${armed}`, { died });
   if (!died) ctx.problems.push(`${part} never reached ${armed}`);
   else ctx.facts[point] = 'killed';
