@@ -18,12 +18,6 @@ import { replayOnline, type OnlineReplayFlags } from './replay-online';
 
 interface ReplayFlags extends OnlineReplayFlags {
   online?: boolean;
-  fromSeq?: number;
-  since?: Date;
-  system?: string;
-  shard?: number;
-  dryRun?: boolean;
-  batchBytes?: number;
 }
 
 interface FilterFlags {

@@ -42,3 +42,17 @@ export async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise
   child.kill(signal);
   await done;
 }
+
+/** Runs the CLI to its end: exit code and what it wrote. */
+export async function runAkosha(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnAkosha(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  await exited(child);
+  return { code: child.exitCode, stdout, stderr };
+}

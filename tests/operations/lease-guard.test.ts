@@ -6,7 +6,7 @@ import { shardOf } from '../../schemas/ids';
 import { groupOfShard } from '../../streams/subjects';
 import { startTestNatsWithStreams, type TestNats } from '../helpers/nats';
 import { testEnv } from '../helpers/pipeline';
-import { exited, spawnAkosha } from '../helpers/processes';
+import { runAkosha } from '../helpers/processes';
 import { record, upload } from '../helpers/uploads';
 
 const SYSTEM = 'guarded-system';
@@ -16,17 +16,6 @@ const GROUP = groupOfShard(SHARD, GROUPS);
 /** a shard of another group, which no writer owns here */
 const FREE_SHARD = (SHARD + 256 / GROUPS) % 256;
 const WRITER_HOT_DIR = '/srv/akosha-writer-a/hot';
-
-/** Runs the CLI to its end: exit code and what it wrote. */
-async function akosha(args: string[], env: Record<string, string>) {
-  const child = spawnAkosha(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  await exited(child);
-  return { code: child.exitCode, stdout, stderr };
-}
 
 describe('offline commands and writer leases', () => {
   let nats: TestNats;
@@ -41,7 +30,7 @@ describe('offline commands and writer leases', () => {
 
   it('refuse the shards a live writer owns, naming it, and run once it is gone', async () => {
     // no writer: replay builds the shard file
-    const first = await akosha(['replay', '--shard', String(SHARD)], env);
+    const first = await runAkosha(['replay', '--shard', String(SHARD)], env);
     expect(first).toMatchObject({ code: 0 });
     const shardFile = `${env.AKOSHA_DATA_DIR}/hot/shard-${String(SHARD).padStart(3, '0')}.duckdb`;
     expect(existsSync(shardFile)).toBe(true);
@@ -62,7 +51,7 @@ describe('offline commands and writer leases', () => {
         ['verify', '--shard', String(SHARD)],
         ['restore', '--system', SYSTEM],
         ['reembed'],
-      ].map((args) => akosha(args, env)),
+      ].map((args) => runAkosha(args, env)),
     );
     for (const [i, result] of refused.entries()) {
       expect({ i, code: result.code }).toEqual({ i, code: 1 });
@@ -72,7 +61,9 @@ describe('offline commands and writer leases', () => {
       expect(result.stderr).toContain('Stop that writer first');
     }
     // a shard of a group no writer owns is not refused
-    expect(await akosha(['replay', '--shard', String(FREE_SHARD)], env)).toMatchObject({ code: 0 });
+    expect(await runAkosha(['replay', '--shard', String(FREE_SHARD)], env)).toMatchObject({
+      code: 0,
+    });
 
     await lease.release();
     for (const args of [
@@ -81,7 +72,7 @@ describe('offline commands and writer leases', () => {
       ['reembed'],
       ['replay', '--system', SYSTEM],
     ]) {
-      const result = await akosha(args, env);
+      const result = await runAkosha(args, env);
       expect({ args, code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 });
     }
   }, 240_000);

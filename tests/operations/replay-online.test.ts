@@ -5,7 +5,7 @@ import { STREAM } from '../../streams/definitions';
 import { groupOfShard } from '../../streams/subjects';
 import { startTestNats, type TestNats } from '../helpers/nats';
 import { startTestPipeline, testConfig, testEnv } from '../helpers/pipeline';
-import { exited, spawnAkosha } from '../helpers/processes';
+import { runAkosha } from '../helpers/processes';
 import { streamMessageCount } from '../helpers/streams';
 import { record, upload } from '../helpers/uploads';
 import { waitFor } from '../helpers/wait-for';
@@ -18,16 +18,6 @@ const SYSTEM = Array.from({ length: 50 }, (_, i) => `online-${i}`).find(
 )!;
 /** a shard of a group no writer owns */
 const UNOWNED_SHARD = 255;
-
-async function akosha(args: string[], env: Record<string, string>) {
-  const child = spawnAkosha(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  await exited(child);
-  return { code: child.exitCode, stdout, stderr };
-}
 
 describe('akosha replay --online', () => {
   let nats: TestNats;
@@ -51,11 +41,11 @@ describe('akosha replay --online', () => {
       });
     }
     const env = testEnv(nats.url);
-    const offline = await akosha(['replay', '--system', SYSTEM], env);
+    const offline = await runAkosha(['replay', '--system', SYSTEM], env);
     expect(offline.code).toBe(1);
     expect(offline.stderr).toContain('--online');
 
-    const online = await akosha(['replay', '--online', '--system', SYSTEM], env);
+    const online = await runAkosha(['replay', '--online', '--system', SYSTEM], env);
     expect({ code: online.code, stderr: online.stderr }).toMatchObject({ code: 0 });
     const summary = JSON.parse(online.stdout) as { records: { stored: number } };
     expect(summary.records.stored).toBe(15);
@@ -66,7 +56,7 @@ describe('akosha replay --online', () => {
       what: 'the replayed uploads announced once each',
     });
 
-    const unowned = await akosha(['replay', '--online', '--shard', String(UNOWNED_SHARD)], env);
+    const unowned = await runAkosha(['replay', '--online', '--shard', String(UNOWNED_SHARD)], env);
     expect(unowned.code).toBe(1);
     expect(unowned.stderr).toMatch(/no live writer serves shard group 15 \(shard 255\)/);
   }, 180_000);

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pipeline } from '../../app/pipeline';
 import { shardOf } from '../../schemas/ids';
@@ -8,27 +6,13 @@ import { STREAM } from '../../streams/definitions';
 import { subjects } from '../../streams/subjects';
 import { startTestNatsWithStreams, type TestNats } from '../helpers/nats';
 import { startTestPipeline, testConfig } from '../helpers/pipeline';
+import { fillDisk, mountSmallDisk, unmountSmallDisk } from '../helpers/small-disk';
 import { streamMessageCount } from '../helpers/streams';
 import { record, upload } from '../helpers/uploads';
 import { waitFor } from '../helpers/wait-for';
 
 const SYSTEM = 'disk-full-system';
 const UPLOADS = 20;
-
-/** A real filesystem of a few MiB (tmpfs), so that the writer's disk really fills up. */
-function mountSmallDisk(sizeMb: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'akosha-small-disk-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', dir]);
-  return dir;
-}
-
-/** Fills the filesystem but for `leaveBytes`; returns the filler's path. */
-function fill(dir: string, leaveBytes: number): string {
-  const { bavail, bsize } = statfsSync(dir);
-  const filler = join(dir, 'filler');
-  writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - leaveBytes)));
-  return filler;
-}
 
 describe('a full disk under the shard writer', () => {
   let nats: TestNats;
@@ -49,8 +33,7 @@ describe('a full disk under the shard writer', () => {
   });
   afterAll(async () => {
     await pipeline?.close();
-    execFileSync('umount', ['-l', disk]);
-    rmSync(disk, { recursive: true, force: true });
+    unmountSmallDisk(disk);
     await nats.stop();
   });
 
@@ -67,7 +50,7 @@ describe('a full disk under the shard writer', () => {
   it('stalls without spending deliveries or dead-lettering, reports it, and resumes once space is back', async () => {
     await publish(0, 1); // the shard file exists before the disk fills
     await waitFor(() => pipeline.store!.count(), { until: (n) => n === 1, what: 'first record' });
-    const filler = fill(disk, 16 * 1024);
+    const filler = fillDisk(disk, 16 * 1024);
     await publish(1, UPLOADS);
 
     const stalled = await waitFor(() => pipeline.readiness(), {

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -14,6 +12,7 @@ import { applyTopology } from '../../streams/apply';
 import { STREAM } from '../../streams/definitions';
 import { subjects } from '../../streams/subjects';
 import { testEnv } from '../helpers/pipeline';
+import { fillDisk, mountSmallDisk, unmountSmallDisk } from '../helpers/small-disk';
 import { kill, spawnAkosha } from '../helpers/processes';
 import { readStream, streamMessageCount } from '../helpers/streams';
 import { record, upload } from '../helpers/uploads';
@@ -40,8 +39,7 @@ describe('a full disk under the JetStream store', () => {
   let server: LocalNatsServer;
   let nc: NatsConnection;
   beforeAll(async () => {
-    disk = mkdtempSync(join(tmpdir(), 'akosha-nats-disk-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', disk]);
+    disk = mountSmallDisk(64);
     server = await startNatsServer({ storeDir: join(disk, 'nats') });
     nc = await connect({ servers: server.url, maxReconnectAttempts: -1 });
     await applyTopology(nc, loadConfig({}).streams);
@@ -49,8 +47,7 @@ describe('a full disk under the JetStream store', () => {
   afterAll(async () => {
     await nc.close();
     await kill(server.process, 'SIGKILL');
-    execFileSync('umount', ['-l', disk]);
-    rmSync(disk, { recursive: true, force: true });
+    unmountSmallDisk(disk);
   });
 
   it('acks nothing it cannot keep; after space is freed and a restart, every acked upload is stored and announced once', async () => {
@@ -64,9 +61,7 @@ describe('a full disk under the JetStream store', () => {
       timeoutMs: 60_000,
     });
 
-    const { bavail, bsize } = statfsSync(disk);
-    const filler = join(disk, 'filler');
-    writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - 256 * 1024)));
+    const filler = fillDisk(disk, 256 * 1024);
     const refused: number[] = [];
     for (let u = UPLOADS / 2; u < UPLOADS; u++)
       if (await publish(jetstream(nc), u)) acked.add(u);
