@@ -72,6 +72,37 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/)
     .default('akosha:qc'),
+  // identities and permissions (auth/)
+  AKOSHA_AUTH: z.enum(['on', 'off']).default('on'),
+  AKOSHA_AUTH_TOKENS_FILE: z.string().default(''),
+  AKOSHA_AUTH_JWT_SECRET: z.string().default(''),
+  AKOSHA_AUTH_JWKS_URL: z.string().default(''),
+  AKOSHA_AUTH_JWT_ISSUER: z.string().default(''),
+  AKOSHA_AUTH_JWT_AUDIENCE: z.string().default(''),
+  AKOSHA_AUTH_JWT_LEEWAY_S: int(0, 600).default(30),
+  AKOSHA_AUTH_ANONYMOUS_ROLE: z
+    .enum(['none', 'reader', 'writer', 'operator', 'admin'])
+    .default('none'),
+  AKOSHA_AUTH_ANONYMOUS_CIDRS: z.string().default(''),
+  AKOSHA_METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
+  AKOSHA_HTTP_TLS_CERT: z.string().default(''),
+  AKOSHA_HTTP_TLS_KEY: z.string().default(''),
+  AKOSHA_HTTP_TLS_CLIENT_CA: z.string().default(''),
+  // NATS client credentials and TLS, honoured by every process and command
+  AKOSHA_NATS_CREDS: z.string().default(''),
+  AKOSHA_NATS_USER: z.string().default(''),
+  AKOSHA_NATS_PASSWORD: z.string().default(''),
+  AKOSHA_NATS_TLS_CA: z.string().default(''),
+  AKOSHA_NATS_TLS_CERT: z.string().default(''),
+  AKOSHA_NATS_TLS_KEY: z.string().default(''),
+  AKOSHA_REDIS_PASSWORD: z.string().default(''),
+  AKOSHA_REDIS_TLS_CA: z.string().default(''),
+  AKOSHA_COLD_S3_CA: z.string().default(''),
+  AKOSHA_MAHAVISHNU_TOKEN: z.string().default(''),
+  AKOSHA_MAHAVISHNU_CA: z.string().default(''),
+  // audit trail (audit/)
+  AKOSHA_AUDIT_MAX_AGE_DAYS: int(1, 36_500).default(365),
+  AKOSHA_AUDIT_QUERIES: z.enum(['true', 'false']).default('false'),
   /** test-only: `<point>[@<hits>]` SIGKILLs the process at a named point (infra/fault-point.ts) */
   AKOSHA_FAULT_POINT: z
     .string()
@@ -87,6 +118,15 @@ export interface NatsConfig {
   storeDir: string;
   /** `always`: fsync every JetStream write where the server can (2.10+ `sync_interval`) */
   sync: Env['AKOSHA_NATS_SYNC'];
+  /** how this process proves who it is to the server, and checks the server (infra/nats-options.ts) */
+  auth: {
+    /** nkey seed file */
+    creds: string;
+    user: string;
+    password: string;
+  };
+  /** PEM files; `ca` alone verifies the server, `cert` + `key` add a client certificate */
+  tls: { ca: string; cert: string; key: string };
 }
 
 export interface StreamsConfig {
@@ -137,6 +177,10 @@ export interface BridgeConfig {
   /** empty: no Mahavishnu, every job runs on the local scheduler */
   mahavishnuUrl: string | null;
   callTimeoutMs: number;
+  /** sent as `Authorization: Bearer`; empty: none */
+  token: string;
+  /** PEM file of the CA that signed Mahavishnu's https certificate; empty: the system's */
+  caFile: string;
   breaker: { errorThresholdPercentage: number; volumeThreshold: number; resetTimeoutMs: number };
 }
 
@@ -150,7 +194,14 @@ export interface AgingConfig {
   /** delays between background retries of an interrupted tier move's recovery */
   recoveryBackoffMs: number[];
   /** S3-compatible cold storage; credentials come from the AWS SDK's usual sources */
-  s3?: { bucket: string; endpoint?: string; region: string; forcePathStyle: boolean };
+  s3?: {
+    bucket: string;
+    endpoint?: string;
+    region: string;
+    forcePathStyle: boolean;
+    /** PEM file of a private CA for an https endpoint; empty: the system's */
+    caFile: string;
+  };
 }
 
 export interface HttpConfig {
@@ -158,6 +209,8 @@ export interface HttpConfig {
   port: number;
   /** each shard of each tier must answer a search within this; else the result is partial */
   searchPartTimeoutMs: number;
+  /** absent: plain HTTP */
+  tls?: HttpTlsConfig;
 }
 
 export interface CacheConfig {
@@ -168,6 +221,42 @@ export interface CacheConfig {
   ttlSeconds: number;
   /** Redis key namespace: processes serving the same data share it (and nothing else does) */
   prefix: string;
+  /** kept out of the URL so that the URL can be logged; `rediss://` URLs verify against `tlsCa` */
+  redisPassword: string;
+  redisTlsCa: string;
+}
+
+export interface AuthConfig {
+  /** `off`: no authentication at all (behind an authenticating proxy); warned at every start */
+  mode: 'on' | 'off';
+  tokensFile: string;
+  jwt: {
+    /** HS256 shared secret, or empty */
+    secret: string;
+    /** RS256/ES256 key set, or empty */
+    jwksUrl: string;
+    issuer: string;
+    audience: string;
+    leewaySeconds: number;
+  };
+  /** the role granted to callers without credentials from `anonymousCidrs`; none by default */
+  anonymousRole: 'reader' | 'writer' | 'operator' | 'admin' | null;
+  anonymousCidrs: string[];
+  /** `/ready`, `/metrics` and the OpenAPI document open to everyone */
+  metricsPublic: boolean;
+}
+
+/** Files (PEM) for the HTTP listener; `clientCa` asks for client certificates (mutual TLS). */
+export interface HttpTlsConfig {
+  cert: string;
+  key: string;
+  clientCa: string;
+}
+
+export interface AuditConfig {
+  maxAgeMs: number;
+  /** record the query text of searches (off: only scope, filters and hit count) */
+  queries: boolean;
 }
 
 export interface AkoshaConfig {
@@ -184,6 +273,8 @@ export interface AkoshaConfig {
   bridge: BridgeConfig;
   aging: AgingConfig;
   cache: CacheConfig;
+  auth: AuthConfig;
+  audit: AuditConfig;
   /** test-only kill point, null in normal runs */
   faultPoint: { point: string; hits: number } | null;
 }
@@ -214,6 +305,11 @@ function compile(e: Env): AkoshaConfig {
     aging: agingSlice(e),
     bridge: bridgeSlice(e),
     cache: cacheSlice(e),
+    auth: authSlice(e),
+    audit: {
+      maxAgeMs: e.AKOSHA_AUDIT_MAX_AGE_DAYS * 86_400_000,
+      queries: e.AKOSHA_AUDIT_QUERIES === 'true',
+    },
     faultPoint: parseFaultPoint(e.AKOSHA_FAULT_POINT),
   };
 }
@@ -236,6 +332,12 @@ function natsSlice(e: Env): NatsConfig {
     startLocal: e.AKOSHA_START_NATS === 'auto',
     storeDir: `${e.AKOSHA_DATA_DIR}/nats`,
     sync: e.AKOSHA_NATS_SYNC,
+    auth: {
+      creds: e.AKOSHA_NATS_CREDS,
+      user: e.AKOSHA_NATS_USER,
+      password: e.AKOSHA_NATS_PASSWORD,
+    },
+    tls: { ca: e.AKOSHA_NATS_TLS_CA, cert: e.AKOSHA_NATS_TLS_CERT, key: e.AKOSHA_NATS_TLS_KEY },
   };
 }
 
@@ -293,6 +395,13 @@ function httpSlice(e: Env): HttpConfig {
     host: e.AKOSHA_HTTP_HOST,
     port: e.AKOSHA_HTTP_PORT,
     searchPartTimeoutMs: e.AKOSHA_SEARCH_PART_TIMEOUT_MS,
+    ...(e.AKOSHA_HTTP_TLS_CERT && {
+      tls: {
+        cert: e.AKOSHA_HTTP_TLS_CERT,
+        key: e.AKOSHA_HTTP_TLS_KEY,
+        clientCa: e.AKOSHA_HTTP_TLS_CLIENT_CA,
+      },
+    }),
   };
 }
 
@@ -314,6 +423,7 @@ function coldS3(e: Env): NonNullable<AgingConfig['s3']> {
     bucket: e.AKOSHA_COLD_S3_BUCKET,
     region: e.AKOSHA_COLD_S3_REGION,
     forcePathStyle: Boolean(e.AKOSHA_COLD_S3_ENDPOINT),
+    caFile: e.AKOSHA_COLD_S3_CA,
     ...(e.AKOSHA_COLD_S3_ENDPOINT && { endpoint: e.AKOSHA_COLD_S3_ENDPOINT }),
   };
 }
@@ -322,6 +432,8 @@ function bridgeSlice(e: Env): BridgeConfig {
   return {
     mahavishnuUrl: e.AKOSHA_MAHAVISHNU_URL || null,
     callTimeoutMs: e.AKOSHA_MAHAVISHNU_TIMEOUT_MS,
+    token: e.AKOSHA_MAHAVISHNU_TOKEN,
+    caFile: e.AKOSHA_MAHAVISHNU_CA,
     breaker: {
       errorThresholdPercentage: e.AKOSHA_BREAKER_ERROR_PERCENT,
       volumeThreshold: e.AKOSHA_BREAKER_VOLUME,
@@ -337,6 +449,31 @@ function cacheSlice(e: Env): CacheConfig {
     l1Entries: e.AKOSHA_QUERY_CACHE_ENTRIES,
     ttlSeconds: e.AKOSHA_QUERY_CACHE_TTL_S,
     prefix: e.AKOSHA_QUERY_CACHE_PREFIX,
+    redisPassword: e.AKOSHA_REDIS_PASSWORD,
+    redisTlsCa: e.AKOSHA_REDIS_TLS_CA,
+  };
+}
+
+const commaList = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+function authSlice(e: Env): AuthConfig {
+  return {
+    mode: e.AKOSHA_AUTH,
+    tokensFile: e.AKOSHA_AUTH_TOKENS_FILE || `${e.AKOSHA_DATA_DIR}/auth/tokens.json`,
+    jwt: {
+      secret: e.AKOSHA_AUTH_JWT_SECRET,
+      jwksUrl: e.AKOSHA_AUTH_JWKS_URL,
+      issuer: e.AKOSHA_AUTH_JWT_ISSUER,
+      audience: e.AKOSHA_AUTH_JWT_AUDIENCE,
+      leewaySeconds: e.AKOSHA_AUTH_JWT_LEEWAY_S,
+    },
+    anonymousRole: e.AKOSHA_AUTH_ANONYMOUS_ROLE === 'none' ? null : e.AKOSHA_AUTH_ANONYMOUS_ROLE,
+    anonymousCidrs: commaList(e.AKOSHA_AUTH_ANONYMOUS_CIDRS),
+    metricsPublic: e.AKOSHA_METRICS_PUBLIC === 'true',
   };
 }
 

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { loadConfig } from '../../infra/config';
 import { connectOrStartNats } from '../../infra/nats';
 import { localServerVersion, NATS_CONF } from '../../infra/nats-server';
 import {
@@ -53,7 +54,10 @@ describe('AKOSHA_NATS_SYNC', () => {
     const warnings: { msg: string }[] = [];
     const log = pino({ level: 'warn' }, { write: (l: string) => warnings.push(JSON.parse(l)) });
     const url = `nats://127.0.0.1:${await freePort()}`;
-    const config = { url, startLocal: true, storeDir: join(dir, 'nats'), sync: 'always' as const };
+    const config = {
+      ...loadConfig({ AKOSHA_NATS_URL: url, AKOSHA_NATS_SYNC: 'always' }).nats,
+      storeDir: join(dir, 'nats'),
+    };
     const handle = await connectOrStartNats(config, log);
     try {
       expect(handle.local?.syncAlways).toBe(installedHasSync);
