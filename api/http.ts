@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Embedder } from '../embedding/embedder';
 import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
 import { AkoshaError, issuesFrom } from '../infra/errors';
+import type { HttpTlsConfig } from '../infra/config';
 import type { Metrics } from '../infra/metrics';
 import type { Readiness } from '../app/pipeline';
 import type { HotStore } from '../storage/hot-store';
@@ -10,6 +11,7 @@ import type { TierMover } from '../storage/tiers';
 import { registerMcpRoutes } from './mcp';
 import { registerQueryRoutes } from './routes';
 import { SearchRequest, type SearchService } from './search';
+import { httpsServerOption } from './tls';
 
 export interface HttpDeps {
   js: JetStreamClient;
@@ -24,6 +26,8 @@ export interface HttpDeps {
   /** search over the tiers of `store` and `mover`; absent with no store */
   search?: SearchService | undefined;
   readiness: () => Readiness;
+  /** certificate files of an https listener; absent: plain HTTP */
+  tls?: HttpTlsConfig | undefined;
 }
 
 /** The Python Akosha's `filters` of search_all_systems that this search understands. */
@@ -33,7 +37,11 @@ function mcpFilters(filters: Record<string, unknown> | undefined) {
 }
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 8 * 1024 * 1024,
+    ...httpsServerOption(deps.tls),
+  });
 
   app.get('/health', async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }));
 

@@ -1,6 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http';
+import { httpsOptions } from '../api/tls';
 import { startQueryService } from './query-service';
 import { AdvisoryWatcher } from '../consumers/advisories';
 import type { EmbeddedConsumer } from '../consumers/embedded';
@@ -86,6 +87,8 @@ export class Pipeline {
   }
 
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
+    // unusable certificate files fail here, before anything is started
+    if (roles.includes('api') && config.http.tls) httpsOptions(config.http.tls);
     // a missing or wrong model fails here, before anything is consumed
     const embedder = await createEmbedder(config.embedder);
     const nats = await connectOrStartNats(config.nats, log).catch(async (err: unknown) => {
@@ -197,7 +200,9 @@ export class Pipeline {
       mover: this.mover,
       search: query?.search,
       readiness: () => this.readiness(),
+      tls: this.config.http.tls,
     });
+    // Fastify's address says https:// when the listener has a certificate
     this.httpAddress = await app.listen({
       host: this.config.http.host,
       port: this.config.http.port,
