@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   const akosha = spawn(
     process.execPath,
     [
-      join(__dirname, '..', 'bin', 'akosha.js'),
+      join(__dirname, '..', 'bin', 'akosha-source.js'),
       'start',
       '--roles',
       process.env.BENCH_ROLES ?? 'ingest,writer,api',

@@ -1,6 +1,6 @@
 /**
  * The rig of bench/load.ts and bench/soak.ts: a nats-server of its own on an ephemeral port,
- * the topology applied, and the pipeline (`bin/akosha.js start`) as a separate process on a
+ * the topology applied, and the pipeline (`bin/akosha-source.js start`) as a separate process on a
  * temp data dir, so that its RSS and CPU are its own. Optional CPU pinning with taskset.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -38,7 +38,7 @@ function pin(pid: number, cpus: string): void {
 }
 
 function spawnPipeline(dir: string, natsUrl: string, cpus: string | undefined): ChildProcess {
-  const node = [process.execPath, join(__dirname, '..', 'bin', 'akosha.js'), 'start'];
+  const node = [process.execPath, join(__dirname, '..', 'bin', 'akosha-source.js'), 'start'];
   const args = [...node, '--roles', process.env.BENCH_ROLES ?? 'ingest,writer'];
   const [cmd, ...rest] = cpus ? ['taskset', '-c', cpus, ...args] : args;
   const log = createWriteStream(join(dir, 'pipeline.log'));

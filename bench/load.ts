@@ -1,6 +1,6 @@
 /**
  * npm run bench:load — the load scenarios of the plan against the pipeline as its own process
- * (`bin/akosha.js start --roles ingest,writer`, default embedder) on a nats-server of its own:
+ * (`bin/akosha-source.js start --roles ingest,writer`, default embedder) on a nats-server of its own:
  * baseline, target, spike, 10,000 uploads/min, then a ramp to the maximum sustainable rate.
  * Rates are totals over all systems. Options: --seconds N per scenario (default 45),
  * --step-seconds N per ramp step (25), --records N per upload (1), --pin none|generator|split.

@@ -1,7 +1,7 @@
 /**
  * One embedding worker thread: loads its own ModelEmbedder (one ONNX session,
  * intra-op threads as told, 1 by default) and answers embed requests from
- * WorkerPoolEmbedder. Started through a tsx bootstrap, see worker-pool.ts.
+ * WorkerPoolEmbedder. Loaded by path, compiled or through tsx: infra/entry-files.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelEmbedder, type ModelEmbedderOptions } from './model-embedder';

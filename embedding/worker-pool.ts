@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerThreadCode } from '../infra/entry-files';
 import type { EmbedderInfo } from '../schemas/embedded';
 import type { Embedder } from './embedder';
 import {
@@ -35,13 +35,6 @@ interface Slot {
 }
 
 const RESPAWN_DELAY_MS = 250;
-
-/** Worker threads do not inherit tsx's require hook: the bootstrap registers it, then loads the .ts entry. */
-function bootstrap(): string {
-  const tsx = require.resolve('tsx/cjs');
-  const entry = join(__dirname, 'worker-entry.ts');
-  return `require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`;
-}
 
 /**
  * N ModelEmbedders in worker threads (one ONNX session each, 1 intra-op thread
@@ -203,7 +196,10 @@ interface StartedWorker {
 }
 
 function startWorker(options: ModelEmbedderOptions): Promise<StartedWorker> {
-  const worker = new Worker(bootstrap(), { eval: true, workerData: options });
+  const worker = new Worker(workerThreadCode(__dirname, 'worker-entry'), {
+    eval: true,
+    workerData: options,
+  });
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`embedding worker exited (${code})`));
     worker.once('error', reject);

@@ -9,7 +9,7 @@ export interface ClusterSettings {
   duplicateWindowMs: number;
   maxMessageBytes: number;
   ackWaitMs: number;
-  /** the checkout whose bin/akosha.js runs; default this one */
+  /** the checkout whose CLI runs (from source); default this one */
   root?: string;
   /** extra AKOSHA_* settings for every akosha process */
   env?: Record<string, string>;

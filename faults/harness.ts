@@ -30,7 +30,7 @@ export interface RunOptions {
   seed?: number;
   /** keep the run directory (logs, data) even when the run passes */
   keep?: boolean;
-  /** the checkout whose bin/akosha.js runs; default this one */
+  /** the checkout whose CLI runs (from source); default this one */
   root?: string;
   log?: (line: string) => void;
 }

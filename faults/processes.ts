@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -18,7 +18,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** One `bin/akosha.js` process; its stdout and stderr are appended to `logFile`. */
+/** The CLI run from source; a checkout older than bin/akosha-source.js ran tsx from bin/akosha.js. */
+function sourceCli(root: string): string {
+  const source = join(root, 'bin', 'akosha-source.js');
+  return existsSync(source) ? source : join(root, 'bin', 'akosha.js');
+}
+
+/** One akosha CLI process; its stdout and stderr are appended to `logFile`. */
 export interface AkoshaProcess {
   child: ChildProcess;
   /** resolves once the process logged that it started; rejects if it exits first */
@@ -31,7 +37,7 @@ export function spawnAkosha(
   logFile: string,
   root = ROOT,
 ): AkoshaProcess {
-  const child = spawn(process.execPath, [join(root, 'bin', 'akosha.js'), ...args], {
+  const child = spawn(process.execPath, [sourceCli(root), ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

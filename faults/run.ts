@@ -43,7 +43,7 @@ new Command('faults')
   .option('--only <names>', 'comma-separated scenario names')
   .option('--seed <n>', 'seed of the random moments', '1')
   .option('--keep', 'keep every run directory')
-  .option('--root <dir>', 'run the akosha of another checkout (its bin/akosha.js)')
+  .option('--root <dir>', 'run the akosha of another checkout (its CLI, from source)')
   .action((opts: Options) => main(opts))
   .parseAsync()
   .catch((err: unknown) => {

@@ -2,9 +2,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PACKAGE_ROOT } from './entry-files';
 import { localServerConf, type NatsSync } from './nats-sync';
 
-export const NATS_CONF = resolve(__dirname, '..', 'nats.conf');
+export const NATS_CONF = resolve(PACKAGE_ROOT, 'nats.conf');
 
 export interface LocalNatsServer {
   url: string;

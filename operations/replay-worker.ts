@@ -1,10 +1,10 @@
 /**
  * The replay's prepare step (decode, embed with the HashingEmbedder, chunk) in a
  * worker thread, so that it runs beside the shard writes on the main thread.
- * Started through a tsx bootstrap (worker threads do not inherit the require hook).
+ * Its entry is the compiled .js or, from source, the .ts through tsx (see infra/entry-files.ts).
  */
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerThreadCode } from '../infra/entry-files';
 import type { PrepareLimits, PreparedBatch, RawUpload } from './replay-prepare';
 
 export interface PrepareRequest {
@@ -31,9 +31,7 @@ export class PrepareWorker {
   }
 
   static start(): PrepareWorker {
-    const tsx = require.resolve('tsx/cjs');
-    const entry = join(__dirname, 'replay-worker-entry.ts');
-    const code = `require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`;
+    const code = workerThreadCode(__dirname, 'replay-worker-entry');
     return new PrepareWorker(new Worker(code, { eval: true }));
   }
 

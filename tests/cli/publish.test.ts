@@ -11,7 +11,7 @@ function runCli(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(__dirname, '../../bin/akosha.js'), ...args], {
+  const child = spawn(process.execPath, [join(__dirname, '../../bin/akosha-source.js'), ...args], {
     env: { ...process.env, ...env },
   });
   let stdout = '';

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Runs the real CLI (`bin/akosha.js`) as a child process with the given environment. */
+/** Runs the real CLI from source (`bin/akosha-source.js`) as a child process with the given environment. */
 export function spawnAkosha(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'akosha.js'), ...args], {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'akosha-source.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
