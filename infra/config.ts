@@ -135,6 +135,8 @@ export interface StreamsConfig {
   /** apply lowers replicas and limits that the server holds higher */
   force: boolean;
   uploadsMaxAgeMs: number;
+  /** how long AKOSHA_AUDIT keeps events (AKOSHA_AUDIT_MAX_AGE_DAYS) */
+  auditMaxAgeMs: number;
   duplicateWindowMs: number;
   maxMessageBytes: number;
   shardGroups: number;
@@ -346,6 +348,7 @@ function streamsSlice(e: Env): StreamsConfig {
     replicas: e.AKOSHA_STREAM_REPLICAS,
     force: e.AKOSHA_STREAMS_FORCE === 'true',
     uploadsMaxAgeMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000,
+    auditMaxAgeMs: e.AKOSHA_AUDIT_MAX_AGE_DAYS * 86_400_000,
     duplicateWindowMs: e.AKOSHA_DUPLICATE_WINDOW_MS,
     maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
     shardGroups: e.AKOSHA_SHARD_GROUPS,

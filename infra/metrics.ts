@@ -12,6 +12,12 @@ export function createMetrics(registry = new Registry()) {
     ...deliveryMetrics(r),
     ...tierMetrics(r),
     ...queryCacheMetrics(r),
+    auditDropped: new Counter({
+      name: 'akosha_audit_dropped_total',
+      help: 'Audit events not recorded: queue full (overflow) or publish failed after retries (failed).',
+      labelNames: ['reason'] as const,
+      registers: r,
+    }),
   };
 }
 

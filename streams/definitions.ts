@@ -18,6 +18,7 @@ export const STREAM = {
   embedded: 'AKOSHA_EMBEDDED',
   ingested: 'AKOSHA_INGESTED',
   deadLetters: 'AKOSHA_DLQ',
+  audit: 'AKOSHA_AUDIT',
 } as const;
 
 export const INGEST_CONSUMER = 'ingest';
@@ -64,6 +65,14 @@ export function streamDefinitions(c: StreamsConfig): StreamDefinition[] {
       subjects: ['akosha.dlq.>'],
       retention: RetentionPolicy.Limits,
       max_age: nanos(90 * DAY_MS),
+    },
+    // Who did what: kept for AKOSHA_AUDIT_MAX_AGE_DAYS, read by `akosha audit list`.
+    {
+      ...common,
+      name: STREAM.audit,
+      subjects: ['akosha.audit.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(c.auditMaxAgeMs),
     },
   ];
 }

@@ -11,6 +11,8 @@ export const subjects = {
   /** requests to the writer that owns the group: `akosha replay --online` */
   replayRequest: (group: number) => `akosha.ops.replay.${group}`,
   aging: (tier: 'hot' | 'warm') => `akosha.aging.${tier}`,
+  /** the audit trail; an action is dotted (`dlq.requeue`), so it spans tokens */
+  audit: (action: string) => `akosha.audit.${action}`,
 };
 
 /** Shards are split into contiguous ranges so that a writer can own a range. */
@@ -32,4 +34,16 @@ export function parseUploadSubject(
   const shard = Number(parts[2]);
   if (!Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT) return undefined;
   return { shard, systemId: parts[3] as string };
+}
+
+/** Parses akosha.embedded.<group>.<shard>; undefined when the subject is not of that form. */
+export function parseEmbeddedSubject(
+  subject: string,
+): { group: number; shard: number } | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 4 || parts[0] !== 'akosha' || parts[1] !== 'embedded') return undefined;
+  const [group, shard] = [Number(parts[2]), Number(parts[3])];
+  if (!Number.isInteger(group) || !Number.isInteger(shard) || group < 0) return undefined;
+  if (shard < 0 || shard >= SHARD_COUNT) return undefined;
+  return { group, shard };
 }

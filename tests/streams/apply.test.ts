@@ -43,7 +43,7 @@ describe('applyTopology', () => {
     const names = [];
     for await (const s of jsm.streams.list()) names.push(s.config.name);
     expect(names.sort()).toEqual(
-      [STREAM.deadLetters, STREAM.embedded, STREAM.ingested, STREAM.uploads].sort(),
+      [STREAM.audit, STREAM.deadLetters, STREAM.embedded, STREAM.ingested, STREAM.uploads].sort(),
     );
   });
 
