@@ -80,7 +80,7 @@ export async function startWriterStages(
   const announcer = new Announcer({ ...common, events, store });
   const writer = new EmbeddedConsumer(
     { ...common, store, announcer, fence },
-    { ...config.writer, retry: ctx.retry },
+    { ...config.writer, retry: ctx.retry, shardGroups: config.streams.shardGroups },
   );
   const upkeep = new WriterUpkeep(
     {

@@ -1,20 +1,30 @@
-import { decodeVector } from '../embedding/vector';
 import { AkoshaError, issuesFrom } from '../infra/errors';
 import { EmbeddedMessage } from '../schemas/embedded';
-import { EMBEDDING_DIM } from '../schemas/record';
 import type { ChunkInput } from '../storage/write-plan';
+import { decodeChunkVectors, verifyChunk, type ChunkOwner } from './verify-chunk';
 
-/** An embedded chunk from the wire, checked against its schema, its vectors decoded. */
-export function decodeChunk(data: Uint8Array): ChunkInput | AkoshaError {
+/**
+ * An embedded chunk from the wire, checked against its schema and, since anyone with
+ * publish rights on its subject could have sent it, against what the writer can
+ * recompute (verifyChunk); its vectors decoded and checked.
+ */
+export function decodeChunk(
+  msg: { subject: string; data: Uint8Array },
+  owner: ChunkOwner,
+): ChunkInput | AkoshaError {
+  let json: unknown;
   try {
-    const parsed = EmbeddedMessage.safeParse(JSON.parse(Buffer.from(data).toString('utf8')));
-    if (!parsed.success)
-      return new AkoshaError('SCHEMA_INVALID', undefined, {
-        issues: issuesFrom(parsed.error.issues),
-      });
-    const vectors = parsed.data.records.map((r) => decodeVector(r.vector, EMBEDDING_DIM));
-    return { message: parsed.data, vectors };
+    json = JSON.parse(Buffer.from(msg.data).toString('utf8'));
   } catch (err) {
     return new AkoshaError('MALFORMED_JSON', (err as Error).message);
   }
+  const parsed = EmbeddedMessage.safeParse(json);
+  if (!parsed.success)
+    return new AkoshaError('SCHEMA_INVALID', undefined, {
+      issues: issuesFrom(parsed.error.issues),
+    });
+  const refused = verifyChunk(msg.subject, parsed.data, owner);
+  if (refused) return refused;
+  const vectors = decodeChunkVectors(parsed.data);
+  return vectors instanceof AkoshaError ? vectors : { message: parsed.data, vectors };
 }

@@ -20,6 +20,8 @@ import { SinkStall, stallDelayMs, stallReason, type StallStatus } from './sink-s
 
 export interface ShardWriterOptions extends BatchLoopOptions {
   groups: number[];
+  /** how many shard groups there are (AKOSHA_SHARD_GROUPS): a chunk's shard must be in `groups` */
+  shardGroups: number;
   retry: RetryPolicy;
 }
 
@@ -42,7 +44,8 @@ export interface ShardWriterDeps {
 type Item = { msg: PulledMsg; input: ChunkInput };
 
 /**
- * Shard writer: pulls akosha.embedded.<group>.> for the groups it owns, writes each
+ * Shard writer: pulls akosha.embedded.<group>.> for the groups it owns, verifies each chunk
+ * (consumers/verify-chunk.ts: a forged one is dead-lettered, its neighbours go on), writes each
  * shard's records in one DuckDB transaction, announces every upload now whole, then
  * acks. Storage that fails (disk full, I/O) stalls the writer instead of spending
  * deliveries; an announcement that fails is left to the outbox sweep.
@@ -75,6 +78,10 @@ export class EmbeddedConsumer {
     return this.loops.stop();
   }
 
+  private get owner() {
+    return { groups: this.options.groups, groupCount: this.options.shardGroups };
+  }
+
   /** Why the writer does not pull, when its storage fails. */
   get stalled(): StallStatus | undefined {
     return this.stall.status;
@@ -84,7 +91,7 @@ export class EmbeddedConsumer {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'write' });
     const byShard = new Map<number, Item[]>();
     for (const msg of batch) {
-      const input = decodeChunk(msg.data);
+      const input = decodeChunk(msg, this.owner);
       if (input instanceof AkoshaError) {
         await this.fail(msg, input);
         continue;

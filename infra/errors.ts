@@ -14,6 +14,26 @@ export const ErrorCodes = {
   },
   EMBEDDING_ZERO: { retryable: false, summary: 'embedding is all zeros (no direction)' },
   OVERSIZE: { retryable: false, summary: 'message exceeds the size limit' },
+  CHUNK_SHARD_MISMATCH: {
+    retryable: false,
+    summary: "embedded chunk's shard differs from its system_id's or its subject's",
+  },
+  CHUNK_GROUP_NOT_OWNED: {
+    retryable: false,
+    summary: 'embedded chunk on a subject of a shard group this writer does not own',
+  },
+  CHUNK_CHECKSUM_MISMATCH: {
+    retryable: false,
+    summary: 'embedded record content does not match its content_sha256',
+  },
+  CHUNK_VECTOR_INVALID: {
+    retryable: false,
+    summary: 'embedded vector of the wrong dimension or with a non-finite component',
+  },
+  CHUNK_TOO_LARGE: {
+    retryable: false,
+    summary: 'embedded chunk exceeds the bounds of an upload (records, content, tags, metadata)',
+  },
   EMBEDDER_MISMATCH: {
     retryable: false,
     summary: 'vectors of another model than the hot tier holds (replay after a re-embed)',
