@@ -1,0 +1,118 @@
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose';
+import { z } from 'zod';
+import type { AuthConfig } from '../infra/config';
+import type { Logger } from '../infra/logger';
+import { SystemId } from '../schemas/ids';
+import { ACCESS_ROLES, type AuthFailure, type Principal } from './principal';
+
+const HMAC_ALGORITHMS = ['HS256'];
+const KEY_SET_ALGORITHMS = ['RS256', 'ES256'];
+/** Keys are fetched again at most this often when a token names an unknown `kid`. */
+const JWKS_COOLDOWN_MS = 30_000;
+/** A key set younger than this is used without asking the server again. */
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+const JWKS_TIMEOUT_MS = 5_000;
+
+/**
+ * The claims a token must carry. `akosha_systems` absent means no system at all: a token only
+ * sees every system when it says `"*"` explicitly.
+ */
+const AkoshaClaims = z.object({
+  sub: z.string().min(1).max(200),
+  akosha_role: z.enum(ACCESS_ROLES),
+  akosha_systems: z.union([z.literal('*'), z.array(SystemId).max(10_000)]).default([]),
+});
+
+export type JwtOutcome = { ok: true; principal: Principal } | { ok: false; reason: AuthFailure };
+
+export interface JwtVerifier {
+  verify(token: string): Promise<JwtOutcome>;
+}
+
+export function jwtConfigured(jwt: AuthConfig['jwt']): boolean {
+  return jwt.secret !== '' || jwt.jwksUrl !== '';
+}
+
+/** A compact JWS: three base64url parts. */
+export function looksLikeJwt(token: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
+}
+
+/** null when neither a secret nor a key set URL is set. */
+export function createJwtVerifier(
+  jwt: AuthConfig['jwt'],
+  log: Pick<Logger, 'warn'>,
+): JwtVerifier | null {
+  if (!jwtConfigured(jwt)) return null;
+  const secret = jwt.secret === '' ? null : new TextEncoder().encode(jwt.secret);
+  const keySet: JWTVerifyGetKey | null =
+    jwt.jwksUrl === ''
+      ? null
+      : createRemoteJWKSet(new URL(jwt.jwksUrl), {
+          cacheMaxAge: JWKS_MAX_AGE_MS,
+          cooldownDuration: JWKS_COOLDOWN_MS,
+          timeoutDuration: JWKS_TIMEOUT_MS,
+        });
+  const options: JWTVerifyOptions = {
+    clockTolerance: jwt.leewaySeconds,
+    requiredClaims: ['sub', 'exp'],
+    ...(jwt.issuer && { issuer: jwt.issuer }),
+    ...(jwt.audience && { audience: jwt.audience }),
+  };
+
+  return {
+    async verify(token) {
+      let alg: string | undefined;
+      try {
+        alg = decodeProtectedHeader(token).alg;
+      } catch {
+        return { ok: false, reason: 'invalid' };
+      }
+      try {
+        let payload: JWTPayload;
+        if (secret && alg !== undefined && HMAC_ALGORITHMS.includes(alg)) {
+          ({ payload } = await jwtVerify(token, secret, {
+            ...options,
+            algorithms: HMAC_ALGORITHMS,
+          }));
+        } else if (keySet && alg !== undefined && KEY_SET_ALGORITHMS.includes(alg)) {
+          ({ payload } = await jwtVerify(token, keySet, {
+            ...options,
+            algorithms: KEY_SET_ALGORITHMS,
+          }));
+        } else {
+          return { ok: false, reason: 'invalid' };
+        }
+        return principalOf(payload);
+      } catch (err) {
+        return { ok: false, reason: failureOf(err, log) };
+      }
+    },
+  };
+}
+
+function principalOf(payload: JWTPayload): JwtOutcome {
+  const claims = AkoshaClaims.safeParse(payload);
+  if (!claims.success) return { ok: false, reason: 'invalid' };
+  const { sub, akosha_role, akosha_systems } = claims.data;
+  return {
+    ok: true,
+    principal: { name: sub, role: akosha_role, systems: akosha_systems, via: 'jwt' },
+  };
+}
+
+function failureOf(err: unknown, log: Pick<Logger, 'warn'>): AuthFailure {
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (!(err instanceof errors.JOSEError) || err instanceof errors.JWKSTimeout)
+    // the key set cannot be fetched: the caller cannot be told apart from a forger
+    log.warn({ code: (err as { code?: string }).code ?? 'error' }, 'JWT key set unavailable');
+  return 'invalid';
+}
