@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
+import { explainCertError, readPemFile } from '../infra/tls-files';
 import { ALL_SYSTEMS } from './cache-key';
 
 export interface RedisLayerOptions {
+  /** `redis://` or `rediss://` (TLS); a password in it is used but never logged */
   url: string;
+  /** AUTH password, unless the URL carries one */
+  password?: string;
+  /** PEM file of the CA that signed the server's certificate (`rediss://`); else the system's */
+  tlsCa?: string;
   /** key namespace: `<prefix>:epoch`, `<prefix>:gen:*`, `<prefix>:gen:sys:<id>`, `<prefix>:e:…` */
   prefix: string;
   /** bound on every call; past it the call counts as failed */
@@ -33,6 +39,7 @@ export class RedisLayer {
 
   constructor(private readonly opts: RedisLayerOptions) {
     this.redis = new Redis(opts.url, {
+      ...connectionSecrets(opts),
       lazyConnect: true,
       enableOfflineQueue: false, // fail at once while disconnected instead of queueing
       maxRetriesPerRequest: 0,
@@ -136,13 +143,16 @@ export class RedisLayer {
   private failed(op: string, err: Error): void {
     this.opts.metrics.queryCacheErrors.inc({ op });
     this.probeAfter = Date.now() + PROBE_INTERVAL_MS;
-    this.markDown(op, err.message);
+    this.markDown(op, explainCertError(err, 'AKOSHA_REDIS_TLS_CA') ?? err.message);
   }
 
   private markDown(op: string, reason: string): void {
     if (this.down) return;
     this.down = true;
-    this.opts.log.warn({ op, err: reason }, 'query cache: Redis unreachable, serving from L1 only');
+    this.opts.log.warn(
+      { op, redis: redactedUrl(this.opts.url), err: reason },
+      'query cache: Redis unreachable, serving from L1 only',
+    );
   }
 
   private recovered(): void {
@@ -159,4 +169,28 @@ function withTimeout<R>(work: Promise<R>, ms: number): Promise<R> {
     timer = setTimeout(() => reject(new Error(`Redis call timed out after ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The password (unless the URL has one) and, for `rediss://`, the CA to verify the server
+ * against. Certificate checks stay on; the CA file is read now, so a wrong path fails at start.
+ */
+function connectionSecrets(opts: RedisLayerOptions): RedisOptions {
+  const options: RedisOptions = {};
+  if (opts.password) options.password = opts.password;
+  if (opts.url.startsWith('rediss://') && opts.tlsCa) {
+    options.tls = { ca: readPemFile('AKOSHA_REDIS_TLS_CA', opts.tlsCa) };
+  }
+  return options;
+}
+
+/** The URL as it may be logged: credentials masked, query parameters (`?password=`) dropped. */
+export function redactedUrl(url: string): string {
+  try {
+    const { protocol, username, password, host, pathname } = new URL(url);
+    const credentials = username || password ? '***@' : '';
+    return `${protocol}//${credentials}${host}${pathname === '/' ? '' : pathname}`;
+  } catch {
+    return '(unparsable Redis URL)';
+  }
 }

@@ -9,6 +9,10 @@ export interface QueryCacheOptions {
   enabled: boolean;
   /** null: L1 only, nothing shared between processes */
   redisUrl: string | null;
+  /** AUTH password, unless the URL carries one */
+  redisPassword?: string;
+  /** PEM file of the CA of a `rediss://` server's certificate; empty: the system's CAs */
+  redisTlsCa?: string;
   l1Entries: number;
   /** lifetime of an entry in both layers (fractions allowed) */
   ttlSeconds: number;
@@ -63,6 +67,8 @@ export class QueryCache<T> {
     if (opts.enabled && opts.redisUrl) {
       this.redis = new RedisLayer({
         url: opts.redisUrl,
+        ...(opts.redisPassword && { password: opts.redisPassword }),
+        ...(opts.redisTlsCa && { tlsCa: opts.redisTlsCa }),
         prefix: opts.prefix ?? 'akosha:qc',
         timeoutMs: opts.redisTimeoutMs ?? 100,
         log: opts.log,

@@ -29,6 +29,8 @@ export function startQueryService(deps: {
     ? new QueryCache<SearchResponse>({
         enabled: true,
         redisUrl: c.redisUrl,
+        redisPassword: c.redisPassword,
+        redisTlsCa: c.redisTlsCa,
         l1Entries: c.l1Entries,
         ttlSeconds: c.ttlSeconds,
         prefix: c.prefix,

@@ -102,6 +102,8 @@ describe('cache config', () => {
       l1Entries: 10_000,
       ttlSeconds: 300,
       prefix: 'akosha:qc',
+      redisPassword: '',
+      redisTlsCa: '',
     });
     const custom = loadConfig({
       AKOSHA_QUERY_CACHE: 'off',
