@@ -2,6 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http';
 import { httpsOptions } from '../api/tls';
+import { checkHttpExposure } from '../auth/exposure';
 import { startQueryService } from './query-service';
 import { AdvisoryWatcher } from '../consumers/advisories';
 import type { EmbeddedConsumer } from '../consumers/embedded';
@@ -89,6 +90,8 @@ export class Pipeline {
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
     // unusable certificate files fail here, before anything is started
     if (roles.includes('api') && config.http.tls) httpsOptions(config.http.tls);
+    // a listener open to other machines without authentication fails here
+    if (roles.includes('api')) checkHttpExposure(config.http, config.auth, log);
     // a missing or wrong model fails here, before anything is consumed
     const embedder = await createEmbedder(config.embedder);
     const nats = await connectOrStartNats(config.nats, log).catch(async (err: unknown) => {

@@ -1,12 +1,6 @@
-import {
-  createRemoteJWKSet,
-  decodeProtectedHeader,
-  errors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  type JWTVerifyOptions,
-} from 'jose';
+import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose' with {
+  'resolution-mode': 'import',
+};
 import { z } from 'zod';
 import type { AuthConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
@@ -25,6 +19,11 @@ const JWKS_TIMEOUT_MS = 5_000;
  * The claims a token must carry. `akosha_systems` absent means no system at all: a token only
  * sees every system when it says `"*"` explicitly.
  */
+type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
+/** jose ships ES modules only: loaded with import() from this CommonJS build, once */
+let jose: Promise<Jose> | undefined;
+const loadJose = (): Promise<Jose> => (jose ??= import('jose'));
+
 const AkoshaClaims = z.object({
   sub: z.string().min(1).max(200),
   akosha_role: z.enum(ACCESS_ROLES),
@@ -53,14 +52,13 @@ export function createJwtVerifier(
 ): JwtVerifier | null {
   if (!jwtConfigured(jwt)) return null;
   const secret = jwt.secret === '' ? null : new TextEncoder().encode(jwt.secret);
-  const keySet: JWTVerifyGetKey | null =
-    jwt.jwksUrl === ''
-      ? null
-      : createRemoteJWKSet(new URL(jwt.jwksUrl), {
-          cacheMaxAge: JWKS_MAX_AGE_MS,
-          cooldownDuration: JWKS_COOLDOWN_MS,
-          timeoutDuration: JWKS_TIMEOUT_MS,
-        });
+  let keySet: JWTVerifyGetKey | null = null;
+  const keySetOf = (lib: Jose): JWTVerifyGetKey =>
+    (keySet ??= lib.createRemoteJWKSet(new URL(jwt.jwksUrl), {
+      cacheMaxAge: JWKS_MAX_AGE_MS,
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      timeoutDuration: JWKS_TIMEOUT_MS,
+    }));
   const options: JWTVerifyOptions = {
     clockTolerance: jwt.leewaySeconds,
     requiredClaims: ['sub', 'exp'],
@@ -70,21 +68,22 @@ export function createJwtVerifier(
 
   return {
     async verify(token) {
+      const lib = await loadJose();
       let alg: string | undefined;
       try {
-        alg = decodeProtectedHeader(token).alg;
+        alg = lib.decodeProtectedHeader(token).alg;
       } catch {
         return { ok: false, reason: 'invalid' };
       }
       try {
         let payload: JWTPayload;
         if (secret && alg !== undefined && HMAC_ALGORITHMS.includes(alg)) {
-          ({ payload } = await jwtVerify(token, secret, {
+          ({ payload } = await lib.jwtVerify(token, secret, {
             ...options,
             algorithms: HMAC_ALGORITHMS,
           }));
-        } else if (keySet && alg !== undefined && KEY_SET_ALGORITHMS.includes(alg)) {
-          ({ payload } = await jwtVerify(token, keySet, {
+        } else if (jwt.jwksUrl !== '' && alg !== undefined && KEY_SET_ALGORITHMS.includes(alg)) {
+          ({ payload } = await lib.jwtVerify(token, keySetOf(lib), {
             ...options,
             algorithms: KEY_SET_ALGORITHMS,
           }));
@@ -93,7 +92,7 @@ export function createJwtVerifier(
         }
         return principalOf(payload);
       } catch (err) {
-        return { ok: false, reason: failureOf(err, log) };
+        return { ok: false, reason: failureOf(err, lib, log) };
       }
     },
   };
@@ -109,7 +108,8 @@ function principalOf(payload: JWTPayload): JwtOutcome {
   };
 }
 
-function failureOf(err: unknown, log: Pick<Logger, 'warn'>): AuthFailure {
+function failureOf(err: unknown, lib: Jose, log: Pick<Logger, 'warn'>): AuthFailure {
+  const { errors } = lib;
   if (err instanceof errors.JWTExpired) return 'expired';
   if (!(err instanceof errors.JOSEError) || err instanceof errors.JWKSTimeout)
     // the key set cannot be fetched: the caller cannot be told apart from a forger
