@@ -40,6 +40,7 @@ export const AuditQuery = z.object({
   principal: z.string().min(1).max(200).optional(),
   action: z
     .string()
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: each repeat starts with a literal '.'
     .regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/, 'dotted lower-case tokens, e.g. dlq or dlq.purge')
     .max(200)
     .optional(),

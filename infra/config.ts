@@ -5,6 +5,7 @@ import { parseFaultPoint } from './fault-point';
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const msList = z
   .string()
+  // eslint-disable-next-line security/detect-unsafe-regex -- linear: each repeat starts with a literal ','
   .regex(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
   .transform((s) => s.split(',').map(Number));
 
@@ -43,6 +44,7 @@ const EnvSchema = z.object({
     .default(16),
   AKOSHA_WRITER_GROUPS: z
     .string()
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: each repeat starts with a literal (',' or '-')
     .regex(/^(all|\d+(-\d+)?(,\d+(-\d+)?)*)$/, '"all" or ranges like 0-7,12')
     .default('all'),
   AKOSHA_WRITER_CONCURRENCY: int(1, 64).default(4),
@@ -106,6 +108,7 @@ const EnvSchema = z.object({
   /** test-only: `<point>[@<hits>]` SIGKILLs the process at a named point (infra/fault-point.ts) */
   AKOSHA_FAULT_POINT: z
     .string()
+    // eslint-disable-next-line security/detect-unsafe-regex -- linear: each repeat starts with a literal '@'
     .regex(/^([a-z:-]+(@[1-9]\d*)?)?$/, '<point> or <point>@<hits>')
     .default(''),
 });

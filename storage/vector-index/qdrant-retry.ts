@@ -18,6 +18,7 @@ export function parseRetryAfter(
 ): number | undefined {
   if (value === null || value === undefined) return undefined;
   const v = value.trim();
+  // eslint-disable-next-line security/detect-unsafe-regex -- linear: each repeat starts with a literal '.'
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
   const at = Date.parse(v);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
