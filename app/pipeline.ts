@@ -204,6 +204,7 @@ export class Pipeline {
       search: query?.search,
       readiness: () => this.readiness(),
       tls: this.config.http.tls,
+      tokensFile: this.config.auth.tokensFile,
     });
     // Fastify's address says https:// when the listener has a certificate
     this.httpAddress = await app.listen({

@@ -10,4 +10,6 @@ export interface QueryDeps {
   store?: HotStore | undefined;
   mover?: TierMover | undefined;
   readiness: () => Readiness;
+  /** AKOSHA_AUTH_TOKENS_FILE, listed by `GET /api/v1/tokens` */
+  tokensFile?: string | undefined;
 }

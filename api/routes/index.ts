@@ -4,6 +4,7 @@ import { registerMemoryRoutes } from './memories';
 import { registerOpenApiRoute } from './openapi';
 import { registerStatusRoute } from './status';
 import { registerSystemRoutes } from './systems';
+import { registerTokenRoutes } from './tokens';
 
 export type { QueryDeps } from './deps';
 
@@ -13,4 +14,5 @@ export function registerQueryRoutes(app: FastifyInstance, deps: QueryDeps): void
   registerSystemRoutes(app, deps);
   registerStatusRoute(app, deps);
   registerOpenApiRoute(app);
+  registerTokenRoutes(app, deps);
 }
