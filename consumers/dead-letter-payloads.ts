@@ -52,6 +52,8 @@ export class DeadLetterPayloads {
       storage: StorageType.File,
       ttl: dlq?.config.max_age || DEFAULT_TTL_NS,
       replicas: dlq?.config.num_replicas ?? 1,
+      // as much room as the letters: a flood of large payloads stays within the DLQ's share
+      ...(dlq && dlq.config.max_bytes > 0 && { max_bytes: dlq.config.max_bytes }),
       description: `payloads of ${STREAM.deadLetters} letters over the inline limit`,
     });
   }

@@ -17,13 +17,17 @@ export const HAND_OFF_DEFAULTS: HandOffOptions = {
   giveUpAfterMs: Infinity,
 };
 
+const TRANSIENT_TEXT =
+  /timeout|timed out|no responders|disconnect|503|insufficient resources|maximum (bytes|messages) exceeded/i;
+
 /** A broker that is busy, restarting or briefly unreachable: the same publish may succeed later. */
 export function isTransientPublishError(err: unknown): boolean {
   const e = err as { name?: string; message?: string; code?: string };
   if (['TimeoutError', 'NoRespondersError', 'ConnectionError'].includes(e.name ?? '')) return true;
-  // a full store: 2.9 answers "insufficient resources", or nothing until it is restarted
+  // a full store: 2.9 answers "insufficient resources", or nothing until it is restarted;
+  // a stream at its max_bytes (DiscardNew) answers "maximum bytes exceeded" until consumed
   const text = `${e.message ?? ''} ${e.code ?? ''}`;
-  return /timeout|timed out|no responders|disconnect|503|insufficient resources/i.test(text);
+  return TRANSIENT_TEXT.test(text);
 }
 
 /**

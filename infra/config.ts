@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { EmbedderOptions } from '../embedding/factory';
+import type { HttpLimits } from '../api/limits/limits';
+import type { ColdReadLimits } from '../storage/tiers/cold-limits';
 import { parseFaultPoint } from './fault-point';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -8,6 +10,20 @@ const msList = z
   // eslint-disable-next-line security/detect-unsafe-regex -- linear: each repeat starts with a literal ','
   .regex(/^\d+(,\d+)*$/, 'comma-separated milliseconds')
   .transform((s) => s.split(',').map(Number));
+/** Bytes, with an optional binary unit (`512MiB`, `8GiB`); `-1`: no limit. */
+const byteSize = z
+  .string()
+  .regex(/^(-1|\d+(KiB|MiB|GiB|TiB)?)$/, 'bytes, e.g. 1073741824 or 1GiB; -1 for no limit')
+  .transform((s) => {
+    const units: Record<string, number> = {
+      KiB: 2 ** 10,
+      MiB: 2 ** 20,
+      GiB: 2 ** 30,
+      TiB: 2 ** 40,
+    };
+    const [, n, unit] = /^(-?\d+)([KMGT]iB)?$/.exec(s)!;
+    return Number(n) * (unit ? units[unit]! : 1);
+  });
 
 /** Every environment variable Akosha reads, with its default. Parsed once, at start. */
 const EnvSchema = z.object({
@@ -17,6 +33,12 @@ const EnvSchema = z.object({
   AKOSHA_DRAIN_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   AKOSHA_STREAM_REPLICAS: int(1, 5).default(1),
   AKOSHA_STREAMS_FORCE: z.enum(['true', 'false']).default('false'),
+  // per-stream byte limits: their sum must fit the server's max_file_store (nats.conf: 20GB)
+  AKOSHA_UPLOADS_MAX_BYTES: byteSize.default(8 * 2 ** 30),
+  AKOSHA_EMBEDDED_MAX_BYTES: byteSize.default(4 * 2 ** 30),
+  AKOSHA_INGESTED_MAX_BYTES: byteSize.default(2 ** 30),
+  AKOSHA_DLQ_MAX_BYTES: byteSize.default(2 ** 30),
+  AKOSHA_AUDIT_MAX_BYTES: byteSize.default(2 ** 30),
   AKOSHA_TIER_RECOVERY_BACKOFF_MS: msList.default([1000, 5000, 15_000, 30_000, 60_000]),
   AKOSHA_DATA_DIR: z.string().default('./data'),
   AKOSHA_HTTP_HOST: z.string().default('127.0.0.1'),
@@ -74,6 +96,21 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/)
     .default('akosha:qc'),
+  // limits against abuse (api/limits, api/mcp/transport.ts, storage/tiers/cold-store.ts)
+  AKOSHA_HTTP_BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  AKOSHA_MCP_BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  AKOSHA_JSON_MAX_DEPTH: int(2, 1000).default(32),
+  AKOSHA_HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
+  AKOSHA_HTTP_CONNECTION_TIMEOUT_MS: int(1000, 3_600_000).default(120_000),
+  AKOSHA_RATE_LIMIT_PER_MIN: int(1, 100_000_000).default(6000),
+  AKOSHA_EMBEDDING_API_CONCURRENCY: int(1, 256).default(2),
+  AKOSHA_EMBEDDING_API_QUEUE: int(0, 10_000).default(16),
+  AKOSHA_MCP_ALLOWED_ORIGINS: z.string().default(''),
+  AKOSHA_QUERY_CACHE_MAX_BYTES: int(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  AKOSHA_QUERY_CACHE_MAX_ENTRY_BYTES: int(1, 1024 * 1024 * 1024).default(256 * 1024),
+  AKOSHA_COLD_MAX_OBJECTS: int(1, 100_000).default(64),
+  AKOSHA_COLD_READ_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
+  AKOSHA_COLD_COUNTS_TTL_S: int(0, 86_400).default(30),
   // identities and permissions (auth/)
   AKOSHA_AUTH: z.enum(['on', 'off']).default('on'),
   AKOSHA_AUTH_TOKENS_FILE: z.string().default(''),
@@ -140,6 +177,14 @@ export interface StreamsConfig {
   uploadsMaxAgeMs: number;
   /** how long AKOSHA_AUDIT keeps events (AKOSHA_AUDIT_MAX_AGE_DAYS) */
   auditMaxAgeMs: number;
+  /** each stream's max_bytes (-1: none); a full stream refuses publishes (DiscardNew) */
+  maxBytes: {
+    uploads: number;
+    embedded: number;
+    ingested: number;
+    deadLetters: number;
+    audit: number;
+  };
   duplicateWindowMs: number;
   maxMessageBytes: number;
   shardGroups: number;
@@ -198,6 +243,8 @@ export interface AgingConfig {
   coldDir: string;
   /** delays between background retries of an interrupted tier move's recovery */
   recoveryBackoffMs: number[];
+  /** what one search or lookup may read of the cold tier (ColdReadLimits) */
+  coldReads: ColdReadLimits;
   /** S3-compatible cold storage; credentials come from the AWS SDK's usual sources */
   s3?: {
     bucket: string;
@@ -216,6 +263,7 @@ export interface HttpConfig {
   searchPartTimeoutMs: number;
   /** absent: plain HTTP */
   tls?: HttpTlsConfig;
+  limits: HttpLimits;
 }
 
 export interface CacheConfig {
@@ -229,6 +277,10 @@ export interface CacheConfig {
   /** kept out of the URL so that the URL can be logged; `rediss://` URLs verify against `tlsCa` */
   redisPassword: string;
   redisTlsCa: string;
+  /** L1 holds at most this many bytes of answers (JSON text) */
+  maxBytes: number;
+  /** a larger answer is cached nowhere (neither L1 nor Redis) */
+  maxEntryBytes: number;
 }
 
 export interface AuthConfig {
@@ -352,6 +404,13 @@ function streamsSlice(e: Env): StreamsConfig {
     force: e.AKOSHA_STREAMS_FORCE === 'true',
     uploadsMaxAgeMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000,
     auditMaxAgeMs: e.AKOSHA_AUDIT_MAX_AGE_DAYS * 86_400_000,
+    maxBytes: {
+      uploads: e.AKOSHA_UPLOADS_MAX_BYTES,
+      embedded: e.AKOSHA_EMBEDDED_MAX_BYTES,
+      ingested: e.AKOSHA_INGESTED_MAX_BYTES,
+      deadLetters: e.AKOSHA_DLQ_MAX_BYTES,
+      audit: e.AKOSHA_AUDIT_MAX_BYTES,
+    },
     duplicateWindowMs: e.AKOSHA_DUPLICATE_WINDOW_MS,
     maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
     shardGroups: e.AKOSHA_SHARD_GROUPS,
@@ -401,6 +460,21 @@ function httpSlice(e: Env): HttpConfig {
     host: e.AKOSHA_HTTP_HOST,
     port: e.AKOSHA_HTTP_PORT,
     searchPartTimeoutMs: e.AKOSHA_SEARCH_PART_TIMEOUT_MS,
+    limits: {
+      bodyLimitBytes: e.AKOSHA_HTTP_BODY_LIMIT_BYTES,
+      mcpBodyLimitBytes: e.AKOSHA_MCP_BODY_LIMIT_BYTES,
+      jsonMaxDepth: e.AKOSHA_JSON_MAX_DEPTH,
+      requestTimeoutMs: e.AKOSHA_HTTP_REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: e.AKOSHA_HTTP_CONNECTION_TIMEOUT_MS,
+      ratePerMinute: e.AKOSHA_RATE_LIMIT_PER_MIN,
+      embedding: {
+        concurrency: e.AKOSHA_EMBEDDING_API_CONCURRENCY,
+        queue: e.AKOSHA_EMBEDDING_API_QUEUE,
+      },
+      mcpAllowedOrigins: e.AKOSHA_MCP_ALLOWED_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    },
     ...(e.AKOSHA_HTTP_TLS_CERT && {
       tls: {
         cert: e.AKOSHA_HTTP_TLS_CERT,
@@ -419,6 +493,11 @@ function agingSlice(e: Env): AgingConfig {
     warmDir: `${e.AKOSHA_DATA_DIR}/warm`,
     coldDir: `${e.AKOSHA_DATA_DIR}/cold`,
     recoveryBackoffMs: e.AKOSHA_TIER_RECOVERY_BACKOFF_MS,
+    coldReads: {
+      maxObjects: e.AKOSHA_COLD_MAX_OBJECTS,
+      timeoutMs: e.AKOSHA_COLD_READ_TIMEOUT_MS,
+      countsTtlMs: e.AKOSHA_COLD_COUNTS_TTL_S * 1000,
+    },
     ...(e.AKOSHA_COLD_S3_BUCKET && { s3: coldS3(e) }),
   };
 }
@@ -457,6 +536,8 @@ function cacheSlice(e: Env): CacheConfig {
     prefix: e.AKOSHA_QUERY_CACHE_PREFIX,
     redisPassword: e.AKOSHA_REDIS_PASSWORD,
     redisTlsCa: e.AKOSHA_REDIS_TLS_CA,
+    maxBytes: e.AKOSHA_QUERY_CACHE_MAX_BYTES,
+    maxEntryBytes: e.AKOSHA_QUERY_CACHE_MAX_ENTRY_BYTES,
   };
 }
 

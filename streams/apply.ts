@@ -30,7 +30,7 @@ async function applyStream(
 ): Promise<void> {
   const existing = await jsm.streams.info(def.name).catch(() => undefined);
   if (!existing) {
-    await jsm.streams.add(def);
+    await jsm.streams.add(def).catch((err: unknown) => explainReservation(err, def));
     log?.info({ stream: def.name }, 'stream created');
     return;
   }
@@ -41,7 +41,17 @@ async function applyStream(
       `stream keeps the server's higher ${k.field}; run with --force (AKOSHA_STREAMS_FORCE=true) to lower it`,
     );
   const { name, retention: _r, storage: _s, ...mutable } = config;
-  await jsm.streams.update(name, mutable);
+  await jsm.streams.update(name, mutable).catch((err: unknown) => explainReservation(err, config));
+}
+
+/** The server reserves each stream's max_bytes out of its max_file_store at create and update. */
+function explainReservation(err: unknown, def: StreamDefinition): never {
+  if (Number((err as { code?: unknown }).code) !== 10047) throw err;
+  throw new Error(
+    `stream ${def.name}: the server cannot reserve max_bytes ${def.max_bytes} (insufficient storage resources): ` +
+      'the AKOSHA_*_MAX_BYTES settings together must fit in its max_file_store',
+    { cause: err },
+  );
 }
 
 async function applyConsumer(

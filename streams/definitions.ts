@@ -26,45 +26,61 @@ export const writerConsumerName = (group: number) => `writer-g${String(group).pa
 
 const DAY_MS = 86_400_000;
 
-/** Streams as data: `applyTopology` creates or updates exactly these. */
+/**
+ * Streams as data: `applyTopology` creates or updates exactly these.
+ * Each stream has its own max_bytes, so that one flooding producer fills its own stream,
+ * never the server (the DLQ and the audit trail keep their room). A full stream refuses
+ * publishes (DiscardNew): DiscardOld would silently drop the oldest messages, acknowledged
+ * and maybe not yet consumed. Each stream's comment says who sees the refusal.
+ */
 export function streamDefinitions(c: StreamsConfig): StreamDefinition[] {
   const common = {
     storage: StorageType.File,
-    discard: DiscardPolicy.Old,
+    discard: DiscardPolicy.New,
     num_replicas: c.replicas,
     duplicate_window: nanos(c.duplicateWindowMs),
     max_msg_size: c.maxMessageBytes,
   };
   return [
     // History is kept (limits retention) so that any shard can be rebuilt by replay.
+    // Full: producers get an error and retry; an oldest upload not yet ingested stays.
     {
       ...common,
       name: STREAM.uploads,
       subjects: ['akosha.uploads.>'],
       retention: RetentionPolicy.Limits,
       max_age: nanos(c.uploadsMaxAgeMs),
+      max_bytes: c.maxBytes.uploads,
     },
     // Hand-off between the embed stage and the shard writers; replay rebuilds it from uploads.
+    // Full (writers behind): the embed stage's hand-off waits and retries, as for a full store.
     {
       ...common,
       name: STREAM.embedded,
       subjects: ['akosha.embedded.>'],
       retention: RetentionPolicy.Workqueue,
       max_age: nanos(7 * DAY_MS),
+      max_bytes: c.maxBytes.embedded,
     },
+    // Full: the announcement stays in the writer's outbox and is retried by its sweep;
+    // an event downstream readers have not read yet is not dropped for it.
     {
       ...common,
       name: STREAM.ingested,
       subjects: ['akosha.ingested.>'],
       retention: RetentionPolicy.Limits,
       max_age: nanos(7 * DAY_MS),
+      max_bytes: c.maxBytes.ingested,
     },
+    // Full: the failed message is nak'ed, not termed, and retried until a letter fits
+    // (consumers/settle.ts); the letters already kept are the only copy of some messages.
     {
       ...common,
       name: STREAM.deadLetters,
       subjects: ['akosha.dlq.>'],
       retention: RetentionPolicy.Limits,
       max_age: nanos(90 * DAY_MS),
+      max_bytes: c.maxBytes.deadLetters,
     },
     // Who did what: kept for AKOSHA_AUDIT_MAX_AGE_DAYS, read by `akosha audit list`.
     {
@@ -73,6 +89,9 @@ export function streamDefinitions(c: StreamsConfig): StreamDefinition[] {
       subjects: ['akosha.audit.>'],
       retention: RetentionPolicy.Limits,
       max_age: nanos(c.auditMaxAgeMs),
+      // Full: new events are refused (the sink counts them dropped); a flood cannot age
+      // out the record of what happened before it.
+      max_bytes: c.maxBytes.audit,
     },
   ];
 }
