@@ -43,11 +43,26 @@ const CERT_ERROR_CODES = new Set([
   'CERT_UNTRUSTED',
 ]);
 
+/**
+ * OpenSSL's texts for those codes: some wrappers keep only the message (the AWS SDK does for
+ * an error it does not recognise as an Error).
+ */
+const CERT_ERROR_TEXTS: [RegExp, string][] = [
+  [/self[- ]signed certificate in certificate chain/, 'SELF_SIGNED_CERT_IN_CHAIN'],
+  [/self[- ]signed certificate/, 'DEPTH_ZERO_SELF_SIGNED_CERT'],
+  [/unable to verify the first certificate/, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+  [/unable to get local issuer certificate/, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'],
+  [/certificate has expired/, 'CERT_HAS_EXPIRED'],
+];
+
 /** The certificate-check code of an error or of one of its causes, if it has one. */
 export function certErrorCode(err: unknown): string | undefined {
   for (let e = err, depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && CERT_ERROR_CODES.has(code)) return code;
+    const message = String((e as { message?: unknown }).message ?? '');
+    const known = CERT_ERROR_TEXTS.find(([text]) => text.test(message));
+    if (known) return known[1];
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
@@ -67,4 +82,14 @@ export function explainCertError(err: unknown, caSetting: string): string | unde
     `server certificate not trusted (${code}): set ${caSetting} to the PEM file of the CA ` +
     'that signed it, or add that CA with NODE_EXTRA_CA_CERTS'
   );
+}
+
+/**
+ * `err` itself, or — for a certificate that does not verify — an error that says which
+ * setting fixes it, keeping the code and the original as its cause.
+ */
+export function withCertAdvice(err: unknown, caSetting: string): unknown {
+  const advice = explainCertError(err, caSetting);
+  if (!advice) return err;
+  return Object.assign(new Error(advice, { cause: err }), { code: certErrorCode(err) });
 }

@@ -1,4 +1,5 @@
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { Agent } from 'node:https';
 import { dirname, join, sep } from 'node:path';
 import {
   DeleteObjectCommand,
@@ -8,6 +9,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { readPemFile, withCertAdvice } from '../../infra/tls-files';
 import { mkdirSynced, nodeFs, syncDir, writeSynced, type DurableFs } from './durable-file';
 
 export type ObjectMetadata = Record<string, string>;
@@ -15,8 +17,11 @@ export type ObjectMetadata = Record<string, string>;
 /** Where cold Parquet objects live: S3 (any compatible endpoint) or a local directory. */
 export interface ObjectStore {
   put(key: string, body: Buffer, metadata: ObjectMetadata): Promise<void>;
-  /** null when the object does not exist */
-  get(key: string): Promise<{ body: Buffer; metadata: ObjectMetadata } | null>;
+  /** null when the object does not exist; `signal` aborts the transfer itself */
+  get(
+    key: string,
+    opts?: { signal?: AbortSignal },
+  ): Promise<{ body: Buffer; metadata: ObjectMetadata } | null>;
   head(key: string): Promise<ObjectMetadata | null>;
   /** succeeds when the object does not exist */
   delete(key: string): Promise<void>;
@@ -29,6 +34,8 @@ export interface S3StoreOptions {
   region?: string;
   forcePathStyle?: boolean;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** PEM file of a private CA for an https endpoint; absent or empty: the system's CAs */
+  caFile?: string;
 }
 
 export function s3Client(opts: S3StoreOptions): S3Client {
@@ -39,8 +46,23 @@ export function s3Client(opts: S3StoreOptions): S3Client {
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(opts.caFile && {
+      // the SDK's default agent keeps connections alive with up to 50 sockets: so does this one
+      requestHandler: {
+        httpsAgent: new Agent({
+          ca: readPemFile('AKOSHA_COLD_S3_CA', opts.caFile),
+          keepAlive: true,
+          maxSockets: 50,
+        }),
+      },
+    }),
   });
 }
+
+/** An S3 call's error, with advice when the endpoint's certificate is not trusted. */
+const explained = (err: unknown): never => {
+  throw withCertAdvice(err, 'AKOSHA_COLD_S3_CA');
+};
 
 const notFound = (err: unknown) => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -54,19 +76,25 @@ export class S3ObjectStore implements ObjectStore {
   ) {}
 
   async put(key: string, body: Buffer, metadata: ObjectMetadata): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, Metadata: metadata }),
-    );
+    await this.client
+      .send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, Metadata: metadata }))
+      .catch(explained);
   }
 
-  async get(key: string): Promise<{ body: Buffer; metadata: ObjectMetadata } | null> {
+  async get(
+    key: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ body: Buffer; metadata: ObjectMetadata } | null> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+        opts.signal && { abortSignal: opts.signal },
+      );
       const bytes = await out.Body!.transformToByteArray();
       return { body: Buffer.from(bytes), metadata: out.Metadata ?? {} };
     } catch (err) {
       if (notFound(err)) return null;
-      throw err;
+      return explained(err);
     }
   }
 
@@ -76,25 +104,29 @@ export class S3ObjectStore implements ObjectStore {
       return out.Metadata ?? {};
     } catch (err) {
       if (notFound(err)) return null;
-      throw err;
+      return explained(err);
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.client
+      .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }))
+      .catch(explained);
   }
 
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const out = await this.client.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          ...(token !== undefined ? { ContinuationToken: token } : {}),
-        }),
-      );
+      const out = await this.client
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ...(token !== undefined ? { ContinuationToken: token } : {}),
+          }),
+        )
+        .catch(explained);
       for (const o of out.Contents ?? []) if (o.Key !== undefined) keys.push(o.Key);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token !== undefined);
@@ -131,10 +163,13 @@ export class LocalObjectStore implements ObjectStore {
     await syncDir(this.fs, dirname(path));
   }
 
-  async get(key: string): Promise<{ body: Buffer; metadata: ObjectMetadata } | null> {
+  async get(
+    key: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ body: Buffer; metadata: ObjectMetadata } | null> {
     const metadata = await this.head(key);
     if (metadata === null) return null;
-    return { body: await readFile(this.path(key)), metadata };
+    return { body: await readFile(this.path(key), { signal: opts.signal }), metadata };
   }
 
   async head(key: string): Promise<ObjectMetadata | null> {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../../storage/tiers/object-store';
 import { kill } from './processes';
+import type { TestCa } from './tls';
 
 interface S3rverInstance {
   run(): Promise<{ address: string; port: number }>;
@@ -21,8 +22,11 @@ export interface TestS3 {
   stop(): Promise<void>;
 }
 
-/** s3rver on 127.0.0.1, an ephemeral port and a temp directory, with one bucket. */
-export async function startTestS3(bucket = 'akosha-cold'): Promise<TestS3> {
+/**
+ * s3rver on 127.0.0.1, an ephemeral port and a temp directory, with one bucket; over https
+ * with a server certificate of `tlsCa` when given (the client then trusts that CA).
+ */
+export async function startTestS3(bucket = 'akosha-cold', tlsCa?: TestCa): Promise<TestS3> {
   // s3rver ships no types; it is a dev dependency used only here.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const S3rver = require('s3rver') as S3rverClass;
@@ -33,14 +37,16 @@ export async function startTestS3(bucket = 'akosha-cold'): Promise<TestS3> {
     silent: true,
     directory: dir,
     configureBuckets: [{ name: bucket }],
+    ...(tlsCa && serverCertificate(tlsCa)),
   });
   const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${tlsCa ? 'https' : 'http'}://127.0.0.1:${port}`;
   const client = s3Client({
     bucket,
     endpoint,
     forcePathStyle: true,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    ...(tlsCa && { caFile: tlsCa.cert }),
   });
   return {
     client,
@@ -53,6 +59,11 @@ export async function startTestS3(bucket = 'akosha-cold'): Promise<TestS3> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function serverCertificate(ca: TestCa): { cert: Buffer; key: Buffer } {
+  const files = ca.server('s3');
+  return { cert: readFileSync(files.cert), key: readFileSync(files.key) };
 }
 
 export interface TestS3Process {
