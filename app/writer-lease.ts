@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../infra/logger';
+import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
 import { isRevisionConflict, leaseKey, openLeaseBucket } from './lease-bucket';
 
 export class LeaseConflictError extends Error {}
@@ -10,6 +11,8 @@ export class LeaseConflictError extends Error {}
 export interface WriterLeaseOptions {
   /** NATS servers: the lease has a connection of its own, so a busy pipeline can't delay renewals */
   servers: string;
+  /** credentials and TLS of that connection */
+  access?: Omit<NatsClientSettings, 'url'>;
   groups: number[];
   hotDir: string;
   ttlMs: number;
@@ -45,12 +48,12 @@ export class WriterLease {
   }
 
   static async claim(opts: WriterLeaseOptions): Promise<WriterLease> {
-    const nc = await connect({
-      servers: opts.servers,
-      name: 'akosha-writer-lease',
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-    });
+    const nc = await connect(
+      natsConnectOptions(
+        { url: opts.servers, ...opts.access },
+        { name: 'akosha-writer-lease', maxReconnectAttempts: -1, reconnectTimeWait: 500 },
+      ),
+    );
     const lease = await openLeaseBucket(nc, opts.ttlMs, opts.log).then(
       ({ kv, ttlMs }) => new WriterLease(nc, kv, { ...opts, ttlMs }),
       async (err: unknown) => {

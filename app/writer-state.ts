@@ -23,6 +23,8 @@ export async function openWriterState(
 ): Promise<WriterState> {
   const lease = await WriterLease.claim({
     servers: nats.local?.url ?? config.nats.url,
+    // a server Akosha started itself has neither users nor TLS
+    ...(!nats.local && { access: config.nats }),
     groups: config.writer.groups,
     hotDir: config.writer.hotDir,
     ...config.writer.lease,
@@ -33,9 +35,10 @@ export async function openWriterState(
     store = await HotStore.open(config.writer.hotDir, { ...config.writer, model });
     const { rebuilt, reason } = store.indexOpened;
     if (rebuilt) log.info({ reason, points: await store.indexCount() }, 'vector index rebuilt');
-    const { warmDir, coldDir, s3 } = config.aging;
+    const { warmDir, coldDir, s3, coldReads } = config.aging;
     const mover = await TierMover.open(store, {
       warmDir,
+      coldReads,
       objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
     });
     // moves a crash interrupted are finished or rolled back beside ingest: S3 may be away

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ALL_ROLES, type Role } from '../app/pipeline';
 import { loadConfig } from '../infra/config';
+import type { NatsClientSettings } from '../infra/nats-options';
 import { registerImportCommand } from './import-session-buddy';
 import { registerModelCommands } from './model';
 import { registerReplayCommands } from './replay';
@@ -9,11 +10,16 @@ import { registerRestoreCommand } from './restore';
 import { runPublish } from './publish';
 import { runApplyStreams } from './streams';
 import { parseRoles, runStart } from './start';
+import { registerTokenCommands } from './token';
 
 const program = new Command('akosha').description(
   'Memory aggregation for AI coding sessions on NATS JetStream',
 );
-const natsUrl = () => loadConfig().nats.url;
+/** The configured NATS client settings; `--creds FILE` stands in for AKOSHA_NATS_CREDS. */
+const natsClient = (creds?: string): NatsClientSettings => {
+  const { nats } = loadConfig();
+  return creds === undefined ? nats : { ...nats, auth: { creds, user: '', password: '' } };
+};
 const FORCE_HELP =
   'lower stream replicas and limits that the server holds higher (also AKOSHA_STREAMS_FORCE=true)';
 
@@ -42,13 +48,15 @@ for (const role of ALL_ROLES) {
 program
   .command('publish <upload.json>')
   .description('publish one upload (akosha.upload.v1 JSON) and wait for the broker ack')
-  .action((file: string) => runPublish(file, natsUrl()));
+  .option('--creds <file>', 'NATS nkey seed or .creds file (default AKOSHA_NATS_CREDS)')
+  .action((file: string, opts: { creds?: string }) => runPublish(file, natsClient(opts.creds)));
 
-registerImportCommand(program, { natsUrl });
+registerImportCommand(program, { nats: natsClient });
 registerModelCommands(program);
 registerReplayCommands(program);
 registerRestoreCommand(program);
 registerReembedCommand(program);
+registerTokenCommands(program);
 
 program
   .command('streams')

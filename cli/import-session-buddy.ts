@@ -4,17 +4,19 @@ import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { AkoshaError } from '../infra/errors';
+import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
 import { normaliseSystemId } from '../schemas/ids';
 import { importSessionBuddy, type ImportProgress } from '../producers/import-session-buddy';
 import type { SkippedRow } from '../producers/session-buddy';
 
 export interface ImportCommandContext {
-  natsUrl: () => string;
+  /** the configured server, credentials and TLS; `creds` replaces the configured credentials */
+  nats: (creds?: string) => NatsClientSettings;
 }
 
 export interface ImportCommandOptions {
   systemId?: string;
-  natsUrl: string;
+  nats: NatsClientSettings;
   recordsPerUpload?: number;
 }
 
@@ -36,15 +38,19 @@ export function registerImportCommand(program: Command, ctx: ImportCommandContex
       'records per upload message (default 1000)',
       parsePositiveInt,
     )
-    .action((file: string, opts: { systemId?: string; recordsPerUpload?: number }) =>
-      runImportCommand(file, { ...opts, natsUrl: ctx.natsUrl() }),
+    .option('--creds <file>', 'NATS nkey seed or .creds file (default AKOSHA_NATS_CREDS)')
+    .action(
+      (file: string, opts: { systemId?: string; recordsPerUpload?: number; creds?: string }) => {
+        const { creds, ...rest } = opts;
+        return runImportCommand(file, { ...rest, nats: ctx.nats(creds) });
+      },
     );
 }
 
 /** `akosha import-session-buddy <file>`: progress on stderr, a one-line JSON summary on stdout. */
 export async function runImportCommand(file: string, opts: ImportCommandOptions): Promise<void> {
   const systemId = resolveSystemId(opts.systemId);
-  const nc = await connect({ servers: opts.natsUrl, name: 'akosha-import' });
+  const nc = await connect(natsConnectOptions(opts.nats, { name: 'akosha-import' }));
   const bar = new ProgressBar();
   const skipped: SkippedRow[] = [];
   try {

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { AkoshaError } from '../infra/errors';
+import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
 import { normaliseSystemId, SYSTEM_ID_PATTERN } from '../schemas/ids';
 import { publishUpload } from '../producers/publish-upload';
 import type { UploadMessage } from '../schemas/upload';
 
 /** `akosha publish <upload.json>`: validates, publishes and prints the broker's answer. */
-export async function runPublish(file: string, natsUrl: string): Promise<void> {
+export async function runPublish(file: string, nats: NatsClientSettings): Promise<void> {
   const upload = JSON.parse(readFileSync(file, 'utf8')) as UploadMessage;
   if (typeof upload.system_id === 'string' && !SYSTEM_ID_PATTERN.test(upload.system_id)) {
     const normalised = normaliseSystemId(upload.system_id);
@@ -16,7 +17,7 @@ export async function runPublish(file: string, natsUrl: string): Promise<void> {
     );
     upload.system_id = normalised;
   }
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect(natsConnectOptions(nats, { name: 'akosha-publish' }));
   try {
     const result = await publishUpload(jetstream(nc), upload, {
       maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024,
@@ -32,7 +33,7 @@ export async function runPublish(file: string, natsUrl: string): Promise<void> {
     // nats.js says this when no stream takes the subject, JetStream enabled or not
     if (/jetstream is not enabled|no responders/i.test(String(err)))
       throw new Error(
-        `no stream takes akosha.uploads.> at ${natsUrl}: start Akosha once (it creates its streams) or run "akosha streams"`,
+        `no stream takes akosha.uploads.> at ${nats.url}: start Akosha once (it creates its streams) or run "akosha streams"`,
         { cause: err },
       );
     throw err;

@@ -29,7 +29,7 @@ export function registerReembedCommand(program: Command): void {
         ...numberedFiles(config.writer.hotDir, /^shard-(\d{3})\.duckdb$/),
         ...numberedFiles(config.aging.warmDir, /^warm-(\d{3})\.duckdb$/),
       ];
-      await refuseOwnedShardsAt(config.nats.url, {
+      await refuseOwnedShardsAt(config.nats, {
         command: 'akosha reembed',
         shards,
         shardGroups: config.streams.shardGroups,

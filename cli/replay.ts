@@ -5,6 +5,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createEmbedder, embedderModelId } from '../embedding/factory';
 import { loadConfig, type AkoshaConfig } from '../infra/config';
 import { AkoshaError } from '../infra/errors';
+import { natsConnectOptions } from '../infra/nats-options';
 import { DeadLetterStage } from '../schemas/dead-letter';
 import { HotStore } from '../storage/hot-store';
 import { openObjectStore, TierMover } from '../storage/tiers';
@@ -234,7 +235,7 @@ async function withNats(
   config: AkoshaConfig,
   task: (nc: NatsConnection) => Promise<void>,
 ): Promise<void> {
-  const nc = await connect({ servers: config.nats.url, name: 'akosha-ops' });
+  const nc = await connect(natsConnectOptions(config.nats, { name: 'akosha-ops' }));
   try {
     await task(nc);
   } finally {

@@ -26,7 +26,7 @@ export function registerRestoreCommand(program: Command): void {
       if (since && Number.isNaN(since.getTime()))
         throw new Error(`--since: not a time: ${opts.since}`);
       const config = loadConfig();
-      await refuseOwnedShardsAt(config.nats.url, {
+      await refuseOwnedShardsAt(config.nats, {
         command: 'akosha restore',
         shards: [shardOf(systemId)],
         shardGroups: config.streams.shardGroups,

@@ -1,6 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
+import { natsConnectOptions } from '../infra/nats-options';
 import { applyTopology } from '../streams/apply';
 import { streamDefinitions } from '../streams/definitions';
 
@@ -11,7 +12,7 @@ import { streamDefinitions } from '../streams/definitions';
 export async function runApplyStreams(opts: { force?: boolean } = {}): Promise<void> {
   const config = loadConfig();
   if (opts.force) config.streams.force = true;
-  const nc = await connect({ servers: config.nats.url });
+  const nc = await connect(natsConnectOptions(config.nats, { name: 'akosha-streams' }));
   try {
     await applyTopology(nc, config.streams, createLogger(config.logLevel));
     for (const s of streamDefinitions(config.streams))

@@ -1,6 +1,8 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { AuthorizationError, connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsConfig } from './config';
+import { refuseRemoteNatsFallback } from '../auth/exposure';
 import type { Logger } from './logger';
+import { natsConnectOptions, type NatsClientSettings } from './nats-options';
 import {
   localServerVersion,
   natsServerAvailable,
@@ -17,8 +19,11 @@ export interface NatsHandle {
   sync: NatsSyncStatus;
 }
 
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+/** A long-lived connection with the configured credentials and TLS (infra/nats-options.ts). */
+export async function connectNats(nats: NatsClientSettings, name: string): Promise<NatsConnection> {
+  return connect(
+    natsConnectOptions(nats, { name, maxReconnectAttempts: -1, reconnectTimeWait: 500 }),
+  );
 }
 
 /** Logs connection state changes: disconnects, reconnects, slow consumers, server errors. */
@@ -47,9 +52,10 @@ export async function connectOrStartNats(config: NatsConfig, log: Logger): Promi
 
 async function connectOrStart(config: NatsConfig, log: Logger): Promise<Omit<NatsHandle, 'sync'>> {
   try {
-    return { nc: await connect({ servers: config.url, name: 'akosha', maxReconnectAttempts: -1 }) };
+    return { nc: await connectNats(config, 'akosha') };
   } catch (err) {
-    if (!config.startLocal) throw err;
+    if (!config.startLocal || serverAnswered(err)) throw err;
+    refuseRemoteNatsFallback(config.url, err);
     if (!natsServerAvailable()) {
       throw new Error(
         `no NATS server answers at ${config.url} and nats-server is not installed.\n` +
@@ -63,6 +69,12 @@ async function connectOrStart(config: NatsConfig, log: Logger): Promise<Omit<Nat
       'no NATS server answered: starting nats-server',
     );
     const local = await startNatsServer({ storeDir: config.storeDir, port, sync: config.sync });
-    return { nc: await connectNats(local.url, 'akosha'), local };
+    // a server Akosha starts itself listens on loopback only, with neither users nor TLS
+    return { nc: await connectNats({ url: local.url }, 'akosha'), local };
   }
+}
+
+/** A server that refused our credentials or TLS is there: starting another on its port can't help. */
+function serverAnswered(err: unknown): boolean {
+  return err instanceof AuthorizationError || /tls/i.test(String(err));
 }

@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { writerLeases, type LeaseStatus } from '../app/lease-status';
+import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
 import { SHARD_COUNT, shardOf } from '../schemas/ids';
 import { groupOfShard, shardsOfGroup } from '../streams/subjects';
 
@@ -70,10 +71,14 @@ export function selectedShards(sel: { shard?: number | undefined; system?: strin
 }
 
 /** The same check for a command that has no NATS connection of its own. */
-export async function refuseOwnedShardsAt(url: string, opts: LeaseGuardOptions): Promise<void> {
+export async function refuseOwnedShardsAt(
+  nats: NatsClientSettings,
+  opts: LeaseGuardOptions,
+): Promise<void> {
+  const url = nats.url;
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: url, name: 'akosha-ops' });
+    nc = await connect(natsConnectOptions(nats, { name: 'akosha-ops' }));
   } catch (err) {
     throw new Error(
       `${opts.command}: cannot check the writer leases at ${url} (${(err as Error).message}); ` +
