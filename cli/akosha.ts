@@ -11,7 +11,6 @@ import { runPublish } from './publish';
 import { runApplyStreams } from './streams';
 import { parseRoles, runStart } from './start';
 import { registerTokenCommands } from './token';
-import { registerTokenCommands } from './token';
 
 const program = new Command('akosha').description(
   'Memory aggregation for AI coding sessions on NATS JetStream',
@@ -57,7 +56,6 @@ registerModelCommands(program);
 registerReplayCommands(program);
 registerRestoreCommand(program);
 registerReembedCommand(program);
-registerTokenCommands(program);
 registerTokenCommands(program);
 
 program
