@@ -1,4 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Embedder } from '../embedding/embedder';
 import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
@@ -15,6 +16,8 @@ import { httpsServerOption } from './tls';
 
 export interface HttpDeps {
   js: JetStreamClient;
+  /** core NATS (the aging trigger route); absent: that route answers 503 */
+  nc?: NatsConnection | undefined;
   /** the server's max_payload: pushed memories are split into upload parts below it */
   maxPayloadBytes: number;
   metrics: Metrics;

@@ -196,6 +196,7 @@ export class Pipeline {
     if (query) this.stoppers.unshift(query.stop);
     const app: FastifyInstance = buildHttpServer({
       js: jetstream(this.nats.nc),
+      nc: this.nats.nc,
       maxPayloadBytes: this.nats.nc.info?.max_payload ?? 1024 * 1024,
       metrics: this.metrics,
       embedder: this.embedder,

@@ -78,6 +78,11 @@ export class DeadLetterOps {
     return new DeadLetterOps(jetstream(nc), await jetstreamManager(nc), maxMessageBytes);
   }
 
+  /** The same, on a process's JetStream client (the HTTP routes). */
+  static async fromJetStream(js: JetStreamClient, maxMessageBytes: number): Promise<DeadLetterOps> {
+    return new DeadLetterOps(js, await js.jetstreamManager(), maxMessageBytes);
+  }
+
   /** Letters matching the filter in DLQ order, at most `limit` (default 100) after `afterSeq`. */
   async list(
     filter: DeadLetterFilter,

@@ -6,6 +6,7 @@ import {
   GenerateEmbeddingResult,
 } from '../../embedding/api';
 import { SearchRequest } from '../search';
+import { adminPaths } from './admin-paths';
 import * as hand from './hand-schemas';
 import { fromZod } from './helpers';
 import { mcpPaths } from './mcp-paths';
@@ -25,7 +26,7 @@ export function buildOpenApiDocument() {
       version,
       description: 'Memories of AI coding sessions, aggregated across systems and searchable.',
     },
-    paths: { ...opsPaths, ...apiPaths, ...mcpPaths },
+    paths: { ...opsPaths, ...apiPaths, ...adminPaths, ...mcpPaths },
     components: {
       schemas: {
         SearchRequest: fromZod(SearchRequest, 'input'),

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { registerAgingRoutes } from './aging';
 import type { QueryDeps } from './deps';
+import { registerDlqRoutes } from './dlq';
 import { registerMemoryRoutes } from './memories';
 import { registerOpenApiRoute } from './openapi';
 import { registerStatusRoute } from './status';
@@ -15,4 +17,6 @@ export function registerQueryRoutes(app: FastifyInstance, deps: QueryDeps): void
   registerStatusRoute(app, deps);
   registerOpenApiRoute(app);
   registerTokenRoutes(app, deps);
+  registerDlqRoutes(app, deps);
+  registerAgingRoutes(app, deps);
 }
