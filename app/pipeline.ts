@@ -172,6 +172,8 @@ export class Pipeline {
     this.bridge = new MahavishnuBridge({
       mahavishnuUrl: bridge.mahavishnuUrl,
       callTimeoutMs: bridge.callTimeoutMs,
+      token: bridge.token,
+      caFile: bridge.caFile,
       breaker: bridge.breaker,
       nc: this.nats.nc,
       log: this.log,

@@ -33,6 +33,9 @@ export interface MahavishnuBridgeOptions {
   mahavishnuUrl?: string | null;
   /** per-call HTTP timeout (default 5000 ms) */
   callTimeoutMs?: number;
+  /** bearer token for Mahavishnu, and the PEM file of the CA of its https certificate */
+  token?: string;
+  caFile?: string;
   /** breaker settings; its timeout defaults to callTimeoutMs + 1000 */
   breaker?: BreakerOptions;
   /** for window claims in a KV bucket shared by every process, and the aging events */
@@ -188,5 +191,11 @@ export class MahavishnuBridge {
 /** No client when the URL is null or '': then every job runs locally. */
 function clientFor(options: MahavishnuBridgeOptions): MahavishnuClient | undefined {
   const url = options.mahavishnuUrl === undefined ? DEFAULT_MAHAVISHNU_URL : options.mahavishnuUrl;
-  return url ? new MahavishnuClient({ url, timeoutMs: options.callTimeoutMs ?? 5000 }) : undefined;
+  if (!url) return undefined;
+  return new MahavishnuClient({
+    url,
+    timeoutMs: options.callTimeoutMs ?? 5000,
+    ...(options.token && { token: options.token }),
+    ...(options.caFile && { caFile: options.caFile }),
+  });
 }

@@ -1,3 +1,5 @@
+import { readPemFile, withCertAdvice } from '../infra/tls-files';
+import { fetchTrustingCa } from './https-fetch';
 import { MahavishnuError } from './mahavishnu-error';
 import { toolValue, type ToolValue } from './mcp-reply';
 import { McpHttpTransport } from './mcp-transport';
@@ -17,8 +19,12 @@ export interface MahavishnuClientOptions {
   url?: string;
   /** per-call timeout, enforced with an AbortController (default 5000 ms) */
   timeoutMs?: number;
-  /** extra request headers, e.g. `authorization` */
+  /** extra request headers */
   headers?: Record<string, string>;
+  /** sent as `Authorization: Bearer <token>` with every call; never logged */
+  token?: string;
+  /** PEM file of the CA that signed an https Mahavishnu's certificate; absent: the system's */
+  caFile?: string;
   /** injected for tests; defaults to the global fetch */
   fetch?: typeof fetch;
 }
@@ -52,11 +58,9 @@ export class MahavishnuClient {
     this.url = (options.url ?? DEFAULT_MAHAVISHNU_URL).replace(/\/+$/, '');
     this.endpoint = this.url.endsWith('/mcp') ? this.url : `${this.url}/mcp`;
     this.timeoutMs = options.timeoutMs ?? 5000;
-    this.transport = new McpHttpTransport(
-      this.endpoint,
-      options.headers ?? {},
-      options.fetch ?? fetch,
-    );
+    const headers = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    this.transport = new McpHttpTransport(this.endpoint, headers, fetchFor(options));
   }
 
   /**
@@ -79,7 +83,7 @@ export class MahavishnuClient {
       }
       throw new MahavishnuError(
         'MAHAVISHNU_UNREACHABLE',
-        `${name}: ${this.endpoint} unreachable: ${describe(err)}`,
+        `${name}: ${this.endpoint} unreachable: ${describe(withCertAdvice(err, 'AKOSHA_MAHAVISHNU_CA'))}`,
         { cause: err },
       );
     } finally {
@@ -101,6 +105,13 @@ export class MahavishnuClient {
   getHealth(): Promise<ToolValue> {
     return this.callTool('get_health', {});
   }
+}
+
+/** The injected fetch, else one trusting the configured CA, else the global fetch. */
+function fetchFor(options: MahavishnuClientOptions): typeof fetch {
+  if (options.fetch) return options.fetch;
+  if (options.caFile) return fetchTrustingCa(readPemFile('AKOSHA_MAHAVISHNU_CA', options.caFile));
+  return fetch;
 }
 
 function describe(err: unknown): string {

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -29,14 +31,25 @@ export class FakeMahavishnu {
   readonly sessions = new Set<string>();
   initializeCount = 0;
   private flapCounter = 0;
+  /** requests refused for a missing or wrong bearer token */
+  unauthorized = 0;
+  private token: string | undefined;
   private server?: Server;
   url = '';
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+  /** Over https with `tls` (PEM files); with `token`, a call without that bearer token gets 401. */
+  async start(opts: { tls?: { cert: string; key: string }; token?: string } = {}): Promise<this> {
+    this.token = opts.token;
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = opts.tls
+      ? createHttpsServer(
+          { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) },
+          handler,
+        )
+      : createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
     return this;
   }
 
@@ -50,6 +63,11 @@ export class FakeMahavishnu {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`) {
+      this.unauthorized++;
+      res.setHeader('www-authenticate', 'Bearer');
+      return this.reply(res, 401, 'application/json', '{"detail":"Not authenticated"}');
+    }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
       id: unknown;
       method: string;
