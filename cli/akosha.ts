@@ -4,6 +4,7 @@ import { loadConfig } from '../infra/config';
 import type { NatsClientSettings } from '../infra/nats-options';
 import { registerImportCommand } from './import-session-buddy';
 import { registerModelCommands } from './model';
+import { registerNatsAuthCommands } from './nats-auth';
 import { registerReplayCommands } from './replay';
 import { registerReembedCommand } from './reembed';
 import { registerRestoreCommand } from './restore';
@@ -55,6 +56,7 @@ registerImportCommand(program, { nats: natsClient });
 registerModelCommands(program);
 registerReplayCommands(program);
 registerRestoreCommand(program);
+registerNatsAuthCommands(program);
 registerReembedCommand(program);
 registerTokenCommands(program);
 
