@@ -5,7 +5,8 @@ import { shardDbName } from './hot-schema';
 import type { HotStore } from './hot-store';
 import { isoSql } from './time';
 import type { TierMover } from './tiers';
-import { readParquetSql } from './tiers/cold-store';
+import { interruptible, readParquetSql } from './tiers/cold-store';
+import { coldTimeout, deadline, tooManyObjects } from './tiers/cold-limits';
 import { warmDbName } from './tiers/warm-store';
 
 /** One stored memory as the query API returns it, from whichever tier holds it. */
@@ -77,25 +78,55 @@ export async function findMemory(
   }
 }
 
+/**
+ * The newest `maxObjects` objects are read, within `timeoutMs` (downloads and scans are
+ * aborted past it): a record not found in them while older ones exist is a
+ * ColdReadLimitError, not a "not found".
+ */
 async function findCold(
   conn: DuckDBConnection,
   mover: TierMover,
   systemId: string,
   id: string,
 ): Promise<Record<string, unknown> | undefined> {
+  const { maxObjects, timeoutMs } = mover.cold.limits;
   const keys = (await mover.cold.keysOf(systemId)).reverse();
-  for (let i = 0; i < keys.length; i += COLD_BATCH) {
-    const dir = await mover.cold.tempDir();
-    try {
-      const batch = keys.slice(i, i + COLD_BATCH).map((key) => ({ key }));
-      const files = await mover.cold.download('lookup', batch, dir);
-      const row = await readOne(conn, selectSql('cold', readParquetSql(files)), [systemId, id]);
+  const stop = deadline(timeoutMs);
+  try {
+    for (let i = 0; i < Math.min(keys.length, maxObjects); i += COLD_BATCH) {
+      const row = await findInBatch(
+        conn,
+        mover,
+        keys.slice(i, Math.min(i + COLD_BATCH, maxObjects)),
+        stop,
+        [systemId, id],
+      );
       if (row) return row;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
+  } catch (err) {
+    if (stop.aborted) throw coldTimeout(timeoutMs);
+    throw err;
   }
+  if (keys.length > maxObjects) throw tooManyObjects(systemId, keys.length, maxObjects);
   return undefined;
+}
+
+async function findInBatch(
+  conn: DuckDBConnection,
+  mover: TierMover,
+  keys: string[],
+  stop: AbortSignal,
+  params: string[],
+): Promise<Record<string, unknown> | undefined> {
+  const dir = await mover.cold.tempDir();
+  try {
+    const batch = keys.map((key) => ({ key }));
+    const files = await mover.cold.download('lookup', batch, dir, stop);
+    const sql = selectSql('cold', readParquetSql(files));
+    return await interruptible(conn, stop, () => readOne(conn, sql, params));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function readOne(

@@ -10,6 +10,15 @@ import { shardOf } from '../../schemas/ids';
 import type { SearchOptions } from '../hot-store';
 import { searchParams, warmSearchSql } from './search-sql';
 import { toWarmHit, type WarmHit } from './warm-store';
+import {
+  coldTimeout,
+  deadline,
+  DEFAULT_COLD_READ_LIMITS,
+  notifyingWrites,
+  tooManyObjects,
+  TtlMemo,
+  type ColdReadLimits,
+} from './cold-limits';
 
 /** One Parquet object of the cold tier, as planned by a move and as recorded in its metadata. */
 export interface ColdObject {
@@ -46,10 +55,18 @@ export interface Downloaded {
  * metadata carries its sha256, row count and key/record hash sums.
  */
 export class ColdStore {
+  readonly objects: ObjectStore;
+  /** per-system row counts (tier-counts.ts), dropped whenever this process writes an object */
+  readonly counts: TtlMemo<Map<string, number>>;
+
   constructor(
-    readonly objects: ObjectStore,
+    objects: ObjectStore,
     private readonly concurrency = 8,
-  ) {}
+    readonly limits: ColdReadLimits = DEFAULT_COLD_READ_LIMITS,
+  ) {
+    this.counts = new TtlMemo(limits.countsTtlMs);
+    this.objects = notifyingWrites(objects, () => this.counts.clear());
+  }
 
   async tempDir(): Promise<string> {
     return mkdtemp(join(tmpdir(), 'akosha-cold-'));
@@ -79,9 +96,11 @@ export class ColdStore {
     moveId: string,
     keys: { key: string; sha256?: string | undefined }[],
     dir: string,
+    signal?: AbortSignal,
   ): Promise<Downloaded[]> {
     return mapLimit(keys, this.concurrency, async ({ key, sha256 }, i) => {
-      const got = await this.objects.get(key);
+      signal?.throwIfAborted();
+      const got = await this.objects.get(key, signal ? { signal } : {});
       if (got === null) throw new TierMoveError('OBJECT_MISSING', moveId, key);
       const actual = sha256Hex(got.body);
       if (actual !== got.metadata.sha256 || (sha256 !== undefined && actual !== sha256))
@@ -138,33 +157,58 @@ export class ColdStore {
     return { records, bytes, objects: keys.length };
   }
 
-  /** Brute-force search over the downloaded Parquet objects of one system. */
+  /**
+   * Brute-force search over the downloaded Parquet objects of one system. A system with
+   * more objects than `limits.maxObjects` is refused (ColdReadLimitError) before anything is
+   * read; past `limits.timeoutMs` (or `signal`) the downloads and the scan are aborted.
+   */
   async search(
     conn: DuckDBConnection,
     query: Float32Array,
     opts: SearchOptions & { systemId: string },
+    signal?: AbortSignal,
   ): Promise<WarmHit[]> {
     const keys = await this.keysOf(opts.systemId);
     if (keys.length === 0) return [];
+    const { maxObjects, timeoutMs } = this.limits;
+    if (keys.length > maxObjects) throw tooManyObjects(opts.systemId, keys.length, maxObjects);
+    const stop = deadline(timeoutMs, signal);
     const dir = await this.tempDir();
     try {
       const files = await this.download(
         'search',
         keys.map((key) => ({ key })),
         dir,
+        stop,
       );
       const { values, types } = searchParams(query, opts);
       const shard = shardOf(opts.systemId);
-      const reader = await conn.runAndReadAll(
-        `SELECT * FROM (${warmSearchSql(readParquetSql(files), `${shard}`, 'cold')})
-          ORDER BY similarity DESC LIMIT ${Math.floor(opts.limit)}`,
-        values,
-        types,
-      );
+      const sql = `SELECT * FROM (${warmSearchSql(readParquetSql(files), `${shard}`, 'cold')})
+          ORDER BY similarity DESC LIMIT ${Math.floor(opts.limit)}`;
+      const reader = await interruptible(conn, stop, () => conn.runAndReadAll(sql, values, types));
       return reader.getRowObjectsJS().map(toWarmHit);
+    } catch (err) {
+      if (stop.aborted) throw coldTimeout(timeoutMs);
+      throw err;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+}
+
+/** Runs a DuckDB statement that `signal` interrupts (the statement then fails). */
+export async function interruptible<T>(
+  conn: DuckDBConnection,
+  signal: AbortSignal,
+  run: () => Promise<T>,
+): Promise<T> {
+  signal.throwIfAborted();
+  const interrupt = () => conn.interrupt();
+  signal.addEventListener('abort', interrupt, { once: true });
+  try {
+    return await run();
+  } finally {
+    signal.removeEventListener('abort', interrupt);
   }
 }
 

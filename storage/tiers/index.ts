@@ -1,5 +1,6 @@
 import type { HotStore } from '../hot-store';
 import { ColdStore } from './cold-store';
+import type { ColdReadLimits } from './cold-limits';
 import { Tiers, type TierOptions } from './context';
 import { moveHotToWarm } from './hot-to-warm';
 import { fillKeyIndex } from './key-fill';
@@ -51,11 +52,12 @@ export class TierMover {
 
   static async open(
     hot: HotStore,
-    opts: { warmDir: string; objects: ObjectStore } & TierOptions,
+    opts: { warmDir: string; objects: ObjectStore; coldReads?: ColdReadLimits } & TierOptions,
   ): Promise<TierMover> {
     const warm = await WarmStore.open(hot, opts.warmDir);
     const options: TierOptions = opts.onPoint ? { onPoint: opts.onPoint } : {};
-    return new TierMover(new Tiers(hot, warm, new ColdStore(opts.objects), options));
+    const cold = new ColdStore(opts.objects, undefined, opts.coldReads);
+    return new TierMover(new Tiers(hot, warm, cold, options));
   }
 
   get warm(): WarmStore {

@@ -18,7 +18,7 @@ const HEAD_CONCURRENCY = 8;
 /**
  * Records per system and tier in the shards this process holds (hot and warm: one
  * GROUP BY per attached file) and in the cold objects it sees (row counts from each
- * object's metadata). `systemId` limits everything to that system. A record that a move
+ * object's metadata, reused for AKOSHA_COLD_COUNTS_TTL_S: a HEAD per object is slow). `systemId` limits everything to that system. A record that a move
  * is copying counts in both tiers until the move deletes its source.
  */
 export async function countsBySystem(
@@ -46,8 +46,11 @@ export async function countsBySystem(
   ];
   for (const row of await groupCounts(store, tables, systemId))
     add(String(row.system_id), row.tier as keyof TierCounts, Number(row.n));
-  if (mover)
-    for (const [system, n] of await coldCounts(mover.cold, systemId)) add(system, 'cold', n);
+  if (mover) {
+    const cold = mover.cold;
+    const coldRows = await cold.counts.get(systemId ?? '*', () => coldCounts(cold, systemId));
+    for (const [system, n] of coldRows) add(system, 'cold', n);
+  }
   return counts;
 }
 

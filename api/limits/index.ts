@@ -1,0 +1,4 @@
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
+export { applyHttpLimits, httpLimits, replyToLimit, serverLimitOptions } from './apply';
+export { LimitError, bodyTooLarge, jsonTooDeep } from './errors';
+export { Semaphore, gateEmbedder } from './semaphore';

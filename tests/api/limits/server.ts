@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { buildHttpServer } from '../../../api/http';
+import type { HttpLimits } from '../../../api/limits';
+import type { Readiness } from '../../../app/pipeline';
+import type { Authenticator, Principal } from '../../../auth/principal';
+import type { Embedder } from '../../../embedding/embedder';
+import { HashingEmbedder } from '../../../embedding/hashing-embedder';
+import { createMetrics } from '../../../infra/metrics';
+import type { TestNats } from '../../helpers/nats';
+
+export interface LimitsServer {
+  app: FastifyInstance;
+  base: string;
+  close(): Promise<void>;
+}
+
+/** Bearer tokens `<name>` → a writer of every system named so; anything else is refused. */
+export const namedTokens = (names: string[]): Authenticator => ({
+  enforcing: true,
+  authenticate: async ({ authorization }) => {
+    const name = authorization?.replace(/^Bearer /, '');
+    if (!name || !names.includes(name)) return { ok: false, reason: 'invalid' };
+    const principal: Principal = { name, role: 'admin', systems: '*', via: 'token' };
+    return { ok: true, principal };
+  },
+  close: () => undefined,
+});
+
+/** The real HTTP server of api/http.ts on 127.0.0.1, an ephemeral port, with these limits. */
+export async function startLimitsServer(
+  nats: TestNats,
+  opts: {
+    limits?: Partial<HttpLimits>;
+    embedder?: Embedder;
+    authenticator?: Authenticator;
+  } = {},
+): Promise<LimitsServer> {
+  const readiness = (): Readiness => ({
+    ready: true,
+    consuming: true,
+    nats: nats.url,
+    roles: ['api'],
+    embedder: 'hashing',
+  });
+  const app = buildHttpServer({
+    metrics: createMetrics(),
+    embedder: opts.embedder ?? new HashingEmbedder(),
+    readiness,
+    js: nats.js,
+    maxPayloadBytes: 1024 * 1024,
+    limits: opts.limits,
+    authenticator: opts.authenticator,
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, base, close: () => app.close() };
+}
+
+/** A JSON body nested `depth` levels: {"a":{"a":…{}}} */
+export const nested = (depth: number): string =>
+  '{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1);
