@@ -90,7 +90,7 @@ describe('token registry', () => {
   it('keeps the last good version while the file is invalid, and reads it again once fixed', () => {
     let now = 0;
     const warnings: string[] = [];
-    const log = { warn: (_o: unknown, m: string) => void warnings.push(m), info: () => undefined };
+    const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
     const { token } = createToken(file, { name: 'ops', role: 'admin', systems: '*' });
     const registry = new TokenRegistry(file, log, () => now);
     expect(registry.findByHash(hashToken(token))?.name).toBe('ops');
