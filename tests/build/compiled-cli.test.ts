@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAM } from '../../streams/definitions';
+import { ensureModel, TINY_MODEL } from '../fixtures/model/ensure-model';
 import { startTestNats, type TestNats } from '../helpers/nats';
 
 const ROOT = join(__dirname, '..', '..');
@@ -87,6 +88,20 @@ describe('the compiled build', () => {
     const result = await node(['-e', script]);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({ messages: 0 });
+  });
+
+  it('embeds in a worker thread started from its compiled entry', async () => {
+    const model = ensureModel(TINY_MODEL);
+    const script = `
+      const { WorkerPoolEmbedder } = require('./dist/embedding/worker-pool.js');
+      WorkerPoolEmbedder.start({ model: ${JSON.stringify(model)}, workers: 1 }).then(async (pool) => {
+        const [vector] = await pool.embed(['a compiled worker thread']);
+        console.log(JSON.stringify({ dimensions: vector.length }));
+        await pool.close();
+      });`;
+    const result = await node(['-e', script]);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ dimensions: 384 });
   });
 
   it('finds nats.conf at the package root, not under dist/', async () => {
