@@ -9,8 +9,13 @@ import type { Metrics } from '../infra/metrics';
 import type { Readiness } from '../app/pipeline';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
+import type { AuditSink } from '../audit/event';
+import type { Authenticator } from '../auth/principal';
+import { registerAuthGuard } from './auth-guard';
+import { replyForbidden, routeOf } from './auth-denials';
 import { registerMcpRoutes } from './mcp';
 import { registerQueryRoutes } from './routes';
+import { inScope, scopeOf } from './scope';
 import { SearchRequest, type SearchService } from './search';
 import { httpsServerOption } from './tls';
 
@@ -31,6 +36,12 @@ export interface HttpDeps {
   readiness: () => Readiness;
   /** certificate files of an https listener; absent: plain HTTP */
   tls?: HttpTlsConfig | undefined;
+  /** who is calling; absent: loopback callers only, as admins (api/auth-guard.ts) */
+  authenticator?: Authenticator | undefined;
+  /** where denials and actions are recorded; absent: nowhere */
+  audit?: AuditSink | undefined;
+  /** AKOSHA_METRICS_PUBLIC: `/ready`, `/metrics` and the OpenAPI document need no role */
+  metricsPublic?: boolean | undefined;
 }
 
 /** The Python Akosha's `filters` of search_all_systems that this search understands. */
@@ -44,6 +55,11 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     logger: false,
     bodyLimit: 8 * 1024 * 1024,
     ...httpsServerOption(deps.tls),
+  });
+  registerAuthGuard(app, {
+    authenticator: deps.authenticator,
+    audit: deps.audit,
+    metricsPublic: deps.metricsPublic,
   });
 
   app.get('/health', async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }));
@@ -74,7 +90,11 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       return reply
         .code(503)
         .send({ error: 'no_shards', message: 'this process owns no hot shards' });
-    return deps.search.search(parsed.data);
+    const scope = scopeOf(req);
+    const system = parsed.data.system_id;
+    if (system !== undefined && !inScope(scope, system))
+      return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
+    return deps.search.search(parsed.data, scope);
   });
 
   registerQueryRoutes(app, deps);
@@ -84,9 +104,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     maxPayloadBytes: deps.maxPayloadBytes,
     embedder: deps.embedder,
     readiness: deps.readiness,
-    search: async (req) => {
+    search: async (req, call) => {
       if (!deps.search) throw new Error('this process owns no hot shards');
-      return deps.search.search(SearchRequest.parse({ ...mcpFilters(req.filters), ...req }));
+      const request = SearchRequest.parse({ ...mcpFilters(req.filters), ...req });
+      return deps.search.search(request, call.principal.systems);
     },
   });
 

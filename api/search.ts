@@ -8,6 +8,7 @@ import type { TierMover } from '../storage/tiers';
 import type { WarmHit } from '../storage/tiers/warm-store';
 import { isoToMicros } from '../storage/time';
 import type { QueryCache } from './query-cache';
+import { ALL_SYSTEMS_SCOPE, inScope, scopeKey, type SystemScope } from './scope';
 import { withTimeout } from './timeout';
 
 export const SearchRequest = z
@@ -81,40 +82,65 @@ export class SearchService {
     private readonly mover?: TierMover | undefined,
   ) {}
 
-  /** Complete answers are cached; a partial one is not (the next query may do better). */
-  async search(req: SearchRequest): Promise<SearchResponse> {
+  /**
+   * Only records of the `scope`'s systems come back, whatever the filters (the caller
+   * refuses a system_id outside it). Complete answers are cached under a key that holds the
+   * scope; a partial one is not (the next query may do better).
+   */
+  async search(
+    req: SearchRequest,
+    scope: SystemScope = ALL_SYSTEMS_SCOPE,
+  ): Promise<SearchResponse> {
     const cache = this.options.cache;
-    if (!cache) return { ...(await this.compute(req)), cache: 'off' };
+    if (!cache) return { ...(await this.compute(req, scope)), cache: 'off' };
     const started = performance.now();
-    const request = { ...req, model: this.embedder.info.model };
+    const request = { ...req, model: this.embedder.info.model, scope: scopeKey(scope) };
     const { value, hit } = await cache.getOrCompute(
       request,
       req.system_id,
-      () => this.compute(req),
+      () => this.compute(req, scope),
       (r) => !r.partial,
     );
     if (!hit) return { ...value, cache: 'miss' };
-    return { ...value, cache: 'hit', took_ms: performance.now() - started };
+    const results = value.results.filter((r) => inScope(scope, r.system_id));
+    return {
+      ...value,
+      results,
+      total: results.length,
+      cache: 'hit',
+      took_ms: performance.now() - started,
+    };
   }
 
-  private async compute(req: SearchRequest): Promise<SearchResponse> {
+  private async compute(req: SearchRequest, scope: SystemScope): Promise<SearchResponse> {
     const [vector] = await this.embedder.embed([req.query]);
-    return this.searchVector(vector!, req);
+    return this.searchVector(vector!, req, scope);
   }
 
-  /** The search for an already embedded query (by the same embedder), uncached. */
-  async searchVector(vector: Float32Array, req: SearchRequest): Promise<SearchResponse> {
+  /**
+   * The search for an already embedded query (by the same embedder), uncached. A scope of
+   * some systems and no system_id: each system of the scope is searched on its own (its
+   * shard, filtered by its id), so other systems of a shared shard cannot crowd it out.
+   */
+  async searchVector(
+    vector: Float32Array,
+    req: SearchRequest,
+    scope: SystemScope = ALL_SYSTEMS_SCOPE,
+  ): Promise<SearchResponse> {
     const started = performance.now();
-    const opts = searchOptions(req, this.embedder.info.model);
-    const parts = [
-      ...(await this.hotParts(vector, opts, req.threshold)),
-      ...this.warmParts(vector, opts),
-      ...this.coldParts(vector, opts),
-    ];
-    const settled = await Promise.all(parts.map((p) => this.runPart(p)));
+    const named = req.system_id;
+    const targets = scope === '*' || named !== undefined ? [named] : scope;
+    const allowed = named === undefined || inScope(scope, named);
+    const partLists = await Promise.all(
+      (allowed ? targets : []).map((systemId) =>
+        this.partsOf(vector, { ...req, system_id: systemId }, named !== undefined),
+      ),
+    );
+    const settled = await Promise.all(partLists.flat().map((p) => this.runPart(p)));
     const failed = settled.filter((s): s is FailedPart => 'reason' in s);
     const hits = settled.flatMap((s) => ('hits' in s ? s.hits : []));
-    const results = mergeHits(hits, req.limit, req.threshold);
+    const visible = hits.filter((h) => inScope(scope, h.system_id));
+    const results = mergeHits(visible, req.limit, req.threshold);
     return {
       query: req.query,
       cache: 'off',
@@ -125,6 +151,16 @@ export class SearchService {
       partial: failed.length > 0,
       failed,
     };
+  }
+
+  /** Cold (Parquet read back, slow) only for a query that names its system. */
+  private async partsOf(vector: Float32Array, req: SearchRequest, cold: boolean): Promise<Part[]> {
+    const opts = searchOptions(req, this.embedder.info.model);
+    return [
+      ...(await this.hotParts(vector, opts, req.threshold)),
+      ...this.warmParts(vector, opts),
+      ...(cold ? this.coldParts(vector, opts) : []),
+    ];
   }
 
   private async runPart(part: Part): Promise<{ hits: SearchHit[] } | FailedPart> {
@@ -170,7 +206,9 @@ export class SearchService {
     const run = async () => {
       const conn = await store.connect();
       try {
-        return await mover.cold.search(conn, vector, { ...opts, systemId });
+        // the part's own timeout also stops the downloads and the scan, not only the wait
+        const stop = AbortSignal.timeout(this.options.partTimeoutMs);
+        return await mover.cold.search(conn, vector, { ...opts, systemId }, stop);
       } finally {
         conn.closeSync();
       }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http';
 import { httpsOptions } from '../api/tls';
 import { checkHttpExposure } from '../auth/exposure';
+import { createAuthenticator } from '../auth/authenticator';
 import { startQueryService } from './query-service';
 import { AdvisoryWatcher } from '../consumers/advisories';
 import type { EmbeddedConsumer } from '../consumers/embedded';
@@ -196,6 +197,8 @@ export class Pipeline {
         })
       : undefined;
     if (query) this.stoppers.unshift(query.stop);
+    const authenticator = createAuthenticator(this.config.auth, this.log);
+    this.stoppers.push(() => authenticator.close());
     const app: FastifyInstance = buildHttpServer({
       js: jetstream(this.nats.nc),
       nc: this.nats.nc,
@@ -208,6 +211,8 @@ export class Pipeline {
       readiness: () => this.readiness(),
       tls: this.config.http.tls,
       tokensFile: this.config.auth.tokensFile,
+      authenticator,
+      metricsPublic: this.config.auth.metricsPublic,
     });
     // Fastify's address says https:// when the listener has a certificate
     this.httpAddress = await app.listen({

@@ -1,4 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Principal } from '../../auth/principal';
 import type { Embedder } from '../../embedding/embedder';
 
 export interface McpSearchRequest {
@@ -9,13 +10,23 @@ export interface McpSearchRequest {
   filters?: Record<string, unknown>;
 }
 
+/** Who makes a tool call, and from where: each call gets its own. */
+export interface CallContext {
+  principal: Principal;
+  /** the HTTP request's id */
+  requestId: string;
+  /** client address */
+  source: string;
+}
+
 /** What the MCP routes need; search is injected so they do not depend on how it is done. */
 export interface McpDeps {
   js: JetStreamClient;
   /** the server's max_payload: uploads above it are split into parts */
   maxPayloadBytes: number;
   embedder: Embedder;
-  search: (req: McpSearchRequest) => Promise<{ results: readonly unknown[] }>;
+  /** only records of the systems of `call.principal` come back */
+  search: (req: McpSearchRequest, call: CallContext) => Promise<{ results: readonly unknown[] }>;
   readiness: () => { ready: boolean };
   /** `get_storage_status`; without it the tool reports the JetStream streams */
   storageStatus?: () => Promise<unknown>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { normaliseSystemId } from '../../schemas/ids';
 import { DEFAULT_SYSTEM_ID, sha256Hex } from './ingest';
+import { assertInScope } from './scope-check';
 import { defineTool } from './tool';
 
 /**
@@ -45,8 +46,9 @@ export const createEntity = defineTool({
     properties: Properties,
     metadata: Properties,
   }),
-  run: async (args) => {
+  run: async (args, _deps, call) => {
     const system_id = systemOf(args.metadata);
+    assertInScope(call.principal, [system_id], 'writer');
     return {
       status: 'created',
       id: idOf('entity', [system_id, args.entity_type, args.name]),
@@ -71,8 +73,9 @@ export const createRelation = defineTool({
     properties: Properties,
     metadata: Properties,
   }),
-  run: async (args) => {
+  run: async (args, _deps, call) => {
     const system_id = systemOf(args.metadata);
+    assertInScope(call.principal, [system_id], 'writer');
     return {
       status: 'created',
       id: idOf('relation', [system_id, args.from_entity, args.relation_type, args.to_entity]),

@@ -1,3 +1,4 @@
+import type { AccessRole } from '../../auth/principal';
 import type { Issue } from '../../infra/errors';
 
 /** JSON-RPC 2.0 error codes used by the MCP endpoints. */
@@ -7,6 +8,8 @@ export const RpcCode = {
   METHOD_NOT_FOUND: -32601,
   INVALID_PARAMS: -32602,
   INTERNAL_ERROR: -32603,
+  /** the caller's role or system scope does not allow this call */
+  FORBIDDEN: -32003,
 } as const;
 export type RpcCode = (typeof RpcCode)[keyof typeof RpcCode];
 
@@ -36,16 +39,30 @@ export class RpcError extends Error {
     readonly code: RpcCode,
     message: string,
     readonly issues?: Issue[],
+    /** more of the error for the caller (a forbidden call: what it needed) */
+    readonly data?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'RpcError';
   }
 
   toBody(): RpcErrorBody {
-    return this.issues
-      ? { code: this.code, message: this.message, data: { issues: this.issues } }
+    const data = { ...this.data, ...(this.issues && { issues: this.issues }) };
+    return Object.keys(data).length > 0
+      ? { code: this.code, message: this.message, data }
       : { code: this.code, message: this.message };
   }
+}
+
+/** A call the principal may not make: its role is below `need`, or `system` is outside its scope. */
+export function forbidden(need: AccessRole, system?: string): RpcError {
+  const what =
+    system === undefined ? `needs role ${need}` : `system ${system} is outside your scope`;
+  return new RpcError(RpcCode.FORBIDDEN, `Forbidden: ${what}`, undefined, {
+    error: 'forbidden',
+    need,
+    ...(system !== undefined && { system }),
+  });
 }
 
 /** Parses a raw HTTP body as JSON; malformed JSON is a PARSE_ERROR. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AkoshaError, issuesFrom } from '../../infra/errors';
+import type { Principal } from '../../auth/principal';
 import type { MemoryKind } from '../../schemas/record';
 import type { McpDeps } from './deps';
 import {
@@ -14,8 +15,10 @@ import {
   sha256Hex,
   stableJson,
   type MemoryFailure,
+  type PreparedMemory,
   type PushContext,
 } from './ingest';
+import { assertInScope } from './scope-check';
 import { defineTool, invalidParams, type ToolResult } from './tool';
 
 const SystemIdArg = z
@@ -36,15 +39,28 @@ const pushContext = (deps: McpDeps, tool: string, systemId?: string): PushContex
   now: new Date(),
 });
 
-/** Stores one memory: invalid → INVALID_PARAMS; stored once the broker acked its upload. */
+/** A writer stores only as the systems of its scope: one outside it refuses the whole call. */
+const assertWritable = (prepared: PreparedMemory[], principal: Principal) =>
+  assertInScope(
+    principal,
+    prepared.map((p) => p.system_id),
+    'writer',
+  );
+
+/**
+ * Stores one memory: invalid → INVALID_PARAMS, outside the scope → FORBIDDEN; stored once
+ * the broker acked its upload.
+ */
 async function storeOne(
   input: MemoryInput,
   kind: MemoryKind,
   ctx: PushContext,
+  principal: Principal,
 ): Promise<ToolResult> {
   const { prepared, failures } = prepareMemories([{ index: 0, input }], () => kind, ctx);
   if (failures[0])
     throw invalidParams(ctx.tool, failures[0].issues ?? [{ path: '', message: failures[0].error }]);
+  assertWritable(prepared, principal);
   const published = await publishMemories(prepared, ctx);
   const failure = published.failures[0];
   if (failure)
@@ -106,7 +122,7 @@ export const storeMemory = defineTool({
     'Store one memory (Session-Buddy: memory_id, text; Mahavishnu: content, metadata, collection). ' +
     'Returns {status: "stored"|"failed", memory_id, ...} once the broker acknowledged it.',
   args: StoreMemoryArgs,
-  run(args, deps) {
+  run(args, deps, call) {
     const text = (args.text ?? args.content)!;
     const metadata = {
       ...(args.metadata ?? {}),
@@ -115,7 +131,8 @@ export const storeMemory = defineTool({
     const memory_id =
       args.memory_id ?? `mem-${sha256Hex(stableJson({ content: text, metadata })).slice(0, 32)}`;
     const input = { memory_id, text, embedding: args.embedding ?? null, metadata };
-    return storeOne(input, kindOf(input), pushContext(deps, 'store_memory', args.system_id));
+    const ctx = pushContext(deps, 'store_memory', args.system_id);
+    return storeOne(input, kindOf(input), ctx, call.principal);
   },
 });
 
@@ -130,7 +147,7 @@ export const storeReflection = defineTool({
     metadata: MemoryMetadata,
     system_id: SystemIdArg,
   }),
-  async run(args, deps) {
+  async run(args, deps, call) {
     const input = {
       memory_id: args.reflection_id,
       text: args.content,
@@ -138,7 +155,8 @@ export const storeReflection = defineTool({
       metadata: args.metadata ?? {},
     };
     const ctx = pushContext(deps, 'store_reflection', args.system_id);
-    return { reflection_id: args.reflection_id, ...(await storeOne(input, 'reflection', ctx)) };
+    const stored = await storeOne(input, 'reflection', ctx, call.principal);
+    return { reflection_id: args.reflection_id, ...stored };
   },
 });
 
@@ -180,10 +198,11 @@ export const batchStoreMemories = defineTool({
     'returns {status: "completed"|"partial"|"failed", total, stored, failed, errors[]}.',
   args: batchArgs(z.unknown()),
   listedArgs: batchArgs(MemoryInput),
-  async run(args, deps) {
+  async run(args, deps, call) {
     const ctx = pushContext(deps, 'batch_store_memories', args.system_id);
     const parsed = parseMemories(args.memories);
     const { prepared, failures } = prepareMemories(parsed.items, kindOf, ctx);
+    assertWritable(prepared, call.principal);
     const published = prepared.length > 0 ? await publishMemories(prepared, ctx) : undefined;
     const errors = [...parsed.failures, ...failures, ...(published?.failures ?? [])].sort(
       (a, b) => a.index - b.index,

@@ -8,6 +8,7 @@ import {
 import { normaliseSystemId } from '../../schemas/ids';
 import { STREAM } from '../../streams/definitions';
 import type { McpDeps } from './deps';
+import { assertInScope } from './scope-check';
 import { defineTool, type ToolResult } from './tool';
 
 const started = Date.now();
@@ -38,14 +39,18 @@ export const searchAllSystems = defineTool({
   description:
     'Semantic search over the memories of every system, best first: {results, total, query}.',
   args: SearchArgs,
-  async run(args, deps) {
-    const { results } = await deps.search({
-      query: args.query,
-      limit: args.limit,
-      threshold: args.threshold,
-      ...(args.system_id !== undefined && { system_id: args.system_id }),
-      ...(args.filters !== undefined && { filters: args.filters }),
-    });
+  async run(args, deps, call) {
+    if (args.system_id !== undefined) assertInScope(call.principal, [args.system_id], 'reader');
+    const { results } = await deps.search(
+      {
+        query: args.query,
+        limit: args.limit,
+        threshold: args.threshold,
+        ...(args.system_id !== undefined && { system_id: args.system_id }),
+        ...(args.filters !== undefined && { filters: args.filters }),
+      },
+      call,
+    );
     return { results: [...results], total: results.length, query: args.query };
   },
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
-import type { McpDeps } from './deps';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { auditIfForbidden, callContext, callTool, unauthorized } from './authorize';
+import type { CallContext, McpDeps } from './deps';
 import {
   RpcCode,
   RpcError,
@@ -14,7 +15,7 @@ import {
   type RpcResponse,
 } from './jsonrpc';
 import type { ToolResult } from './tool';
-import { TOOLS, callParams, findTool } from './tools';
+import { callParams, toolsFor } from './tools';
 
 /** Newest first; a client asking for another version gets the newest. */
 export const MCP_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
@@ -50,7 +51,12 @@ function initializeResult(params: unknown, deps: McpDeps) {
   };
 }
 
-async function handleRequest(req: RpcRequest, form: ResultForm, deps: McpDeps): Promise<unknown> {
+async function handleRequest(
+  req: RpcRequest,
+  form: ResultForm,
+  deps: McpDeps,
+  call: CallContext,
+): Promise<unknown> {
   switch (req.method) {
     case 'initialize':
       return initializeResult(req.params, deps);
@@ -58,7 +64,7 @@ async function handleRequest(req: RpcRequest, form: ResultForm, deps: McpDeps): 
       return {};
     case 'tools/list':
       return {
-        tools: TOOLS.map(({ name, description, inputSchema }) => ({
+        tools: toolsFor(call.principal).map(({ name, description, inputSchema }) => ({
           name,
           description,
           inputSchema,
@@ -66,7 +72,7 @@ async function handleRequest(req: RpcRequest, form: ResultForm, deps: McpDeps): 
       };
     case 'tools/call': {
       const { name, args } = callParams(req.params);
-      const dict = await findTool(name).call(args, deps);
+      const dict = await callTool(name, args, deps, call);
       return form === 'content' ? asContent(dict) : dict;
     }
     default:
@@ -79,7 +85,8 @@ async function handleMessage(
   message: unknown,
   form: ResultForm,
   deps: McpDeps,
-  log: FastifyBaseLogger,
+  request: FastifyRequest,
+  call: CallContext,
 ): Promise<RpcResponse | undefined> {
   let req: RpcRequest | undefined;
   try {
@@ -90,10 +97,12 @@ async function handleMessage(
   if (!req) return undefined;
   if (req.id === undefined && req.method.startsWith('notifications/')) return undefined;
   try {
-    const result = await handleRequest(req, form, deps);
+    const result = await handleRequest(req, form, deps, call);
     return req.id === undefined ? undefined : rpcResult(req.id, result);
   } catch (err) {
-    if (!(err instanceof RpcError)) log.error({ err, method: req.method }, 'mcp request failed');
+    if (!(err instanceof RpcError))
+      request.log.error({ err, method: req.method }, 'mcp request failed');
+    auditIfForbidden(request, err, (req.params as { name?: unknown } | undefined)?.name);
     return req.id === undefined ? undefined : rpcError(req.id, err);
   }
 }
@@ -104,6 +113,8 @@ const isClientError = (r: RpcResponse) =>
 
 /** A JSON-RPC endpoint: one message or a batch, JSON answers, 202 when nothing is to be answered. */
 async function serveJsonRpc(raw: unknown, form: ResultForm, deps: McpDeps, reply: FastifyReply) {
+  const call = callContext(reply.request);
+  if (!call) return unauthorized(reply);
   let body: unknown;
   try {
     body = parseJsonBody(raw);
@@ -118,7 +129,7 @@ async function serveJsonRpc(raw: unknown, form: ResultForm, deps: McpDeps, reply
       .send(rpcError(null, new RpcError(RpcCode.INVALID_REQUEST, 'Invalid Request: empty batch')));
   const responses: RpcResponse[] = [];
   for (const message of messages) {
-    const response = await handleMessage(message, form, deps, reply.log);
+    const response = await handleMessage(message, form, deps, reply.request, call);
     if (response) responses.push(response);
   }
   if (responses.length === 0) return reply.code(202).send();
@@ -140,12 +151,14 @@ const HTTP_STATUS_OF: Partial<Record<number, number>> = {
   [RpcCode.INVALID_REQUEST]: 400,
   [RpcCode.INVALID_PARAMS]: 400,
   [RpcCode.METHOD_NOT_FOUND]: 404,
+  [RpcCode.FORBIDDEN]: 403,
 };
 const ERROR_NAME_OF: Partial<Record<number, string>> = {
   [RpcCode.PARSE_ERROR]: 'parse_error',
   [RpcCode.INVALID_REQUEST]: 'invalid_request',
   [RpcCode.INVALID_PARAMS]: 'invalid_params',
   [RpcCode.METHOD_NOT_FOUND]: 'unknown_tool',
+  [RpcCode.FORBIDDEN]: 'forbidden',
 };
 
 function toolsCallParams(body: unknown): unknown {
@@ -164,15 +177,19 @@ function toolsCallParams(body: unknown): unknown {
  * `results`; errors use HTTP status codes (400 bad JSON or arguments, 404 unknown tool).
  */
 async function serveToolsCall(raw: unknown, deps: McpDeps, reply: FastifyReply) {
+  const call = callContext(reply.request);
+  if (!call) return unauthorized(reply);
   let body: unknown;
+  let name: unknown;
   let id: RpcRequest['id'];
   let rpc = false;
   try {
     body = parseJsonBody(raw);
     rpc = isJsonRpc(body);
     id = idOf(body);
-    const { name, args } = callParams(rpc ? toolsCallParams(body) : body);
-    const dict = await findTool(name).call(args, deps);
+    const params = callParams(rpc ? toolsCallParams(body) : body);
+    name = params.name;
+    const dict = await callTool(name, params.args, deps, call);
     const results = Array.isArray(dict.results) ? { results: dict.results } : {};
     return reply.send(
       rpc ? { ...rpcResult(id ?? null, dict), ...results } : { result: dict, ...results },
@@ -181,10 +198,12 @@ async function serveToolsCall(raw: unknown, deps: McpDeps, reply: FastifyReply) 
     const e = err instanceof RpcError ? err : undefined;
     const status = (e && HTTP_STATUS_OF[e.code]) ?? 500;
     if (status === 500) reply.log.error({ err }, 'mcp tools/call failed');
+    auditIfForbidden(reply.request, err, name);
     const issues = e?.issues ? { issues: e.issues } : {};
     if (rpc) return reply.code(status).send({ ...rpcError(id ?? null, err), ...issues });
     const error = (e && ERROR_NAME_OF[e.code]) ?? 'internal_error';
-    return reply.code(status).send({ error, message: (err as Error).message, ...issues });
+    const data = e?.code === RpcCode.FORBIDDEN ? { ...e.data, request_id: reply.request.id } : {};
+    return reply.code(status).send({ error, message: (err as Error).message, ...issues, ...data });
   }
 }
 
@@ -215,11 +234,11 @@ export function registerMcpRoutes(app: FastifyInstance, deps: McpDeps): void {
     scope.post('/mcp/mcp/v1', { bodyLimit }, (req, reply) =>
       serveJsonRpc(req.body, 'dict', deps, reply),
     );
-    scope.get('/mcp/status', async () => ({
+    scope.get('/mcp/status', async (req) => ({
       status: 'ok',
       service: 'akosha',
       ready: deps.readiness().ready,
-      tools: TOOLS.map((t) => t.name),
+      tools: req.principal ? toolsFor(req.principal).map((t) => t.name) : [],
     }));
     scope.post('/mcp/tools/call', { bodyLimit }, (req, reply) =>
       serveToolsCall(req.body, deps, reply),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { issuesFrom } from '../../infra/errors';
-import type { McpDeps } from './deps';
+import type { CallContext, McpDeps } from './deps';
 import { RpcCode, RpcError } from './jsonrpc';
 
 /** What a tool returns: the Python Akosha's result dict, sent as is to the legacy callers. */
@@ -11,7 +11,7 @@ export interface Tool {
   description: string;
   /** JSON Schema of the arguments, generated from the zod schema */
   inputSchema: Record<string, unknown>;
-  call(args: unknown, deps: McpDeps): Promise<ToolResult>;
+  call(args: unknown, deps: McpDeps, call: CallContext): Promise<ToolResult>;
 }
 
 export interface ToolSpec<S extends z.ZodType> {
@@ -20,7 +20,7 @@ export interface ToolSpec<S extends z.ZodType> {
   args: S;
   /** schema shown in tools/list when it says more than the one arguments are parsed with */
   listedArgs?: z.ZodType;
-  run(args: z.output<S>, deps: McpDeps): Promise<ToolResult>;
+  run(args: z.output<S>, deps: McpDeps, call: CallContext): Promise<ToolResult>;
 }
 
 /** Bad arguments → INVALID_PARAMS with every issue. */
@@ -38,10 +38,10 @@ export function defineTool<S extends z.ZodType>(spec: ToolSpec<S>): Tool {
     name: spec.name,
     description: spec.description,
     inputSchema,
-    async call(args, deps) {
+    async call(args, deps, call) {
       const parsed = spec.args.safeParse(args ?? {});
       if (!parsed.success) throw invalidParams(spec.name, issuesFrom(parsed.error.issues));
-      return spec.run(parsed.data, deps);
+      return spec.run(parsed.data, deps, call);
     },
   };
 }

@@ -1,5 +1,7 @@
+import { TOOL_PERMISSIONS } from '../../auth/permissions';
+import { hasRole, type Principal } from '../../auth/principal';
 import { createEntity, createRelation } from './graph-tools';
-import { RpcCode, RpcError } from './jsonrpc';
+import { RpcCode, RpcError, forbidden } from './jsonrpc';
 import { batchStoreMemories, storeMemory, storeReflection } from './memory-tools';
 import {
   generateBatchEmbeddingsTool,
@@ -37,6 +39,20 @@ export function findTool(name: unknown): Tool {
   if (!tool) throw new RpcError(RpcCode.METHOD_NOT_FOUND, `Unknown tool: ${name}`);
   return tool;
 }
+
+const mayCall = (principal: Principal, tool: Tool): boolean => {
+  const need = TOOL_PERMISSIONS[tool.name];
+  return need !== undefined && hasRole(principal, need);
+};
+
+/** Refuses a call the principal's role does not allow; a tool not in the matrix, to everyone. */
+export function authorizeTool(principal: Principal, tool: Tool): void {
+  if (!mayCall(principal, tool)) throw forbidden(TOOL_PERMISSIONS[tool.name] ?? 'admin');
+}
+
+/** The tools this principal may call: what tools/list shows it. */
+export const toolsFor = (principal: Principal): Tool[] =>
+  TOOLS.filter((tool) => mayCall(principal, tool));
 
 /** `{name, arguments}` of a tools/call. */
 export function callParams(params: unknown): { name: unknown; args: unknown } {

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { registerAuthGuard } from '../../../api/auth-guard';
 import { registerMcpRoutes, type McpDeps, type McpSearchRequest } from '../../../api/mcp';
 import { HashingEmbedder } from '../../../embedding/hashing-embedder';
 
@@ -38,6 +39,7 @@ export async function startMcpApp(
 ): Promise<McpTestApp> {
   const searches: McpSearchRequest[] = [];
   const app = Fastify({ logger: false });
+  registerAuthGuard(app); // nothing configured: loopback callers are admins
   registerMcpRoutes(app, {
     js,
     maxPayloadBytes: 1024 * 1024,
