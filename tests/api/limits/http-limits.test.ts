@@ -86,9 +86,8 @@ describe('HTTP limits: bodies, depth, timeouts', () => {
   });
 
   it('sets the request and connection timeouts on the server', () => {
-    expect(server.app.initialConfig.requestTimeout).toBe(60_000);
-    expect(server.app.initialConfig.connectionTimeout).toBe(120_000);
     expect(server.app.server.requestTimeout).toBe(60_000);
+    expect(server.app.server.timeout).toBe(120_000);
   });
 });
 
