@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -9,6 +10,7 @@ import { publishUpload } from '../../producers/publish-upload';
 import { shardOf } from '../../schemas/ids';
 import { STREAM } from '../../streams/definitions';
 import { startTestPipeline, testConfig } from '../helpers/pipeline';
+import { runAkosha } from '../helpers/processes';
 import { record, upload } from '../helpers/uploads';
 import { startConfServer, type ConfServer } from './conf-server';
 
@@ -70,6 +72,22 @@ describe('nats-auth users against a real nats-server', () => {
       publishUpload(jetstream(sysA), upload('sys-b', 'forged-1', [record('r1', 'x')]), MAX),
     ).rejects.toThrow(PERMISSION);
   });
+
+  it('akosha publish --creds publishes as its system, and not as another', async () => {
+    const file = (systemId: string, id: string) => {
+      const path = join(server.dir, `${id}.json`);
+      writeFileSync(path, JSON.stringify(upload(systemId, id, [record('r1', 'from the CLI')])));
+      return path;
+    };
+    const env = { AKOSHA_NATS_URL: server.url, AKOSHA_START_NATS: 'never' };
+    const creds = seed('systems/sys-a.nk');
+    const own = await runAkosha(['publish', '--creds', creds, file('sys-a', 'cli-1')], env);
+    expect(own.code).toBe(0);
+    expect(JSON.parse(own.stdout)).toMatchObject({ upload_id: 'cli-1' });
+    const other = await runAkosha(['publish', '--creds', creds, file('sys-b', 'cli-2')], env);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toMatch(PERMISSION);
+  }, 120_000); // two CLI processes from source, on a loaded machine
 
   it.each([
     ['embedded chunks', 'akosha.embedded.0.0'],
