@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RecordId, SystemId } from '../../schemas/ids';
 import { findMemory } from '../../storage/lookup';
+import { replyForbidden, routeOf } from '../auth-denials';
+import { inScope, scopeOf } from '../scope';
 import type { QueryDeps } from './deps';
 import { invalidRequest, noShards, notFound } from './replies';
 
@@ -24,6 +26,9 @@ export function registerMemoryRoutes(app: FastifyInstance, deps: QueryDeps): voi
         : { system_id: rest.slice(0, slash), id: rest.slice(slash + 1) },
     );
     if (!parsed.success) return invalidRequest(reply, parsed.error.issues);
+    const system = parsed.data.system_id;
+    if (!inScope(scopeOf(req), system))
+      return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
     if (!deps.store) return noShards(reply);
     const memory = await findMemory(deps.store, deps.mover, parsed.data.system_id, parsed.data.id);
     return memory ?? notFound(reply);

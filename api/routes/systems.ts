@@ -3,20 +3,30 @@ import { z } from 'zod';
 import { shardOf, SystemId } from '../../schemas/ids';
 import { countsBySystem, type TierCounts } from '../../storage/tiers/tier-counts';
 import type { SystemsResponse } from '../openapi/responses';
+import { replyForbidden, routeOf } from '../auth-denials';
+import { inScope, scopeOf } from '../scope';
 import type { QueryDeps } from './deps';
 import { invalidRequest, noShards } from './replies';
 
 const SystemsQuery = z.object({ system_id: SystemId.optional() });
 
-/** `GET /api/v1/systems[?system_id=]`: records per system and tier, by system_id. */
+/**
+ * `GET /api/v1/systems[?system_id=]`: records per system and tier, by system_id; only the
+ * systems of the caller's scope, and totals of those only.
+ */
 export function registerSystemRoutes(app: FastifyInstance, deps: QueryDeps): void {
   app.get('/api/v1/systems', async (req, reply) => {
     const parsed = SystemsQuery.safeParse(req.query ?? {});
     if (!parsed.success) return invalidRequest(reply, parsed.error.issues);
+    const scope = scopeOf(req);
+    const system = parsed.data.system_id;
+    if (system !== undefined && !inScope(scope, system))
+      return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
     if (!deps.store) return noShards(reply);
-    const counts = await countsBySystem(deps.store, deps.mover, parsed.data.system_id);
+    const counts = await countsBySystem(deps.store, deps.mover, system);
     const totals: TierCounts = { hot: 0, warm: 0, cold: 0 };
-    const systems = [...counts.keys()].sort().map((system_id) => {
+    const visible = [...counts.keys()].filter((id) => inScope(scope, id));
+    const systems = visible.sort().map((system_id) => {
       const c = counts.get(system_id)!;
       totals.hot += c.hot;
       totals.warm += c.warm;

@@ -38,7 +38,11 @@ export const roleIdentity = (role: AccessRole): TestIdentity => ({
   systems: '*',
 });
 
-export async function startAuthServer(env: Record<string, string> = {}): Promise<AuthServer> {
+/** `identities` get their tokens before the start, with one per role over every system. */
+export async function startAuthServer(
+  env: Record<string, string> = {},
+  identities: TestIdentity[] = [],
+): Promise<AuthServer> {
   const dir = mkdtempSync(join(tmpdir(), 'akosha-auth-'));
   const tokensFile = join(dir, 'tokens.json');
   const tokens = new Map<string, string>();
@@ -51,6 +55,7 @@ export async function startAuthServer(env: Record<string, string> = {}): Promise
   };
   // a token exists before the start, so the server enforces from its first request
   for (const role of ACCESS_ROLES) token(roleIdentity(role));
+  for (const identity of identities) token(identity);
   const nats = await startTestNatsWithStreams();
   const config = testConfig(nats.url, {
     AKOSHA_AUTH_TOKENS_FILE: tokensFile,
