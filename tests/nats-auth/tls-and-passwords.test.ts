@@ -2,6 +2,8 @@ import { rmSync } from 'node:fs';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type ConnectionOptions } from '@nats-io/transport-node';
 import { loadConfig } from '../../infra/config';
+import { createLogger } from '../../infra/logger';
+import { connectOrStartNats } from '../../infra/nats';
 import { natsConnectOptions, type NatsClientSettings } from '../../infra/nats-options';
 import { publishUpload } from '../../producers/publish-upload';
 import { applyTopology } from '../../streams/apply';
@@ -11,6 +13,8 @@ import { startConfServer, type ConfServer } from './conf-server';
 
 const NO_AUTH = { creds: '', user: '', password: '' };
 const NO_TLS = { ca: '', cert: '', key: '' };
+/** the server's alert, or the reset that can overtake it */
+const TLS_REFUSED = /bad certificate|certificate required|unknown ca|ECONNRESET|EPIPE/;
 
 /** Connects, round-trips, closes: the connection really works, not only its handshake. */
 async function roundTrip(opts: ConnectionOptions): Promise<void> {
@@ -74,7 +78,7 @@ describe('NATS over TLS', () => {
   it('mutual TLS: a client without a certificate is refused', async () => {
     await expect(
       roundTrip(natsConnectOptions(settings({ ...NO_TLS, ca: ca.cert }, mutual.url))),
-    ).rejects.toThrow(/bad certificate/);
+    ).rejects.toThrow(TLS_REFUSED);
   });
 
   it('mutual TLS: a certificate from another CA is refused', async () => {
@@ -83,7 +87,7 @@ describe('NATS over TLS', () => {
       const stranger = other.client('akosha');
       const tls = { ca: ca.cert, cert: stranger.cert, key: stranger.key };
       await expect(roundTrip(natsConnectOptions(settings(tls, mutual.url)))).rejects.toThrow(
-        /bad certificate/,
+        TLS_REFUSED,
       );
     } finally {
       rmSync(other.dir, { recursive: true, force: true });
@@ -106,6 +110,22 @@ describe('NATS user and password', () => {
 
   it('accepts AKOSHA_NATS_USER / AKOSHA_NATS_PASSWORD', async () => {
     await expect(roundTrip(withUser('akosha', password))).resolves.toBe(undefined);
+  });
+
+  it('start: the configured password connects; a refused one starts no server of its own', async () => {
+    const nats = (password: string) =>
+      loadConfig({
+        AKOSHA_NATS_URL: server.url,
+        AKOSHA_START_NATS: 'auto',
+        AKOSHA_NATS_USER: 'akosha',
+        AKOSHA_NATS_PASSWORD: password,
+        AKOSHA_DATA_DIR: server.dir,
+      }).nats;
+    const log = createLogger('silent');
+    const handle = await connectOrStartNats(nats(password), log);
+    expect(handle.local).toBeUndefined();
+    await handle.nc.close();
+    await expect(connectOrStartNats(nats('wrong'), log)).rejects.toThrow(/authorization/i);
   });
 
   it('refuses a wrong password and no credentials', async () => {
