@@ -14,6 +14,10 @@ export interface QueryCacheOptions {
   /** PEM file of the CA of a `rediss://` server's certificate; empty: the system's CAs */
   redisTlsCa?: string;
   l1Entries: number;
+  /** L1 holds at most this many bytes of JSON text (default 64 MiB) */
+  l1MaxBytes?: number;
+  /** an answer whose JSON is longer is cached in neither layer (default 256 KiB) */
+  maxEntryBytes?: number;
   /** lifetime of an entry in both layers (fractions allowed) */
   ttlSeconds: number;
   /** Redis key namespace; processes that share it share entries and invalidations */
@@ -54,6 +58,7 @@ export class QueryCache<T> {
   private readonly l1: LRUCache<string, string>; // JSON text, so L1 and L2 hits look alike
   private readonly redis: RedisLayer | undefined;
   private readonly ttlMs: number;
+  private readonly maxEntryBytes: number;
   /** local generation per scope, bumped by every invalidate() here */
   private readonly localGens = new Map<string, number>();
   /** the last version Redis gave per scope, used while it is unreachable */
@@ -63,7 +68,13 @@ export class QueryCache<T> {
 
   constructor(private readonly opts: QueryCacheOptions) {
     this.ttlMs = Math.max(1, Math.round(opts.ttlSeconds * 1000));
-    this.l1 = new LRUCache({ max: opts.l1Entries, ttl: this.ttlMs });
+    this.maxEntryBytes = opts.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+    this.l1 = new LRUCache({
+      max: opts.l1Entries,
+      maxSize: opts.l1MaxBytes ?? DEFAULT_L1_MAX_BYTES,
+      sizeCalculation: textBytes,
+      ttl: this.ttlMs,
+    });
     if (opts.enabled && opts.redisUrl) {
       this.redis = new RedisLayer({
         url: opts.redisUrl,
@@ -167,7 +178,7 @@ export class QueryCache<T> {
 
   private async write(slot: Slot, value: T): Promise<void> {
     const json = JSON.stringify(value) as string | undefined;
-    if (json === undefined) return;
+    if (json === undefined || Buffer.byteLength(json) > this.maxEntryBytes) return;
     this.l1.set(slot.l1Key, json);
     if (slot.l2Key) await this.redis!.set(slot.l2Key, encodeEntry(json, this.ttlMs), this.ttlMs);
   }
@@ -198,6 +209,12 @@ export class QueryCache<T> {
     this.opts.metrics.queryCacheRequests.inc({ layer, outcome: hit ? 'hit' : 'miss' });
   }
 }
+
+const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_ENTRY_BYTES = 256 * 1024;
+
+/** Bytes a JS string takes, near enough (UTF-16): a bound on memory, not an exact count. */
+const textBytes = (text: string) => Math.max(1, text.length * 2);
 
 /** L2 text is `<expiry, ms since epoch>:<json>`, so an entry copied into L1 dies with it. */
 function encodeEntry(json: string, ttlMs: number): string {

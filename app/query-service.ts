@@ -32,6 +32,8 @@ export function startQueryService(deps: {
         redisPassword: c.redisPassword,
         redisTlsCa: c.redisTlsCa,
         l1Entries: c.l1Entries,
+        l1MaxBytes: c.maxBytes,
+        maxEntryBytes: c.maxEntryBytes,
         ttlSeconds: c.ttlSeconds,
         prefix: c.prefix,
         log: deps.log,
