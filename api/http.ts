@@ -3,13 +3,17 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Embedder } from '../embedding/embedder';
 import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
-import { AkoshaError, issuesFrom } from '../infra/errors';
+import { issuesFrom } from '../infra/errors';
 import type { HttpTlsConfig } from '../infra/config';
 import type { Metrics } from '../infra/metrics';
 import type { Readiness } from '../app/pipeline';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
-import type { AuditSink } from '../audit/event';
+import { NO_AUDIT, type AuditSink } from '../audit/event';
+import { searchAuditDetail } from '../audit/search-detail';
+import type { Logger } from '../infra/logger';
+import { registerAuditHook } from './audit-hook';
+import { fastifyLogOptions, registerRequestLogging, sendError } from './http-logging';
 import type { Authenticator } from '../auth/principal';
 import { registerAuthGuard } from './auth-guard';
 import { replyForbidden, routeOf } from './auth-denials';
@@ -40,6 +44,10 @@ export interface HttpDeps {
   authenticator?: Authenticator | undefined;
   /** where denials and actions are recorded; absent: nowhere */
   audit?: AuditSink | undefined;
+  /** AKOSHA_AUDIT_QUERIES: search events carry the query text */
+  auditQueries?: boolean | undefined;
+  /** the process logger (Fastify logs through a child of it); absent: silent */
+  log?: Logger | undefined;
   /** AKOSHA_METRICS_PUBLIC: `/ready`, `/metrics` and the OpenAPI document need no role */
   metricsPublic?: boolean | undefined;
 }
@@ -52,7 +60,7 @@ function mcpFilters(filters: Record<string, unknown> | undefined) {
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
-    logger: false,
+    ...fastifyLogOptions(deps.log),
     bodyLimit: 8 * 1024 * 1024,
     ...httpsServerOption(deps.tls),
   });
@@ -61,6 +69,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     audit: deps.audit,
     metricsPublic: deps.metricsPublic,
   });
+  registerRequestLogging(app);
+  registerAuditHook(app, deps.audit ?? NO_AUDIT);
 
   app.get('/health', async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }));
 
@@ -94,7 +104,15 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     const system = parsed.data.system_id;
     if (system !== undefined && !inScope(scope, system))
       return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
-    return deps.search.search(parsed.data, scope);
+    const found = await deps.search.search(parsed.data, scope);
+    const { project, kind, since, until } = parsed.data;
+    req.auditDetail = searchAuditDetail(
+      { ...parsed.data, filters: { project, kind, since, until } },
+      found.results.length,
+      scope,
+      deps.auditQueries === true,
+    );
+    return found;
   });
 
   registerQueryRoutes(app, deps);
@@ -104,6 +122,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     maxPayloadBytes: deps.maxPayloadBytes,
     embedder: deps.embedder,
     readiness: deps.readiness,
+    audit: deps.audit,
+    auditQueries: deps.auditQueries,
     search: async (req, call) => {
       if (!deps.search) throw new Error('this process owns no hot shards');
       const request = SearchRequest.parse({ ...mcpFilters(req.filters), ...req });
@@ -111,17 +131,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     },
   });
 
-  app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof AkoshaError && !err.retryable) {
-      return reply
-        .code(400)
-        .send({ error: 'invalid_request', message: err.message, issues: err.issues });
-    }
-    const { statusCode = 500, message } = err as { statusCode?: number; message: string };
-    return reply
-      .code(statusCode)
-      .send({ error: statusCode < 500 ? 'bad_request' : 'internal', message });
-  });
+  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
 
   return app;
 }

@@ -1,6 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http';
+import { NatsAuditSink } from '../audit/publisher';
 import { httpsOptions } from '../api/tls';
 import { checkHttpExposure } from '../auth/exposure';
 import { createAuthenticator } from '../auth/authenticator';
@@ -199,6 +200,13 @@ export class Pipeline {
     if (query) this.stoppers.unshift(query.stop);
     const authenticator = createAuthenticator(this.config.auth, this.log);
     this.stoppers.push(() => authenticator.close());
+    // flushed after the listener closed: the last requests' events are kept
+    const audit = new NatsAuditSink({
+      js: jetstream(this.nats.nc),
+      log: this.log,
+      dropped: this.metrics.auditDropped,
+    });
+    this.stoppers.push(() => audit.flush());
     const app: FastifyInstance = buildHttpServer({
       js: jetstream(this.nats.nc),
       nc: this.nats.nc,
@@ -213,6 +221,9 @@ export class Pipeline {
       tokensFile: this.config.auth.tokensFile,
       authenticator,
       metricsPublic: this.config.auth.metricsPublic,
+      audit,
+      auditQueries: this.config.audit.queries,
+      log: this.log,
     });
     // Fastify's address says https:// when the listener has a certificate
     this.httpAddress = await app.listen({

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessRole } from '../../auth/principal';
 import { recordDenial, routeOf } from '../auth-denials';
+import { auditedCall } from './audit';
 import type { CallContext, McpDeps } from './deps';
 import { RpcCode, RpcError } from './jsonrpc';
 import { authorizeTool, findTool } from './tools';
@@ -31,5 +32,5 @@ export function auditIfForbidden(request: FastifyRequest, err: unknown, tool: un
 export async function callTool(name: unknown, args: unknown, deps: McpDeps, call: CallContext) {
   const tool = findTool(name);
   authorizeTool(call.principal, tool);
-  return tool.call(args, deps, call);
+  return auditedCall(tool, args, deps, call);
 }

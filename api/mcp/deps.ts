@@ -1,4 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { AuditSink } from '../../audit/event';
 import type { Principal } from '../../auth/principal';
 import type { Embedder } from '../../embedding/embedder';
 
@@ -32,6 +33,10 @@ export interface McpDeps {
   storageStatus?: () => Promise<unknown>;
   /** request body limit of the MCP routes (default 64 MiB: 1,000 memories with vectors) */
   bodyLimitBytes?: number;
+  /** where tool calls are recorded (api/mcp/audit.ts); absent: nowhere */
+  audit?: AuditSink | undefined;
+  /** AKOSHA_AUDIT_QUERIES: search events carry the query text */
+  auditQueries?: boolean | undefined;
   /** serverInfo.version */
   version?: string;
 }

@@ -113,10 +113,15 @@ export const rpcResult = (id: RpcId, result: unknown): RpcResponse => ({
   result,
 });
 
-export function rpcError(id: RpcId, err: unknown): RpcResponse {
-  const error =
+/** The error object of a failure; an unexpected one says nothing of its cause (that is logged). */
+export function rpcError(id: RpcId, err: unknown, requestId?: string): RpcResponse {
+  const error: RpcErrorBody =
     err instanceof RpcError
       ? err.toBody()
-      : { code: RpcCode.INTERNAL_ERROR, message: `Internal error: ${(err as Error).message}` };
+      : {
+          code: RpcCode.INTERNAL_ERROR,
+          message: 'Internal error',
+          ...(requestId !== undefined && { data: { request_id: requestId } }),
+        };
   return { jsonrpc: '2.0', id, error };
 }

@@ -103,7 +103,7 @@ async function handleMessage(
     if (!(err instanceof RpcError))
       request.log.error({ err, method: req.method }, 'mcp request failed');
     auditIfForbidden(request, err, (req.params as { name?: unknown } | undefined)?.name);
-    return req.id === undefined ? undefined : rpcError(req.id, err);
+    return req.id === undefined ? undefined : rpcError(req.id, err, request.id);
   }
 }
 
@@ -200,10 +200,17 @@ async function serveToolsCall(raw: unknown, deps: McpDeps, reply: FastifyReply) 
     if (status === 500) reply.log.error({ err }, 'mcp tools/call failed');
     auditIfForbidden(reply.request, err, name);
     const issues = e?.issues ? { issues: e.issues } : {};
-    if (rpc) return reply.code(status).send({ ...rpcError(id ?? null, err), ...issues });
+    if (rpc)
+      return reply.code(status).send({ ...rpcError(id ?? null, err, reply.request.id), ...issues });
     const error = (e && ERROR_NAME_OF[e.code]) ?? 'internal_error';
     const data = e?.code === RpcCode.FORBIDDEN ? { ...e.data, request_id: reply.request.id } : {};
-    return reply.code(status).send({ error, message: (err as Error).message, ...issues, ...data });
+    return reply.code(status).send({
+      error,
+      message: e ? e.message : 'internal error',
+      ...issues,
+      ...data,
+      request_id: reply.request.id,
+    });
   }
 }
 

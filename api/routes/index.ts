@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registerAgingRoutes } from './aging';
+import { registerAuditRoute } from './audit';
 import type { QueryDeps } from './deps';
 import { registerDlqRoutes } from './dlq';
 import { registerMemoryRoutes } from './memories';
@@ -19,4 +20,5 @@ export function registerQueryRoutes(app: FastifyInstance, deps: QueryDeps): void
   registerTokenRoutes(app, deps);
   registerDlqRoutes(app, deps);
   registerAgingRoutes(app, deps);
+  registerAuditRoute(app, deps);
 }
