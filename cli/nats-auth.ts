@@ -28,6 +28,9 @@ export function registerNatsAuthCommands(program: Command): void {
       const result = addSystem(opts.out, id);
       console.log(`system ${id}: ${result.seedFile}`);
       console.log(`  publish with: akosha publish --creds ${result.seedFile} <upload.json>`);
+      console.log(
+        `  other clients must take replies on ${result.inboxPrefix} (nats.js inboxPrefix, nats-py inbox_prefix)`,
+      );
       printServerSteps(result.authConf);
     });
 }

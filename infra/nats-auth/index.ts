@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SystemId } from '../../schemas/ids';
+import { inboxPrefixOf } from '../nats-options';
 import type { NatsUser } from './permissions';
 import { authPaths, createUserSeed, ensurePrivateDir, readUsers, writeUsers } from './user-store';
 
@@ -33,7 +34,10 @@ export function initNatsAuth(dir: string): InitResult {
 }
 
 /** Adds a system that may publish only its own uploads; writes DIR/systems/ID.nk and a new auth.conf. */
-export function addSystem(dir: string, id: string): { seedFile: string; authConf: string } {
+export function addSystem(
+  dir: string,
+  id: string,
+): { seedFile: string; authConf: string; inboxPrefix: string } {
   const parsed = SystemId.safeParse(id);
   if (!parsed.success)
     throw new Error(`invalid system id "${id}": ${parsed.error.issues[0]?.message}`);
@@ -46,5 +50,5 @@ export function addSystem(dir: string, id: string): { seedFile: string; authConf
   const seedFile = join(paths.systems, `${systemId}.nk`);
   const publicKey = createUserSeed(seedFile);
   writeUsers(dir, [...users, { name: systemId, kind: 'system', publicKey }]);
-  return { seedFile, authConf: paths.authConf };
+  return { seedFile, authConf: paths.authConf, inboxPrefix: inboxPrefixOf(publicKey) };
 }

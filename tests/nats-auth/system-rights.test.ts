@@ -11,6 +11,7 @@ import { shardOf } from '../../schemas/ids';
 import { STREAM } from '../../streams/definitions';
 import { startTestPipeline, testConfig } from '../helpers/pipeline';
 import { runAkosha } from '../helpers/processes';
+import { waitFor } from '../helpers/wait-for';
 import { record, upload } from '../helpers/uploads';
 import { startConfServer, type ConfServer } from './conf-server';
 
@@ -88,6 +89,16 @@ describe('nats-auth users against a real nats-server', () => {
     expect(other.code).not.toBe(0);
     expect(other.stderr).toMatch(PERMISSION);
   }, 120_000); // two CLI processes from source, on a loaded machine
+
+  it('a system added to a running server connects after a reload', async () => {
+    const { seedFile } = addSystem(join(server.dir, 'auth'), 'sys-c');
+    await expect(connectWith(seedFile)).rejects.toThrow(/authorization/i);
+    server.reload();
+    const sysC = await waitFor(() => connectWith(seedFile).catch(() => undefined), {
+      what: 'sys-c accepted after the reload',
+    });
+    await sysC.close();
+  });
 
   it.each([
     ['embedded chunks', 'akosha.embedded.0.0'],
