@@ -9,7 +9,10 @@ import { ACCESS_ROLES, type AuthFailure, type Principal } from './principal';
 
 const HMAC_ALGORITHMS = ['HS256'];
 const KEY_SET_ALGORITHMS = ['RS256', 'ES256'];
-/** Keys are fetched again at most this often when a token names an unknown `kid`. */
+/**
+ * Keys are fetched again at most this often when a token names an unknown `kid`: a rotated key
+ * is accepted within this long, and forged kids cannot make us hammer the identity provider.
+ */
 const JWKS_COOLDOWN_MS = 30_000;
 /** A key set younger than this is used without asking the server again. */
 const JWKS_MAX_AGE_MS = 10 * 60_000;
@@ -49,14 +52,18 @@ export function looksLikeJwt(token: string): boolean {
 export function createJwtVerifier(
   jwt: AuthConfig['jwt'],
   log: Pick<Logger, 'warn'>,
+  keyCache: { cooldownMs: number; maxAgeMs: number } = {
+    cooldownMs: JWKS_COOLDOWN_MS,
+    maxAgeMs: JWKS_MAX_AGE_MS,
+  },
 ): JwtVerifier | null {
   if (!jwtConfigured(jwt)) return null;
   const secret = jwt.secret === '' ? null : new TextEncoder().encode(jwt.secret);
   let keySet: JWTVerifyGetKey | null = null;
   const keySetOf = (lib: Jose): JWTVerifyGetKey =>
     (keySet ??= lib.createRemoteJWKSet(new URL(jwt.jwksUrl), {
-      cacheMaxAge: JWKS_MAX_AGE_MS,
-      cooldownDuration: JWKS_COOLDOWN_MS,
+      cacheMaxAge: keyCache.maxAgeMs,
+      cooldownDuration: keyCache.cooldownMs,
       timeoutDuration: JWKS_TIMEOUT_MS,
     }));
   const options: JWTVerifyOptions = {
