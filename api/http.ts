@@ -17,6 +17,13 @@ import { fastifyLogOptions, registerRequestLogging, sendError } from './http-log
 import type { Authenticator } from '../auth/principal';
 import { registerAuthGuard } from './auth-guard';
 import { replyForbidden, routeOf } from './auth-denials';
+import {
+  applyHttpLimits,
+  httpLimits,
+  replyToLimit,
+  serverLimitOptions,
+  type HttpLimits,
+} from './limits';
 import { registerMcpRoutes } from './mcp';
 import { registerQueryRoutes } from './routes';
 import { inScope, scopeOf } from './scope';
@@ -50,6 +57,8 @@ export interface HttpDeps {
   log?: Logger | undefined;
   /** AKOSHA_METRICS_PUBLIC: `/ready`, `/metrics` and the OpenAPI document need no role */
   metricsPublic?: boolean | undefined;
+  /** body, depth, time, rate and embedding limits (api/limits); unset ones take defaults */
+  limits?: Partial<HttpLimits> | undefined;
 }
 
 /** The Python Akosha's `filters` of search_all_systems that this search understands. */
@@ -59,9 +68,10 @@ function mcpFilters(filters: Record<string, unknown> | undefined) {
 }
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const limits = httpLimits(deps.limits);
   const app = Fastify({
     ...fastifyLogOptions(deps.log),
-    bodyLimit: 8 * 1024 * 1024,
+    ...serverLimitOptions(limits),
     ...httpsServerOption(deps.tls),
   });
   registerAuthGuard(app, {
@@ -71,6 +81,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   });
   registerRequestLogging(app);
   registerAuditHook(app, deps.audit ?? NO_AUDIT);
+  // after the guard's hooks: the rate limit keys on the principal the guard sets
+  const embedder = applyHttpLimits(app, limits, deps.embedder);
 
   app.get('/health', async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }));
 
@@ -84,10 +96,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return deps.metrics.registry.metrics();
   });
 
-  app.post('/api/v1/embeddings', async (req) => generateEmbedding(deps.embedder, req.body));
-  app.post('/api/v1/embeddings/batch', async (req) =>
-    generateBatchEmbeddings(deps.embedder, req.body),
-  );
+  app.post('/api/v1/embeddings', async (req) => generateEmbedding(embedder, req.body));
+  app.post('/api/v1/embeddings/batch', async (req) => generateBatchEmbeddings(embedder, req.body));
 
   app.post('/api/v1/search', async (req, reply) => {
     const parsed = SearchRequest.safeParse(req.body ?? {});
@@ -120,7 +130,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerMcpRoutes(app, {
     js: deps.js,
     maxPayloadBytes: deps.maxPayloadBytes,
-    embedder: deps.embedder,
+    embedder,
+    bodyLimitBytes: limits.mcpBodyLimitBytes,
+    jsonMaxDepth: limits.jsonMaxDepth,
+    allowedOrigins: limits.mcpAllowedOrigins,
     readiness: deps.readiness,
     audit: deps.audit,
     auditQueries: deps.auditQueries,
@@ -131,7 +144,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     },
   });
 
-  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
+  app.setErrorHandler((err, req, reply) => {
+    if (replyToLimit(err, req, reply)) return reply;
+    return sendError(err, req, reply);
+  });
 
   return app;
 }

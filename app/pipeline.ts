@@ -218,6 +218,7 @@ export class Pipeline {
       search: query?.search,
       readiness: () => this.readiness(),
       tls: this.config.http.tls,
+      limits: this.config.http.limits,
       tokensFile: this.config.auth.tokensFile,
       authenticator,
       metricsPublic: this.config.auth.metricsPublic,

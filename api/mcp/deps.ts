@@ -31,8 +31,12 @@ export interface McpDeps {
   readiness: () => { ready: boolean };
   /** `get_storage_status`; without it the tool reports the JetStream streams */
   storageStatus?: () => Promise<unknown>;
-  /** request body limit of the MCP routes (default 64 MiB: 1,000 memories with vectors) */
+  /** request body limit of the MCP routes (default 8 MiB) */
   bodyLimitBytes?: number;
+  /** nesting allowed in a request body (default 32) */
+  jsonMaxDepth?: number;
+  /** `Origin` values accepted besides the listener's own loopback origins */
+  allowedOrigins?: readonly string[];
   /** where tool calls are recorded (api/mcp/audit.ts); absent: nowhere */
   audit?: AuditSink | undefined;
   /** AKOSHA_AUDIT_QUERIES: search events carry the query text */

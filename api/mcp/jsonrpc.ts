@@ -1,5 +1,7 @@
 import type { AccessRole } from '../../auth/principal';
 import type { Issue } from '../../infra/errors';
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../../schemas/json-depth';
+import { LimitError } from '../limits/errors';
 
 /** JSON-RPC 2.0 error codes used by the MCP endpoints. */
 export const RpcCode = {
@@ -10,6 +12,8 @@ export const RpcCode = {
   INTERNAL_ERROR: -32603,
   /** the caller's role or system scope does not allow this call */
   FORBIDDEN: -32003,
+  /** a limit refused the call (busy, rate); `data.reason` says which */
+  SERVER_LIMIT: -32000,
 } as const;
 export type RpcCode = (typeof RpcCode)[keyof typeof RpcCode];
 
@@ -65,10 +69,19 @@ export function forbidden(need: AccessRole, system?: string): RpcError {
   });
 }
 
-/** Parses a raw HTTP body as JSON; malformed JSON is a PARSE_ERROR. */
-export function parseJsonBody(raw: unknown): unknown {
+/**
+ * Parses a raw HTTP body as JSON; malformed JSON is a PARSE_ERROR, and so is JSON nested
+ * deeper than `maxDepth` (checked on the text first, so no body can exhaust the stack).
+ */
+export function parseJsonBody(raw: unknown, maxDepth = MAX_JSON_DEPTH): unknown {
   if (typeof raw !== 'string') return raw;
   if (raw.trim() === '') throw new RpcError(RpcCode.PARSE_ERROR, 'Parse error: empty body');
+  if (jsonTextTooDeep(raw, maxDepth))
+    throw new RpcError(
+      RpcCode.PARSE_ERROR,
+      `Parse error: JSON nests deeper than ${maxDepth} levels (json_too_deep)`,
+      [{ path: '', message: `nests deeper than ${maxDepth} levels` }],
+    );
   try {
     return JSON.parse(raw) as unknown;
   } catch (err) {
@@ -118,10 +131,12 @@ export function rpcError(id: RpcId, err: unknown, requestId?: string): RpcRespon
   const error: RpcErrorBody =
     err instanceof RpcError
       ? err.toBody()
-      : {
-          code: RpcCode.INTERNAL_ERROR,
-          message: 'Internal error',
-          ...(requestId !== undefined && { data: { request_id: requestId } }),
-        };
+      : err instanceof LimitError
+        ? { code: RpcCode.SERVER_LIMIT, message: err.message, data: { reason: err.reason } }
+        : {
+            code: RpcCode.INTERNAL_ERROR,
+            message: 'Internal error',
+            ...(requestId !== undefined && { data: { request_id: requestId } }),
+          };
   return { jsonrpc: '2.0', id, error };
 }

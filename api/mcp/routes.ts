@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditIfForbidden, callContext, callTool, unauthorized } from './authorize';
 import type { CallContext, McpDeps } from './deps';
 import {
   RpcCode,
@@ -15,11 +14,14 @@ import {
   type RpcResponse,
 } from './jsonrpc';
 import type { ToolResult } from './tool';
+import { auditIfForbidden, callContext, callTool, unauthorized } from './authorize';
 import { callParams, toolsFor } from './tools';
+import { LimitError } from '../limits/errors';
+import { MAX_BATCH_CALLS, checkTransport } from './transport';
 
 /** Newest first; a client asking for another version gets the newest. */
 export const MCP_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
-const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /**
  * How a tools/call result is sent: `content` as MCP content blocks (standard clients),
@@ -107,6 +109,13 @@ async function handleMessage(
   }
 }
 
+const isLimitError = (r: RpcResponse) => 'error' in r && r.error.code === RpcCode.SERVER_LIMIT;
+
+/** A call refused by a limit: its status and Retry-After, so the client backs off. */
+function replyLimited(reply: FastifyReply, body: unknown, status: number, retryAfterS = 1) {
+  return reply.code(status).header('retry-after', String(retryAfterS)).send(body);
+}
+
 const isClientError = (r: RpcResponse) =>
   'error' in r &&
   (r.error.code === RpcCode.PARSE_ERROR || r.error.code === RpcCode.INVALID_REQUEST);
@@ -117,7 +126,7 @@ async function serveJsonRpc(raw: unknown, form: ResultForm, deps: McpDeps, reply
   if (!call) return unauthorized(reply);
   let body: unknown;
   try {
-    body = parseJsonBody(raw);
+    body = parseJsonBody(raw, deps.jsonMaxDepth);
   } catch (err) {
     return reply.code(400).send(rpcError(null, err));
   }
@@ -127,6 +136,18 @@ async function serveJsonRpc(raw: unknown, form: ResultForm, deps: McpDeps, reply
     return reply
       .code(400)
       .send(rpcError(null, new RpcError(RpcCode.INVALID_REQUEST, 'Invalid Request: empty batch')));
+  if (messages.length > MAX_BATCH_CALLS)
+    return reply
+      .code(400)
+      .send(
+        rpcError(
+          null,
+          new RpcError(
+            RpcCode.INVALID_REQUEST,
+            `Invalid Request: a batch of ${messages.length} calls, at most ${MAX_BATCH_CALLS} allowed`,
+          ),
+        ),
+      );
   const responses: RpcResponse[] = [];
   for (const message of messages) {
     const response = await handleMessage(message, form, deps, reply.request, call);
@@ -140,6 +161,7 @@ async function serveJsonRpc(raw: unknown, form: ResultForm, deps: McpDeps, reply
   if (responses.some((r) => 'result' in r && initializeIds.has(r.id)))
     reply.header('mcp-session-id', randomUUID());
   const single = responses[0]!;
+  if (!batch && isLimitError(single)) return replyLimited(reply, single, 503);
   return reply
     .code(!batch && isClientError(single) ? 400 : 200)
     .type('application/json')
@@ -184,7 +206,7 @@ async function serveToolsCall(raw: unknown, deps: McpDeps, reply: FastifyReply) 
   let id: RpcRequest['id'];
   let rpc = false;
   try {
-    body = parseJsonBody(raw);
+    body = parseJsonBody(raw, deps.jsonMaxDepth);
     rpc = isJsonRpc(body);
     id = idOf(body);
     const params = callParams(rpc ? toolsCallParams(body) : body);
@@ -195,6 +217,10 @@ async function serveToolsCall(raw: unknown, deps: McpDeps, reply: FastifyReply) 
       rpc ? { ...rpcResult(id ?? null, dict), ...results } : { result: dict, ...results },
     );
   } catch (err) {
+    if (err instanceof LimitError) {
+      const body = rpc ? rpcError(id ?? null, err) : { error: err.reason, message: err.message };
+      return replyLimited(reply, body, err.statusCode, err.retryAfterS);
+    }
     const e = err instanceof RpcError ? err : undefined;
     const status = (e && HTTP_STATUS_OF[e.code]) ?? 500;
     if (status === 500) reply.log.error({ err }, 'mcp tools/call failed');
@@ -225,6 +251,7 @@ async function serveToolsCall(raw: unknown, deps: McpDeps, reply: FastifyReply) 
 export function registerMcpRoutes(app: FastifyInstance, deps: McpDeps): void {
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   app.register(async (scope) => {
+    scope.addHook('onRequest', checkTransport(deps.allowedOrigins ?? []));
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_req, body, done) =>
       done(null, body),
