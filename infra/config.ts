@@ -456,6 +456,12 @@ function pullSlice(e: Env): PullConfig {
 }
 
 function httpSlice(e: Env): HttpConfig {
+  if (!e.AKOSHA_HTTP_TLS_CERT && (e.AKOSHA_HTTP_TLS_KEY || e.AKOSHA_HTTP_TLS_CLIENT_CA)) {
+    // else a listener meant to be TLS would quietly serve plain HTTP
+    throw new ConfigError(
+      'AKOSHA_HTTP_TLS_KEY and AKOSHA_HTTP_TLS_CLIENT_CA need AKOSHA_HTTP_TLS_CERT',
+    );
+  }
   return {
     host: e.AKOSHA_HTTP_HOST,
     port: e.AKOSHA_HTTP_PORT,

@@ -176,6 +176,15 @@ describe('HTTP over TLS', () => {
       );
     });
 
+    it('refuses a key or client CA without a certificate (no quiet plain HTTP)', () => {
+      expect(() => testConfig(nats.url, { AKOSHA_HTTP_TLS_KEY: ca.key })).toThrow(
+        /AKOSHA_HTTP_TLS_KEY and AKOSHA_HTTP_TLS_CLIENT_CA need AKOSHA_HTTP_TLS_CERT/,
+      );
+      expect(() => testConfig(nats.url, { AKOSHA_HTTP_TLS_CLIENT_CA: ca.cert })).toThrow(
+        /need AKOSHA_HTTP_TLS_CERT/,
+      );
+    });
+
     it('fails the start of a pipeline whose certificate is missing', async () => {
       await expect(
         start({ AKOSHA_HTTP_TLS_CERT: join(ca.dir, 'absent.pem'), AKOSHA_HTTP_TLS_KEY: 'x' }),
