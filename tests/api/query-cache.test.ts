@@ -104,6 +104,8 @@ describe('cache config', () => {
       prefix: 'akosha:qc',
       redisPassword: '',
       redisTlsCa: '',
+      maxBytes: 64 * 1024 * 1024,
+      maxEntryBytes: 256 * 1024,
     });
     const custom = loadConfig({
       AKOSHA_QUERY_CACHE: 'off',
