@@ -10,11 +10,15 @@ describe('GET /api/v1/tokens', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'akosha-token-route-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** A real listener on an ephemeral port, as the service serves it. */
   async function get(tokensFile: string | undefined) {
     const app = Fastify();
     registerTokenRoutes(app, { tokensFile });
     try {
-      return await app.inject({ method: 'GET', url: '/api/v1/tokens' });
+      const address = await app.listen({ host: '127.0.0.1', port: 0 });
+      const res = await fetch(`${address}/api/v1/tokens`);
+      const body = await res.text();
+      return { statusCode: res.status, body, json: () => JSON.parse(body) as unknown };
     } finally {
       await app.close();
     }
