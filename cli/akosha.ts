@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ALL_ROLES, type Role } from '../app/pipeline';
 import { loadConfig } from '../infra/config';
 import type { NatsClientSettings } from '../infra/nats-options';
+import { registerAuditCommands } from './audit';
 import { registerImportCommand } from './import-session-buddy';
 import { registerModelCommands } from './model';
 import { registerNatsAuthCommands } from './nats-auth';
@@ -58,6 +59,7 @@ registerReplayCommands(program);
 registerRestoreCommand(program);
 registerNatsAuthCommands(program);
 registerReembedCommand(program);
+registerAuditCommands(program);
 registerTokenCommands(program);
 
 program

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { auditCli } from '../audit/cli-audit';
+import { loadConfig } from '../infra/config';
 import { addSystem, initNatsAuth } from '../infra/nats-auth';
 
 const OUT_HELP = 'directory of auth.conf, users.json and the seeds (mode 0700)';
@@ -13,26 +15,44 @@ export function registerNatsAuthCommands(program: Command): void {
     .command('init')
     .description('write auth.conf, users.json, akosha.nk (services) and reader.nk')
     .requiredOption('--out <dir>', OUT_HELP)
-    .action((opts: { out: string }) => {
-      const result = initNatsAuth(opts.out);
-      console.log(`wrote ${result.authConf}`);
-      console.log(`Akosha services: AKOSHA_NATS_CREDS=${result.serviceSeed}`);
-      console.log(`downstream reader: ${result.readerSeed} (may only consume akosha.ingested.>)`);
-      printServerSteps(result.authConf);
-    });
+    .action((opts: { out: string }) =>
+      auditCli(
+        loadConfig(),
+        { action: 'nats_auth.init', detail: { out: resolve(opts.out) } },
+        () => {
+          const result = initNatsAuth(opts.out);
+          console.log(`wrote ${result.authConf}`);
+          console.log(`Akosha services: AKOSHA_NATS_CREDS=${result.serviceSeed}`);
+          console.log(
+            `downstream reader: ${result.readerSeed} (may only consume akosha.ingested.>)`,
+          );
+          printServerSteps(result.authConf);
+        },
+      ),
+    );
   natsAuth
     .command('add-system <id>')
     .description('add a user that may publish only akosha.uploads.*.<id>; rewrites auth.conf')
     .requiredOption('--out <dir>', OUT_HELP)
-    .action((id: string, opts: { out: string }) => {
-      const result = addSystem(opts.out, id);
-      console.log(`system ${id}: ${result.seedFile}`);
-      console.log(`  publish with: akosha publish --creds ${result.seedFile} <upload.json>`);
-      console.log(
-        `  other clients must take replies on ${result.inboxPrefix} (nats.js inboxPrefix, nats-py inbox_prefix)`,
-      );
-      printServerSteps(result.authConf);
-    });
+    .action((id: string, opts: { out: string }) =>
+      auditCli(
+        loadConfig(),
+        {
+          action: 'nats_auth.add_system',
+          target: { system: id },
+          detail: { out: resolve(opts.out) },
+        },
+        () => {
+          const result = addSystem(opts.out, id);
+          console.log(`system ${id}: ${result.seedFile}`);
+          console.log(`  publish with: akosha publish --creds ${result.seedFile} <upload.json>`);
+          console.log(
+            `  other clients must take replies on ${result.inboxPrefix} (nats.js inboxPrefix, nats-py inbox_prefix)`,
+          );
+          printServerSteps(result.authConf);
+        },
+      ),
+    );
 }
 
 function printServerSteps(authConf: string): void {

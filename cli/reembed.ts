@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createEmbedder } from '../embedding/factory';
+import { auditCli } from '../audit/cli-audit';
 import { loadConfig } from '../infra/config';
 import { reembed } from '../operations/reembed';
 import { refuseOwnedShardsAt } from '../operations/lease-guard';
@@ -19,46 +20,52 @@ export function registerReembedCommand(program: Command): void {
       'embed every hot and warm record again with the configured embedder (run while no writer runs)',
     )
     .option('--batch <n>', 'records per embedder call and transaction', '256')
-    .action(async (opts: { batch: string }) => {
-      const batchSize = Number(opts.batch);
-      if (!Number.isInteger(batchSize) || batchSize < 1)
-        throw new Error(`--batch: a positive integer, not ${opts.batch}`);
-      const config = loadConfig();
-      // the shards it rewrites: those with a hot or a warm file here
-      const shards = [
-        ...numberedFiles(config.writer.hotDir, /^shard-(\d{3})\.duckdb$/),
-        ...numberedFiles(config.aging.warmDir, /^warm-(\d{3})\.duckdb$/),
-      ];
-      await refuseOwnedShardsAt(config.nats, {
-        command: 'akosha reembed',
-        shards,
-        shardGroups: config.streams.shardGroups,
-      });
-      const embedder = await createEmbedder(config.embedder);
-      const model = embedder.info.model;
-      const store = await HotStore.open(config.writer.hotDir, {
-        ...config.writer,
-        model,
-        allowOtherModels: true,
-        index: false,
-      });
-      const { warmDir, coldDir, s3 } = config.aging;
-      const mover = await TierMover.open(store, {
-        warmDir,
-        objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
-      });
-      try {
-        await mover.recover();
-        const result = await reembed(store, mover.warm, embedder, {
-          batchSize,
-          onProgress: (done) => process.stderr.write(`\rre-embedded ${done}`),
-        });
-        process.stderr.write('\n');
-        console.log(JSON.stringify(result));
-      } finally {
-        await mover.close();
-        await store.close();
-        await embedder.close();
-      }
+    .action((opts: { batch: string }) =>
+      auditCli(loadConfig(), { action: 'reembed', detail: { batch: opts.batch } }, () =>
+        runReembed(opts),
+      ),
+    );
+}
+
+async function runReembed(opts: { batch: string }): Promise<void> {
+  const batchSize = Number(opts.batch);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`--batch: a positive integer, not ${opts.batch}`);
+  const config = loadConfig();
+  // the shards it rewrites: those with a hot or a warm file here
+  const shards = [
+    ...numberedFiles(config.writer.hotDir, /^shard-(\d{3})\.duckdb$/),
+    ...numberedFiles(config.aging.warmDir, /^warm-(\d{3})\.duckdb$/),
+  ];
+  await refuseOwnedShardsAt(config.nats, {
+    command: 'akosha reembed',
+    shards,
+    shardGroups: config.streams.shardGroups,
+  });
+  const embedder = await createEmbedder(config.embedder);
+  const model = embedder.info.model;
+  const store = await HotStore.open(config.writer.hotDir, {
+    ...config.writer,
+    model,
+    allowOtherModels: true,
+    index: false,
+  });
+  const { warmDir, coldDir, s3 } = config.aging;
+  const mover = await TierMover.open(store, {
+    warmDir,
+    objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
+  });
+  try {
+    await mover.recover();
+    const result = await reembed(store, mover.warm, embedder, {
+      batchSize,
+      onProgress: (done) => process.stderr.write(`\rre-embedded ${done}`),
     });
+    process.stderr.write('\n');
+    console.log(JSON.stringify(result));
+  } finally {
+    await mover.close();
+    await store.close();
+    await embedder.close();
+  }
 }

@@ -6,6 +6,7 @@ import { createEmbedder, embedderModelId } from '../embedding/factory';
 import { loadConfig, type AkoshaConfig } from '../infra/config';
 import { AkoshaError } from '../infra/errors';
 import { natsConnectOptions } from '../infra/nats-options';
+import { auditCli, type CliAction } from '../audit/cli-audit';
 import { DeadLetterStage } from '../schemas/dead-letter';
 import { HotStore } from '../storage/hot-store';
 import { openObjectStore, TierMover } from '../storage/tiers';
@@ -45,7 +46,9 @@ export function registerReplayCommands(program: Command): void {
     .option('--batch-bytes <n>', 'upload bytes per embed call and shard transaction', positiveInt)
     .option('--online', 'have the live writer that owns the shard replay it into its own store')
     .option('--online-timeout-s <n>', 'how long --online waits for the writer (3600)', positiveInt)
-    .action((flags: ReplayFlags) => runReplay(flags));
+    .action((flags: ReplayFlags) =>
+      auditCli(loadConfig(), replayAudit(flags), () => runReplay(flags)),
+    );
 
   program
     .command('verify')
@@ -81,20 +84,22 @@ function registerDlqCommands(dlq: Command): void {
     .option('--payload-file <file>', 'corrected payload (a record letter: the record JSON)')
     .option('--force', 'republish even if the payload still fails validation')
     .action((seqs: string[], f: { payloadFile?: string; force?: boolean }) =>
-      withDlq(async (ops) => {
-        const replacement = f.payloadFile ? readFileSync(f.payloadFile) : undefined;
-        for (const seq of seqs) {
-          try {
-            print(await ops.requeue(positiveInt(seq), { replacement, force: f.force }));
-          } catch (err) {
-            if (!(err instanceof AkoshaError)) throw err;
-            throw new Error(
-              `letter ${seq} still fails validation (${err.code}: ${err.message}); ` +
-                'fix it with --payload-file, or republish as is with --force',
-            );
+      auditCli(loadConfig(), requeueAudit(seqs, f), () =>
+        withDlq(async (ops) => {
+          const replacement = f.payloadFile ? readFileSync(f.payloadFile) : undefined;
+          for (const seq of seqs) {
+            try {
+              print(await ops.requeue(positiveInt(seq), { replacement, force: f.force }));
+            } catch (err) {
+              if (!(err instanceof AkoshaError)) throw err;
+              throw new Error(
+                `letter ${seq} still fails validation (${err.code}: ${err.message}); ` +
+                  'fix it with --payload-file, or republish as is with --force',
+              );
+            }
           }
-        }
-      }),
+        }),
+      ),
     );
   filters(
     dlq
@@ -103,14 +108,40 @@ function registerDlqCommands(dlq: Command): void {
   )
     .option('--all', 'required when no filter is given')
     .action((f: FilterFlags & { all?: boolean }) =>
-      withDlq(async (ops) => {
-        const filter = toFilter(f);
-        if (!f.all && Object.values(filter).every((v) => v === undefined))
-          throw new Error('no filter given: pass --all to purge every dead letter');
-        print({ purged: await ops.purge(filter) });
-      }),
+      auditCli(loadConfig(), purgeAudit(f), () =>
+        withDlq(async (ops) => {
+          const filter = toFilter(f);
+          if (!f.all && Object.values(filter).every((v) => v === undefined))
+            throw new Error('no filter given: pass --all to purge every dead letter');
+          print({ purged: await ops.purge(filter) });
+        }),
+      ),
     );
 }
+
+const replayAudit = (f: ReplayFlags): CliAction => ({
+  action: 'replay',
+  target: f.system !== undefined ? { system: f.system } : {},
+  detail: {
+    from_seq: f.fromSeq,
+    since: f.since,
+    shard: f.shard,
+    dry_run: f.dryRun,
+    online: f.online,
+  },
+});
+
+const requeueAudit = (seqs: string[], f: { payloadFile?: string; force?: boolean }): CliAction => ({
+  action: 'dlq.requeue',
+  target: { sequence: seqs.map(Number) },
+  detail: { force: f.force === true, replacement: f.payloadFile !== undefined },
+});
+
+const purgeAudit = (f: FilterFlags & { all?: boolean }): CliAction => ({
+  action: 'dlq.purge',
+  target: f.system !== undefined ? { system: f.system } : {},
+  detail: { filter: { stage: f.stage, code: f.code, since: f.since }, all: f.all === true },
+});
 
 async function runReplay(flags: ReplayFlags): Promise<void> {
   if (flags.fromSeq !== undefined && flags.since !== undefined)

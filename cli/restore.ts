@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { auditCli } from '../audit/cli-audit';
 import { loadConfig } from '../infra/config';
 import { shardOf, SystemId } from '../schemas/ids';
 import { HotStore } from '../storage/hot-store';
@@ -18,36 +19,41 @@ export function registerRestoreCommand(program: Command): void {
     )
     .requiredOption('--system <id>', 'system_id whose records come back')
     .option('--since <time>', 'only records at or after this ISO time')
-    .action(async (opts: { system: string; since?: string }) => {
-      const parsed = SystemId.safeParse(opts.system);
-      if (!parsed.success) throw new Error(`--system: ${parsed.error.issues[0]?.message}`);
-      const systemId = parsed.data;
-      const since = opts.since ? new Date(opts.since) : undefined;
-      if (since && Number.isNaN(since.getTime()))
-        throw new Error(`--since: not a time: ${opts.since}`);
-      const config = loadConfig();
-      await refuseOwnedShardsAt(config.nats, {
-        command: 'akosha restore',
-        shards: [shardOf(systemId)],
-        shardGroups: config.streams.shardGroups,
-      });
-      const store = await HotStore.open(config.writer.hotDir, {
-        ...config.writer,
-        model: embedderModelId(config.embedder),
-      });
-      const { warmDir, coldDir, s3 } = config.aging;
-      const mover = await TierMover.open(store, {
-        warmDir,
-        objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
-      });
-      try {
-        await mover.recover();
-        console.log(
-          JSON.stringify({ system_id: systemId, ...(await mover.restore(systemId, since)) }),
-        );
-      } finally {
-        await mover.close();
-        await store.close();
-      }
-    });
+    .action((opts: { system: string; since?: string }) =>
+      auditCli(
+        loadConfig(),
+        { action: 'restore', target: { system: opts.system }, detail: { since: opts.since } },
+        () => restore(opts),
+      ),
+    );
+}
+
+async function restore(opts: { system: string; since?: string }): Promise<void> {
+  const parsed = SystemId.safeParse(opts.system);
+  if (!parsed.success) throw new Error(`--system: ${parsed.error.issues[0]?.message}`);
+  const systemId = parsed.data;
+  const since = opts.since ? new Date(opts.since) : undefined;
+  if (since && Number.isNaN(since.getTime())) throw new Error(`--since: not a time: ${opts.since}`);
+  const config = loadConfig();
+  await refuseOwnedShardsAt(config.nats, {
+    command: 'akosha restore',
+    shards: [shardOf(systemId)],
+    shardGroups: config.streams.shardGroups,
+  });
+  const store = await HotStore.open(config.writer.hotDir, {
+    ...config.writer,
+    model: embedderModelId(config.embedder),
+  });
+  const { warmDir, coldDir, s3 } = config.aging;
+  const mover = await TierMover.open(store, {
+    warmDir,
+    objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
+  });
+  try {
+    await mover.recover();
+    console.log(JSON.stringify({ system_id: systemId, ...(await mover.restore(systemId, since)) }));
+  } finally {
+    await mover.close();
+    await store.close();
+  }
 }

@@ -1,4 +1,5 @@
 import { connect } from '@nats-io/transport-node';
+import { auditCli } from '../audit/cli-audit';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { natsConnectOptions } from '../infra/nats-options';
@@ -12,12 +13,15 @@ import { streamDefinitions } from '../streams/definitions';
 export async function runApplyStreams(opts: { force?: boolean } = {}): Promise<void> {
   const config = loadConfig();
   if (opts.force) config.streams.force = true;
-  const nc = await connect(natsConnectOptions(config.nats, { name: 'akosha-streams' }));
-  try {
-    await applyTopology(nc, config.streams, createLogger(config.logLevel));
-    for (const s of streamDefinitions(config.streams))
-      console.log(`${s.name}\t${s.subjects.join(',')}`);
-  } finally {
-    await nc.close();
-  }
+  const what = { action: 'streams.apply', detail: { force: config.streams.force } };
+  await auditCli(config, what, async () => {
+    const nc = await connect(natsConnectOptions(config.nats, { name: 'akosha-streams' }));
+    try {
+      await applyTopology(nc, config.streams, createLogger(config.logLevel));
+      for (const s of streamDefinitions(config.streams))
+        console.log(`${s.name}\t${s.subjects.join(',')}`);
+    } finally {
+      await nc.close();
+    }
+  });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ACCESS_ROLES, type AccessRole } from '../auth/principal';
 import { createToken, listTokens, revokeToken, type TokenSummary } from '../auth/token-store';
+import { auditCli } from '../audit/cli-audit';
 import { loadConfig } from '../infra/config';
 
 const tokensFile = (): string => loadConfig().auth.tokensFile;
@@ -26,22 +27,11 @@ export function registerTokenCommands(program: Command): void {
       collect,
       [],
     )
-    .action((opts: { name: string; role: string; system: string[] }) => {
-      if (!ACCESS_ROLES.includes(opts.role as AccessRole))
-        throw new Error(`--role: "${opts.role}" is not one of ${ACCESS_ROLES.join(', ')}`);
-      const file = tokensFile();
-      const systems = opts.system.length === 0 ? '*' : opts.system;
-      const created = createToken(file, {
-        name: opts.name,
-        role: opts.role as AccessRole,
-        systems,
-      });
-      console.log(
-        `created token "${created.entry.name}": role ${created.entry.role}, systems ${systemsText(created.entry.systems)}`,
-      );
-      console.log(`stored (as a sha256 hash) in ${file}; it cannot be shown again`);
-      console.log(created.token);
-    });
+    .action((opts: { name: string; role: string; system: string[] }) =>
+      auditCli(loadConfig(), { action: 'token.create', detail: tokenDetail(opts) }, () =>
+        createAndPrint(opts),
+      ),
+    );
 
   token
     .command('list')
@@ -64,9 +54,34 @@ export function registerTokenCommands(program: Command): void {
   token
     .command('revoke <name>')
     .description('delete a token; a running server refuses it within a second or two')
-    .action((name: string) => {
-      const file = tokensFile();
-      revokeToken(file, name);
-      console.log(`revoked token "${name}" in ${file}`);
-    });
+    .action((name: string) =>
+      auditCli(loadConfig(), { action: 'token.revoke', detail: { name } }, () => {
+        const file = tokensFile();
+        revokeToken(file, name);
+        console.log(`revoked token "${name}" in ${file}`);
+      }),
+    );
+}
+
+const tokenDetail = (opts: { name: string; role: string; system: string[] }) => ({
+  name: opts.name,
+  role: opts.role,
+  systems: opts.system.length === 0 ? '*' : opts.system,
+});
+
+function createAndPrint(opts: { name: string; role: string; system: string[] }): void {
+  if (!ACCESS_ROLES.includes(opts.role as AccessRole))
+    throw new Error(`--role: "${opts.role}" is not one of ${ACCESS_ROLES.join(', ')}`);
+  const file = tokensFile();
+  const systems = opts.system.length === 0 ? '*' : opts.system;
+  const created = createToken(file, {
+    name: opts.name,
+    role: opts.role as AccessRole,
+    systems,
+  });
+  console.log(
+    `created token "${created.entry.name}": role ${created.entry.role}, systems ${systemsText(created.entry.systems)}`,
+  );
+  console.log(`stored (as a sha256 hash) in ${file}; it cannot be shown again`);
+  console.log(created.token);
 }

@@ -1,0 +1,72 @@
+import { userInfo } from 'node:os';
+import { jetstream } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { AkoshaConfig } from '../infra/config';
+import { natsConnectOptions } from '../infra/nats-options';
+import { createLogger } from '../infra/logger';
+import type { AuditEvent, AuditResult } from './event';
+import { NatsAuditSink } from './publisher';
+
+export interface CliAction {
+  /** dotted, lower case: `dlq.purge`, `token.create` */
+  action: string;
+  target?: NonNullable<AuditEvent['target']>;
+  detail?: Record<string, unknown>;
+}
+
+/** `cli:<os user>`: who ran the command on this machine. */
+export function cliPrincipal(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return `cli:uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+/**
+ * Runs a CLI action and then records it (ok or error) in AKOSHA_AUDIT as the OS user, with
+ * the admin role (the CLI acts with the host's own rights). The action's outcome stands
+ * whatever happens to its audit event: a server that cannot be reached gets a warning.
+ */
+export async function auditCli<T>(
+  config: AkoshaConfig,
+  what: CliAction,
+  fn: () => Promise<T> | T,
+): Promise<T> {
+  let result: AuditResult = 'error';
+  try {
+    const value = await fn();
+    result = 'ok';
+    return value;
+  } finally {
+    await recordCliEvent(config, what, result);
+  }
+}
+
+async function recordCliEvent(config: AkoshaConfig, what: CliAction, result: AuditResult) {
+  // a failed publish is reported below, on stderr: stdout is the command's own output
+  const log = createLogger('silent');
+  let dropped = false;
+  try {
+    const options = { name: 'akosha-cli-audit', maxReconnectAttempts: 0, timeout: 3000 };
+    const nc = await connect(natsConnectOptions(config.nats, options));
+    try {
+      const sink = new NatsAuditSink({
+        js: jetstream(nc),
+        log,
+        attempts: 2,
+        dropped: { inc: () => void (dropped = true) },
+        publishTimeoutMs: 3000,
+      });
+      sink.record({ principal: cliPrincipal(), role: 'admin', source: 'cli', result, ...what });
+      await sink.flush();
+      if (dropped) throw new Error('the server did not acknowledge it');
+    } finally {
+      await nc.close();
+    }
+  } catch (err) {
+    process.stderr.write(
+      `warning: audit event ${what.action} not recorded (${(err as Error).message})\n`,
+    );
+  }
+}
