@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -86,6 +87,15 @@ describe('token file', () => {
   });
 });
 
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 describe('token registry', () => {
   it('keeps the last good version while the file is invalid, and reads it again once fixed', () => {
     let now = 0;
@@ -116,7 +126,12 @@ describe('token registry', () => {
     expect(
       await auth.authenticate({ remoteAddress, authorization: `Bearer ${seed.token}` }),
     ).toMatchObject({ ok: true });
-    const env = { AKOSHA_AUTH_TOKENS_FILE: file, AKOSHA_LOG_LEVEL: 'silent' };
+    const env = {
+      AKOSHA_AUTH_TOKENS_FILE: file,
+      AKOSHA_LOG_LEVEL: 'silent',
+      // the commands' audit events go nowhere: never to a shared server on 4222
+      AKOSHA_NATS_URL: `nats://127.0.0.1:${await closedPort()}`,
+    };
     const created = await runAkosha(
       ['token', 'create', '--name', 'sb-7', '--role', 'writer', '--system', 'alpha'],
       env,
