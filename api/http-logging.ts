@@ -53,6 +53,13 @@ export function registerRequestLogging(app: FastifyInstance): void {
   });
 }
 
+/** Unknown routes answer like every other error: a reason and the request id. */
+export function registerNotFound(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: 'no such route', request_id: request.id }),
+  );
+}
+
 const ERROR_NAMES: Partial<Record<number, string>> = {
   400: 'bad_request',
   404: 'not_found',

@@ -13,7 +13,12 @@ import { NO_AUDIT, type AuditSink } from '../audit/event';
 import { searchAuditDetail } from '../audit/search-detail';
 import type { Logger } from '../infra/logger';
 import { registerAuditHook } from './audit-hook';
-import { fastifyLogOptions, registerRequestLogging, sendError } from './http-logging';
+import {
+  fastifyLogOptions,
+  registerNotFound,
+  registerRequestLogging,
+  sendError,
+} from './http-logging';
 import type { Authenticator } from '../auth/principal';
 import { registerAuthGuard } from './auth-guard';
 import { replyForbidden, routeOf } from './auth-denials';
@@ -80,6 +85,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     metricsPublic: deps.metricsPublic,
   });
   registerRequestLogging(app);
+  registerNotFound(app);
   registerAuditHook(app, deps.audit ?? NO_AUDIT);
   // after the guard's hooks: the rate limit keys on the principal the guard sets
   const embedder = applyHttpLimits(app, limits, deps.embedder);

@@ -49,6 +49,6 @@ export function replyToLimit(err: unknown, req: FastifyRequest, reply: FastifyRe
   if (limit.retryAfterS !== undefined) void reply.header('retry-after', String(limit.retryAfterS));
   void reply
     .code(limit.statusCode)
-    .send({ error: limit.reason, message: limit.message, ...limit.detail });
+    .send({ error: limit.reason, message: limit.message, ...limit.detail, request_id: req.id });
   return true;
 }

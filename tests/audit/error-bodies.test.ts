@@ -66,6 +66,16 @@ describe('error bodies: a request id, never an internal message', () => {
     expect(plainText).not.toMatch(internals);
   });
 
+  it('an unknown route: 404 with a reason and the request id', async () => {
+    const res = await fetch(`${base}/api/v1/nowhere`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      error: 'not_found',
+      message: 'no such route',
+      request_id: res.headers.get('x-request-id'),
+    });
+  });
+
   it('an unsafe incoming x-request-id is replaced by a fresh one', async () => {
     const res = await fetch(`${base}/health`, {
       headers: { 'x-request-id': 'bad id\twith"quotes' },

@@ -27,6 +27,7 @@ describe('HTTP limits: bodies, depth, timeouts', () => {
       error: 'body_too_large',
       message: 'request body is larger than 1048576 bytes',
       limit_bytes: 1048576,
+      request_id: res.headers.get('x-request-id'),
     });
   });
 
