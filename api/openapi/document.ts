@@ -7,6 +7,7 @@ import {
 } from '../../embedding/api';
 import { SearchRequest } from '../search';
 import { adminPaths } from './admin-paths';
+import { auditPaths } from './audit-paths';
 import * as hand from './hand-schemas';
 import { fromZod } from './helpers';
 import { mcpPaths } from './mcp-paths';
@@ -26,7 +27,7 @@ export function buildOpenApiDocument() {
       version,
       description: 'Memories of AI coding sessions, aggregated across systems and searchable.',
     },
-    paths: { ...opsPaths, ...apiPaths, ...adminPaths, ...mcpPaths },
+    paths: { ...opsPaths, ...apiPaths, ...adminPaths, ...auditPaths, ...mcpPaths },
     components: {
       schemas: {
         SearchRequest: fromZod(SearchRequest, 'input'),
