@@ -73,6 +73,24 @@ describe('audit trail of HTTP and MCP (real server, tokens, AKOSHA_AUDIT)', () =
     expect(JSON.stringify(event)).not.toContain('secret plan');
   });
 
+  it('records an MCP search with its hit count and scope, without the query', async () => {
+    const res = await call(server.base, 'POST', '/mcp/tools/call', server.token(reader), {
+      name: 'search_all_systems',
+      arguments: { query: 'the other secret plan', limit: 5, threshold: 0 },
+    });
+    expect(res.status).toBe(200);
+    const hits = ((await res.json()) as { results: unknown[] }).results.length;
+    const [event] = await eventually(
+      `principal=${reader.name}&action=mcp.search_all_systems`,
+      (e) => e.length > 0,
+    );
+    expect(event).toMatchObject({
+      result: 'ok',
+      detail: { scope: [SYSTEM], hits, limit: 5, threshold: 0 },
+    });
+    expect(JSON.stringify(event)).not.toContain('secret plan');
+  });
+
   it('records 401 and 403 once each, as auth.denied', async () => {
     expect((await call(server.base, 'GET', '/api/v1/dlq', undefined)).status).toBe(401);
     expect((await call(server.base, 'GET', '/api/v1/dlq', server.token(reader))).status).toBe(403);
