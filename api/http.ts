@@ -54,6 +54,8 @@ export interface HttpDeps {
   tls?: HttpTlsConfig | undefined;
   /** who is calling; absent: loopback callers only, as admins (api/auth-guard.ts) */
   authenticator?: Authenticator | undefined;
+  /** AKOSHA_AUTH_TOKENS_FILE, listed by `GET /api/v1/tokens` */
+  tokensFile?: string | undefined;
   /** where denials and actions are recorded; absent: nowhere */
   audit?: AuditSink | undefined;
   /** AKOSHA_AUDIT_QUERIES: search events carry the query text */
