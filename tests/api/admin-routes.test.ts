@@ -136,7 +136,9 @@ describe('admin HTTP routes: dead letters and aging (no auth configured: loopbac
   it('publishes the aging event of a tier on its subject, as the scheduler does', async () => {
     const seen: AgingEvent[] = [];
     const sub = nats.nc.subscribe(subjects.aging('hot'), {
-      callback: (_err, msg) => seen.push(msg.json<AgingEvent>()),
+      callback: (_err, msg) => {
+        seen.push(msg.json<AgingEvent>());
+      },
     });
     await nats.nc.flush();
     const res = await post(base, '/api/v1/aging/hot', {});

@@ -49,7 +49,7 @@ export async function startConfServer(
       timeoutMs: 15_000,
       what: 'nats-server ports file',
     });
-    return { url, dir, process: child, reload: () => child.kill('SIGHUP'), stop };
+    return { url: url!, dir, process: child, reload: () => child.kill('SIGHUP'), stop };
   } catch (err) {
     await stop();
     throw err;

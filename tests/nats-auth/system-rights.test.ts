@@ -97,7 +97,7 @@ describe('nats-auth users against a real nats-server', () => {
     const sysC = await waitFor(() => connectWith(seedFile).catch(() => undefined), {
       what: 'sys-c accepted after the reload',
     });
-    await sysC.close();
+    await sysC!.close();
   });
 
   it.each([

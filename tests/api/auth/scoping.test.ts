@@ -82,7 +82,7 @@ describe('system scoping on the server', () => {
         const body = (await res.json()) as { totals?: { hot: number } };
         return body.totals?.hot === 26;
       },
-      { timeout: 60_000, interval: 200 },
+      { timeoutMs: 60_000, intervalMs: 200 },
     );
   }, 120_000);
   afterAll(() => server.close());
