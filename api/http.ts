@@ -3,14 +3,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Embedder } from '../embedding/embedder';
 import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
-import { issuesFrom } from '../infra/errors';
 import type { HttpTlsConfig } from '../infra/config';
 import type { Metrics } from '../infra/metrics';
 import type { Readiness } from '../app/pipeline';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
 import { NO_AUDIT, type AuditSink } from '../audit/event';
-import { searchAuditDetail } from '../audit/search-detail';
 import type { Logger } from '../infra/logger';
 import { registerAuditHook } from './audit-hook';
 import {
@@ -21,7 +19,6 @@ import {
 } from './http-logging';
 import type { Authenticator } from '../auth/principal';
 import { registerAuthGuard } from './auth-guard';
-import { replyForbidden, routeOf } from './auth-denials';
 import {
   applyHttpLimits,
   httpLimits,
@@ -31,7 +28,8 @@ import {
 } from './limits';
 import { registerMcpRoutes } from './mcp';
 import { registerQueryRoutes } from './routes';
-import { inScope, scopeOf } from './scope';
+import { registerProbeRoutes } from './routes/probes';
+import { registerSearchRoute } from './routes/search';
 import { SearchRequest, type SearchService } from './search';
 import { httpsServerOption } from './tls';
 
@@ -92,47 +90,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   // after the guard's hooks: the rate limit keys on the principal the guard sets
   const embedder = applyHttpLimits(app, limits, deps.embedder);
 
-  app.get('/health', async () => ({ status: 'ok', uptime_s: Math.round(process.uptime()) }));
-
-  app.get('/ready', async (_req, reply) => {
-    const state = deps.readiness();
-    return reply.code(state.ready ? 200 : 503).send(state);
-  });
-
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
-
+  registerProbeRoutes(app, deps);
   app.post('/api/v1/embeddings', async (req) => generateEmbedding(embedder, req.body));
   app.post('/api/v1/embeddings/batch', async (req) => generateBatchEmbeddings(embedder, req.body));
-
-  app.post('/api/v1/search', async (req, reply) => {
-    const parsed = SearchRequest.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      return reply
-        .code(400)
-        .send({ error: 'invalid_request', issues: issuesFrom(parsed.error.issues) });
-    }
-    if (!deps.search)
-      return reply
-        .code(503)
-        .send({ error: 'no_shards', message: 'this process owns no hot shards' });
-    const scope = scopeOf(req);
-    const system = parsed.data.system_id;
-    if (system !== undefined && !inScope(scope, system))
-      return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
-    const found = await deps.search.search(parsed.data, scope);
-    const { project, kind, since, until } = parsed.data;
-    req.auditDetail = searchAuditDetail(
-      { ...parsed.data, filters: { project, kind, since, until } },
-      found.results.length,
-      scope,
-      deps.auditQueries === true,
-    );
-    return found;
-  });
-
+  registerSearchRoute(app, deps);
   registerQueryRoutes(app, deps);
 
   registerMcpRoutes(app, {

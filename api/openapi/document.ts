@@ -28,7 +28,10 @@ export function buildOpenApiDocument() {
       description: 'Memories of AI coding sessions, aggregated across systems and searchable.',
     },
     paths: { ...opsPaths, ...apiPaths, ...adminPaths, ...auditPaths, ...mcpPaths },
+    // every route but /health takes a static token or a JWT (README, "Security")
+    security: [{ bearer: [] }],
     components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         SearchRequest: fromZod(SearchRequest, 'input'),
         SearchResponse: hand.SearchResponse,

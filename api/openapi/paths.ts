@@ -11,7 +11,7 @@ const systemIdParam = (where: 'path' | 'query') => ({
 /** Liveness, readiness, metrics and this document. */
 export const opsPaths = {
   '/health': {
-    get: { summary: 'liveness', responses: { 200: json('alive', ref('Health')) } },
+    get: { summary: 'liveness', security: [], responses: { 200: json('alive', ref('Health')) } },
   },
   '/ready': {
     get: {

@@ -1,4 +1,5 @@
 /** @jest-environment ./tests/embedding/onnx-environment.ts */
+import { createHash } from 'node:crypto';
 import type { Pipeline } from '../../app/pipeline';
 import type { SearchResponse } from '../../api/search';
 import { groupOfShard, subjects } from '../../streams/subjects';
@@ -112,7 +113,7 @@ describe('one model per hot tier; re-embedding after a change of embedder', () =
             id: `${uploadId}-r`,
             kind: 'conversation',
             content: uploadId,
-            content_sha256: 'a'.repeat(64),
+            content_sha256: createHash('sha256').update(uploadId).digest('hex'),
             timestamp: '2026-11-20T10:00:00Z',
             project: null,
             tags: [],

@@ -18,7 +18,9 @@ import { readStream, streamMessageCount } from '../helpers/streams';
 import { record, upload } from '../helpers/uploads';
 import { waitFor } from '../helpers/wait-for';
 
-const UPLOADS = 120;
+/** uploads before the disk fills; after it, as many as it takes to be refused */
+const BEFORE_FULL = 60;
+const MAX_UPLOADS = 2000;
 const systemOf = (u: number) => `nats-full-${u % 7}`;
 const text = (u: number) => `memory ${u} `.repeat(400); // ~4.8 KB a record
 
@@ -54,18 +56,20 @@ describe('a full disk under the JetStream store', () => {
     const env = testEnv(server.url, { AKOSHA_ACK_WAIT_MS: '5000' });
     let akosha = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
     const acked = new Set<number>();
-    for (let u = 0; u < UPLOADS / 2; u++) if (await publish(jetstream(nc), u)) acked.add(u);
+    for (let u = 0; u < BEFORE_FULL; u++) if (await publish(jetstream(nc), u)) acked.add(u);
     await waitFor(() => streamMessageCount(nc, STREAM.ingested), {
       until: (n) => n >= 10,
       what: 'first events',
       timeoutMs: 60_000,
     });
 
+    // the writers free space as they drain the work queue, so publish until the store refuses
     const filler = fillDisk(disk, 256 * 1024);
     const refused: number[] = [];
-    for (let u = UPLOADS / 2; u < UPLOADS; u++)
-      if (await publish(jetstream(nc), u)) acked.add(u);
-      else refused.push(u);
+    let total = BEFORE_FULL;
+    for (; total < MAX_UPLOADS && refused.length < 3; total++)
+      if (await publish(jetstream(nc), total)) acked.add(total);
+      else refused.push(total);
     expect(refused.length).toBeGreaterThan(0); // the store did fill up
 
     // the operator frees space and restarts the wedged nats-server (it no longer stops
@@ -79,17 +83,17 @@ describe('a full disk under the JetStream store', () => {
     const js = jetstream(nc);
     await waitFor(() => publish(js, refused[0]!), { timeoutMs: 60_000, what: 'JetStream back' });
     for (const u of refused) if (await publish(js, u)) acked.add(u);
-    expect(acked.size).toBe(UPLOADS);
+    expect(acked.size).toBe(total);
 
     await waitFor(() => streamMessageCount(nc, STREAM.ingested), {
-      until: (n) => n >= UPLOADS,
+      until: (n) => n >= total,
       what: 'every upload announced',
       timeoutMs: 120_000,
     });
     await kill(akosha, 'SIGTERM');
     const events = await readStream<IngestedEvent>(nc, jetstream(nc), STREAM.ingested);
-    expect(events).toHaveLength(UPLOADS);
-    expect(new Set(events.map((e) => e.data.upload_id)).size).toBe(UPLOADS);
+    expect(events).toHaveLength(total);
+    expect(new Set(events.map((e) => e.data.upload_id)).size).toBe(total);
     expect(await streamMessageCount(nc, STREAM.deadLetters)).toBe(0);
     const store = await HotStore.open(`${env.AKOSHA_DATA_DIR}/hot`, {
       concurrency: 1,
@@ -97,7 +101,7 @@ describe('a full disk under the JetStream store', () => {
     });
     const keys = (await Promise.all(store.shards.map((s) => store.keys(s)))).flat();
     await store.close();
-    const expected = Array.from({ length: UPLOADS }, (_, u) => `${systemOf(u)}/r${u}`);
+    const expected = Array.from({ length: total }, (_, u) => `${systemOf(u)}/r${u}`);
     expect(keys.sort()).toEqual(expected.sort());
   }, 300_000);
 });

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { searchAuditDetail } from '../../audit/search-detail';
+import { replyForbidden, routeOf } from '../auth-denials';
+import { inScope, scopeOf } from '../scope';
+import { SearchRequest, type SearchService } from '../search';
+import { invalidRequest, noShards } from './replies';
+
+export interface SearchRouteDeps {
+  /** absent with no store: the route answers 503 */
+  search?: SearchService | undefined;
+  /** AKOSHA_AUDIT_QUERIES: search events carry the query text */
+  auditQueries?: boolean | undefined;
+}
+
+/** `POST /api/v1/search`, within the caller's system scope; the audit event gets the hit count. */
+export function registerSearchRoute(app: FastifyInstance, deps: SearchRouteDeps): void {
+  app.post('/api/v1/search', async (req, reply) => {
+    const parsed = SearchRequest.safeParse(req.body ?? {});
+    if (!parsed.success) return invalidRequest(reply, parsed.error.issues);
+    if (!deps.search) return noShards(reply);
+    const scope = scopeOf(req);
+    const system = parsed.data.system_id;
+    if (system !== undefined && !inScope(scope, system))
+      return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
+    const found = await deps.search.search(parsed.data, scope);
+    const { project, kind, since, until } = parsed.data;
+    req.auditDetail = searchAuditDetail(
+      { ...parsed.data, filters: { project, kind, since, until } },
+      found.results.length,
+      scope,
+      deps.auditQueries === true,
+    );
+    return found;
+  });
+}
