@@ -27,11 +27,12 @@ export function registerTokenCommands(program: Command): void {
       collect,
       [],
     )
-    .action((opts: { name: string; role: string; system: string[] }) =>
-      auditCli(loadConfig(), { action: 'token.create', detail: tokenDetail(opts) }, () =>
-        createAndPrint(opts),
-      ),
-    );
+    .action(async (opts: { name: string; role: string; system: string[] }) => {
+      const config = loadConfig();
+      const what = { action: 'token.create', detail: tokenDetail(opts) };
+      const token = await auditCli(config, what, () => createAndDescribe(opts));
+      console.log(token); // after the audit's own warnings, so that it is the very last line
+    });
 
   token
     .command('list')
@@ -69,7 +70,8 @@ const tokenDetail = (opts: { name: string; role: string; system: string[] }) => 
   systems: opts.system.length === 0 ? '*' : opts.system,
 });
 
-function createAndPrint(opts: { name: string; role: string; system: string[] }): void {
+/** Creates the token and says what was created; returns the token, for the caller to print. */
+function createAndDescribe(opts: { name: string; role: string; system: string[] }): string {
   if (!ACCESS_ROLES.includes(opts.role as AccessRole))
     throw new Error(`--role: "${opts.role}" is not one of ${ACCESS_ROLES.join(', ')}`);
   const file = tokensFile();
@@ -83,5 +85,5 @@ function createAndPrint(opts: { name: string; role: string; system: string[] }):
     `created token "${created.entry.name}": role ${created.entry.role}, systems ${systemsText(created.entry.systems)}`,
   );
   console.log(`stored (as a sha256 hash) in ${file}; it cannot be shown again`);
-  console.log(created.token);
+  return created.token;
 }
