@@ -3,7 +3,8 @@ import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import type { NatsHandle } from '../infra/nats';
 import { HotStore } from '../storage/hot-store';
-import { BackgroundRecovery, openObjectStore, TierMover } from '../storage/tiers';
+import { BackgroundRecovery, type TierMover } from '../storage/tiers';
+import { openTiers } from '../storage/tiers/open-tiers';
 import { WriterLease } from './writer-lease';
 
 export interface WriterState {
@@ -35,12 +36,7 @@ export async function openWriterState(
     store = await HotStore.open(config.writer.hotDir, { ...config.writer, model });
     const { rebuilt, reason } = store.indexOpened;
     if (rebuilt) log.info({ reason, points: await store.indexCount() }, 'vector index rebuilt');
-    const { warmDir, coldDir, s3, coldReads } = config.aging;
-    const mover = await TierMover.open(store, {
-      warmDir,
-      coldReads,
-      objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
-    });
+    const mover = await openTiers(store, config.aging);
     // moves a crash interrupted are finished or rolled back beside ingest: S3 may be away
     const recovery = new BackgroundRecovery({
       shards: mover.warm.shards,

@@ -6,7 +6,7 @@ import { reembed } from '../operations/reembed';
 import { refuseOwnedShardsAt } from '../operations/lease-guard';
 import { numberedFiles } from '../storage/disk';
 import { HotStore } from '../storage/hot-store';
-import { openObjectStore, TierMover } from '../storage/tiers';
+import { openTiers } from '../storage/tiers/open-tiers';
 
 /**
  * `akosha reembed`: after a change of embedder, gives every hot and warm record a vector
@@ -50,11 +50,7 @@ async function runReembed(opts: { batch: string }): Promise<void> {
     allowOtherModels: true,
     index: false,
   });
-  const { warmDir, coldDir, s3 } = config.aging;
-  const mover = await TierMover.open(store, {
-    warmDir,
-    objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
-  });
+  const mover = await openTiers(store, config.aging);
   try {
     await mover.recover();
     const result = await reembed(store, mover.warm, embedder, {

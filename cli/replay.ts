@@ -9,7 +9,7 @@ import { natsConnectOptions } from '../infra/nats-options';
 import { auditCli, type CliAction } from '../audit/cli-audit';
 import { DeadLetterStage } from '../schemas/dead-letter';
 import { HotStore } from '../storage/hot-store';
-import { openObjectStore, TierMover } from '../storage/tiers';
+import { openTiers } from '../storage/tiers/open-tiers';
 import { DeadLetterOps, type DeadLetterFilter } from '../operations/dead-letters';
 import { replayUploads, type ReplayProgress } from '../operations/replay';
 import { announcePending } from '../operations/announce';
@@ -204,7 +204,7 @@ async function runVerify(shard: number | undefined): Promise<void> {
       ...config.writer,
       model: embedderModelId(config.embedder),
     });
-    const mover = await openTiers(config, store);
+    const mover = await openTiers(store, config.aging);
     try {
       const report = await verifyShards({
         nc,
@@ -224,20 +224,12 @@ async function runVerify(shard: number | undefined): Promise<void> {
 
 /** Open moves finished and the key index filled from warm and cold: replay stores none of them again. */
 async function learnAgedKeys(config: AkoshaConfig, store: HotStore): Promise<void> {
-  const mover = await openTiers(config, store);
+  const mover = await openTiers(store, config.aging);
   try {
     await mover.recover();
   } finally {
     await mover.close();
   }
-}
-
-function openTiers(config: AkoshaConfig, store: HotStore): Promise<TierMover> {
-  const { warmDir, coldDir, s3 } = config.aging;
-  return TierMover.open(store, {
-    warmDir,
-    objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
-  });
 }
 
 async function listLetters(

@@ -3,7 +3,7 @@ import { auditCli } from '../audit/cli-audit';
 import { loadConfig } from '../infra/config';
 import { shardOf, SystemId } from '../schemas/ids';
 import { HotStore } from '../storage/hot-store';
-import { openObjectStore, TierMover } from '../storage/tiers';
+import { openTiers } from '../storage/tiers/open-tiers';
 import { embedderModelId } from '../embedding/factory';
 import { refuseOwnedShardsAt } from '../operations/lease-guard';
 
@@ -44,11 +44,7 @@ async function restore(opts: { system: string; since?: string }): Promise<void> 
     ...config.writer,
     model: embedderModelId(config.embedder),
   });
-  const { warmDir, coldDir, s3 } = config.aging;
-  const mover = await TierMover.open(store, {
-    warmDir,
-    objects: openObjectStore({ localDir: coldDir, ...(s3 && { s3 }) }),
-  });
+  const mover = await openTiers(store, config.aging);
   try {
     await mover.recover();
     console.log(JSON.stringify({ system_id: systemId, ...(await mover.restore(systemId, since)) }));

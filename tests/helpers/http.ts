@@ -1,3 +1,4 @@
+import type { Readiness } from '../../app/pipeline';
 /** JSON POST to a running server; a string body goes as it is, so tests can send malformed JSON. */
 export const post = (base: string, path: string, body: string | object) =>
   fetch(`${base}${path}`, {
@@ -14,3 +15,12 @@ export async function getJson<T = unknown>(
   const res = await fetch(`${base}${path}`);
   return { status: res.status, body: (await res.json()) as T };
 }
+
+/** The readiness of an API-only process that is up, for servers built by buildHttpServer. */
+export const apiReadiness = (natsUrl: string) => (): Readiness => ({
+  ready: true,
+  consuming: true,
+  nats: natsUrl,
+  roles: ['api'],
+  embedder: 'hashing',
+});

@@ -1,3 +1,4 @@
+import { apiReadiness } from '../../helpers/http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { AuditEvent, AuditSink } from '../../../audit/event';
 import { registerAuthGuard, UnlistedRouteError } from '../../../api/auth-guard';
 import { buildHttpServer } from '../../../api/http';
-import type { Readiness } from '../../../app/pipeline';
 import { createAuthenticator } from '../../../auth/authenticator';
 import { ROUTE_PERMISSIONS } from '../../../auth/permissions';
 import { createToken } from '../../../auth/token-store';
@@ -41,13 +41,7 @@ describe('the auth guard in the HTTP server', () => {
     reader = createToken(tokensFile, { name: 'ann', role: 'reader', systems: '*' }).token;
     const config = loadConfig({ AKOSHA_DATA_DIR: dir, AKOSHA_AUTH_TOKENS_FILE: tokensFile });
     const authenticator = createAuthenticator(config.auth, createLogger('silent'));
-    const readiness = (): Readiness => ({
-      ready: true,
-      consuming: true,
-      nats: nats.url,
-      roles: ['api'],
-      embedder: 'hashing',
-    });
+    const readiness = apiReadiness(nats.url);
     app = buildHttpServer({
       js: nats.js,
       nc: nats.nc,

@@ -1,3 +1,4 @@
+import { apiReadiness } from '../../helpers/http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../../../api/http';
 import { TOOLS } from '../../../api/mcp/tools';
 import { SearchService } from '../../../api/search';
-import type { Readiness } from '../../../app/pipeline';
 import { ROUTE_PERMISSIONS } from '../../../auth/permissions';
 import { HASHING_MODEL, HashingEmbedder } from '../../../embedding/hashing-embedder';
 import { createMetrics } from '../../../infra/metrics';
@@ -100,13 +100,7 @@ describe('fuzz: every HTTP and MCP body against a real server', () => {
     nats = await startTestNatsWithStreams();
     store = await HotStore.open(join(dir, 'hot'), { concurrency: 2, model: HASHING_MODEL });
     const embedder = new HashingEmbedder();
-    const readiness = (): Readiness => ({
-      ready: true,
-      consuming: true,
-      nats: nats.url,
-      roles: ['api'],
-      embedder: 'hashing',
-    });
+    const readiness = apiReadiness(nats.url);
     app = buildHttpServer({
       metrics: createMetrics(),
       embedder,

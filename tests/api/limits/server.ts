@@ -1,7 +1,7 @@
+import { apiReadiness } from '../../helpers/http';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../../../api/http';
 import type { HttpLimits } from '../../../api/limits';
-import type { Readiness } from '../../../app/pipeline';
 import type { Authenticator, Principal } from '../../../auth/principal';
 import type { Embedder } from '../../../embedding/embedder';
 import { HashingEmbedder } from '../../../embedding/hashing-embedder';
@@ -35,13 +35,7 @@ export async function startLimitsServer(
     authenticator?: Authenticator;
   } = {},
 ): Promise<LimitsServer> {
-  const readiness = (): Readiness => ({
-    ready: true,
-    consuming: true,
-    nats: nats.url,
-    roles: ['api'],
-    embedder: 'hashing',
-  });
+  const readiness = apiReadiness(nats.url);
   const app = buildHttpServer({
     metrics: createMetrics(),
     embedder: opts.embedder ?? new HashingEmbedder(),

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../../../api/http';
-import type { Readiness } from '../../../app/pipeline';
 import { HashingEmbedder } from '../../../embedding/hashing-embedder';
 import { createMetrics } from '../../../infra/metrics';
-import { post } from '../../helpers/http';
+import { post, apiReadiness } from '../../helpers/http';
 import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
 
 describe('MCP routes inside the HTTP server of api/http.ts', () => {
@@ -13,13 +12,7 @@ describe('MCP routes inside the HTTP server of api/http.ts', () => {
   beforeAll(async () => {
     nats = await startTestNatsWithStreams();
     const embedder = new HashingEmbedder();
-    const readiness = (): Readiness => ({
-      ready: true,
-      consuming: true,
-      nats: nats.url,
-      roles: ['api'],
-      embedder: 'hashing',
-    });
+    const readiness = apiReadiness(nats.url);
     app = buildHttpServer({
       metrics: createMetrics(),
       embedder,
