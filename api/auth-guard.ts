@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { NO_AUDIT, type AuditSink } from '../audit/event';
+import { LOOPBACK_PRINCIPAL } from '../auth/authenticator';
+import { isLoopbackAddress } from '../auth/cidr';
 import { METRICS_ROUTES, ROUTE_PERMISSIONS, type Need } from '../auth/permissions';
 import { hasRole, type AuthFailure, type Authenticator, type Principal } from '../auth/principal';
 import { recordDenial, replyForbidden, routeKey } from './auth-denials';
@@ -29,14 +31,12 @@ export class UnlistedRouteError extends Error {
   override name = 'UnlistedRouteError';
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
-
 /** Nothing configured: a loopback caller is an admin of every system, anyone else is nobody. */
 export const LOOPBACK_ONLY: Authenticator = {
   enforcing: false,
   authenticate: async ({ remoteAddress }) =>
-    LOOPBACK.test(remoteAddress)
-      ? { ok: true, principal: { name: 'loopback', role: 'admin', systems: '*', via: 'loopback' } }
+    isLoopbackAddress(remoteAddress)
+      ? { ok: true, principal: LOOPBACK_PRINCIPAL }
       : { ok: false, reason: 'missing' },
   close: () => undefined,
 };
