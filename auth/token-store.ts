@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { SystemId } from '../schemas/ids';
+import { withFileLock } from './file-lock';
 import { ACCESS_ROLES, type AccessRole } from './principal';
 
 /** Every token starts with this, so that a leaked one is recognisable (secret scanners, logs). */
@@ -112,9 +113,6 @@ export function createToken(
     .safeParse(spec);
   if (!input.success)
     throw new TokenFileError(input.error.issues[0]?.message ?? 'invalid token', 'invalid_input');
-  const tokens = readTokenFile(file);
-  if (tokens.some((t) => t.name === spec.name))
-    throw new TokenFileError(`a token named "${spec.name}" exists already`, 'duplicate_name');
   const token = generateToken();
   const entry: TokenEntry = {
     name: input.data.name,
@@ -123,16 +121,27 @@ export function createToken(
     sha256: hashToken(token),
     created_at: now.toISOString(),
   };
-  writeTokenFile(file, [...tokens, entry]);
+  editTokenFile(file, (tokens) => {
+    if (tokens.some((t) => t.name === spec.name))
+      throw new TokenFileError(`a token named "${spec.name}" exists already`, 'duplicate_name');
+    return [...tokens, entry];
+  });
   return { token, entry };
 }
 
 export function revokeToken(file: string, name: string): void {
-  const tokens = readTokenFile(file);
-  const kept = tokens.filter((t) => t.name !== name);
-  if (kept.length === tokens.length)
-    throw new TokenFileError(`no token is named "${name}"`, 'unknown_name');
-  writeTokenFile(file, kept);
+  editTokenFile(file, (tokens) => {
+    const kept = tokens.filter((t) => t.name !== name);
+    if (kept.length === tokens.length)
+      throw new TokenFileError(`no token is named "${name}"`, 'unknown_name');
+    return kept;
+  });
+}
+
+/** Read, change, write, under the file's lock: concurrent commands never lose an edit. */
+function editTokenFile(file: string, change: (tokens: TokenEntry[]) => TokenEntry[]): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  withFileLock(file, () => writeTokenFile(file, change(readTokenFile(file))));
 }
 
 export function summarise(entry: TokenEntry): TokenSummary {

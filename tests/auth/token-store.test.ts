@@ -119,6 +119,31 @@ describe('token registry', () => {
     expect(registry.findByName('ops')).toBeUndefined();
   });
 
+  it('five token create commands at once keep all five tokens', async () => {
+    const env = {
+      AKOSHA_AUTH_TOKENS_FILE: file,
+      AKOSHA_LOG_LEVEL: 'silent',
+      AKOSHA_NATS_URL: `nats://127.0.0.1:${await closedPort()}`,
+    };
+    const names = ['c1', 'c2', 'c3', 'c4', 'c5'];
+    const runs = await Promise.all(
+      names.map((name) => runAkosha(['token', 'create', '--name', name, '--role', 'reader'], env)),
+    );
+    expect(runs.map((r) => r.code)).toEqual(names.map(() => 0));
+    expect(
+      listTokens(file)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(names);
+    const auth = createAuthenticator(authConfig(file), silent);
+    for (const run of runs) {
+      const token = run.stdout.trim().split('\n').at(-1)!;
+      expect(
+        await auth.authenticate({ remoteAddress: '192.0.2.10', authorization: `Bearer ${token}` }),
+      ).toMatchObject({ ok: true });
+    }
+  }, 120_000);
+
   it('a running authenticator accepts a token created by the CLI in another process, and refuses it once revoked', async () => {
     const seed = createToken(file, { name: 'seed', role: 'reader', systems: '*' });
     const auth = createAuthenticator(authConfig(file), silent);
