@@ -1,4 +1,3 @@
-import { apiReadiness } from '../../helpers/http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { HashingEmbedder } from '../../../embedding/hashing-embedder';
 import { loadConfig } from '../../../infra/config';
 import { createLogger } from '../../../infra/logger';
 import { createMetrics } from '../../../infra/metrics';
+import { apiReadiness } from '../../helpers/http';
 import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
 import { registeredRoutes } from '../../helpers/routes';
 import { call } from './auth-server';

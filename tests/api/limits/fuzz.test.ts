@@ -1,17 +1,14 @@
-import { apiReadiness } from '../../helpers/http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { buildHttpServer } from '../../../api/http';
 import { TOOLS } from '../../../api/mcp/tools';
-import { SearchService } from '../../../api/search';
 import { ROUTE_PERMISSIONS } from '../../../auth/permissions';
-import { HASHING_MODEL, HashingEmbedder } from '../../../embedding/hashing-embedder';
-import { createMetrics } from '../../../infra/metrics';
+import { HASHING_MODEL } from '../../../embedding/hashing-embedder';
 import { HotStore } from '../../../storage/hot-store';
 import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
+import { startLimitsServer } from './server';
 
 /** What a body must never show: the runtime's or the file system's insides. */
 const INTERNAL = /Maximum call stack|RangeError|TypeError|\n\s+at |\/work\/|node_modules|\.ts:\d/;
@@ -99,18 +96,7 @@ describe('fuzz: every HTTP and MCP body against a real server', () => {
     dir = mkdtempSync(join(tmpdir(), 'akosha-fuzz-'));
     nats = await startTestNatsWithStreams();
     store = await HotStore.open(join(dir, 'hot'), { concurrency: 2, model: HASHING_MODEL });
-    const embedder = new HashingEmbedder();
-    const readiness = apiReadiness(nats.url);
-    app = buildHttpServer({
-      metrics: createMetrics(),
-      embedder,
-      readiness,
-      js: nats.js,
-      maxPayloadBytes: 1024 * 1024,
-      store,
-      search: new SearchService(store, embedder, { partTimeoutMs: 5000 }),
-    });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    ({ app, base } = await startLimitsServer(nats, { store }));
   });
   afterAll(async () => {
     await app.close();

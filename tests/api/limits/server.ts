@@ -1,11 +1,13 @@
-import { apiReadiness } from '../../helpers/http';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../../../api/http';
 import type { HttpLimits } from '../../../api/limits';
 import type { Authenticator, Principal } from '../../../auth/principal';
 import type { Embedder } from '../../../embedding/embedder';
 import { HashingEmbedder } from '../../../embedding/hashing-embedder';
+import { SearchService } from '../../../api/search';
 import { createMetrics } from '../../../infra/metrics';
+import type { HotStore } from '../../../storage/hot-store';
+import { apiReadiness } from '../../helpers/http';
 import type { TestNats } from '../../helpers/nats';
 
 export interface LimitsServer {
@@ -26,24 +28,29 @@ export const namedTokens = (names: string[]): Authenticator => ({
   close: () => undefined,
 });
 
-/** The real HTTP server of api/http.ts on 127.0.0.1, an ephemeral port, with these limits. */
+/** The real HTTP server of api/http.ts on 127.0.0.1, an ephemeral port, with these limits (and shards). */
 export async function startLimitsServer(
   nats: TestNats,
   opts: {
     limits?: Partial<HttpLimits>;
     embedder?: Embedder;
     authenticator?: Authenticator;
+    /** hot shards to search; without, the search routes answer 503 */
+    store?: HotStore;
   } = {},
 ): Promise<LimitsServer> {
-  const readiness = apiReadiness(nats.url);
+  const embedder = opts.embedder ?? new HashingEmbedder();
+  const { store } = opts;
   const app = buildHttpServer({
     metrics: createMetrics(),
-    embedder: opts.embedder ?? new HashingEmbedder(),
-    readiness,
+    embedder,
+    readiness: apiReadiness(nats.url),
     js: nats.js,
     maxPayloadBytes: 1024 * 1024,
     limits: opts.limits,
     authenticator: opts.authenticator,
+    store,
+    search: store && new SearchService(store, embedder, { partTimeoutMs: 5000 }),
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, base, close: () => app.close() };

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { buildHttpServer } from '../../../api/http';
-import { HashingEmbedder } from '../../../embedding/hashing-embedder';
-import { createMetrics } from '../../../infra/metrics';
-import { post, apiReadiness } from '../../helpers/http';
+import { post } from '../../helpers/http';
 import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
+import { startLimitsServer } from '../limits/server';
 
 describe('MCP routes inside the HTTP server of api/http.ts', () => {
   let nats: TestNats;
@@ -11,16 +9,7 @@ describe('MCP routes inside the HTTP server of api/http.ts', () => {
   let base: string;
   beforeAll(async () => {
     nats = await startTestNatsWithStreams();
-    const embedder = new HashingEmbedder();
-    const readiness = apiReadiness(nats.url);
-    app = buildHttpServer({
-      metrics: createMetrics(),
-      embedder,
-      readiness,
-      js: nats.js,
-      maxPayloadBytes: 1024 * 1024,
-    });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    ({ app, base } = await startLimitsServer(nats));
   });
   afterAll(async () => {
     await app.close();
