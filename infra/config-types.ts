@@ -37,6 +37,8 @@ export interface StreamsConfig {
     ingested: number;
     deadLetters: number;
     audit: number;
+    graph: number;
+    cloud: number;
   };
   duplicateWindowMs: number;
   maxMessageBytes: number;
@@ -107,6 +109,27 @@ export interface AgingConfig {
     /** PEM file of a private CA for an https endpoint; empty: the system's */
     caFile: string;
   };
+}
+
+/** Session-Buddy's cloud uploads (cloud/): where to look, how often, and the bounds of one upload. */
+export interface CloudConfig {
+  bucket: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  /** PEM file of a private CA for an https endpoint; empty: the system's (and NODE_EXTRA_CA_CERTS) */
+  caFile: string;
+  pollMs: number;
+  /** core NATS subject of MinIO bucket notifications; empty: none */
+  eventsSubject: string;
+  maxFileBytes: number;
+  abandonAfterMs: number;
+}
+
+export interface GraphConfig {
+  /** whether this process writes the knowledge graph (consumer `graph`, `<hot dir>/graph.duckdb`) */
+  writer: 'auto' | 'on' | 'off';
+  file: string;
 }
 
 export interface HttpConfig {
@@ -185,6 +208,9 @@ export interface AkoshaConfig {
   cache: CacheConfig;
   auth: AuthConfig;
   audit: AuditConfig;
+  /** absent: no Session-Buddy bucket (AKOSHA_SB_BUCKET empty), the `cloud` role has nothing to do */
+  cloud?: CloudConfig;
+  graph: GraphConfig;
   /** test-only kill point, null in normal runs */
   faultPoint: { point: string; hits: number } | null;
 }

@@ -5,6 +5,7 @@ import type {
   AuthConfig,
   BridgeConfig,
   CacheConfig,
+  CloudConfig,
   HttpConfig,
   IngestConfig,
   NatsConfig,
@@ -45,6 +46,8 @@ function compile(e: Env): AkoshaConfig {
     bridge: bridgeSlice(e),
     cache: cacheSlice(e),
     auth: authSlice(e),
+    ...(e.AKOSHA_SB_BUCKET && { cloud: cloudSlice(e) }),
+    graph: { writer: e.AKOSHA_GRAPH_WRITER, file: `${e.AKOSHA_DATA_DIR}/hot/graph.duckdb` },
     audit: {
       maxAgeMs: e.AKOSHA_AUDIT_MAX_AGE_DAYS * 86_400_000,
       queries: e.AKOSHA_AUDIT_QUERIES === 'true',
@@ -92,6 +95,8 @@ function streamsSlice(e: Env): StreamsConfig {
       ingested: e.AKOSHA_INGESTED_MAX_BYTES,
       deadLetters: e.AKOSHA_DLQ_MAX_BYTES,
       audit: e.AKOSHA_AUDIT_MAX_BYTES,
+      graph: e.AKOSHA_GRAPH_MAX_BYTES,
+      cloud: e.AKOSHA_CLOUD_MAX_BYTES,
     },
     duplicateWindowMs: e.AKOSHA_DUPLICATE_WINDOW_MS,
     maxMessageBytes: e.AKOSHA_MAX_MESSAGE_BYTES,
@@ -198,6 +203,21 @@ function coldS3(e: Env): NonNullable<AgingConfig['s3']> {
     forcePathStyle: Boolean(e.AKOSHA_COLD_S3_ENDPOINT),
     caFile: e.AKOSHA_COLD_S3_CA,
     ...(e.AKOSHA_COLD_S3_ENDPOINT && { endpoint: e.AKOSHA_COLD_S3_ENDPOINT }),
+  };
+}
+
+/** Only called when a bucket is set; an endpoint means a non-AWS store (MinIO), path-style. */
+function cloudSlice(e: Env): CloudConfig {
+  return {
+    bucket: e.AKOSHA_SB_BUCKET,
+    region: e.AKOSHA_SB_S3_REGION,
+    forcePathStyle: Boolean(e.AKOSHA_SB_S3_ENDPOINT),
+    caFile: e.AKOSHA_SB_S3_CA,
+    ...(e.AKOSHA_SB_S3_ENDPOINT && { endpoint: e.AKOSHA_SB_S3_ENDPOINT }),
+    pollMs: e.AKOSHA_SB_POLL_S * 1000,
+    eventsSubject: e.AKOSHA_SB_EVENTS_SUBJECT,
+    maxFileBytes: e.AKOSHA_SB_MAX_FILE_BYTES,
+    abandonAfterMs: e.AKOSHA_SB_ABANDON_H * 3_600_000,
   };
 }
 

@@ -35,6 +35,8 @@ export const EnvSchema = z.object({
   AKOSHA_INGESTED_MAX_BYTES: byteSize.default(2 ** 30),
   AKOSHA_DLQ_MAX_BYTES: byteSize.default(2 ** 30),
   AKOSHA_AUDIT_MAX_BYTES: byteSize.default(2 ** 30),
+  AKOSHA_GRAPH_MAX_BYTES: byteSize.default(2 ** 30),
+  AKOSHA_CLOUD_MAX_BYTES: byteSize.default(256 * 2 ** 20),
   AKOSHA_TIER_RECOVERY_BACKOFF_MS: msList.default([1000, 5000, 15_000, 30_000, 60_000]),
   AKOSHA_DATA_DIR: z.string().default('./data'),
   AKOSHA_HTTP_HOST: z.string().default('127.0.0.1'),
@@ -135,6 +137,20 @@ export const EnvSchema = z.object({
   AKOSHA_COLD_S3_CA: z.string().default(''),
   AKOSHA_MAHAVISHNU_TOKEN: z.string().default(''),
   AKOSHA_MAHAVISHNU_CA: z.string().default(''),
+  // Session-Buddy's cloud uploads (cloud/): credentials from the AWS SDK's usual chain
+  AKOSHA_SB_BUCKET: z.string().default(''),
+  AKOSHA_SB_S3_ENDPOINT: z.string().default(''),
+  AKOSHA_SB_S3_REGION: z.string().default('us-east-1'),
+  AKOSHA_SB_S3_CA: z.string().default(''),
+  AKOSHA_SB_POLL_S: int(1, 86_400).default(30),
+  /** MinIO bucket notifications published on this NATS subject; empty: polling only */
+  AKOSHA_SB_EVENTS_SUBJECT: z.string().default('akosha.cloud.s3events'),
+  /** cap on one file of an upload, after decompression */
+  AKOSHA_SB_MAX_FILE_BYTES: byteSize.default(4 * 2 ** 30),
+  /** an upload with files but no manifest this long after its newest object is given up */
+  AKOSHA_SB_ABANDON_H: int(1, 8760).default(24),
+  // the knowledge graph (storage/graph/): `auto` = the writer that owns shard group 0
+  AKOSHA_GRAPH_WRITER: z.enum(['auto', 'on', 'off']).default('auto'),
   // audit trail (audit/)
   AKOSHA_AUDIT_MAX_AGE_DAYS: int(1, 36_500).default(365),
   AKOSHA_AUDIT_QUERIES: z.enum(['true', 'false']).default('false'),

@@ -38,6 +38,38 @@ export const ErrorCodes = {
     retryable: false,
     summary: 'vectors of another model than the hot tier holds (replay after a re-embed)',
   },
+  CLOUD_MANIFEST_INVALID: {
+    retryable: false,
+    summary: "a cloud upload's manifest.json is missing, not JSON, or not Session-Buddy's",
+  },
+  CLOUD_PATH_MISMATCH: {
+    retryable: false,
+    summary: "a cloud manifest's system_id, upload_id or file path differs from its key path",
+  },
+  CLOUD_SIZE_MISMATCH: {
+    retryable: false,
+    summary: "a cloud file's size differs from its manifest",
+  },
+  CLOUD_CHECKSUM_MISMATCH: {
+    retryable: false,
+    summary: "a cloud file's sha256 differs from its manifest",
+  },
+  CLOUD_GZIP_CORRUPT: {
+    retryable: false,
+    summary: 'a cloud file marked gzip cannot be decompressed',
+  },
+  CLOUD_TOO_LARGE: {
+    retryable: false,
+    summary: 'a cloud file exceeds AKOSHA_SB_MAX_FILE_BYTES (after decompression)',
+  },
+  CLOUD_FILE_MISSING: {
+    retryable: false,
+    summary: 'a file the cloud manifest names is not in the bucket',
+  },
+  CLOUD_DB_UNREADABLE: {
+    retryable: false,
+    summary: "a cloud upload's DuckDB file cannot be opened or read",
+  },
   RETRIES_EXHAUSTED: { retryable: false, summary: 'retryable failure on the last delivery' },
   POISON: {
     retryable: false,

@@ -14,7 +14,7 @@ export const PayloadRef = z.object({
 });
 export type PayloadRef = z.infer<typeof PayloadRef>;
 
-export const DeadLetterStage = z.enum(['validate', 'embed', 'write']);
+export const DeadLetterStage = z.enum(['validate', 'embed', 'write', 'graph', 'cloud']);
 export type DeadLetterStage = z.infer<typeof DeadLetterStage>;
 
 /**

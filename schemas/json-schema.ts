@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeadLetter } from './dead-letter';
 import { EmbeddedMessage } from './embedded';
+import { GraphMessage } from './graph';
 import { IngestedEvent } from './ingested';
 import { UploadMessage } from './upload';
 
@@ -10,6 +11,7 @@ export const PUBLISHED_SCHEMAS = {
   'embedded.v1': EmbeddedMessage,
   'ingested.v1': IngestedEvent,
   'dead-letter.v1': DeadLetter,
+  'graph.v1': GraphMessage,
 } as const;
 
 export function renderJsonSchema(name: keyof typeof PUBLISHED_SCHEMAS): string {

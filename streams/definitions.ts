@@ -19,9 +19,15 @@ export const STREAM = {
   ingested: 'AKOSHA_INGESTED',
   deadLetters: 'AKOSHA_DLQ',
   audit: 'AKOSHA_AUDIT',
+  graph: 'AKOSHA_GRAPH',
+  cloud: 'AKOSHA_CLOUD',
 } as const;
 
 export const INGEST_CONSUMER = 'ingest';
+/** the knowledge-graph writer (storage/graph) */
+export const GRAPH_CONSUMER = 'graph';
+/** the cloud importer: one Session-Buddy upload found in the bucket per message (cloud/) */
+export const CLOUD_CONSUMER = 'cloud';
 export const writerConsumerName = (group: number) => `writer-g${String(group).padStart(3, '0')}`;
 
 const DAY_MS = 86_400_000;
@@ -93,6 +99,26 @@ export function streamDefinitions(c: StreamsConfig): StreamDefinition[] {
       // out the record of what happened before it.
       max_bytes: c.maxBytes.audit,
     },
+    // Entities, relations and mentions; history is kept like the uploads' so that replay
+    // rebuilds the graph. Full: producers get an error and retry.
+    {
+      ...common,
+      name: STREAM.graph,
+      subjects: ['akosha.graph.>'],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(c.uploadsMaxAgeMs),
+      max_bytes: c.maxBytes.graph,
+    },
+    // Uploads found in the Session-Buddy bucket, waiting to be imported (small messages: the
+    // object keys). Full: the watcher finds them again at its next poll.
+    {
+      ...common,
+      name: STREAM.cloud,
+      subjects: ['akosha.cloud.uploads.>'],
+      retention: RetentionPolicy.Workqueue,
+      max_age: nanos(7 * DAY_MS),
+      max_bytes: c.maxBytes.cloud,
+    },
   ];
 }
 
@@ -126,5 +152,18 @@ export function consumerDefinitions(c: StreamsConfig): ConsumerDefinition[] {
       filter_subject: 'akosha.uploads.>',
     },
     ...writers,
+    {
+      ...pull,
+      stream: STREAM.graph,
+      durable_name: GRAPH_CONSUMER,
+      filter_subject: 'akosha.graph.>',
+    },
+    // an import can take minutes; the importer keeps it alive with working()
+    {
+      ...pull,
+      stream: STREAM.cloud,
+      durable_name: CLOUD_CONSUMER,
+      filter_subject: 'akosha.cloud.uploads.>',
+    },
   ];
 }

@@ -8,6 +8,10 @@ export const subjects = {
   ingested: (systemId: string) => `akosha.ingested.${systemId}`,
   ingestedAll: 'akosha.ingested.>',
   deadLetter: (stage: string) => `akosha.dlq.${stage}`,
+  /** knowledge-graph statements of one system (schemas/graph.ts) */
+  graph: (shard: number, systemId: string) => `akosha.graph.${shard}.${systemId}`,
+  /** one Session-Buddy upload found in the bucket, to import (cloud/) */
+  cloudUpload: (systemId: string) => `akosha.cloud.uploads.${systemId}`,
   /** requests to the writer that owns the group: `akosha replay --online` */
   replayRequest: (group: number) => `akosha.ops.replay.${group}`,
   aging: (tier: 'hot' | 'warm') => `akosha.aging.${tier}`,

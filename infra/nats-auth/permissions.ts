@@ -37,7 +37,7 @@ export function permissionsOf(user: NatsUser): NatsPermissions | undefined {
       };
     case 'system':
       return {
-        publish: { allow: [`akosha.uploads.*.${user.name}`] },
+        publish: { allow: [`akosha.uploads.*.${user.name}`, `akosha.graph.*.${user.name}`] },
         subscribe: { allow: [inbox] },
       };
   }
