@@ -6,11 +6,14 @@ import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
 import type { HttpTlsConfig } from '../infra/config';
 import type { Metrics } from '../infra/metrics';
 import type { Readiness } from '../app/pipeline';
+import type { GraphStore } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
 import { NO_AUDIT, type AuditSink } from '../audit/event';
 import type { Logger } from '../infra/logger';
 import { registerAuditHook } from './audit-hook';
+import { GRAPH_BOUNDS } from './graph/args';
+import { withLinkedEntities } from './graph/search-entities';
 import {
   fastifyLogOptions,
   registerNotFound,
@@ -47,6 +50,8 @@ export interface HttpDeps {
   mover?: TierMover | undefined;
   /** search over the tiers of `store` and `mover`; absent with no store */
   search?: SearchService | undefined;
+  /** the knowledge graph: graph routes and tools, entities of search hits; absent: 503 */
+  graph?: GraphStore | undefined;
   readiness: () => Readiness;
   /** certificate files of an https listener; absent: plain HTTP */
   tls?: HttpTlsConfig | undefined;
@@ -72,12 +77,19 @@ function mcpFilters(filters: Record<string, unknown> | undefined) {
   return { project, kind, since, until };
 }
 
+/**
+ * The router refuses a longer path parameter (414). An entity id (zod bounds it to 1200
+ * characters) percent-encoded may take up to 9 characters for each of its own.
+ */
+const MAX_PARAM_CHARS = GRAPH_BOUNDS.maxIdChars * 9;
+
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const limits = httpLimits(deps.limits);
   const app = Fastify({
     ...fastifyLogOptions(deps.log),
     ...serverLimitOptions(limits),
     ...httpsServerOption(deps.tls),
+    routerOptions: { maxParamLength: MAX_PARAM_CHARS },
   });
   registerAuthGuard(app, {
     authenticator: deps.authenticator,
@@ -106,10 +118,12 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     readiness: deps.readiness,
     audit: deps.audit,
     auditQueries: deps.auditQueries,
+    graph: deps.graph,
     search: async (req, call) => {
       if (!deps.search) throw new Error('this process owns no hot shards');
       const request = SearchRequest.parse({ ...mcpFilters(req.filters), ...req });
-      return deps.search.search(request, call.principal.systems);
+      const found = await deps.search.search(request, call.principal.systems);
+      return withLinkedEntities(found, deps.graph, app.log);
     },
   });
 

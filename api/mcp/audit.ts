@@ -26,6 +26,8 @@ function targetOf(args: Args) {
   const ids = strings([
     args.reflection_id,
     args.entity_id,
+    args.source_id,
+    args.target_id,
     ...memories.map((m) => m.memory_id),
   ]).slice(0, MAX_LISTED);
   return {

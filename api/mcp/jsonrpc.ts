@@ -14,6 +14,8 @@ export const RpcCode = {
   FORBIDDEN: -32003,
   /** a limit refused the call (busy, rate); `data.reason` says which */
   SERVER_LIMIT: -32000,
+  /** this process lacks what the tool needs (a graph store); another process may have it */
+  UNAVAILABLE: -32001,
 } as const;
 export type RpcCode = (typeof RpcCode)[keyof typeof RpcCode];
 

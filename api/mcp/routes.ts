@@ -174,6 +174,7 @@ const HTTP_STATUS_OF: Partial<Record<number, number>> = {
   [RpcCode.INVALID_PARAMS]: 400,
   [RpcCode.METHOD_NOT_FOUND]: 404,
   [RpcCode.FORBIDDEN]: 403,
+  [RpcCode.UNAVAILABLE]: 503,
 };
 const ERROR_NAME_OF: Partial<Record<number, string>> = {
   [RpcCode.PARSE_ERROR]: 'parse_error',
@@ -181,6 +182,7 @@ const ERROR_NAME_OF: Partial<Record<number, string>> = {
   [RpcCode.INVALID_PARAMS]: 'invalid_params',
   [RpcCode.METHOD_NOT_FOUND]: 'unknown_tool',
   [RpcCode.FORBIDDEN]: 'forbidden',
+  [RpcCode.UNAVAILABLE]: 'unavailable',
 };
 
 function toolsCallParams(body: unknown): unknown {

@@ -1,6 +1,7 @@
 import { TOOL_PERMISSIONS } from '../../auth/permissions';
 import { hasRole, type Principal } from '../../auth/principal';
 import { createEntity, createRelation } from './graph-tools';
+import { findPath, getGraphStatistics, queryKnowledgeGraph } from './graph-query-tools';
 import { RpcCode, RpcError, forbidden } from './jsonrpc';
 import { batchStoreMemories, storeMemory, storeReflection } from './memory-tools';
 import {
@@ -26,6 +27,9 @@ export const TOOLS: readonly Tool[] = [
   getStorageStatus,
   createEntity,
   createRelation,
+  queryKnowledgeGraph,
+  findPath,
+  getGraphStatistics,
 ];
 
 const BY_NAME = new Map(TOOLS.map((t) => [t.name, t]));

@@ -8,6 +8,8 @@ import {
 import { SearchRequest } from '../search';
 import { adminPaths } from './admin-paths';
 import { auditPaths } from './audit-paths';
+import * as graph from './graph-schemas';
+import { graphPaths } from './graph-paths';
 import * as hand from './hand-schemas';
 import { fromZod } from './helpers';
 import { mcpPaths } from './mcp-paths';
@@ -27,7 +29,7 @@ export function buildOpenApiDocument() {
       version,
       description: 'Memories of AI coding sessions, aggregated across systems and searchable.',
     },
-    paths: { ...opsPaths, ...apiPaths, ...adminPaths, ...auditPaths, ...mcpPaths },
+    paths: { ...opsPaths, ...apiPaths, ...graphPaths, ...adminPaths, ...auditPaths, ...mcpPaths },
     // every route but /health takes a static token or a JWT (README, "Security")
     security: [{ bearer: [] }],
     components: {
@@ -50,6 +52,12 @@ export function buildOpenApiDocument() {
         NotFound: fromZod(res.NotFound, 'output'),
         NoShards: fromZod(res.NoShards, 'output'),
         NatsUnavailable: fromZod(res.NatsUnavailable, 'output'),
+        EntityDetail: fromZod(graph.EntityDetail, 'output'),
+        GraphNeighbors: fromZod(graph.Neighbors, 'output'),
+        GraphPath: fromZod(graph.GraphPath, 'output'),
+        GraphStatistics: fromZod(graph.GraphStatistics, 'output'),
+        LinkedEntity: fromZod(graph.LinkedEntity, 'output'),
+        NoGraph: fromZod(graph.NoGraph, 'output'),
         JsonRpcRequest: hand.JsonRpcRequest,
         JsonRpcResponse: hand.JsonRpcResponse,
         ToolsCallRequest: hand.ToolsCallRequest,

@@ -42,6 +42,11 @@ export const SearchHit = {
       required: ['index', 'start', 'end'],
       properties: { index: int, start: int, end: int },
     },
+    entities: {
+      type: 'array',
+      description: 'entities the record mentions, where the API holds the graph; absent: none',
+      items: { $ref: '#/components/schemas/LinkedEntity' },
+    },
   },
 } as const;
 

@@ -1,6 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Readiness } from '../../app/pipeline';
+import type { GraphStore } from '../../storage/graph/types';
 import type { HotStore } from '../../storage/hot-store';
 import type { TierMover } from '../../storage/tiers';
 
@@ -14,6 +15,8 @@ export interface QueryDeps {
   /** absent in a process that owns no shards: memories and systems answer 503 */
   store?: HotStore | undefined;
   mover?: TierMover | undefined;
+  /** absent in a process that holds no graph: the graph routes answer 503 */
+  graph?: GraphStore | undefined;
   readiness: () => Readiness;
   /** AKOSHA_AUTH_TOKENS_FILE, listed by `GET /api/v1/tokens` */
   tokensFile?: string | undefined;

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { searchAuditDetail } from '../../audit/search-detail';
+import type { GraphStore } from '../../storage/graph/types';
+import { withLinkedEntities } from '../graph/search-entities';
 import { replyForbidden, routeOf } from '../auth-denials';
 import { inScope, scopeOf } from '../scope';
 import { SearchRequest, type SearchService } from '../search';
@@ -8,6 +10,8 @@ import { invalidRequest, noShards } from './replies';
 export interface SearchRouteDeps {
   /** absent with no store: the route answers 503 */
   search?: SearchService | undefined;
+  /** hits of records that mention entities carry them; absent: no `entities` */
+  graph?: GraphStore | undefined;
   /** AKOSHA_AUDIT_QUERIES: search events carry the query text */
   auditQueries?: boolean | undefined;
 }
@@ -30,6 +34,6 @@ export function registerSearchRoute(app: FastifyInstance, deps: SearchRouteDeps)
       scope,
       deps.auditQueries === true,
     );
-    return found;
+    return withLinkedEntities(found, deps.graph, req.log);
   });
 }

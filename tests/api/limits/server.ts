@@ -6,6 +6,7 @@ import type { Embedder } from '../../../embedding/embedder';
 import { HashingEmbedder } from '../../../embedding/hashing-embedder';
 import { SearchService } from '../../../api/search';
 import { createMetrics } from '../../../infra/metrics';
+import type { GraphStore } from '../../../storage/graph/types';
 import type { HotStore } from '../../../storage/hot-store';
 import { apiReadiness } from '../../helpers/http';
 import type { TestNats } from '../../helpers/nats';
@@ -37,6 +38,8 @@ export async function startLimitsServer(
     authenticator?: Authenticator;
     /** hot shards to search; without, the search routes answer 503 */
     store?: HotStore;
+    /** the knowledge graph; without, the graph routes and tools answer 503 / no_graph */
+    graph?: GraphStore;
   } = {},
 ): Promise<LimitsServer> {
   const embedder = opts.embedder ?? new HashingEmbedder();
@@ -50,6 +53,7 @@ export async function startLimitsServer(
     limits: opts.limits,
     authenticator: opts.authenticator,
     store,
+    graph: opts.graph,
     search: store && new SearchService(store, embedder, { partTimeoutMs: 5000 }),
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
