@@ -56,17 +56,28 @@ export const APPEND_TYPES: Record<
 const ROWS_PER_CHUNK = 2048;
 
 /** Appends rows in DataChunks of 2048: row-by-row appends of FLOAT[384] are ~10× slower. */
-export async function appendRows(
+export function appendRows(
   conn: DuckDBConnection,
   db: string,
   table: keyof typeof APPEND_TYPES,
+  rows: DuckDBValue[][],
+): Promise<void> {
+  return appendTypedRows(conn, db, table, APPEND_TYPES[table], rows);
+}
+
+/** The same for any table, given its column types in table order. */
+export async function appendTypedRows(
+  conn: DuckDBConnection,
+  db: string,
+  table: string,
+  types: DuckDBType[],
   rows: DuckDBValue[][],
 ): Promise<void> {
   if (rows.length === 0) return;
   const appender = await conn.createAppender(table, 'main', db);
   for (let start = 0; start < rows.length; start += ROWS_PER_CHUNK) {
     const slice = rows.slice(start, start + ROWS_PER_CHUNK);
-    const chunk = DuckDBDataChunk.create(APPEND_TYPES[table], slice.length);
+    const chunk = DuckDBDataChunk.create(types, slice.length);
     chunk.setRows(slice);
     appender.appendDataChunk(chunk);
   }
