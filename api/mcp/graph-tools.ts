@@ -1,40 +1,59 @@
 import { z } from 'zod';
-import { normaliseSystemId } from '../../schemas/ids';
-import { DEFAULT_SYSTEM_ID, sha256Hex } from './ingest';
+import { AkoshaError } from '../../infra/errors';
+import { publishGraph } from '../../producers/publish-graph';
+import { entityId, type GraphMessageInput } from '../../schemas/graph';
+import type { McpDeps } from './deps';
+import {
+  entityRefOf,
+  graphMessageOf,
+  relationIdOf,
+  sourceIdOf,
+  systemOf,
+  timesOf,
+  type StatementContext,
+} from './graph-statements';
+import { RpcCode, RpcError } from './jsonrpc';
 import { assertInScope } from './scope-check';
-import { defineTool } from './tool';
-
-/**
- * The knowledge graph is not built yet. These tools accept and validate what
- * Session-Buddy's sync sends and answer with a deterministic id, so its sync
- * goes on, but they say plainly that nothing was stored (`stored: false`).
- */
-const NOT_STORED =
-  'knowledge graph not built yet: validated and acknowledged, not stored; resend once it exists';
+import { defineTool, invalidParams } from './tool';
 
 const Properties = z
   .record(z.string(), z.unknown())
   .nullish()
   .transform((v) => v ?? {});
 
-/** Entities and relations are scoped by the sending system, like memories. */
-function systemOf(metadata: Record<string, unknown>): string {
-  const source = typeof metadata.source === 'string' ? metadata.source : '';
+/**
+ * Publishes the statement's graph message and waits for the broker's ack: once it is
+ * acked the graph writer applies it (stored: true). A statement the graph schema refuses
+ * is INVALID_PARAMS; a broker that does not ack is an error, which the caller retries.
+ */
+async function publishStatement(
+  deps: McpDeps,
+  tool: string,
+  message: GraphMessageInput,
+): Promise<{ duplicate: boolean }> {
   try {
-    return normaliseSystemId(source || DEFAULT_SYSTEM_ID);
-  } catch {
-    return DEFAULT_SYSTEM_ID;
+    const result = await publishGraph(deps.js, message, { maxPayloadBytes: deps.maxPayloadBytes });
+    return { duplicate: result.duplicates === result.messages };
+  } catch (err) {
+    if (err instanceof AkoshaError && !err.retryable)
+      throw invalidParams(
+        tool,
+        err.issues.length ? err.issues : [{ path: '', message: err.message }],
+      );
+    throw new RpcError(RpcCode.INTERNAL_ERROR, `${tool}: not stored, the broker did not ack`);
   }
 }
 
-const idOf = (prefix: string, parts: string[]) =>
-  `${prefix}-${sha256Hex(JSON.stringify(parts)).slice(0, 32)}`;
+function contextOf(tool: string, metadata: Record<string, unknown>): StatementContext {
+  return { tool, systemId: systemOf(metadata), now: new Date(), metadata };
+}
 
 export const createEntity = defineTool({
   name: 'create_entity',
   description:
-    'Knowledge-graph entity (Session-Buddy sync). Validated and given a deterministic id; ' +
-    'not stored yet (stored: false).',
+    'Knowledge-graph entity (Session-Buddy sync), stated by the system metadata.source. ' +
+    'Returns {status: "created", id: "<entity_type>:<name>", stored: true} once the broker ' +
+    'acknowledged it; the graph writer applies it.',
   args: z.object({
     name: z.string().min(1).max(1000),
     entity_type: z.string().min(1).max(200),
@@ -46,17 +65,21 @@ export const createEntity = defineTool({
     properties: Properties,
     metadata: Properties,
   }),
-  run: async (args, _deps, call) => {
-    const system_id = systemOf(args.metadata);
-    assertInScope(call.principal, [system_id], 'writer');
+  run: async (args, deps, call) => {
+    const ctx = contextOf('create_entity', args.metadata);
+    assertInScope(call.principal, [ctx.systemId], 'writer');
+    const id = entityId(args.entity_type, args.name);
+    const entity = { ...args, source_id: sourceIdOf(id), ...timesOf(ctx) };
+    const message = graphMessageOf(ctx, args, { entities: [entity] });
+    const { duplicate } = await publishStatement(deps, 'create_entity', message);
     return {
       status: 'created',
-      id: idOf('entity', [system_id, args.entity_type, args.name]),
+      id,
       name: args.name,
       entity_type: args.entity_type,
-      system_id,
-      stored: false,
-      note: NOT_STORED,
+      system_id: ctx.systemId,
+      stored: true,
+      duplicate,
     };
   },
 });
@@ -64,8 +87,9 @@ export const createEntity = defineTool({
 export const createRelation = defineTool({
   name: 'create_relation',
   description:
-    'Knowledge-graph relation (Session-Buddy sync). Validated and given a deterministic id; ' +
-    'not stored yet (stored: false).',
+    'Knowledge-graph relation (Session-Buddy sync), stated by the system metadata.source; ' +
+    'from_entity / to_entity are "<entity_type>:<name>" or a name. Returns ' +
+    '{status: "created", id, stored: true} once the broker acknowledged it.',
   args: z.object({
     from_entity: z.string().min(1).max(1000),
     to_entity: z.string().min(1).max(1000),
@@ -73,18 +97,31 @@ export const createRelation = defineTool({
     properties: Properties,
     metadata: Properties,
   }),
-  run: async (args, _deps, call) => {
-    const system_id = systemOf(args.metadata);
-    assertInScope(call.principal, [system_id], 'writer');
+  run: async (args, deps, call) => {
+    const ctx = contextOf('create_relation', args.metadata);
+    assertInScope(call.principal, [ctx.systemId], 'writer');
+    const { from_entity: from, to_entity: to, relation_type } = args;
+    const id = relationIdOf(ctx.systemId, from, relation_type, to);
+    const relation = {
+      source_id: sourceIdOf(id),
+      from: entityRefOf(from),
+      to: entityRefOf(to),
+      relation_type,
+      properties: args.properties,
+      metadata: args.metadata,
+      ...timesOf(ctx),
+    };
+    const message = graphMessageOf(ctx, args, { relations: [relation] });
+    const { duplicate } = await publishStatement(deps, 'create_relation', message);
     return {
       status: 'created',
-      id: idOf('relation', [system_id, args.from_entity, args.relation_type, args.to_entity]),
-      from_entity: args.from_entity,
-      to_entity: args.to_entity,
-      relation_type: args.relation_type,
-      system_id,
-      stored: false,
-      note: NOT_STORED,
+      id,
+      from_entity: from,
+      to_entity: to,
+      relation_type,
+      system_id: ctx.systemId,
+      stored: true,
+      duplicate,
     };
   },
 });

@@ -1,9 +1,11 @@
+import type { GraphMessage } from '../../../schemas/graph';
 import { shardOf } from '../../../schemas/ids';
 import type { UploadMessage } from '../../../schemas/upload';
 import { STREAM } from '../../../streams/definitions';
 import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
 import { readStream, streamMessageCount } from '../../helpers/streams';
 import { unitVector } from '../../helpers/uploads';
+import { waitFor } from '../../helpers/wait-for';
 import { startMcpApp, type McpTestApp } from './mcp-app';
 
 type Upload = Required<Pick<UploadMessage, 'upload_id' | 'system_id' | 'records'>>;
@@ -201,30 +203,53 @@ describe('MCP: Session-Buddy HTTP push (POST /mcp/mcp/v1)', () => {
     expect(upload!.records[0]).toMatchObject({ id: 'refl-1', kind: 'reflection', tags: ['nats'] });
   });
 
-  it('answers create_entity / create_relation with a deterministic id, saying nothing was stored', async () => {
+  it('publishes create_entity / create_relation as graph messages, a retried call a broker duplicate', async () => {
     const entity = {
       name: 'NATS',
       entity_type: 'technology',
       observations: ['message broker'],
       properties: {},
-      metadata: { source: 'sb-laptop' },
+      metadata: { source: 'sb-laptop', created_at: '2026-11-20T10:00:00+00:00' },
     };
+    // a call and its retry fall in the same minute (the batch id's time)
+    await waitFor(() => new Date().getUTCSeconds() < 45, { timeoutMs: 20_000 });
     const a = await push(toolsCall('sb-6', 'create_entity', entity));
     const b = await push(toolsCall('sb-7', 'create_entity', entity));
-    expect(a.body.result).toMatchObject({ status: 'created', stored: false });
-    expect(a.body.result!.id).toMatch(/^entity-[0-9a-f]{32}$/);
-    expect(b.body.result!.id).toBe(a.body.result!.id);
+    expect(a.body.result).toMatchObject({
+      status: 'created',
+      id: 'technology:nats',
+      system_id: 'sb-laptop',
+      stored: true,
+      duplicate: false,
+    });
+    expect(b.body.result).toMatchObject({ id: 'technology:nats', duplicate: true });
     const rel = await push(
       toolsCall('sb-8', 'create_relation', {
-        from_entity: 'Akosha',
+        from_entity: 'project:Akosha',
         to_entity: 'NATS',
         relation_type: 'uses',
-        properties: {},
-        metadata: {},
+        properties: { since: 2026 },
+        metadata: { source: 'sb-laptop' },
       }),
     );
-    expect(rel.body.result).toMatchObject({ status: 'created', stored: false });
+    expect(rel.body.result).toMatchObject({ status: 'created', stored: true });
     expect(rel.body.result!.id).toMatch(/^relation-[0-9a-f]{32}$/);
+    const graph = await readStream<GraphMessage>(nats.nc, nats.js, STREAM.graph);
+    expect(graph).toHaveLength(2);
+    expect(graph[0]!.subject).toBe(`akosha.graph.${shardOf('sb-laptop')}.sb-laptop`);
+    expect(graph[0]!.data.entities[0]).toMatchObject({
+      source_id: 'technology:nats',
+      name: 'NATS',
+      observations: ['message broker'],
+      created_at: '2026-11-20T10:00:00+00:00',
+    });
+    expect(graph[1]!.data.relations[0]).toMatchObject({
+      source_id: rel.body.result!.id,
+      from: { name: 'Akosha', entity_type: 'project' },
+      to: { name: 'NATS' },
+      relation_type: 'uses',
+      properties: { since: 2026 },
+    });
   });
 
   it('rejects a batch above 1000 memories with -32602 and the issue', async () => {
