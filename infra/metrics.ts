@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { cloudMetrics } from './cloud-metrics';
+import { graphMetrics } from './graph-metrics';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -12,6 +14,8 @@ export function createMetrics(registry = new Registry()) {
     ...deliveryMetrics(r),
     ...tierMetrics(r),
     ...queryCacheMetrics(r),
+    ...cloudMetrics(r),
+    ...graphMetrics(r),
     auditDropped: new Counter({
       name: 'akosha_audit_dropped_total',
       help: 'Audit events not recorded: queue full (overflow) or publish failed after retries (failed).',
