@@ -19,12 +19,14 @@ import type { Logger } from '../infra/logger';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nats';
 import type { NatsSyncStatus } from '../infra/nats-sync';
+import type { GraphStore } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
 import { applyTopology } from '../streams/apply';
 import type { BridgeStatus } from '../bridge/bridge-state';
 import { MahavishnuBridge } from '../bridge/mahavishnu-bridge';
 import { watchConsumerLag } from './consumer-lag';
+import { startGraphStage, writesGraph } from './graph-stage';
 import { closeWithoutAcking, settleWithin } from './shutdown';
 import {
   startIngestStage,
@@ -66,6 +68,7 @@ export class Pipeline {
   private bridge?: MahavishnuBridge;
   private leaseLost?: string;
   private writerStage?: EmbeddedConsumer;
+  private graphStore?: GraphStore;
   private fail: (err: Error) => void = () => undefined;
   /** Settles when this process must not go on (its writer lease is lost): close, exit non-zero. */
   readonly failure = new Promise<Error>((resolve) => (this.fail = resolve));
@@ -87,6 +90,11 @@ export class Pipeline {
 
   get mover(): TierMover | undefined {
     return this.writer?.mover;
+  }
+
+  /** the knowledge graph, in the process that writes it (AKOSHA_GRAPH_WRITER) */
+  get graph(): GraphStore | undefined {
+    return this.graphStore;
   }
 
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
@@ -150,6 +158,12 @@ export class Pipeline {
       const started = await startWriterStages(ctx, this.writer);
       this.writerStage = started.writer;
       this.writer.lease.whenLost((reason) => this.onLeaseLost(reason, started.stages));
+      this.add(started, watched);
+    }
+    if (writesGraph(this.config, this.writer !== undefined)) {
+      const writer = this.writer;
+      const started = await startGraphStage(ctx, writer && (() => writer.lease.holds()));
+      this.graphStore = started.store;
       this.add(started, watched);
     }
     const { deadLetters } = ctx.common;
@@ -289,6 +303,7 @@ export class Pipeline {
         ['writer lease', () => this.writer?.lease.stop()], // it lapses after its TTL
         ['tier mover', () => this.writer?.mover.close()],
         ['hot store', () => this.writer?.store.close()],
+        ['graph store', () => this.graphStore?.close()],
         ['embedder', () => this.embedder.close()],
         ['nats connection', () => this.nats.nc.close()],
         ['local nats-server', () => this.nats.local?.stop()],
@@ -301,6 +316,7 @@ export class Pipeline {
   private async drain(): Promise<void> {
     await Promise.all(this.stages.map((stage) => stage.stop()));
     for (const stop of this.stoppers) await stop();
+    await this.graphStore?.close();
     await this.writer?.recovery.stop();
     await this.writer?.mover.close();
     await this.writer?.store.close();

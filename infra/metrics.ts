@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { graphMetrics } from './graph-metrics';
 import { cloudMetrics } from './cloud-metrics';
 import { graphMetrics } from './graph-metrics';
 
@@ -14,6 +15,7 @@ export function createMetrics(registry = new Registry()) {
     ...deliveryMetrics(r),
     ...tierMetrics(r),
     ...queryCacheMetrics(r),
+    ...graphMetrics(r),
     ...cloudMetrics(r),
     ...graphMetrics(r),
     auditDropped: new Counter({
