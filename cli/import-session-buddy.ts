@@ -2,12 +2,13 @@ import { hostname } from 'node:os';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AkoshaError } from '../infra/errors';
 import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
 import { normaliseSystemId } from '../schemas/ids';
 import { importSessionBuddy, type ImportProgress } from '../producers/import-session-buddy';
 import type { SkippedRow } from '../producers/session-buddy';
+import { runGraphImport } from './import-session-buddy-graph';
 
 export interface ImportCommandContext {
   /** the configured server, credentials and TLS; `creds` replaces the configured credentials */
@@ -18,6 +19,8 @@ export interface ImportCommandOptions {
   systemId?: string;
   nats: NatsClientSettings;
   recordsPerUpload?: number;
+  /** a knowledge_graph.duckdb to publish as graph messages */
+  graph?: string;
 }
 
 /** Skipped rows listed after the run; the summary carries the full count. */
@@ -25,9 +28,9 @@ const SKIPPED_ROWS_SHOWN = 10;
 
 export function registerImportCommand(program: Command, ctx: ImportCommandContext): void {
   program
-    .command('import-session-buddy <file>')
+    .command('import-session-buddy [file]')
     .description(
-      'publish the memories of a Session-Buddy reflection.duckdb (plain or gzip) as uploads',
+      'publish the memories of a Session-Buddy reflection.duckdb (plain or gzip) as uploads; with --graph, its knowledge graph too',
     )
     .option(
       '--system-id <id>',
@@ -38,19 +41,56 @@ export function registerImportCommand(program: Command, ctx: ImportCommandContex
       'records per upload message (default 1000)',
       parsePositiveInt,
     )
+    .option(
+      '--graph <file>',
+      "a knowledge_graph.duckdb (plain or gzip) to publish as graph messages, with the reflection file's memory entities",
+    )
     .option('--creds <file>', 'NATS nkey seed or .creds file (default AKOSHA_NATS_CREDS)')
     .action(
-      (file: string, opts: { systemId?: string; recordsPerUpload?: number; creds?: string }) => {
+      (
+        file: string | undefined,
+        opts: { systemId?: string; recordsPerUpload?: number; graph?: string; creds?: string },
+      ) => {
         const { creds, ...rest } = opts;
+        if (file === undefined && rest.graph === undefined)
+          throw new Error('give a reflection.duckdb, a --graph knowledge_graph.duckdb, or both');
         return runImportCommand(file, { ...rest, nats: ctx.nats(creds) });
       },
     );
 }
 
-/** `akosha import-session-buddy <file>`: progress on stderr, a one-line JSON summary on stdout. */
-export async function runImportCommand(file: string, opts: ImportCommandOptions): Promise<void> {
+/**
+ * `akosha import-session-buddy [file] [--graph <kg file>]`: progress on stderr, a one-line JSON
+ * summary per import on stdout (records first, then the graph).
+ */
+export async function runImportCommand(
+  file: string | undefined,
+  opts: ImportCommandOptions,
+): Promise<void> {
   const systemId = resolveSystemId(opts.systemId);
   const nc = await connect(natsConnectOptions(opts.nats, { name: 'akosha-import' }));
+  try {
+    if (file !== undefined) await importRecords(nc, file, systemId, opts);
+    if (opts.graph !== undefined) {
+      const reflection = file === undefined ? {} : { reflection: file };
+      await runGraphImport(nc, { knowledgeGraph: opts.graph, ...reflection }, systemId);
+    }
+  } catch (err) {
+    if (!(err instanceof AkoshaError)) throw err;
+    console.error(`${err.code}: ${err.message}`);
+    for (const issue of err.issues) console.error(`  ${issue.path}: ${issue.message}`);
+    process.exitCode = 2;
+  } finally {
+    await nc.close();
+  }
+}
+
+async function importRecords(
+  nc: NatsConnection,
+  file: string,
+  systemId: string,
+  opts: ImportCommandOptions,
+): Promise<void> {
   const bar = new ProgressBar();
   const skipped: SkippedRow[] = [];
   try {
@@ -67,14 +107,8 @@ export async function runImportCommand(file: string, opts: ImportCommandOptions)
     for (const row of skipped)
       console.error(`skipped ${row.table} row ${JSON.stringify(row.id)}: ${row.reason}`);
     console.log(JSON.stringify({ file, system_id: systemId, ...totals }));
-  } catch (err) {
-    bar.stop();
-    if (!(err instanceof AkoshaError)) throw err;
-    console.error(`${err.code}: ${err.message}`);
-    for (const issue of err.issues) console.error(`  ${issue.path}: ${issue.message}`);
-    process.exitCode = 2;
   } finally {
-    await nc.close();
+    bar.stop();
   }
 }
 
@@ -116,7 +150,10 @@ class ProgressBar {
     this.bar.update(done, { rate: Math.round(done / seconds).toString() });
   }
 
+  /** idempotent: also called when the import fails */
   stop(): void {
-    if (this.startedAt !== 0) this.bar.stop();
+    if (this.startedAt === 0) return;
+    this.bar.stop();
+    this.startedAt = 0;
   }
 }
