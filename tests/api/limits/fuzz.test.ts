@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { TOOLS } from '../../../api/mcp/tools';
 import { ROUTE_PERMISSIONS } from '../../../auth/permissions';
 import { HASHING_MODEL } from '../../../embedding/hashing-embedder';
+import { openGraphStore } from '../../../storage/graph/duckdb-graph-store';
+import type { GraphStore } from '../../../storage/graph/types';
 import { HotStore } from '../../../storage/hot-store';
 import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
 import { startLimitsServer } from './server';
@@ -89,6 +91,7 @@ const httpCase: fc.Arbitrary<Case> = fc
 describe('fuzz: every HTTP and MCP body against a real server', () => {
   let nats: TestNats;
   let store: HotStore;
+  let graph: GraphStore;
   let app: FastifyInstance;
   let base: string;
   let dir: string;
@@ -96,11 +99,14 @@ describe('fuzz: every HTTP and MCP body against a real server', () => {
     dir = mkdtempSync(join(tmpdir(), 'akosha-fuzz-'));
     nats = await startTestNatsWithStreams();
     store = await HotStore.open(join(dir, 'hot'), { concurrency: 2, model: HASHING_MODEL });
-    ({ app, base } = await startLimitsServer(nats, { store }));
+    // with a graph: without one the graph tools rightly answer 503 (no_graph)
+    graph = await openGraphStore(join(dir, 'graph.duckdb'));
+    ({ app, base } = await startLimitsServer(nats, { store, graph }));
   });
   afterAll(async () => {
     await app.close();
     await store.close();
+    await graph.close();
     await nats.stop();
     rmSync(dir, { recursive: true, force: true });
   });
