@@ -230,6 +230,7 @@ export class Pipeline {
       store: this.store,
       mover: this.mover,
       search: query?.search,
+      graph: this.graph,
       readiness: () => this.readiness(),
       tls: this.config.http.tls,
       limits: this.config.http.limits,
