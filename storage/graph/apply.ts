@@ -34,7 +34,8 @@ async function mergeMessage(conn: DuckDBConnection, m: GraphMessage): Promise<Gr
   const entitiesWritten = await mergeStatements(conn, 'stage_entities', 'entity_statements', m);
   const relationsWritten = await mergeStatements(conn, 'stage_relations', 'relation_statements', m);
   const mentionsWritten = await mergeMentions(conn, m);
-  await resolveUntypedEnds(conn);
+  // nothing new: no end is unresolved and no name was touched
+  if (entitiesWritten + relationsWritten + mentionsWritten > 0) await resolveUntypedEnds(conn);
   const items = m.entities.length + m.relations.length + m.mentions.length;
   return {
     entitiesWritten,
