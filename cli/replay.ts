@@ -17,9 +17,11 @@ import { createLogger } from '../infra/logger';
 import { verifyShards } from '../operations/verify';
 import { refuseOwnedShards, selectedShards } from '../operations/lease-guard';
 import { replayOnline, type OnlineReplayFlags } from './replay-online';
+import { runGraphReplay, runGraphVerify } from './replay-graph';
 
 interface ReplayFlags extends OnlineReplayFlags {
   online?: boolean;
+  graph?: boolean;
 }
 
 interface FilterFlags {
@@ -46,6 +48,7 @@ export function registerReplayCommands(program: Command): void {
     .option('--batch-bytes <n>', 'upload bytes per embed call and shard transaction', positiveInt)
     .option('--online', 'have the live writer that owns the shard replay it into its own store')
     .option('--online-timeout-s <n>', 'how long --online waits for the writer (3600)', positiveInt)
+    .option('--graph', 'rebuild the knowledge graph instead: clear it, apply all of AKOSHA_GRAPH')
     .action((flags: ReplayFlags) =>
       auditCli(loadConfig(), replayAudit(flags), () => runReplay(flags)),
     );
@@ -53,7 +56,8 @@ export function registerReplayCommands(program: Command): void {
   program
     .command('verify')
     .description(
-      'compare the record keys the uploads stream would store with those held over hot, warm and cold',
+      'compare the record keys the uploads stream would store with those held over hot, warm ' +
+        'and cold, and (without --shard) the graph statements AKOSHA_GRAPH would give with the graph',
     )
     .option('--shard <n>', 'only this shard (0-255)', shardNumber)
     .action((flags: { shard?: number }) => runVerify(flags.shard));
@@ -128,6 +132,7 @@ const replayAudit = (f: ReplayFlags): CliAction => ({
     shard: f.shard,
     dry_run: f.dryRun,
     online: f.online,
+    graph: f.graph,
   },
 });
 
@@ -148,6 +153,12 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
     throw new Error('give --from-seq or --since, not both');
   const config = loadConfig();
   await withNats(config, async (nc) => {
+    if (flags.graph) {
+      const other = ['online', 'shard', 'system', 'fromSeq', 'since', 'dryRun'] as const;
+      if (other.some((k) => flags[k] !== undefined))
+        throw new Error('--graph rebuilds the whole graph: give it alone');
+      return print(await runGraphReplay(nc, config, new ReplayBar()));
+    }
     if (flags.online) return print(await replayOnline(nc, config, flags));
     const shards = selectedShards(flags);
     const { shardGroups } = config.streams;
@@ -213,8 +224,10 @@ async function runVerify(shard: number | undefined): Promise<void> {
         maxMessageBytes: config.ingest.maxMessageBytes,
         shard,
       });
-      print(report, true);
-      if (!report.ok) process.exitCode = 1;
+      const graph = shard === undefined ? await runGraphVerify(nc, config) : undefined;
+      const ok = report.ok && (graph?.ok ?? true);
+      print({ ...report, ...(graph && { graph }), ok }, true);
+      if (!ok) process.exitCode = 1;
     } finally {
       await mover.close();
       await store.close();
