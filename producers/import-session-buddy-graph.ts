@@ -5,9 +5,12 @@ import type { GraphMessageInput } from '../schemas/graph';
 import type { DigestSet } from './digest-set';
 import { IMPORT_UPLOADER } from './import-session-buddy';
 import { publishGraph } from './publish-graph';
-import type { SkippedRow } from './session-buddy';
-import { graphSkip } from './session-buddy/graph-rows';
-import { readSessionBuddyGraph, type GraphFileKind } from './session-buddy/graph-reader';
+import {
+  graphSkip,
+  readSessionBuddyGraph,
+  type GraphFileKind,
+  type SkippedRow,
+} from './session-buddy';
 
 export interface GraphImportFiles {
   knowledgeGraph?: string;

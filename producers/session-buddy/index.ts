@@ -7,3 +7,10 @@ export {
 } from './reader';
 export { mappedRecordId, parseMetadata, type SkippedRow } from './rows';
 export { SESSION_BUDDY_TABLES } from './tables';
+export {
+  readSessionBuddyGraph,
+  STATEMENTS_PER_BATCH,
+  type GraphFileKind,
+  type GraphReadOptions,
+} from './graph-reader';
+export { graphSkip, type GraphSkipCode } from './graph-rows';

@@ -6,8 +6,7 @@ import {
   importSessionBuddyGraph,
   type GraphImportOptions,
 } from '../../producers/import-session-buddy-graph';
-import type { SkippedRow } from '../../producers/session-buddy';
-import { readSessionBuddyGraph } from '../../producers/session-buddy/graph-reader';
+import { readSessionBuddyGraph, type SkippedRow } from '../../producers/session-buddy';
 import type { GraphMessage } from '../../schemas/graph';
 import { shardOf } from '../../schemas/ids';
 import { STREAM } from '../../streams/definitions';
