@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { DigestSet } from '../../producers/digest-set';
 import {
   importSessionBuddyGraph,
@@ -249,4 +250,24 @@ test('a file without graph tables yields nothing; a file that is not DuckDB thro
   await expect(
     importSessionBuddyGraph(nats.js, { knowledgeGraph: junk }, options('junk')),
   ).rejects.toThrow(/cannot open .*junk\.duckdb as a DuckDB database/);
+});
+
+test('a graph table whose columns cannot be mapped is reported and skipped', async () => {
+  const path = join(dir, 'odd.duckdb');
+  const instance = await DuckDBInstance.create(path);
+  const conn = await instance.connect();
+  await conn.run(`CREATE TABLE memory_entities (id TEXT, memory_id TEXT, label TEXT)`);
+  await conn.run(`INSERT INTO memory_entities VALUES ('a', 'm1', 'x')`);
+  conn.closeSync();
+  instance.closeSync();
+  const skipped: SkippedRow[] = [];
+  const totals = await importSessionBuddyGraph(
+    nats.js,
+    { reflection: path },
+    options('odd', { onSkip: (r) => skipped.push(r) }),
+  );
+  expect(totals).toMatchObject({ entities: 0, mentions: 0, skipped: 1, messages: 0 });
+  expect(skipped).toEqual([
+    { table: 'memory_entities', id: null, reason: 'UNMAPPED_TABLE: no entity_value column' },
+  ]);
 });
