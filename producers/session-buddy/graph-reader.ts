@@ -1,7 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { GRAPH_SCHEMA_VERSION, type GraphMessageInput } from '../../schemas/graph';
 import { toStatement, type GraphStatement } from './graph-rows';
-import { planKnowledgeGraph, planMemoryGraph, type GraphPlan } from './graph-tables';
+import { planMemoryGraph } from './graph-memory-tables';
+import { planKnowledgeGraph, type GraphPlan } from './graph-tables';
 import { localDatabaseCopy, openReadOnly } from './local-copy';
 import type { SkippedRow } from './rows';
 import { tableColumns } from './tables';
