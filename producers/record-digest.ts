@@ -19,7 +19,7 @@ const CHECK_BYTES = 8; // first 8 bytes of sha256 of header and keys
 const MIN_MERGE = 4096;
 
 /** What identifies a record across imports, whatever system sent it. */
-export function recordDigestKey(record: Pick<MemoryRecord, 'id' | 'kind' | 'content'>): string {
+export function recordDigestKey(record: MemoryRecord): string {
   // The writers treat a changed record with a known id as a duplicate anyway, so content is
   // here only so that an edited record costs a publish rather than nothing: harmless either way.
   // A kind or record id never holds NUL, so the parts cannot run into each other.
