@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { graphMetrics } from './graph-metrics';
 import { cloudMetrics } from './cloud-metrics';
 import { graphMetrics } from './graph-metrics';
 
@@ -15,7 +14,6 @@ export function createMetrics(registry = new Registry()) {
     ...deliveryMetrics(r),
     ...tierMetrics(r),
     ...queryCacheMetrics(r),
-    ...graphMetrics(r),
     ...cloudMetrics(r),
     ...graphMetrics(r),
     auditDropped: new Counter({
