@@ -20,6 +20,12 @@ export function entityId(entityType: string, name: string): string {
   return `${normaliseEntityPart(entityType)}:${normaliseEntityPart(name)}`;
 }
 
+/** A caller's `type:name` id in the stored form: `Project:React  Hooks` → `project:react hooks`. */
+export function normaliseEntityId(id: string): string {
+  const colon = id.indexOf(':');
+  return colon < 0 ? normaliseEntityPart(id) : entityId(id.slice(0, colon), id.slice(colon + 1));
+}
+
 const Json = z
   .record(z.string(), z.unknown())
   .refine((m) => !jsonValueTooDeep(m, MAX_JSON_DEPTH), {

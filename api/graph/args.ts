@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normaliseEntityId } from '../../schemas/graph';
 
 /** Bounds of the graph queries, shared by the MCP tools and the REST routes. */
 export const GRAPH_BOUNDS = {
@@ -12,8 +13,8 @@ export const GRAPH_BOUNDS = {
 
 const B = GRAPH_BOUNDS;
 
-/** A `type:id` entity id as the Python Akosha writes it. */
-export const EntityIdArg = z.string().min(1).max(B.maxIdChars);
+/** A `type:id` entity id as the Python Akosha writes it, matched in the stored (normalised) form. */
+export const EntityIdArg = z.string().min(1).max(B.maxIdChars).transform(normaliseEntityId);
 const EdgeType = z.string().min(1).max(B.maxEdgeTypeChars);
 
 /** A JSON number for the tools; REST query strings are coerced first. */

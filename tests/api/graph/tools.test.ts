@@ -63,6 +63,15 @@ describe('graph MCP tools against a real graph store', () => {
     });
   });
 
+  it('matches ids as stored: type and name lower-cased, whitespace collapsed', async () => {
+    const reply = await tool('everyone', 'query_knowledge_graph', {
+      entity_id: ' Project: AKOSHA ',
+    });
+    expect(reply).toMatchObject({ entity_id: AKOSHA, total_neighbors: 2 });
+    const path = await tool('everyone', 'find_path', { source_id: 'Person:Alice', target_id: CPP });
+    expect(path).toMatchObject({ source_id: ALICE, path_found: true });
+  });
+
   it('query_knowledge_graph takes edge_type and limit; total_neighbors counts before the limit', async () => {
     const typed = await tool('everyone', 'query_knowledge_graph', {
       entity_id: AKOSHA,
