@@ -4,7 +4,9 @@ import { version as akoshaVersion } from '../package.json';
 import { SYSTEM_ID_PATTERN, UploadId } from '../schemas/ids';
 import { MAX_RECORDS_PER_PART, UPLOAD_SCHEMA_VERSION, type UploadMessage } from '../schemas/upload';
 import type { MemoryRecord } from '../schemas/record';
+import type { DigestSet } from './digest-set';
 import { publishUpload } from './publish-upload';
+import { digestFingerprint, recordDigestKey } from './record-digest';
 import { openSessionBuddyFile, type SessionBuddyFile, type SkippedRow } from './session-buddy';
 
 export const IMPORT_UPLOADER = 'akosha-import';
@@ -25,6 +27,10 @@ export interface ImportOptions {
   maxPayloadBytes: number;
   onProgress?: (progress: ImportProgress) => void;
   onSkip?: (row: SkippedRow) => void;
+  /** digests of records an earlier import of this system published: not published again */
+  known?: DigestSet;
+  /** receives the digest of every record read, published or not */
+  seen?: DigestSet;
 }
 
 export interface ImportTotals {
@@ -35,6 +41,8 @@ export interface ImportTotals {
   duplicates: number;
   /** rows that could not become a valid record */
   skipped: number;
+  /** records found in `known`, not published */
+  unchanged: number;
 }
 
 /** Room left in an upload id for `_<n>` with up to 8 digits. */
@@ -50,6 +58,11 @@ const IMPORT_KEY_CHARS = 12;
  * same import produces the same ids (and the same batches, the read order being fixed)
  * and the broker drops every upload it already has within its duplicate window. A changed
  * file or batch size gives new ids, so those uploads are never mistaken for old ones.
+ *
+ * With `known` (the `seen` digest of the system's previous import), records it holds are
+ * counted as unchanged and not published: a whole-database re-upload costs a read and a
+ * hash per old record instead of a trip through the uploads stream, the embed stage and
+ * the writers. The known set is part of the id key, as it decides the batches.
  */
 export async function importSessionBuddy(
   js: JetStreamClient,
@@ -63,7 +76,8 @@ export async function importSessionBuddy(
   try {
     const total = await file.count();
     const prefix =
-      opts.uploadIdPrefix ?? (await defaultUploadIdPrefix(file, opts.systemId, recordsPerUpload));
+      opts.uploadIdPrefix ??
+      (await defaultUploadIdPrefix(file, opts.systemId, recordsPerUpload, opts.known));
     assertUploadId(`${prefix}_${Math.max(1, Math.ceil(total / recordsPerUpload))}`);
     return await publishBatches(js, file, { ...opts, prefix, total, recordsPerUpload });
   } finally {
@@ -88,10 +102,11 @@ async function publishBatches(
     records: 0,
     duplicates: 0,
     skipped: 0,
+    unchanged: 0,
   };
   const progress = () =>
     plan.onProgress?.({
-      done: totals.records + totals.skipped,
+      done: totals.records + totals.skipped + totals.unchanged,
       total: plan.total,
       uploads: totals.uploads,
     });
@@ -99,8 +114,12 @@ async function publishBatches(
     totals.skipped += 1;
     plan.onSkip?.(row);
   };
+  const unchanged = () => {
+    totals.unchanged += 1;
+  };
   progress();
-  for await (const records of file.batches({ batchSize: plan.recordsPerUpload, onSkip })) {
+  const read = file.batches({ batchSize: plan.recordsPerUpload, onSkip });
+  for await (const records of newRecordBatches(read, plan, unchanged)) {
     const upload = uploadOf(`${plan.prefix}_${totals.uploads + 1}`, plan.systemId, records);
     const result = await publishUpload(js, upload, { maxPayloadBytes: plan.maxPayloadBytes });
     totals.uploads += 1;
@@ -110,6 +129,36 @@ async function publishBatches(
   }
   progress();
   return totals;
+}
+
+/**
+ * The records not in `known`, regrouped into full batches: the same file and known set
+ * always give the same batches, so a retried import publishes the same uploads.
+ */
+async function* newRecordBatches(
+  batches: AsyncGenerator<MemoryRecord[]>,
+  plan: PublishPlan,
+  onUnchanged: () => void,
+): AsyncGenerator<MemoryRecord[]> {
+  const { known, seen, recordsPerUpload } = plan;
+  if (!known && !seen) return yield* batches;
+  let batch: MemoryRecord[] = [];
+  for await (const records of batches) {
+    for (const record of records) {
+      const key = recordDigestKey(record);
+      seen?.add(key);
+      if (known?.has(key)) {
+        onUnchanged();
+        continue;
+      }
+      batch.push(record);
+      if (batch.length === recordsPerUpload) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 function uploadOf(uploadId: string, systemId: string, records: MemoryRecord[]): UploadMessage {
@@ -124,16 +173,22 @@ function uploadOf(uploadId: string, systemId: string, records: MemoryRecord[]): 
   };
 }
 
-/** Session-Buddy's `YYYYmmdd_HHMMSS_<system_id>` plus a key for this file and batch size. */
+/**
+ * Session-Buddy's `YYYYmmdd_HHMMSS_<system_id>` plus a key for this file, batch size and
+ * known set: the same file imported against another known set makes other batches, which
+ * must not take ids the broker may still hold for the first ones.
+ */
 async function defaultUploadIdPrefix(
   file: SessionBuddyFile,
   systemId: string,
   recordsPerUpload: number,
+  known: DigestSet | undefined,
 ): Promise<string> {
   const newest = (await file.newestTimestamp()) ?? '1970-01-01T00:00:00Z';
   const stamp = newest.slice(0, 19).replace(/-/g, '').replace('T', '_').replace(/:/g, '');
+  const knownPart = known ? `:${digestFingerprint(known)}` : '';
   const key = createHash('sha256')
-    .update(`${file.contentSha256}:${recordsPerUpload}`)
+    .update(`${file.contentSha256}:${recordsPerUpload}${knownPart}`)
     .digest('hex')
     .slice(0, IMPORT_KEY_CHARS);
   // Upload ids are capped at 100 characters; the full system_id travels in the message anyway.
