@@ -23,11 +23,14 @@ import type { GraphStore } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
 import { applyTopology } from '../streams/apply';
+import { CLOUD_CONSUMER, STREAM } from '../streams/definitions';
 import type { BridgeStatus } from '../bridge/bridge-state';
 import { MahavishnuBridge } from '../bridge/mahavishnu-bridge';
 import { watchConsumerLag } from './consumer-lag';
 import { startGraphStage, writesGraph } from './graph-stage';
 import { closeWithoutAcking, settleWithin } from './shutdown';
+import { startCloudWatcher } from '../cloud/start-watcher';
+import type { CloudWatcher, WatcherStatus } from '../cloud/watcher';
 import {
   startIngestStage,
   startWriterStages,
@@ -36,7 +39,7 @@ import {
 } from './stages';
 import { openWriterState, type WriterState } from './writer-state';
 
-export type Role = 'ingest' | 'writer' | 'api' | 'scheduler';
+export type Role = 'ingest' | 'writer' | 'api' | 'scheduler' | 'cloud';
 
 export interface Readiness {
   ready: boolean;
@@ -54,9 +57,12 @@ export interface Readiness {
   reason?: string;
   /** the writer stopped pulling because its storage fails; it resumes by itself */
   storage?: StallStatus;
+  /** the Session-Buddy bucket watcher: active or standby, last poll, last error */
+  cloud?: WatcherStatus;
 }
 
-export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api', 'scheduler'];
+/** `cloud` runs only when AKOSHA_SB_BUCKET is set. */
+export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api', 'scheduler', 'cloud'];
 
 /** Everything one process runs: the stages named by its roles, sharing one connection. */
 export class Pipeline {
@@ -69,6 +75,7 @@ export class Pipeline {
   private leaseLost?: string;
   private writerStage?: EmbeddedConsumer;
   private graphStore?: GraphStore;
+  private cloudWatcher?: CloudWatcher;
   private fail: (err: Error) => void = () => undefined;
   /** Settles when this process must not go on (its writer lease is lost): close, exit non-zero. */
   readonly failure = new Promise<Error>((resolve) => (this.fail = resolve));
@@ -165,6 +172,16 @@ export class Pipeline {
       const started = await startGraphStage(ctx, writer && (() => writer.lease.holds()));
       this.graphStore = started.store;
       this.add(started, watched);
+    }
+    if (this.roles.includes('cloud') && this.config.cloud) {
+      const watcher = await startCloudWatcher(
+        { ...ctx.common, retry: ctx.retry },
+        this.config,
+        this.config.cloud,
+      );
+      this.cloudWatcher = watcher;
+      this.stages.push(watcher);
+      watched.push({ stream: STREAM.cloud, consumer: CLOUD_CONSUMER });
     }
     const { deadLetters } = ctx.common;
     const advisories = new AdvisoryWatcher({ nc, deadLetters, log: this.log });
@@ -277,6 +294,7 @@ export class Pipeline {
       ...(this.bridge && { orchestrator: this.bridge.status() }),
       natsSync: this.nats.sync,
       ...(this.writer && { tierRecoveryPending: this.writer.recovery.pendingShards() }),
+      ...(this.cloudWatcher && { cloud: this.cloudWatcher.status() }),
     };
   }
 

@@ -39,13 +39,23 @@ const ROLE_DESCRIPTIONS: Record<Role, string> = {
   writer: 'shard writers only (AKOSHA_WRITER_GROUPS): write DuckDB shards, announce uploads',
   api: 'HTTP API only',
   scheduler: 'periodic jobs only: through Mahavishnu, or locally while it is away',
+  cloud: 'the Session-Buddy bucket watcher only (AKOSHA_SB_BUCKET)',
 };
-for (const role of ALL_ROLES) {
+for (const role of ALL_ROLES.filter((r) => r !== 'cloud')) {
   program
     .command(role)
     .description(ROLE_DESCRIPTIONS[role])
     .action(() => runStart([role]));
 }
+
+program
+  .command('cloud-watch')
+  .description(ROLE_DESCRIPTIONS.cloud + ': import each upload found there once')
+  .action(() => {
+    if (!loadConfig().cloud)
+      throw new Error('AKOSHA_SB_BUCKET is not set: name the bucket Session-Buddy uploads to');
+    return runStart(['cloud']);
+  });
 
 program
   .command('publish <upload.json>')

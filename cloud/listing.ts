@@ -21,13 +21,24 @@ export interface SystemListing {
 /** Pages of up to 1000 keys per system and poll; the cursor carries on from there next time. */
 const MAX_PAGES = 20;
 
-/** The system ids under `systems/` (Delimiter '/'); ids not matching the schema are counted. */
-export async function listSystems(
-  s3: S3Client,
-  bucket: string,
-): Promise<{ systems: string[]; badKeys: number }> {
-  const systems: string[] = [];
-  let badKeys = 0;
+/**
+ * The system ids under `systems/` (Delimiter '/'); ids not matching the schema are counted.
+ * A store that answers a non-empty bucket with no prefixes (s3rver does, beyond one level)
+ * is walked one system at a time instead.
+ */
+export async function listSystems(s3: S3Client, bucket: string): Promise<SystemNames> {
+  const listed = await listByDelimiter(s3, bucket);
+  if (listed.systems.length + listed.badKeys > 0) return listed;
+  return listBySkipping(s3, bucket);
+}
+
+interface SystemNames {
+  systems: string[];
+  badKeys: number;
+}
+
+async function listByDelimiter(s3: S3Client, bucket: string): Promise<SystemNames> {
+  const names: SystemNames = { systems: [], badKeys: 0 };
   let token: string | undefined;
   do {
     const page = await s3.send(
@@ -38,14 +49,46 @@ export async function listSystems(
         ...(token && { ContinuationToken: token }),
       }),
     );
-    for (const { Prefix: p } of page.CommonPrefixes ?? []) {
-      const id = p?.slice(SYSTEMS_PREFIX.length, -1) ?? '';
-      if (SYSTEM_ID_PATTERN.test(id)) systems.push(id);
-      else badKeys += 1;
-    }
+    for (const { Prefix: p } of page.CommonPrefixes ?? [])
+      addSystem(names, p?.slice(SYSTEMS_PREFIX.length, -1) ?? '');
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return { systems, badKeys };
+  return names;
+}
+
+/** A page of keys, then on past every key of its last system ('0' follows '/'). */
+async function listBySkipping(s3: S3Client, bucket: string): Promise<SystemNames> {
+  const names: SystemNames = { systems: [], badKeys: 0 };
+  let after: string | undefined;
+  for (let n = 0; n < MAX_SYSTEMS; n++) {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: SYSTEMS_PREFIX,
+        ...(after !== undefined && { StartAfter: after }),
+      }),
+    );
+    const keys = (page.Contents ?? []).map((o) => o.Key ?? '');
+    if (keys.length === 0) break;
+    let last = '';
+    for (const key of keys) {
+      const slash = key.indexOf('/', SYSTEMS_PREFIX.length);
+      if (slash < 0) names.badKeys += 1;
+      else if (key.slice(SYSTEMS_PREFIX.length, slash) !== last) {
+        last = key.slice(SYSTEMS_PREFIX.length, slash);
+        if (!names.systems.includes(last)) addSystem(names, last);
+      }
+    }
+    after = last ? `${SYSTEMS_PREFIX}${last}0` : keys.at(-1);
+  }
+  return names;
+}
+
+const MAX_SYSTEMS = 100_000;
+
+function addSystem(names: SystemNames, id: string): void {
+  if (SYSTEM_ID_PATTERN.test(id)) names.systems.push(id);
+  else names.badKeys += 1;
 }
 
 /**

@@ -5,15 +5,13 @@ import type { UploadState } from './types';
 /** Per system: the listing cursor; per upload: imported, failed or abandoned. */
 export const CLOUD_STATE_BUCKET = 'AKOSHA_CLOUD_STATE';
 
-/** A KV key token: no empty token, so an upload id may not start or end with a dot. */
-const KEY_TOKEN = /^[A-Za-z0-9_-](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?$/;
-
 export const cursorKey = (systemId: string) => `cursor.${systemId}`;
 export const uploadStateKey = (systemId: string, uploadId: string) =>
   `upload.${systemId}.${uploadId}`;
 
-/** Whether an upload id can be a KV key's last tokens (ids.ts already excludes `..`). */
-export const fitsStateKey = (uploadId: string) => KEY_TOKEN.test(uploadId);
+/** Whether an upload id can be a KV key's last tokens: no empty token (ids.ts excludes `..`). */
+export const fitsStateKey = (uploadId: string) =>
+  !uploadId.startsWith('.') && !uploadId.endsWith('.');
 
 /** The watcher's bookkeeping in a JetStream KV bucket, shared by every watcher process. */
 export class CloudStateStore {
@@ -42,5 +40,3 @@ export class CloudStateStore {
     await this.kv.put(cursorKey(systemId), key);
   }
 }
-
-export const isSettled = (s: UploadState | undefined) => s !== undefined;

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { AkoshaError } from '../infra/errors';
+import type { Metrics } from '../infra/metrics';
+import { importSessionBuddy } from '../producers/import-session-buddy';
+import { importSessionBuddyGraph } from '../producers/import-session-buddy-graph';
+import { openSessionBuddyFile } from '../producers/session-buddy';
+import { fetchUpload } from './fetch-upload';
+import type { ImportCounts } from './importer';
+import type { CloudUploadRef } from './types';
+
+export interface ImportUploadDeps {
+  s3: S3Client;
+  js: JetStreamClient;
+  metrics: Metrics;
+  maxFileBytes: number;
+  maxPayloadBytes: number;
+}
+
+/** Room for the graph's `_g<n>_<n>` batch suffix (the records' `_<n>` needs less). */
+const MAX_PREFIX_CHARS = 100 - 14;
+const HASH_CHARS = 12;
+
+/**
+ * The upload and batch id prefix of an import: the upload id itself, or, when too long,
+ * its head and a hash of the whole, so that two long ids never share a prefix.
+ */
+export function importPrefix(uploadId: string): string {
+  if (uploadId.length <= MAX_PREFIX_CHARS) return uploadId;
+  const hash = createHash('sha256').update(uploadId).digest('hex').slice(0, HASH_CHARS);
+  return `${uploadId.slice(0, MAX_PREFIX_CHARS - HASH_CHARS - 1)}-${hash}`;
+}
+
+/**
+ * Downloads one upload and publishes what the previous import of its system did not:
+ * records to AKOSHA_UPLOADS, entities and relations to AKOSHA_GRAPH. The new digests are
+ * saved only after every publish was acknowledged; an import cut short is done again in
+ * full with the same ids, which the broker and the writers drop as duplicates.
+ */
+export async function importUpload(
+  deps: ImportUploadDeps,
+  ref: CloudUploadRef,
+): Promise<ImportCounts> {
+  const fetched = await fetchUpload(deps.s3, ref, {
+    maxFileBytes: deps.maxFileBytes,
+    onBytes: (n) => deps.metrics.cloudBytesDownloaded.inc(n),
+  });
+  try {
+    const { reflection, knowledgeGraph } = fetched.files;
+    const systemId = ref.system_id;
+    const prefix = importPrefix(ref.upload_id);
+    const common = { systemId, maxPayloadBytes: deps.maxPayloadBytes };
+    let records = { records: 0 };
+    if (reflection !== undefined) {
+      await checkSessionBuddyFile(reflection, ref);
+      const opts = { ...common, uploadIdPrefix: prefix };
+      records = await importSessionBuddy(deps.js, reflection, opts);
+    }
+    const graph =
+      reflection === undefined && knowledgeGraph === undefined
+        ? { entities: 0, relations: 0, unchanged: 0 }
+        : await importSessionBuddyGraph(
+            deps.js,
+            { ...(knowledgeGraph && { knowledgeGraph }), ...(reflection && { reflection }) },
+            { ...common, batchIdPrefix: prefix },
+          );
+    return {
+      records: records.records,
+      skipped: graph.unchanged,
+      entities: graph.entities,
+      relations: graph.relations,
+    };
+  } finally {
+    await fetched.cleanup();
+  }
+}
+
+/** A reflection.duckdb without Session-Buddy's tables is bad input, not a passing fault. */
+async function checkSessionBuddyFile(path: string, ref: CloudUploadRef): Promise<void> {
+  try {
+    (await openSessionBuddyFile(path)).close();
+  } catch (err) {
+    const key = ref.manifest_key.replace(/manifest\.json$/, 'reflection.duckdb');
+    throw new AkoshaError('CLOUD_DB_UNREADABLE', `${key}: ${(err as Error).message}`);
+  }
+}
