@@ -5,7 +5,9 @@ import { AkoshaError } from '../infra/errors';
 import type { Metrics } from '../infra/metrics';
 import { importSessionBuddy } from '../producers/import-session-buddy';
 import { importSessionBuddyGraph } from '../producers/import-session-buddy-graph';
+import { RecordDigest } from '../producers/record-digest';
 import { openSessionBuddyFile } from '../producers/session-buddy';
+import type { DigestStore } from './digest-store';
 import { fetchUpload } from './fetch-upload';
 import type { ImportCounts } from './importer';
 import type { CloudUploadRef } from './types';
@@ -13,6 +15,7 @@ import type { CloudUploadRef } from './types';
 export interface ImportUploadDeps {
   s3: S3Client;
   js: JetStreamClient;
+  digests: DigestStore;
   metrics: Metrics;
   maxFileBytes: number;
   maxPayloadBytes: number;
@@ -50,11 +53,16 @@ export async function importUpload(
     const { reflection, knowledgeGraph } = fetched.files;
     const systemId = ref.system_id;
     const prefix = importPrefix(ref.upload_id);
+    const known = {
+      records: await deps.digests.load(systemId, 'records'),
+      graph: await deps.digests.load(systemId, 'graph'),
+    };
+    const seen = { records: new RecordDigest(), graph: new RecordDigest() };
     const common = { systemId, maxPayloadBytes: deps.maxPayloadBytes };
-    let records = { records: 0 };
+    let records = { records: 0, unchanged: 0 };
     if (reflection !== undefined) {
       await checkSessionBuddyFile(reflection, ref);
-      const opts = { ...common, uploadIdPrefix: prefix };
+      const opts = { ...common, uploadIdPrefix: prefix, known: known.records, seen: seen.records };
       records = await importSessionBuddy(deps.js, reflection, opts);
     }
     const graph =
@@ -63,11 +71,14 @@ export async function importUpload(
         : await importSessionBuddyGraph(
             deps.js,
             { ...(knowledgeGraph && { knowledgeGraph }), ...(reflection && { reflection }) },
-            { ...common, batchIdPrefix: prefix },
+            { ...common, batchIdPrefix: prefix, known: known.graph, seen: seen.graph },
           );
+    // only now: every publish above was acknowledged
+    await deps.digests.save(systemId, 'records', seen.records);
+    await deps.digests.save(systemId, 'graph', seen.graph);
     return {
       records: records.records,
-      skipped: graph.unchanged,
+      skipped: records.unchanged + graph.unchanged,
       entities: graph.entities,
       relations: graph.relations,
     };

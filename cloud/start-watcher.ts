@@ -6,6 +6,7 @@ import type { AkoshaConfig } from '../infra/config';
 import type { CloudConfig } from '../infra/config-types';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
+import { DigestStore } from './digest-store';
 import { importUpload } from './import-upload';
 import { cloudS3Client } from './s3';
 import { CloudStateStore } from './state-store';
@@ -29,6 +30,7 @@ export async function startCloudWatcher(
 ): Promise<CloudWatcher> {
   const { nc, js, metrics } = ctx;
   const s3 = cloudS3Client(cloud);
+  const digests = await DigestStore.open(nc, ctx.log);
   const lease = await WatcherLease.open(nc, config.writer.lease.ttlMs);
   const maxPayloadBytes = nc.info?.max_payload ?? 1024 * 1024;
   const watcher = new CloudWatcher(
@@ -38,7 +40,10 @@ export async function startCloudWatcher(
       lease,
       state: await CloudStateStore.open(nc),
       importUpload: (ref) =>
-        importUpload({ s3, js, metrics, maxFileBytes: cloud.maxFileBytes, maxPayloadBytes }, ref),
+        importUpload(
+          { s3, js, digests, metrics, maxFileBytes: cloud.maxFileBytes, maxPayloadBytes },
+          ref,
+        ),
     },
     {
       cloud,

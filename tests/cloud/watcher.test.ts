@@ -232,3 +232,21 @@ test('akosha dlq requeue of a fixed failure imports the upload', async () => {
   const done = await waitImported(sys, uploadId);
   expect(done.records).toBe(file.records.length);
 }, 120_000);
+
+test('a whole-database re-upload under a new upload id publishes only what is new', async () => {
+  const again = await createSessionBuddyFile(join(dir, 'again.duckdb'), {
+    conversations: 5,
+    reflections: 3,
+  });
+  const uploads = await streamMessages(STREAM.uploads);
+  await putSessionBuddyUpload(s3, {
+    systemId: 'laptop-a',
+    uploadId: '20250101_110000_laptop-a',
+    files: { 'reflection.duckdb': again.path },
+    gzip: true,
+    sizeAndChecksum: false,
+  });
+  const done = await waitImported('laptop-a', '20250101_110000_laptop-a');
+  expect(done).toMatchObject({ records: 0, skipped: again.records.length });
+  expect(await streamMessages(STREAM.uploads)).toBe(uploads);
+}, 120_000);
