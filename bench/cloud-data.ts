@@ -3,16 +3,20 @@ import { rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { keyHash, RecordDigest } from '../producers/record-digest';
 
+export const median = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
 const FILLER = 'stream consumer shard writer duckdb vector index embed upload replay ';
 
 /**
- * A legacy `conversations` table of rows 0 … records-1. Row i is the same in every file
- * written with the same `newestMs`, so a grown database holds the smaller one's records.
+ * A legacy `conversations` table of rows first … first+records-1. Row i is the same in every
+ * file written with the same `newestMs`, so a grown database holds the smaller one's records.
  */
 export async function writeSessionBuddyDb(
   path: string,
   records: number,
   newestMs: number,
+  first = 0,
 ): Promise<void> {
   rmSync(path, { force: true });
   const instance = await DuckDBInstance.create(path);
@@ -29,7 +33,7 @@ export async function writeSessionBuddyDb(
              NULL, 'project-' || (i % 7),
              TIMESTAMP '${newest}' - to_seconds(i::BIGINT),
              '{"source": "bench"}'
-      FROM range(${records}) t(i)`);
+      FROM range(${first}, ${first + records}) t(i)`);
     await conn.run('CHECKPOINT');
   } finally {
     conn.closeSync();
