@@ -53,17 +53,15 @@ export interface DigestFigures {
 }
 
 /** Memory and speed of a RecordDigest of `keys` record keys of ~560 characters. */
-export function measureDigest(keys: number): DigestFigures {
+export async function measureDigest(keys: number): Promise<DigestFigures> {
   const key = (i: number) => `conversation\u0000conv-${i}\u0000memory ${i}: ${FILLER.repeat(7)}`;
-  global.gc?.();
-  const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const heapBefore = await settledHeap();
   const d = new RecordDigest();
   let t = performance.now();
   for (let i = 0; i < keys; i++) d.add(key(i));
   const addMs = performance.now() - t;
   d.toBytes(); // merges what is still recent, as a saved digest is
-  global.gc?.();
-  const heapAfter = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const heapAfter = await settledHeap();
   t = performance.now();
   let found = 0;
   for (let i = 0; i < keys; i++) if (d.has(key(i))) found++;
@@ -94,4 +92,14 @@ export function measureDigest(keys: number): DigestFigures {
     toBytesMs,
     fromBytesMs,
   };
+}
+
+/** Heap and array buffers after two full collections (freed buffers are returned in between). */
+async function settledHeap(): Promise<number> {
+  for (let i = 0; i < 2; i++) {
+    global.gc?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }

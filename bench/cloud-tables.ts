@@ -5,8 +5,8 @@ import type { ReuploadRun } from './cloud-reupload';
 import { fmt } from './lib';
 import { markdownTable } from './load-report';
 
-export function digestTable(keys: number): string {
-  const d = measureDigest(keys);
+export async function digestTable(keys: number): Promise<string> {
+  const d = await measureDigest(keys);
   return markdownTable(
     [
       'keys',

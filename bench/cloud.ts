@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     console.log(`${title}\n\n${table}\n`);
     out.push(`### ${title}\n\n${table}\n`);
   };
-  show(`RecordDigest of ${fmt(DIGEST_KEYS)} keys`, digestTable(DIGEST_KEYS));
+  show(`RecordDigest of ${fmt(DIGEST_KEYS)} keys`, await digestTable(DIGEST_KEYS));
   if (PART !== 'reupload') await pickup(nc, server.url, dir, show);
   if (PART !== 'pickup') await reupload(nc, server.url, dir, show);
   mkdirSync(RESULTS_DIR, { recursive: true });
