@@ -26,8 +26,7 @@ export const CloudUploadRef = z.object({
 });
 export type CloudUploadRef = z.infer<typeof CloudUploadRef>;
 
-export const cloudMsgId = (systemId: string, uploadId: string) =>
-  `cloud:${systemId}:${uploadId}`;
+export const cloudMsgId = (systemId: string, uploadId: string) => `cloud:${systemId}:${uploadId}`;
 
 /** What the state bucket holds for one upload (key `upload.<system_id>.<upload_id>`). */
 export interface UploadState {

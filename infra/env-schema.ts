@@ -32,7 +32,7 @@ export const EnvSchema = z.object({
   // per-stream byte limits: their sum must fit the server's max_file_store (nats.conf: 20GB)
   AKOSHA_UPLOADS_MAX_BYTES: byteSize.default(8 * 2 ** 30),
   AKOSHA_EMBEDDED_MAX_BYTES: byteSize.default(4 * 2 ** 30),
-  AKOSHA_INGESTED_MAX_BYTES: byteSize.default(2 ** 30),
+  AKOSHA_INGESTED_MAX_BYTES: byteSize.default(512 * 2 ** 20),
   AKOSHA_DLQ_MAX_BYTES: byteSize.default(2 ** 30),
   AKOSHA_AUDIT_MAX_BYTES: byteSize.default(2 ** 30),
   AKOSHA_GRAPH_MAX_BYTES: byteSize.default(2 ** 30),

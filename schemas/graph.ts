@@ -26,11 +26,9 @@ export function normaliseEntityId(id: string): string {
   return colon < 0 ? normaliseEntityPart(id) : entityId(id.slice(0, colon), id.slice(colon + 1));
 }
 
-const Json = z
-  .record(z.string(), z.unknown())
-  .refine((m) => !jsonValueTooDeep(m, MAX_JSON_DEPTH), {
-    message: `must not nest deeper than ${MAX_JSON_DEPTH} levels`,
-  });
+const Json = z.record(z.string(), z.unknown()).refine((m) => !jsonValueTooDeep(m, MAX_JSON_DEPTH), {
+  message: `must not nest deeper than ${MAX_JSON_DEPTH} levels`,
+});
 const Name = z.string().trim().min(1).max(1000);
 const TypeName = z.string().trim().min(1).max(200);
 /** the sender's own id of an entity or relation (Session-Buddy's kg_entities.id, ...) */

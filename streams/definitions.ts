@@ -47,78 +47,43 @@ export function streamDefinitions(c: StreamsConfig): StreamDefinition[] {
     duplicate_window: nanos(c.duplicateWindowMs),
     max_msg_size: c.maxMessageBytes,
   };
+  /** limits retention: messages stay until max age or max bytes, read by any number of readers */
+  const kept = (name: string, subject: string, maxAgeMs: number, maxBytes: number) => ({
+    ...common,
+    name,
+    subjects: [subject],
+    retention: RetentionPolicy.Limits,
+    max_age: nanos(maxAgeMs),
+    max_bytes: maxBytes,
+  });
+  /** work-queue retention: a message is gone once its one consumer acknowledged it */
+  const queued = (name: string, subject: string, maxBytes: number) => ({
+    ...kept(name, subject, 7 * DAY_MS, maxBytes),
+    retention: RetentionPolicy.Workqueue,
+  });
   return [
-    // History is kept (limits retention) so that any shard can be rebuilt by replay.
+    // History is kept so that any shard can be rebuilt by replay.
     // Full: producers get an error and retry; an oldest upload not yet ingested stays.
-    {
-      ...common,
-      name: STREAM.uploads,
-      subjects: ['akosha.uploads.>'],
-      retention: RetentionPolicy.Limits,
-      max_age: nanos(c.uploadsMaxAgeMs),
-      max_bytes: c.maxBytes.uploads,
-    },
+    kept(STREAM.uploads, 'akosha.uploads.>', c.uploadsMaxAgeMs, c.maxBytes.uploads),
     // Hand-off between the embed stage and the shard writers; replay rebuilds it from uploads.
     // Full (writers behind): the embed stage's hand-off waits and retries, as for a full store.
-    {
-      ...common,
-      name: STREAM.embedded,
-      subjects: ['akosha.embedded.>'],
-      retention: RetentionPolicy.Workqueue,
-      max_age: nanos(7 * DAY_MS),
-      max_bytes: c.maxBytes.embedded,
-    },
+    queued(STREAM.embedded, 'akosha.embedded.>', c.maxBytes.embedded),
     // Full: the announcement stays in the writer's outbox and is retried by its sweep;
     // an event downstream readers have not read yet is not dropped for it.
-    {
-      ...common,
-      name: STREAM.ingested,
-      subjects: ['akosha.ingested.>'],
-      retention: RetentionPolicy.Limits,
-      max_age: nanos(7 * DAY_MS),
-      max_bytes: c.maxBytes.ingested,
-    },
+    kept(STREAM.ingested, 'akosha.ingested.>', 7 * DAY_MS, c.maxBytes.ingested),
     // Full: the failed message is nak'ed, not termed, and retried until a letter fits
     // (consumers/settle.ts); the letters already kept are the only copy of some messages.
-    {
-      ...common,
-      name: STREAM.deadLetters,
-      subjects: ['akosha.dlq.>'],
-      retention: RetentionPolicy.Limits,
-      max_age: nanos(90 * DAY_MS),
-      max_bytes: c.maxBytes.deadLetters,
-    },
+    kept(STREAM.deadLetters, 'akosha.dlq.>', 90 * DAY_MS, c.maxBytes.deadLetters),
     // Who did what: kept for AKOSHA_AUDIT_MAX_AGE_DAYS, read by `akosha audit list`.
-    {
-      ...common,
-      name: STREAM.audit,
-      subjects: ['akosha.audit.>'],
-      retention: RetentionPolicy.Limits,
-      max_age: nanos(c.auditMaxAgeMs),
-      // Full: new events are refused (the sink counts them dropped); a flood cannot age
-      // out the record of what happened before it.
-      max_bytes: c.maxBytes.audit,
-    },
+    // Full: new events are refused (the sink counts them dropped); a flood cannot age
+    // out the record of what happened before it.
+    kept(STREAM.audit, 'akosha.audit.>', c.auditMaxAgeMs, c.maxBytes.audit),
     // Entities, relations and mentions; history is kept like the uploads' so that replay
     // rebuilds the graph. Full: producers get an error and retry.
-    {
-      ...common,
-      name: STREAM.graph,
-      subjects: ['akosha.graph.>'],
-      retention: RetentionPolicy.Limits,
-      max_age: nanos(c.uploadsMaxAgeMs),
-      max_bytes: c.maxBytes.graph,
-    },
+    kept(STREAM.graph, 'akosha.graph.>', c.uploadsMaxAgeMs, c.maxBytes.graph),
     // Uploads found in the Session-Buddy bucket, waiting to be imported (small messages: the
     // object keys). Full: the watcher finds them again at its next poll.
-    {
-      ...common,
-      name: STREAM.cloud,
-      subjects: ['akosha.cloud.uploads.>'],
-      retention: RetentionPolicy.Workqueue,
-      max_age: nanos(7 * DAY_MS),
-      max_bytes: c.maxBytes.cloud,
-    },
+    queued(STREAM.cloud, 'akosha.cloud.uploads.>', c.maxBytes.cloud),
   ];
 }
 

@@ -19,7 +19,10 @@ export async function dieAtPoint(
   const armed = `${point}@${between(ctx, 1, 4)}`;
   const proc = ctx.cluster.start(part, { AKOSHA_FAULT_POINT: armed });
   // with a backlog the writer can reach its point before it logs that it started
-  const running = await proc.started.then(() => true, () => false);
+  const running = await proc.started.then(
+    () => true,
+    () => false,
+  );
   if (running) await trigger();
   let timer: NodeJS.Timeout | undefined;
   const died = await Promise.race([
