@@ -5,7 +5,8 @@ import { AkoshaError } from '../infra/errors';
 import type { Metrics } from '../infra/metrics';
 import { importSessionBuddy } from '../producers/import-session-buddy';
 import { importSessionBuddyGraph } from '../producers/import-session-buddy-graph';
-import { RecordDigest } from '../producers/record-digest';
+import type { DigestSet } from '../producers/digest-set';
+import { digestFingerprint, RecordDigest } from '../producers/record-digest';
 import { openSessionBuddyFile } from '../producers/session-buddy';
 import type { DigestStore } from './digest-store';
 import { fetchUpload } from './fetch-upload';
@@ -24,15 +25,21 @@ export interface ImportUploadDeps {
 /** Room for the graph's `_g<n>_<n>` batch suffix (the records' `_<n>` needs less). */
 const MAX_PREFIX_CHARS = 100 - 14;
 const HASH_CHARS = 12;
+const KNOWN_CHARS = 8;
 
 /**
- * The upload and batch id prefix of an import: the upload id itself, or, when too long,
- * its head and a hash of the whole, so that two long ids never share a prefix.
+ * The upload and batch id prefix of an import: the upload id (or, when too long, its head
+ * and a hash of the whole, so that two long ids never share a prefix) and the fingerprint of
+ * the known digest. The same upload imported against another known set (an import of the
+ * same system in between, a deleted digest) makes other batches, which must not take ids
+ * the broker may still hold for the first ones.
  */
-export function importPrefix(uploadId: string): string {
-  if (uploadId.length <= MAX_PREFIX_CHARS) return uploadId;
+export function importPrefix(uploadId: string, known: DigestSet): string {
+  const knownPart = `_${digestFingerprint(known).slice(0, KNOWN_CHARS)}`;
+  const room = MAX_PREFIX_CHARS - knownPart.length;
+  if (uploadId.length <= room) return uploadId + knownPart;
   const hash = createHash('sha256').update(uploadId).digest('hex').slice(0, HASH_CHARS);
-  return `${uploadId.slice(0, MAX_PREFIX_CHARS - HASH_CHARS - 1)}-${hash}`;
+  return `${uploadId.slice(0, room - HASH_CHARS - 1)}-${hash}${knownPart}`;
 }
 
 /**
@@ -52,7 +59,6 @@ export async function importUpload(
   try {
     const { reflection, knowledgeGraph } = fetched.files;
     const systemId = ref.system_id;
-    const prefix = importPrefix(ref.upload_id);
     const known = {
       records: await deps.digests.load(systemId, 'records'),
       graph: await deps.digests.load(systemId, 'graph'),
@@ -62,7 +68,12 @@ export async function importUpload(
     let records = { records: 0, unchanged: 0 };
     if (reflection !== undefined) {
       await checkSessionBuddyFile(reflection, ref);
-      const opts = { ...common, uploadIdPrefix: prefix, known: known.records, seen: seen.records };
+      const opts = {
+        ...common,
+        uploadIdPrefix: importPrefix(ref.upload_id, known.records),
+        known: known.records,
+        seen: seen.records,
+      };
       records = await importSessionBuddy(deps.js, reflection, opts);
     }
     const graph =
@@ -71,7 +82,12 @@ export async function importUpload(
         : await importSessionBuddyGraph(
             deps.js,
             { ...(knowledgeGraph && { knowledgeGraph }), ...(reflection && { reflection }) },
-            { ...common, batchIdPrefix: prefix, known: known.graph, seen: seen.graph },
+            {
+              ...common,
+              batchIdPrefix: importPrefix(ref.upload_id, known.graph),
+              known: known.graph,
+              seen: seen.graph,
+            },
           );
     // only now: every publish above was acknowledged
     await deps.digests.save(systemId, 'records', seen.records);
