@@ -68,7 +68,7 @@ export function registerReplayCommands(program: Command): void {
 function registerDlqCommands(dlq: Command): void {
   const filters = (cmd: Command) =>
     cmd
-      .option('--stage <stage>', 'validate | embed | write', stage)
+      .option('--stage <stage>', DeadLetterStage.options.join(' | '), stage)
       .option('--code <code>', 'reason code, e.g. SCHEMA_INVALID')
       .option('--system <id>', 'system_id')
       .option('--since <time>', 'failed at or after (ISO-8601, or an age like 90m, 12h, 7d)', time);

@@ -140,14 +140,13 @@ test('an upload found again by poll and by event is imported once', async () => 
   nats.nc.publish('akosha.cloud.s3events', JSON.stringify(event));
   await nats.nc.flush();
   const seen = () => pipeline.metrics.cloudUploadsSeen.get();
-  const lastPoll = pipeline.readiness().cloud?.last_poll_at;
   // two more polls have passed: the poller looked at the bucket again
-  await waitFor(() => pipeline.readiness().cloud?.last_poll_at, {
-    until: (t) => t !== undefined && t !== lastPoll,
-  });
-  await waitFor(() => pipeline.readiness().cloud?.last_poll_at, {
-    until: (t) => t !== undefined && t !== lastPoll,
-  });
+  const pollAfter = (previous: string | undefined) =>
+    waitFor(() => pipeline.readiness().cloud?.last_poll_at, {
+      until: (t) => t !== undefined && t !== previous,
+      what: 'the next poll',
+    });
+  await pollAfter(await pollAfter(pipeline.readiness().cloud?.last_poll_at));
   await waitFor(async () => (await streamMessages(STREAM.cloud)) === 0, {
     what: 'cloud queue empty',
   });
