@@ -7,6 +7,7 @@ import type { Pipeline } from '../../app/pipeline';
 import { CloudStateStore } from '../../cloud/state-store';
 import { manifestKey, uploadPrefix } from '../../cloud/types';
 import { DeadLetterOps } from '../../operations/dead-letters';
+import { entityId } from '../../schemas/graph';
 import { STREAM } from '../../streams/definitions';
 import { createSessionBuddyFile } from '../fixtures/session-buddy';
 import { createKnowledgeGraphFile } from '../fixtures/session-buddy-graph';
@@ -76,7 +77,7 @@ async function cloudLetters() {
   return (await ops.list({ stage: 'cloud' })).letters;
 }
 
-test('gzip and plain uploads are imported: records stored, graph statements published', async () => {
+test('gzip and plain uploads are imported: records searchable, entities and relations queryable', async () => {
   const plain = await createSessionBuddyFile(join(dir, 'plain.duckdb'), {
     conversations: 5,
     reflections: 3,
@@ -118,6 +119,29 @@ test('gzip and plain uploads are imported: records stored, graph statements publ
   });
   expect(await streamMessages(STREAM.graph)).toBeGreaterThan(0);
   expect(pipeline.readiness().cloud).toMatchObject({ state: 'active' });
+
+  // searchable over HTTP
+  const wanted = zipped.records[0]!;
+  const res = await fetch(`${pipeline.httpAddress}/api/v1/search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: wanted.content, system_id: 'laptop-b', limit: 5 }),
+  });
+  const { results } = (await res.json()) as { results: { id: string }[] };
+  expect(results.map((r) => r.id)).toContain(wanted.id);
+  // entities and relations queryable, as laptop-b stated them
+  const stats = await waitFor(() => pipeline.graph!.statistics('*'), {
+    until: (s) => s.systems['laptop-b']?.total_edges === graph.relations.length,
+    timeoutMs: 60_000,
+    what: "laptop-b's relations in the graph",
+  });
+  expect(stats.systems['laptop-b']?.total_entities).toBe(graph.entities.length);
+  const from = graph.relations[0]!.from;
+  const neighbors = await pipeline.graph!.neighbors(entityId(from.entity_type!, from.name), {
+    limit: 50,
+    scope: '*',
+  });
+  expect(neighbors.total_neighbors).toBeGreaterThan(0);
 }, 120_000);
 
 test('an upload found again by poll and by event is imported once', async () => {
