@@ -7,7 +7,7 @@ import { checkHttpExposure } from '../auth/exposure';
 import { createAuthenticator } from '../auth/authenticator';
 import { startQueryService } from './query-service';
 import { AdvisoryWatcher } from '../consumers/advisories';
-import type { EmbeddedConsumer } from '../consumers/embedded';
+import type { ShardWriter } from '../consumers/shard-writer';
 import type { PullTarget } from '../consumers/loop-group';
 import { DeadLetterPublisher } from '../consumers/dead-letters';
 import { SuspectLog } from '../consumers/suspects';
@@ -73,7 +73,7 @@ export class Pipeline {
   private readonly stoppers: (() => Promise<void> | void)[] = [];
   private bridge?: MahavishnuBridge;
   private leaseLost?: string;
-  private writerStage?: EmbeddedConsumer;
+  private writerStage?: ShardWriter;
   private graphStore?: GraphStore;
   private cloudWatcher?: CloudWatcher;
   private fail: (err: Error) => void = () => undefined;

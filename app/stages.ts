@@ -3,12 +3,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AgingConsumer } from '../consumers/aging';
 import { ANNOUNCE_GIVE_UP_MS, Announcer } from '../consumers/announcer';
 import type { DeadLetterPublisher } from '../consumers/dead-letters';
-import { EmbeddedConsumer } from '../consumers/embedded';
+import { ShardWriter } from '../consumers/shard-writer';
 import { HAND_OFF_DEFAULTS, HandOff } from '../consumers/hand-off';
 import type { PullTarget } from '../consumers/loop-group';
 import type { RetryPolicy } from '../consumers/settle';
 import type { SuspectLog } from '../consumers/suspects';
-import { UploadsConsumer } from '../consumers/uploads';
+import { EmbedStage } from '../consumers/embed-stage';
 import { WriterUpkeep } from '../consumers/writer-upkeep';
 import type { Embedder } from '../embedding/embedder';
 import { systemClock } from '../infra/clock';
@@ -46,7 +46,7 @@ export interface StartedStages {
 export async function startIngestStage(ctx: StageContext): Promise<StartedStages> {
   const { common, config } = ctx;
   const handOff = new HandOff(common.js, common.log);
-  const ingest = new UploadsConsumer(
+  const ingest = new EmbedStage(
     {
       ...common,
       handOff,
@@ -71,14 +71,14 @@ export async function startIngestStage(ctx: StageContext): Promise<StartedStages
 export async function startWriterStages(
   ctx: StageContext,
   state: WriterState,
-): Promise<StartedStages & { writer: EmbeddedConsumer }> {
+): Promise<StartedStages & { writer: ShardWriter }> {
   const { common, config } = ctx;
   const { store } = state;
   const fence = () => state.lease.holds();
   const giveUpAfterMs = ANNOUNCE_GIVE_UP_MS;
   const events = new HandOff(common.js, common.log, { ...HAND_OFF_DEFAULTS, giveUpAfterMs });
   const announcer = new Announcer({ ...common, events, store });
-  const writer = new EmbeddedConsumer(
+  const writer = new ShardWriter(
     { ...common, store, announcer, fence },
     { ...config.writer, retry: ctx.retry, shardGroups: config.streams.shardGroups },
   );

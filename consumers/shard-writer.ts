@@ -50,7 +50,7 @@ type Item = { msg: PulledMsg; input: ChunkInput };
  * acks. Storage that fails (disk full, I/O) stalls the writer instead of spending
  * deliveries; an announcement that fails is left to the outbox sweep.
  */
-export class EmbeddedConsumer {
+export class ShardWriter {
   private readonly loops: LoopGroup;
   private readonly stall: SinkStall;
   private stopping = false;

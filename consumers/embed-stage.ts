@@ -46,7 +46,7 @@ type Decoded = { msg: PulledMsg; upload: DecodedUpload } | { msg: PulledMsg; err
  * vectors to akosha.embedded.<group>.<shard>, then ack the upload. Stateless:
  * run as many workers as the embedder needs.
  */
-export class UploadsConsumer {
+export class EmbedStage {
   private readonly loops: LoopGroup;
 
   constructor(
