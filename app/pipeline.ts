@@ -11,26 +11,23 @@ import type { ShardWriter } from '../consumers/shard-writer';
 import type { PullTarget } from '../consumers/loop-group';
 import { DeadLetterPublisher } from '../consumers/dead-letters';
 import { SuspectLog } from '../consumers/suspects';
-import type { StallStatus } from '../consumers/sink-stall';
 import { createEmbedder } from '../embedding/factory';
 import type { Embedder } from '../embedding/embedder';
 import type { AkoshaConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nats';
-import type { NatsSyncStatus } from '../infra/nats-sync';
 import type { GraphStore } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
 import { applyTopology } from '../streams/apply';
 import { CLOUD_CONSUMER, STREAM } from '../streams/definitions';
-import type { BridgeStatus } from '../bridge/bridge-state';
 import { MahavishnuBridge } from '../bridge/mahavishnu-bridge';
 import { watchConsumerLag } from './consumer-lag';
 import { startGraphStage, writesGraph } from './graph-stage';
 import { closeWithoutAcking, settleWithin } from './shutdown';
 import { startCloudWatcher } from '../cloud/start-watcher';
-import type { CloudWatcher, WatcherStatus } from '../cloud/watcher';
+import type { CloudWatcher } from '../cloud/watcher';
 import {
   startIngestStage,
   startWriterStages,
@@ -38,31 +35,7 @@ import {
   type StartedStages,
 } from './stages';
 import { openWriterState, type WriterState } from './writer-state';
-
-export type Role = 'ingest' | 'writer' | 'api' | 'scheduler' | 'cloud';
-
-export interface Readiness {
-  ready: boolean;
-  consuming: boolean;
-  nats: string;
-  roles: Role[];
-  embedder: string;
-  /** mode normal|fallback, breaker state, last contact with Mahavishnu */
-  orchestrator?: BridgeStatus;
-  /** AKOSHA_NATS_SYNC asked for, what is in force, and a warning when they differ */
-  natsSync?: NatsSyncStatus;
-  /** writer: shards whose interrupted tier move waits to be finished (no move starts there) */
-  tierRecoveryPending?: number[];
-  /** why not ready, when it is for good: 'lease lost' */
-  reason?: string;
-  /** the writer stopped pulling because its storage fails; it resumes by itself */
-  storage?: StallStatus;
-  /** the Session-Buddy bucket watcher: active or standby, last poll, last error */
-  cloud?: WatcherStatus;
-}
-
-/** `cloud` runs only when AKOSHA_SB_BUCKET is set. */
-export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api', 'scheduler', 'cloud'];
+import type { Readiness, Role } from './readiness';
 
 /** Everything one process runs: the stages named by its roles, sharing one connection. */
 export class Pipeline {

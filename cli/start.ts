@@ -1,4 +1,5 @@
-import { ALL_ROLES, Pipeline, type Role } from '../app/pipeline';
+import { Pipeline } from '../app/pipeline';
+import { ALL_ROLES, type Role } from '../app/readiness';
 import { loadConfig } from '../infra/config';
 import { armFaultPoint } from '../infra/fault-point';
 import { createLogger } from '../infra/logger';

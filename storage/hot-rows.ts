@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { shardDbName } from './hot-schema';
 import type { HotIndexHit } from './hot-index';
-import { toSearchHit, type HotHit } from './hot-store';
+import { toSearchHit, type HotHit } from './search-hit';
 import { isoSql, isoToMicros } from './time';
 import { recordKey, type NewRow } from './write-plan';
 

@@ -21,6 +21,7 @@ import {
 } from './announcements';
 import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
 import { HotRows } from './hot-rows';
+import { toSearchHit, type HotHit } from './search-hit';
 import type { SearchFilter } from './vector-index/types';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
 
@@ -61,26 +62,11 @@ export interface HotStoreOptions {
   chunkKeepMs?: number | undefined;
 }
 
+export type { HotHit } from './search-hit';
+
 /** The hot tier holds vectors of another model than the embedder's. */
 export class ModelMismatchError extends Error {
   override name = 'ModelMismatchError';
-}
-
-export interface HotHit {
-  system_id: string;
-  id: string;
-  kind: string;
-  content: string;
-  timestamp: string;
-  project: string | null;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  upload_id: string;
-  similarity: number;
-  shard: number;
-  tier: 'hot';
-  /** the passage of a long text that matched best (UTF-16 offsets into content) */
-  passage?: { index: number; start: number; end: number } | undefined;
 }
 
 /**
@@ -396,25 +382,4 @@ export class HotStore {
     this.admin.closeSync();
     this.instance.closeSync();
   }
-}
-
-/** A search row (hot, warm or cold: the same columns) as a hit of the given tier. */
-export function toSearchHit<T extends HotHit['tier'] | 'warm' | 'cold'>(
-  row: Record<string, unknown>,
-  tier: T,
-): Omit<HotHit, 'tier'> & { tier: T } {
-  return {
-    system_id: String(row.system_id),
-    id: String(row.id),
-    kind: String(row.kind),
-    content: String(row.content),
-    timestamp: String(row.timestamp),
-    project: row.project === null ? null : String(row.project),
-    tags: (row.tags as string[]) ?? [],
-    metadata: JSON.parse(String(row.metadata)) as Record<string, unknown>,
-    upload_id: String(row.upload_id),
-    similarity: Number(row.similarity),
-    shard: Number(row.shard),
-    tier,
-  };
 }

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Readiness } from '../../app/pipeline';
+import type { Readiness } from '../../app/readiness';
 import type { GraphStore } from '../../storage/graph/types';
 import type { HotStore } from '../../storage/hot-store';
 import type { TierMover } from '../../storage/tiers';

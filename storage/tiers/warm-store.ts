@@ -5,7 +5,8 @@ import { countRows, recordKeys } from '../shard-tables';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { searchParams, warmSearchSql } from './search-sql';
 import { EMBEDDING_DIM } from '../../schemas/record';
-import { toSearchHit, type HotStore, type SearchOptions } from '../hot-store';
+import type { HotStore, SearchOptions } from '../hot-store';
+import { toSearchHit } from '../search-hit';
 import { KeyedLock } from '../keyed-lock';
 
 export const warmDbName = (shard: number) => `w${String(shard).padStart(3, '0')}`;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pipeline, ALL_ROLES, type Role } from '../../app/pipeline';
+import { Pipeline } from '../../app/pipeline';
+import { ALL_ROLES, type Role } from '../../app/readiness';
 import { loadConfig, type AkoshaConfig } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
 

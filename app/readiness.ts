@@ -1,0 +1,30 @@
+import type { BridgeStatus } from '../bridge/bridge-state';
+import type { WatcherStatus } from '../cloud/watcher';
+import type { StallStatus } from '../consumers/sink-stall';
+import type { NatsSyncStatus } from '../infra/nats-sync';
+
+export type Role = 'ingest' | 'writer' | 'api' | 'scheduler' | 'cloud';
+
+/** `cloud` runs only when AKOSHA_SB_BUCKET is set. */
+export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api', 'scheduler', 'cloud'];
+
+/** What /readyz reports of one process; the HTTP layer reads it without depending on the pipeline. */
+export interface Readiness {
+  ready: boolean;
+  consuming: boolean;
+  nats: string;
+  roles: Role[];
+  embedder: string;
+  /** mode normal|fallback, breaker state, last contact with Mahavishnu */
+  orchestrator?: BridgeStatus;
+  /** AKOSHA_NATS_SYNC asked for, what is in force, and a warning when they differ */
+  natsSync?: NatsSyncStatus;
+  /** writer: shards whose interrupted tier move waits to be finished (no move starts there) */
+  tierRecoveryPending?: number[];
+  /** why not ready, when it is for good: 'lease lost' */
+  reason?: string;
+  /** the writer stopped pulling because its storage fails; it resumes by itself */
+  storage?: StallStatus;
+  /** the Session-Buddy bucket watcher: active or standby, last poll, last error */
+  cloud?: WatcherStatus;
+}
