@@ -2,12 +2,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import type { EmbedderInfo } from '../schemas/embedded';
-import type { UnannouncedUpload, UploadRef } from '../storage/announcements';
+import type { ShardSink, UnannouncedUpload, UploadRef } from '../storage';
 import type { CompletedUpload } from '../storage/completion';
 import { uploadKey } from '../storage/write-plan';
 import { subjects } from '../streams/subjects';
 import { reconcileAnnouncements } from './announce-reconcile';
-import type { HandOff } from './hand-off';
+import type { HandOffPort } from './hand-off';
 import { buildIngestedEvent, ingestedMsgId } from './ingest-events';
 
 /** The fast path stops retrying an event's publish after this; the outbox takes over. */
@@ -15,17 +15,13 @@ export const ANNOUNCE_GIVE_UP_MS = 5000;
 /** The outbox leaves younger completions to the fast path, whose publish may be in flight. */
 export const OUTBOX_GRACE_MS = 3 * ANNOUNCE_GIVE_UP_MS;
 
-/** The part of the hot store the announcer needs. */
-export interface AnnounceStore {
-  readonly shards: number[];
-  markAnnounced(shard: number, uploads: UploadRef[]): Promise<void>;
-  unannouncedUploads(shard: number, before: Date): Promise<UnannouncedUpload[]>;
-}
+/** The part of the shard sink the announcer needs. */
+export type AnnounceStore = Pick<ShardSink, 'shards' | 'markAnnounced' | 'unannouncedUploads'>;
 
 export interface AnnouncerDeps {
   nc: NatsConnection;
   /** publishes the events (bounded, retried) */
-  events: HandOff;
+  events: HandOffPort;
   store: AnnounceStore;
   metrics: Metrics;
   log: Logger;

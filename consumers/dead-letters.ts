@@ -19,6 +19,16 @@ export interface DeadLetterContext {
   recordPayload?: Uint8Array;
 }
 
+/** Where a stage sends what it cannot handle (DeadLetterPublisher, or a fake in unit tests). */
+export interface DeadLetterSink {
+  publish(
+    stage: DeadLetterStage,
+    msg: PulledMsg,
+    err: AkoshaError,
+    ctx?: DeadLetterContext,
+  ): Promise<void>;
+}
+
 /**
  * Publishes dead letters with the reason code, the validation issues, the source
  * stream sequence and the payload. The message id makes a redelivered failure
@@ -26,7 +36,7 @@ export interface DeadLetterContext {
  * payload bucket first, so a letter never points to nothing; if that write fails,
  * publish rejects and the caller naks the message (nothing is lost).
  */
-export class DeadLetterPublisher {
+export class DeadLetterPublisher implements DeadLetterSink {
   constructor(
     private readonly js: JetStreamClient,
     private readonly metrics: Metrics,

@@ -6,12 +6,12 @@ import type { Metrics } from '../infra/metrics';
 import { INGEST_CONSUMER, STREAM } from '../streams/definitions';
 import { groupOfShard, subjects } from '../streams/subjects';
 import type { BatchLoopOptions } from './batch-loop';
-import type { HandOff } from './hand-off';
+import type { HandOffPort } from './hand-off';
 import { LoopGroup } from './loop-group';
 import { guardCrashLoops } from './poison-guard';
 import type { SuspectLog } from './suspects';
 import type { PulledMsg } from './pulled-message';
-import type { DeadLetterPublisher } from './dead-letters';
+import type { DeadLetterSink } from './dead-letters';
 import { decodeUpload, type DecodedUpload } from './decode-upload';
 import { embeddedMsgId, packChunks, toEmbeddedRecord } from './embedded-chunks';
 import { embedRecords, type RecordVectors } from './embed-records';
@@ -29,9 +29,9 @@ export interface EmbedStageDeps {
   /** marks of suspects handled alone (poison isolation); none: no isolation across crashes */
   suspects?: SuspectLog | undefined;
   /** the hand-off to the shard writers: bounded, retried publishes */
-  handOff: HandOff;
+  handOff: HandOffPort;
   embedder: Embedder;
-  deadLetters: DeadLetterPublisher;
+  deadLetters: DeadLetterSink;
   metrics: Metrics;
   log: Logger;
   /** the server's max_payload: embedded chunks are packed below it */

@@ -11,6 +11,13 @@ export interface HandOffOptions {
   giveUpAfterMs: number;
 }
 
+/** What a stage needs of a hand-off: a publish that lands once (by message id), and close. */
+export interface HandOffPort {
+  publish(subject: string, data: string, msgID: string): Promise<unknown>;
+  /** pending retries end at their next attempt */
+  close(): void;
+}
+
 export const HAND_OFF_DEFAULTS: HandOffOptions = {
   maxInFlight: 256,
   attemptTimeoutMs: 5000,
@@ -37,7 +44,7 @@ export function isTransientPublishError(err: unknown): boolean {
  * lands or the stage stops, so load and outages become lag instead of spent deliveries.
  * The caller keeps its message alive meanwhile (the batch loop's heartbeat).
  */
-export class HandOff {
+export class HandOff implements HandOffPort {
   private readonly slots: Pool<number>;
   private closed = false;
 

@@ -2,7 +2,7 @@ import type { PulledMsg } from './pulled-message';
 import { AkoshaError } from '../infra/errors';
 import type { Logger } from '../infra/logger';
 import type { DeadLetterStage } from '../schemas/dead-letter';
-import type { DeadLetterPublisher } from './dead-letters';
+import type { DeadLetterSink } from './dead-letters';
 
 export interface RetryPolicy {
   maxDeliver: number;
@@ -11,7 +11,7 @@ export interface RetryPolicy {
 
 export type Settlement = 'dead_lettered' | 'retried';
 
-export type SettleDeps = { deadLetters: DeadLetterPublisher; retry: RetryPolicy; log: Logger };
+export type SettleDeps = { deadLetters: DeadLetterSink; retry: RetryPolicy; log: Logger };
 
 export function backoffFor(deliveryCount: number, backoffMs: number[]): number {
   return backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] ?? 1000;

@@ -4,12 +4,10 @@ import { hitFaultPoint, hitPoisonPoint } from '../infra/fault-point';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { STREAM, writerConsumerName } from '../streams/definitions';
-import type { HotStore } from '../storage/hot-store';
-import type { ShardWriteResult } from '../storage/shard-transaction';
-import type { ChunkInput } from '../storage/write-plan';
+import type { ChunkInput, ShardSink, ShardWriteResult } from '../storage';
 import type { Announcer } from './announcer';
 import type { BatchLoopOptions } from './batch-loop';
-import type { DeadLetterPublisher } from './dead-letters';
+import type { DeadLetterSink } from './dead-letters';
 import { decodeChunk } from './decode-chunk';
 import { LoopGroup } from './loop-group';
 import { guardCrashLoops } from './poison-guard';
@@ -27,9 +25,11 @@ export interface ShardWriterOptions extends BatchLoopOptions {
 
 export interface ShardWriterDeps {
   nc: NatsConnection;
-  store: HotStore;
-  announcer: Announcer;
-  deadLetters: DeadLetterPublisher;
+  /** the shard files this writer owns (HotStore) */
+  store: ShardSink;
+  /** announces uploads made whole; what fails is left to the outbox sweep */
+  announcer: Pick<Announcer, 'announce'>;
+  deadLetters: DeadLetterSink;
   metrics: Metrics;
   log: Logger;
   /** marks of suspects handled alone (poison isolation); none: no isolation across crashes */

@@ -23,7 +23,9 @@ import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
 import { HotRows } from './hot-rows';
 import { toSearchHit, type HotHit } from './search-hit';
 import type { SearchFilter } from './vector-index/types';
+import type { ShardSink } from './shard-sink';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
+import { HOT_INDEX_DEFAULTS } from '../infra/defaults';
 
 export interface SearchOptions {
   limit: number;
@@ -43,7 +45,7 @@ export interface HotStoreOptions {
    */
   model: string;
   allowOtherModels?: boolean | undefined;
-  /** how often the vector index is saved when it changed (ms); default 60 s. A crash loses
+  /** how often the vector index is saved when it changed (ms); default 5 min. A crash loses
    * nothing: a stale index is rebuilt from the shards at the next open. */
   indexSaveIntervalMs?: number | undefined;
   /**
@@ -73,7 +75,7 @@ export class ModelMismatchError extends Error {
  * The hot tier: one DuckDB file per shard, all attached to one in-process DuckDB
  * instance. This process is the only writer of those files (DuckDB allows one).
  */
-export class HotStore {
+export class HotStore implements ShardSink {
   private readonly attached = new Set<number>();
   private readonly filters = new Map<number, ShardFilter>();
   /** attaches run one at a time: they share the admin connection (and its migrations' transactions) */
@@ -110,7 +112,10 @@ export class HotStore {
       if (!opts.allowOtherModels) await store.assertOneModel();
       if (opts.index === false) await HotIndex.remove(dir);
       else {
-        await store.openIndex(opts.indexSaveIntervalMs ?? 60_000, opts.graph);
+        await store.openIndex(
+          opts.indexSaveIntervalMs ?? HOT_INDEX_DEFAULTS.saveIntervalMs,
+          opts.graph,
+        );
         if (opts.searchRows !== 'duckdb')
           store.rows = await HotRows.load(store.admin, store.shards);
       }
