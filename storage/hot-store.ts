@@ -24,6 +24,7 @@ import { HotRows } from './hot-rows';
 import { toSearchHit, type HotHit } from './search-hit';
 import type { SearchFilter } from './vector-index/types';
 import type { ShardSink } from './shard-sink';
+import type { ShardSink } from './shard-sink';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
 import { HOT_INDEX_DEFAULTS } from '../infra/defaults';
 

@@ -21,12 +21,12 @@ describe('SIGTERM drains', () => {
 
   it('stops pulling, settles every message it pulled (none left unacknowledged), exits 0, and a restart finishes the rest well before ack_wait', async () => {
     // ack_wait far above the test's timeouts: a message left unacknowledged would stall the restart
-    const env = testEnv(nats.url, { AKOSHA_BATCH_SIZE: '32', AKOSHA_ACK_WAIT_MS: '120000' });
+    const env = testEnv(nats.url, { AKOSHA_BATCH_SIZE: '32', AKOSHA_ACK_WAIT_MS: '600000' });
     await publishMany(nats.js, UPLOADS, (u) =>
       upload(`drain-${u % 20}`, `d-${u}`, [record(`m-${u}`, `drain ${u}`)]),
     );
     const akosha = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
-    await waitFor(events, { until: (n) => n >= 100, what: 'first events' });
+    await waitFor(events, { until: (n) => n >= 100, what: 'first events', timeoutMs: 60_000 });
     akosha.kill('SIGTERM');
     await exited(akosha);
     expect(akosha.exitCode).toBe(0);
@@ -42,9 +42,10 @@ describe('SIGTERM drains', () => {
     }
 
     const restarted = spawnAkosha(['start', '--roles', 'ingest,writer'], env);
-    await waitFor(events, { until: (n) => n >= UPLOADS, what: 'all events', timeoutMs: 20_000 });
+    // redelivery after ack_wait (10 min) would come far too late: the restart finishes the rest
+    await waitFor(events, { until: (n) => n >= UPLOADS, what: 'all events', timeoutMs: 120_000 });
     restarted.kill('SIGTERM');
     await exited(restarted);
     expect(await events()).toBe(UPLOADS);
-  });
+  }, 300_000);
 });
