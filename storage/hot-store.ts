@@ -24,9 +24,7 @@ import { HotRows } from './hot-rows';
 import { toSearchHit, type HotHit } from './search-hit';
 import type { SearchFilter } from './vector-index/types';
 import type { ShardSink } from './shard-sink';
-import type { ShardSink } from './shard-sink';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
-import { HOT_INDEX_DEFAULTS } from '../infra/defaults';
 
 export interface SearchOptions {
   limit: number;
@@ -46,7 +44,7 @@ export interface HotStoreOptions {
    */
   model: string;
   allowOtherModels?: boolean | undefined;
-  /** how often the vector index is saved when it changed (ms); default 5 min. A crash loses
+  /** how often the vector index is saved when it changed (ms); default 60 s. A crash loses
    * nothing: a stale index is rebuilt from the shards at the next open. */
   indexSaveIntervalMs?: number | undefined;
   /**
@@ -113,10 +111,7 @@ export class HotStore implements ShardSink {
       if (!opts.allowOtherModels) await store.assertOneModel();
       if (opts.index === false) await HotIndex.remove(dir);
       else {
-        await store.openIndex(
-          opts.indexSaveIntervalMs ?? HOT_INDEX_DEFAULTS.saveIntervalMs,
-          opts.graph,
-        );
+        await store.openIndex(opts.indexSaveIntervalMs ?? 60_000, opts.graph);
         if (opts.searchRows !== 'duckdb')
           store.rows = await HotRows.load(store.admin, store.shards);
       }
