@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { HASHING_MODEL } from '../../embedding/hashing-embedder';
 import { shardOf } from '../../schemas/ids';
 import { HotStore, type ShardSink } from '../../storage';
-import { chunkInput, embeddedRecord, splitUpload } from '../storage/chunk-inputs';
-import { MemoryShardSink } from './memory-shard-sink';
+import { chunkInput, embeddedRecord, splitUpload } from './chunk-inputs';
+import { MemoryShardSink } from '../fakes/memory-shard-sink';
 
 const SYSTEM = 'sink-host';
 const SHARD = shardOf(SYSTEM);
