@@ -3,6 +3,7 @@ import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
 import { ALL_SYSTEMS, requestHash, type CacheRequest } from './cache-key';
 import { RedisLayer } from './cache-redis';
+import { QUERY_CACHE_DEFAULTS } from '../infra/defaults';
 
 export interface QueryCacheOptions {
   /** off: every lookup misses, nothing is stored, Redis is not contacted */
@@ -68,10 +69,10 @@ export class QueryCache<T> {
 
   constructor(private readonly opts: QueryCacheOptions) {
     this.ttlMs = Math.max(1, Math.round(opts.ttlSeconds * 1000));
-    this.maxEntryBytes = opts.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+    this.maxEntryBytes = opts.maxEntryBytes ?? QUERY_CACHE_DEFAULTS.maxEntryBytes;
     this.l1 = new LRUCache({
       max: opts.l1Entries,
-      maxSize: opts.l1MaxBytes ?? DEFAULT_L1_MAX_BYTES,
+      maxSize: opts.l1MaxBytes ?? QUERY_CACHE_DEFAULTS.l1MaxBytes,
       sizeCalculation: textBytes,
       ttl: this.ttlMs,
     });
@@ -80,7 +81,7 @@ export class QueryCache<T> {
         url: opts.redisUrl,
         ...(opts.redisPassword && { password: opts.redisPassword }),
         ...(opts.redisTlsCa && { tlsCa: opts.redisTlsCa }),
-        prefix: opts.prefix ?? 'akosha:qc',
+        prefix: opts.prefix ?? QUERY_CACHE_DEFAULTS.prefix,
         timeoutMs: opts.redisTimeoutMs ?? 100,
         log: opts.log,
         metrics: opts.metrics,
@@ -209,9 +210,6 @@ export class QueryCache<T> {
     this.opts.metrics.queryCacheRequests.inc({ layer, outcome: hit ? 'hit' : 'miss' });
   }
 }
-
-const DEFAULT_L1_MAX_BYTES = 64 * 1024 * 1024;
-const DEFAULT_MAX_ENTRY_BYTES = 256 * 1024;
 
 /** Bytes a JS string takes, near enough (UTF-16): a bound on memory, not an exact count. */
 const textBytes = (text: string) => Math.max(1, text.length * 2);

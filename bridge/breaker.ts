@@ -1,4 +1,5 @@
 import CircuitBreaker from 'opossum';
+import { MAHAVISHNU_DEFAULTS } from '../infra/defaults';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 export const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];
@@ -36,11 +37,13 @@ export class Breaker<TArgs extends unknown[], TResult> {
 
   constructor(action: (...args: TArgs) => Promise<TResult>, options: BreakerOptions = {}) {
     const rolling = options.rollingCountTimeoutMs ?? 60_000;
+    const defaults = MAHAVISHNU_DEFAULTS.breaker;
     this.circuit = new CircuitBreaker(action, {
       timeout: options.timeoutMs ?? 10_000,
-      errorThresholdPercentage: options.errorThresholdPercentage ?? 50,
-      volumeThreshold: options.volumeThreshold ?? 3,
-      resetTimeout: options.resetTimeoutMs ?? 30_000,
+      errorThresholdPercentage:
+        options.errorThresholdPercentage ?? defaults.errorThresholdPercentage,
+      volumeThreshold: options.volumeThreshold ?? defaults.volumeThreshold,
+      resetTimeout: options.resetTimeoutMs ?? defaults.resetTimeoutMs,
       rollingCountTimeout: rolling,
       rollingCountBuckets: rolling % 10 === 0 ? 10 : 1,
       name: options.name ?? 'mahavishnu',

@@ -23,6 +23,7 @@ import { localHandlers } from './local-jobs';
 import { DEFAULT_MAHAVISHNU_URL, MahavishnuClient } from './mahavishnu-client';
 import { createBridgeMetrics, type BridgeMetrics } from './metrics';
 import { RemoteRunner } from './remote-runner';
+import { MAHAVISHNU_DEFAULTS } from '../infra/defaults';
 
 // Part of the bridge's API: its callers name jobs, plug in handlers and read its status.
 export { JOB_NAMES, JOB_PERIODS_MS, type JobHandler, type JobName, type RemoteCall } from './jobs';
@@ -97,7 +98,7 @@ export class MahavishnuBridge {
         metrics: this.metrics,
         clock: this.clock,
         log: options.log,
-        callTimeoutMs: options.callTimeoutMs ?? 5000,
+        callTimeoutMs: options.callTimeoutMs ?? MAHAVISHNU_DEFAULTS.callTimeoutMs,
         breaker: options.breaker,
       });
     }
@@ -194,7 +195,7 @@ function clientFor(options: MahavishnuBridgeOptions): MahavishnuClient | undefin
   if (!url) return undefined;
   return new MahavishnuClient({
     url,
-    timeoutMs: options.callTimeoutMs ?? 5000,
+    timeoutMs: options.callTimeoutMs ?? MAHAVISHNU_DEFAULTS.callTimeoutMs,
     ...(options.token && { token: options.token }),
     ...(options.caFile && { caFile: options.caFile }),
   });

@@ -1,3 +1,4 @@
+import { MAHAVISHNU_DEFAULTS } from '../infra/defaults';
 import { readPemFile, withCertAdvice } from '../infra/tls-files';
 import { fetchTrustingCa } from './https-fetch';
 import { MahavishnuError } from './mahavishnu-error';
@@ -12,7 +13,7 @@ export {
 } from './mahavishnu-error';
 export { parseRpcReply, type ToolValue } from './mcp-reply';
 
-export const DEFAULT_MAHAVISHNU_URL = 'http://127.0.0.1:8680';
+export const DEFAULT_MAHAVISHNU_URL: string = MAHAVISHNU_DEFAULTS.url;
 
 export interface MahavishnuClientOptions {
   /** base URL; `/mcp` is appended unless the URL already ends with it (default http://127.0.0.1:8680) */
@@ -57,7 +58,7 @@ export class MahavishnuClient {
   constructor(options: MahavishnuClientOptions = {}) {
     this.url = (options.url ?? DEFAULT_MAHAVISHNU_URL).replace(/\/+$/, '');
     this.endpoint = this.url.endsWith('/mcp') ? this.url : `${this.url}/mcp`;
-    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.timeoutMs = options.timeoutMs ?? MAHAVISHNU_DEFAULTS.callTimeoutMs;
     const headers = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     this.transport = new McpHttpTransport(this.endpoint, headers, fetchFor(options));

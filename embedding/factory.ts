@@ -2,11 +2,13 @@ import type { Embedder } from './embedder';
 import { HASHING_MODEL, HashingEmbedder } from './hashing-embedder';
 import { ModelEmbedder, modelIdOf, type ModelDtype } from './model-embedder';
 import { WorkerPoolEmbedder } from './worker-pool';
+import { EMBEDDER_DEFAULTS } from '../infra/defaults';
 
 export interface EmbedderOptions {
   kind: 'hashing' | 'model';
   /** model directory or id (kind 'model'; default DEFAULT_MODEL) */
   model?: string;
+  /** default EMBEDDER_DEFAULTS.dtype (infra/defaults.ts) */
   dtype?: ModelDtype;
   /** worker threads; 0 runs one in-process session on all cores (default: one worker per core) */
   workers?: number;
@@ -18,12 +20,16 @@ export interface EmbedderOptions {
   cacheDir?: string;
 }
 
-export const DEFAULT_MODEL = 'Xenova/all-MiniLM-L6-v2';
+export const DEFAULT_MODEL: string = EMBEDDER_DEFAULTS.model;
 
 /** The `info.model` the configured embedder will report, without loading it. */
 export function embedderModelId(options: EmbedderOptions): string {
   if (options.kind === 'hashing') return HASHING_MODEL;
-  return modelIdOf(options.model ?? DEFAULT_MODEL, options.dtype ?? 'fp32', options.cacheDir);
+  return modelIdOf(
+    options.model ?? DEFAULT_MODEL,
+    options.dtype ?? EMBEDDER_DEFAULTS.dtype,
+    options.cacheDir,
+  );
 }
 
 /**

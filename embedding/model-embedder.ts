@@ -6,13 +6,14 @@ import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/
 import { EMBEDDING_DIM } from '../schemas/record';
 import type { Embedder } from './embedder';
 import { l2Normalise } from './vector';
+import { EMBEDDER_DEFAULTS } from '../infra/defaults';
 
 export type ModelDtype = 'fp32' | 'q8';
 
 export interface ModelEmbedderOptions {
   /** a local model directory, or a model id looked up as `<cacheDir>/<id>` */
   model: string;
-  /** 'fp32' loads onnx/model.onnx, 'q8' onnx/model_quantized.onnx (default fp32) */
+  /** 'fp32' loads onnx/model.onnx, 'q8' onnx/model_quantized.onnx (default q8) */
   dtype?: ModelDtype;
   /** texts per ONNX run (default 32); a bigger embed() call is split */
   batchSize?: number;
@@ -29,7 +30,6 @@ export interface ModelEmbedderOptions {
 }
 
 export const DEFAULT_MODEL_CACHE_DIR = join('data', 'models');
-const DEFAULT_BATCH = 32;
 
 /** transformers.js is an ES module: loaded once, on first use (not when Akosha runs the hashing embedder). */
 type Transformers = typeof import('@huggingface/transformers', {
@@ -115,7 +115,7 @@ export class ModelEmbedder implements Embedder {
   }
 
   static async load(options: ModelEmbedderOptions): Promise<ModelEmbedder> {
-    const dtype = options.dtype ?? 'fp32';
+    const dtype = options.dtype ?? EMBEDDER_DEFAULTS.dtype;
     const { dir, id } = resolveModelLocation(options.model, options.cacheDir);
     const local = ['config.json', 'tokenizer.json', modelFileName(dtype)].every((f) =>
       existsSync(join(dir, f)),
@@ -153,7 +153,8 @@ export class ModelEmbedder implements Embedder {
     const dim = config.hidden_size!;
     const modelMax = Math.min(config.max_position_embeddings ?? 512, 512);
     const maxTokens = Math.min(options.maxTokens ?? modelMax, modelMax);
-    return new ModelEmbedder(tokenizer, model, maxTokens, options.batchSize ?? DEFAULT_BATCH, {
+    const batchSize = options.batchSize ?? EMBEDDER_DEFAULTS.batchSize;
+    return new ModelEmbedder(tokenizer, model, maxTokens, batchSize, {
       name: 'model',
       model: modelIdOf(options.model, dtype, options.cacheDir),
       dim,

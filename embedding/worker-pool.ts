@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { EMBEDDER_DEFAULTS } from '../infra/defaults';
 import { workerThreadCode } from '../infra/entry-files';
 import type { EmbedderInfo } from '../schemas/embedded';
 import type { Embedder } from './embedder';
@@ -81,7 +82,7 @@ export class WorkerPoolEmbedder implements Embedder {
       ready.map((r) => ({ worker: r.worker, job: undefined })),
       first.info,
       first.maxTokens,
-      options.batchSize ?? 32,
+      options.batchSize ?? EMBEDDER_DEFAULTS.batchSize,
       resolveModelLocation(options.model, options.cacheDir).dir,
       perWorker,
     );

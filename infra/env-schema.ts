@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  COLD_READ_DEFAULTS,
+  EMBEDDER_DEFAULTS,
+  HOT_INDEX_DEFAULTS,
+  HTTP_LIMIT_DEFAULTS,
+  MAHAVISHNU_DEFAULTS,
+  QUERY_CACHE_DEFAULTS,
+} from './defaults';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const msList = z
@@ -43,9 +51,9 @@ export const EnvSchema = z.object({
   AKOSHA_HTTP_PORT: int(0, 65535).default(8682),
   AKOSHA_SEARCH_PART_TIMEOUT_MS: int(10, 600_000).default(2000),
   AKOSHA_SEARCH_ROWS: z.enum(['memory', 'duckdb']).default('memory'),
-  AKOSHA_INDEX_SAVE_INTERVAL_S: int(1, 86_400).default(300),
-  AKOSHA_INDEX_QUANTIZATION: z.enum(['f32', 'i8']).default('i8'),
-  AKOSHA_INDEX_EF_SEARCH: int(10, 4096).default(128),
+  AKOSHA_INDEX_SAVE_INTERVAL_S: int(1, 86_400).default(HOT_INDEX_DEFAULTS.saveIntervalMs / 1000),
+  AKOSHA_INDEX_QUANTIZATION: z.enum(['f32', 'i8']).default(HOT_INDEX_DEFAULTS.quantization),
+  AKOSHA_INDEX_EF_SEARCH: int(10, 4096).default(HOT_INDEX_DEFAULTS.expansionSearch),
   AKOSHA_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   AKOSHA_UPLOADS_MAX_AGE_DAYS: int(1, 3650).default(30),
   AKOSHA_DUPLICATE_WINDOW_MS: int(1000, 86_400_000).default(300_000),
@@ -70,10 +78,10 @@ export const EnvSchema = z.object({
   AKOSHA_WRITER_CONCURRENCY: int(1, 64).default(4),
   AKOSHA_LEASE_TTL_MS: int(1000, 600_000).default(30_000),
   AKOSHA_EMBEDDER: z.enum(['hashing', 'model']).default('hashing'),
-  AKOSHA_EMBEDDING_MODEL: z.string().min(1).default('Xenova/all-MiniLM-L6-v2'),
-  AKOSHA_EMBEDDING_DTYPE: z.enum(['fp32', 'q8']).default('q8'),
+  AKOSHA_EMBEDDING_MODEL: z.string().min(1).default(EMBEDDER_DEFAULTS.model),
+  AKOSHA_EMBEDDING_DTYPE: z.enum(['fp32', 'q8']).default(EMBEDDER_DEFAULTS.dtype),
   AKOSHA_EMBEDDING_WORKERS: int(0, 64).optional(),
-  AKOSHA_EMBEDDING_BATCH: int(1, 128).default(32),
+  AKOSHA_EMBEDDING_BATCH: int(1, 128).default(EMBEDDER_DEFAULTS.batchSize),
   AKOSHA_EMBEDDING_ALLOW_REMOTE: z.enum(['true', 'false']).default('false'),
   AKOSHA_WARM_AFTER_DAYS: int(1, 36_500).default(7),
   AKOSHA_COLD_AFTER_DAYS: int(1, 36_500).default(90),
@@ -81,11 +89,13 @@ export const EnvSchema = z.object({
   AKOSHA_COLD_S3_BUCKET: z.string().default(''),
   AKOSHA_COLD_S3_ENDPOINT: z.string().default(''),
   AKOSHA_COLD_S3_REGION: z.string().default('us-east-1'),
-  AKOSHA_MAHAVISHNU_URL: z.string().default('http://127.0.0.1:8680'),
-  AKOSHA_MAHAVISHNU_TIMEOUT_MS: int(100, 600_000).default(5000),
-  AKOSHA_BREAKER_ERROR_PERCENT: int(1, 100).default(50),
-  AKOSHA_BREAKER_VOLUME: int(1, 1000).default(3),
-  AKOSHA_BREAKER_RESET_MS: int(100, 3_600_000).default(30_000),
+  AKOSHA_MAHAVISHNU_URL: z.string().default(MAHAVISHNU_DEFAULTS.url),
+  AKOSHA_MAHAVISHNU_TIMEOUT_MS: int(100, 600_000).default(MAHAVISHNU_DEFAULTS.callTimeoutMs),
+  AKOSHA_BREAKER_ERROR_PERCENT: int(1, 100).default(
+    MAHAVISHNU_DEFAULTS.breaker.errorThresholdPercentage,
+  ),
+  AKOSHA_BREAKER_VOLUME: int(1, 1000).default(MAHAVISHNU_DEFAULTS.breaker.volumeThreshold),
+  AKOSHA_BREAKER_RESET_MS: int(100, 3_600_000).default(MAHAVISHNU_DEFAULTS.breaker.resetTimeoutMs),
   AKOSHA_QUERY_CACHE: z.enum(['on', 'off']).default('on'),
   AKOSHA_REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   AKOSHA_QUERY_CACHE_ENTRIES: int(1, 10_000_000).default(10_000),
@@ -93,22 +103,34 @@ export const EnvSchema = z.object({
   AKOSHA_QUERY_CACHE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/)
-    .default('akosha:qc'),
+    .default(QUERY_CACHE_DEFAULTS.prefix),
   // limits against abuse (api/limits, api/mcp/transport.ts, storage/tiers/cold-store.ts)
-  AKOSHA_HTTP_BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(1024 * 1024),
-  AKOSHA_MCP_BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
-  AKOSHA_JSON_MAX_DEPTH: int(2, 1000).default(32),
-  AKOSHA_HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
-  AKOSHA_HTTP_CONNECTION_TIMEOUT_MS: int(1000, 3_600_000).default(120_000),
-  AKOSHA_RATE_LIMIT_PER_MIN: int(1, 100_000_000).default(6000),
-  AKOSHA_EMBEDDING_API_CONCURRENCY: int(1, 256).default(2),
-  AKOSHA_EMBEDDING_API_QUEUE: int(0, 10_000).default(16),
+  AKOSHA_HTTP_BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(
+    HTTP_LIMIT_DEFAULTS.bodyLimitBytes,
+  ),
+  AKOSHA_MCP_BODY_LIMIT_BYTES: int(1024, 1024 * 1024 * 1024).default(
+    HTTP_LIMIT_DEFAULTS.mcpBodyLimitBytes,
+  ),
+  AKOSHA_JSON_MAX_DEPTH: int(2, 1000).default(HTTP_LIMIT_DEFAULTS.jsonMaxDepth),
+  AKOSHA_HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(
+    HTTP_LIMIT_DEFAULTS.requestTimeoutMs,
+  ),
+  AKOSHA_HTTP_CONNECTION_TIMEOUT_MS: int(1000, 3_600_000).default(
+    HTTP_LIMIT_DEFAULTS.connectionTimeoutMs,
+  ),
+  AKOSHA_RATE_LIMIT_PER_MIN: int(1, 100_000_000).default(HTTP_LIMIT_DEFAULTS.ratePerMinute),
+  AKOSHA_EMBEDDING_API_CONCURRENCY: int(1, 256).default(HTTP_LIMIT_DEFAULTS.embedding.concurrency),
+  AKOSHA_EMBEDDING_API_QUEUE: int(0, 10_000).default(HTTP_LIMIT_DEFAULTS.embedding.queue),
   AKOSHA_MCP_ALLOWED_ORIGINS: z.string().default(''),
-  AKOSHA_QUERY_CACHE_MAX_BYTES: int(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
-  AKOSHA_QUERY_CACHE_MAX_ENTRY_BYTES: int(1, 1024 * 1024 * 1024).default(256 * 1024),
-  AKOSHA_COLD_MAX_OBJECTS: int(1, 100_000).default(64),
-  AKOSHA_COLD_READ_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
-  AKOSHA_COLD_COUNTS_TTL_S: int(0, 86_400).default(30),
+  AKOSHA_QUERY_CACHE_MAX_BYTES: int(1024, 64 * 1024 * 1024 * 1024).default(
+    QUERY_CACHE_DEFAULTS.l1MaxBytes,
+  ),
+  AKOSHA_QUERY_CACHE_MAX_ENTRY_BYTES: int(1, 1024 * 1024 * 1024).default(
+    QUERY_CACHE_DEFAULTS.maxEntryBytes,
+  ),
+  AKOSHA_COLD_MAX_OBJECTS: int(1, 100_000).default(COLD_READ_DEFAULTS.maxObjects),
+  AKOSHA_COLD_READ_TIMEOUT_MS: int(100, 3_600_000).default(COLD_READ_DEFAULTS.timeoutMs),
+  AKOSHA_COLD_COUNTS_TTL_S: int(0, 86_400).default(COLD_READ_DEFAULTS.countsTtlMs / 1000),
   // identities and permissions (auth/)
   AKOSHA_AUTH: z.enum(['on', 'off']).default('on'),
   AKOSHA_AUTH_TOKENS_FILE: z.string().default(''),

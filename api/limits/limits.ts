@@ -1,3 +1,5 @@
+import { HTTP_LIMIT_DEFAULTS } from '../../infra/defaults';
+
 /** The limits every HTTP and MCP request is held to (settings in infra/config.ts). */
 export interface HttpLimits {
   /** body limit of every route but the MCP ones */
@@ -19,12 +21,7 @@ export interface HttpLimits {
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
-  bodyLimitBytes: 1024 * 1024,
-  mcpBodyLimitBytes: 8 * 1024 * 1024,
-  jsonMaxDepth: 32,
-  requestTimeoutMs: 60_000,
-  connectionTimeoutMs: 120_000,
-  ratePerMinute: 6000,
-  embedding: { concurrency: 2, queue: 16 },
+  ...HTTP_LIMIT_DEFAULTS,
+  embedding: { ...HTTP_LIMIT_DEFAULTS.embedding },
   mcpAllowedOrigins: [],
 };

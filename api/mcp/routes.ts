@@ -18,10 +18,10 @@ import { auditIfForbidden, callContext, callTool, unauthorized } from './authori
 import { callParams, toolsFor } from './tools';
 import { LimitError } from '../limits/errors';
 import { MAX_BATCH_CALLS, checkTransport } from './transport';
+import { HTTP_LIMIT_DEFAULTS } from '../../infra/defaults';
 
 /** Newest first; a client asking for another version gets the newest. */
 export const MCP_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
-const DEFAULT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /**
  * How a tools/call result is sent: `content` as MCP content blocks (standard clients),
@@ -126,7 +126,7 @@ async function serveJsonRpc(raw: unknown, form: ResultForm, deps: McpDeps, reply
   if (!call) return unauthorized(reply);
   let body: unknown;
   try {
-    body = parseJsonBody(raw, deps.jsonMaxDepth);
+    body = parseJsonBody(raw, deps.jsonMaxDepth ?? HTTP_LIMIT_DEFAULTS.jsonMaxDepth);
   } catch (err) {
     return reply.code(400).send(rpcError(null, err));
   }
@@ -208,7 +208,7 @@ async function serveToolsCall(raw: unknown, deps: McpDeps, reply: FastifyReply) 
   let id: RpcRequest['id'];
   let rpc = false;
   try {
-    body = parseJsonBody(raw, deps.jsonMaxDepth);
+    body = parseJsonBody(raw, deps.jsonMaxDepth ?? HTTP_LIMIT_DEFAULTS.jsonMaxDepth);
     rpc = isJsonRpc(body);
     id = idOf(body);
     const params = callParams(rpc ? toolsCallParams(body) : body);
@@ -251,7 +251,7 @@ async function serveToolsCall(raw: unknown, deps: McpDeps, reply: FastifyReply) 
  * so malformed JSON is answered as JSON-RPC (-32700) rather than by Fastify.
  */
 export function registerMcpRoutes(app: FastifyInstance, deps: McpDeps): void {
-  const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const bodyLimit = deps.bodyLimitBytes ?? HTTP_LIMIT_DEFAULTS.mcpBodyLimitBytes;
   app.register(async (scope) => {
     scope.addHook('onRequest', checkTransport(deps.allowedOrigins ?? []));
     scope.removeAllContentTypeParsers();

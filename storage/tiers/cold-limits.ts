@@ -1,3 +1,4 @@
+import { COLD_READ_DEFAULTS } from '../../infra/defaults';
 import type { ObjectStore } from './object-store';
 
 /** What one search or lookup may read of the cold tier. */
@@ -10,11 +11,7 @@ export interface ColdReadLimits {
   countsTtlMs: number;
 }
 
-export const DEFAULT_COLD_READ_LIMITS: ColdReadLimits = {
-  maxObjects: 64,
-  timeoutMs: 10_000,
-  countsTtlMs: 30_000,
-};
+export const DEFAULT_COLD_READ_LIMITS: ColdReadLimits = { ...COLD_READ_DEFAULTS };
 
 /** A cold read refused or stopped by a limit; says which, never an object key. */
 export class ColdReadLimitError extends Error {

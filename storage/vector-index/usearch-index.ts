@@ -25,6 +25,7 @@ import {
   type RecordKey,
   type VectorIndex,
 } from './types';
+import { HOT_INDEX_DEFAULTS } from '../../infra/defaults';
 
 export interface UsearchIndexOptions {
   dimensions?: number | undefined;
@@ -32,12 +33,13 @@ export interface UsearchIndexOptions {
   connectivity?: number | undefined;
   /** ef at build time; default 128 */
   expansionAdd?: number | undefined;
-  /** ef at query time; default 64 */
+  /** ef at query time; default HOT_INDEX_DEFAULTS (infra/defaults.ts) */
   expansionSearch?: number | undefined;
   /**
    * How the graph stores vectors: `f32`, or `i8` (a quarter of the memory traffic: about twice
    * as fast to build and to search). Either way the graph's candidates are re-ranked by exact
-   * cosine over the kept float vectors, so quantisation does not reorder the results. Default f32.
+   * cosine over the kept float vectors, so quantisation does not reorder the results. Default
+   * HOT_INDEX_DEFAULTS (infra/defaults.ts).
    */
   quantization?: 'f32' | 'i8' | undefined;
   /**
@@ -90,11 +92,12 @@ export class IndexFileError extends Error {
 export const shardIndexPath = (dir: string, shard: number) =>
   join(dir, `shard-${String(shard).padStart(3, '0')}.usearch`);
 
-const DEFAULTS = {
+/** The options' defaults; ef at query time and quantisation are the hot index settings'. */
+export const USEARCH_DEFAULTS = {
   connectivity: 16,
   expansionAdd: 128,
-  expansionSearch: 64,
-  quantization: 'f32' as const,
+  expansionSearch: HOT_INDEX_DEFAULTS.expansionSearch,
+  quantization: HOT_INDEX_DEFAULTS.quantization,
   threads: 0,
   exactThreshold: 2048,
   overFetch: 2,
@@ -455,13 +458,13 @@ type Resolved = ReturnType<typeof resolve>;
 function resolve(o: UsearchIndexOptions) {
   return {
     dimensions: o.dimensions ?? EMBEDDING_DIM,
-    connectivity: o.connectivity ?? DEFAULTS.connectivity,
-    expansionAdd: o.expansionAdd ?? DEFAULTS.expansionAdd,
-    expansionSearch: o.expansionSearch ?? DEFAULTS.expansionSearch,
-    quantization: o.quantization ?? DEFAULTS.quantization,
-    threads: o.threads ?? DEFAULTS.threads,
-    exactThreshold: o.exactThreshold ?? DEFAULTS.exactThreshold,
-    overFetch: o.overFetch ?? DEFAULTS.overFetch,
+    connectivity: o.connectivity ?? USEARCH_DEFAULTS.connectivity,
+    expansionAdd: o.expansionAdd ?? USEARCH_DEFAULTS.expansionAdd,
+    expansionSearch: o.expansionSearch ?? USEARCH_DEFAULTS.expansionSearch,
+    quantization: o.quantization ?? USEARCH_DEFAULTS.quantization,
+    threads: o.threads ?? USEARCH_DEFAULTS.threads,
+    exactThreshold: o.exactThreshold ?? USEARCH_DEFAULTS.exactThreshold,
+    overFetch: o.overFetch ?? USEARCH_DEFAULTS.overFetch,
     mode: o.mode ?? 'load',
     ...(o.path !== undefined ? { path: o.path } : {}),
   };

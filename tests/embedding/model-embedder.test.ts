@@ -27,7 +27,7 @@ describe('ModelEmbedder (generated BERT-shaped model, offline)', () => {
 
   beforeAll(async () => {
     dir = ensureModel(TINY_MODEL);
-    embedder = await ModelEmbedder.load({ model: dir, batchSize: 2 });
+    embedder = await ModelEmbedder.load({ model: dir, dtype: 'fp32', batchSize: 2 });
   });
   afterAll(() => embedder.close());
 
@@ -100,7 +100,7 @@ describe('ModelEmbedder (generated BERT-shaped model, offline)', () => {
   });
 
   it('is what createEmbedder builds for kind model with workers 0', async () => {
-    const e = await createEmbedder({ kind: 'model', model: dir, workers: 0 });
+    const e = await createEmbedder({ kind: 'model', model: dir, dtype: 'fp32', workers: 0 });
     try {
       expect(e).toBeInstanceOf(ModelEmbedder);
       const [a] = await e.embed([TEXTS[1]!]);

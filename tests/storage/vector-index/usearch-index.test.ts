@@ -28,7 +28,8 @@ import {
   unitVector,
 } from './fixtures';
 
-runVectorIndexConformance('usearch', async () => UsearchIndex.create());
+// f32 graph (the default is the hot index's, i8)
+runVectorIndexConformance('usearch', async () => UsearchIndex.create({ quantization: 'f32' }));
 
 // int8 graph: candidates re-ranked by exact cosine
 runVectorIndexConformance('usearch, int8 graph', async () =>
@@ -37,7 +38,7 @@ runVectorIndexConformance('usearch, int8 graph', async () =>
 
 // exactThreshold 0: every filtered search goes through the graph with over-fetching
 runVectorIndexConformance('usearch, over-fetch only', async () =>
-  UsearchIndex.create({ exactThreshold: 0 }),
+  UsearchIndex.create({ quantization: 'f32', exactThreshold: 0 }),
 );
 
 describe('record keys', () => {
@@ -189,7 +190,9 @@ describe('UsearchIndex persistence', () => {
   });
 
   it('rebuilds a file saved with another quantisation, then opens it as saved', async () => {
-    await (await rebuild()).index.close(); // f32
+    const asF32 = () =>
+      UsearchIndex.openOrRebuild(path, () => inBatches(points), { quantization: 'f32' });
+    await (await asF32()).index.close();
     const asInt8 = () =>
       UsearchIndex.openOrRebuild(path, () => inBatches(points), { quantization: 'i8' });
     const first = await asInt8();

@@ -1,0 +1,52 @@
+/**
+ * Defaults of the settings that both the environment (infra/env-schema.ts) and a component's
+ * own options have. Declared once, here, so that a component built without config behaves as
+ * the configured pipeline does; tests/infra/defaults.test.ts keeps the two equal.
+ * Units are the components' (ms, bytes); the schema converts where its variable uses seconds.
+ */
+
+/** the hot tier's vector index (storage/vector-index/usearch-index.ts, storage/hot-store.ts) */
+export const HOT_INDEX_DEFAULTS = {
+  quantization: 'i8',
+  expansionSearch: 128,
+  saveIntervalMs: 300_000,
+} as const;
+
+/** the model embedder (embedding/) */
+export const EMBEDDER_DEFAULTS = {
+  model: 'Xenova/all-MiniLM-L6-v2',
+  dtype: 'q8',
+  batchSize: 32,
+} as const;
+
+/** the Mahavishnu bridge, its client and its circuit breaker (bridge/) */
+export const MAHAVISHNU_DEFAULTS = {
+  url: 'http://127.0.0.1:8680',
+  callTimeoutMs: 5000,
+  breaker: { errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 30_000 },
+} as const;
+
+/** the query cache (api/query-cache.ts) */
+export const QUERY_CACHE_DEFAULTS = {
+  prefix: 'akosha:qc',
+  l1MaxBytes: 64 * 1024 * 1024,
+  maxEntryBytes: 256 * 1024,
+} as const;
+
+/** limits of every HTTP and MCP request (api/limits/limits.ts, api/mcp/routes.ts) */
+export const HTTP_LIMIT_DEFAULTS = {
+  bodyLimitBytes: 1024 * 1024,
+  mcpBodyLimitBytes: 8 * 1024 * 1024,
+  jsonMaxDepth: 32,
+  requestTimeoutMs: 60_000,
+  connectionTimeoutMs: 120_000,
+  ratePerMinute: 6000,
+  embedding: { concurrency: 2, queue: 16 },
+} as const;
+
+/** what one request may read of the cold tier (storage/tiers/cold-limits.ts) */
+export const COLD_READ_DEFAULTS = {
+  maxObjects: 64,
+  timeoutMs: 10_000,
+  countsTtlMs: 30_000,
+} as const;
