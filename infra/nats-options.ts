@@ -31,7 +31,11 @@ export function natsConnectOptions(
   extra: Partial<ConnectionOptions> = {},
 ): ConnectionOptions {
   return {
-    servers: nats.url,
+    // a cluster: `nats://a:4222,nats://b:4222`; the client fails over between them
+    servers: nats.url
+      .split(',')
+      .map((u) => u.trim())
+      .filter((u) => u !== ''),
     ...credentialOptions(nats.auth),
     ...tlsOptions(nats.tls),
     ...extra,
