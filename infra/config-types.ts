@@ -1,6 +1,7 @@
 import type { HttpLimits } from '../api/limits/limits';
 import type { EmbedderOptions } from '../embedding/factory';
 import type { ColdReadLimits } from '../storage/tiers/cold-limits';
+import type { VectorStoreOptions } from '../storage/hot-vectors';
 import type { Env } from './env-schema';
 
 /** What each part of Akosha is given of the settings (compiled from the environment by config.ts). */
@@ -76,6 +77,8 @@ export interface WriterConfig extends PullConfig {
   chunkKeepMs: number;
   /** the writer's periodic outbox, index-repair and stranded-message pass */
   upkeep: { sweepEveryMs: number; incompleteAfterMs: number };
+  /** where the hot tier's vectors live; API processes search a shared Qdrant directly */
+  vectorStore: VectorStoreOptions;
 }
 
 export interface BridgeConfig {

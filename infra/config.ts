@@ -13,6 +13,7 @@ import type {
   StreamsConfig,
   WriterConfig,
 } from './config-types';
+import type { VectorStoreOptions } from '../storage/hot-vectors';
 import { EnvSchema, type Env } from './env-schema';
 import { parseFaultPoint } from './fault-point';
 
@@ -129,6 +130,27 @@ function writerSlice(e: Env): WriterConfig {
     upkeep: {
       sweepEveryMs: e.AKOSHA_OUTBOX_SWEEP_MS,
       incompleteAfterMs: e.AKOSHA_INCOMPLETE_UPLOAD_AFTER_S * 1000,
+    },
+    vectorStore: vectorStoreSlice(e),
+  };
+}
+
+/** Qdrant needs a URL: AKOSHA_QDRANT_URL, else QDRANT_URL. The API key is never logged. */
+function vectorStoreSlice(e: Env): VectorStoreOptions {
+  if (e.AKOSHA_VECTOR_STORE === 'usearch') return { kind: 'usearch' };
+  const url = e.AKOSHA_QDRANT_URL || e.QDRANT_URL;
+  if (!/^https?:\/\/[^/]/.test(url))
+    throw new ConfigError(
+      `AKOSHA_VECTOR_STORE=qdrant needs AKOSHA_QDRANT_URL (or QDRANT_URL) as http(s)://host:port, not "${url}"`,
+    );
+  return {
+    kind: 'qdrant',
+    qdrant: {
+      url,
+      collection: e.AKOSHA_QDRANT_COLLECTION,
+      timeoutMs: e.AKOSHA_QDRANT_TIMEOUT_MS,
+      hnswEf: e.AKOSHA_INDEX_EF_SEARCH,
+      ...(e.AKOSHA_QDRANT_API_KEY && { apiKey: e.AKOSHA_QDRANT_API_KEY }),
     },
   };
 }

@@ -173,6 +173,18 @@ export const EnvSchema = z.object({
   AKOSHA_SB_ABANDON_H: int(1, 8760).default(24),
   // the knowledge graph (storage/graph/): `auto` = the writer that owns shard group 0
   AKOSHA_GRAPH_WRITER: z.enum(['auto', 'on', 'off']).default('auto'),
+  // where the hot tier's vectors live (storage/hot-vectors.ts): each writer's embedded index,
+  // or one Qdrant collection every writer writes and every API process searches
+  AKOSHA_VECTOR_STORE: z.enum(['usearch', 'qdrant']).default('usearch'),
+  AKOSHA_QDRANT_URL: z.string().default(''),
+  /** the name Qdrant's own tools use; AKOSHA_QDRANT_URL wins */
+  QDRANT_URL: z.string().default(''),
+  AKOSHA_QDRANT_API_KEY: z.string().default(''),
+  AKOSHA_QDRANT_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, _ and -')
+    .default('akosha_hot'),
+  AKOSHA_QDRANT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   // audit trail (audit/)
   AKOSHA_AUDIT_MAX_AGE_DAYS: int(1, 36_500).default(365),
   AKOSHA_AUDIT_QUERIES: z.enum(['true', 'false']).default('false'),

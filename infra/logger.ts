@@ -9,6 +9,7 @@ const SECRET_FIELDS = [
   'secret',
   'seed',
   'key',
+  'apiKey',
   'privateKey',
   'authorization',
   'cookie',

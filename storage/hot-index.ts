@@ -11,8 +11,8 @@ import {
   parsePointId,
   passagePointId,
 } from './vector-index/hot-source';
-import type { IndexPoint, PointPayload, SearchFilter } from './vector-index/types';
-import { recordKeyString } from './vector-index/types';
+import type { IndexHit, IndexPoint, PointPayload, SearchFilter } from './vector-index/types';
+import { isoToEpochMs, recordKeyString } from './vector-index/types';
 import { UsearchIndex, type UsearchIndexOptions } from './vector-index/usearch-index';
 import type { NewRow } from './write-plan';
 
@@ -43,6 +43,8 @@ export interface HotIndexOpen {
  * the last save), and re-synced with a shard after bulk changes (tier moves, restores).
  */
 export class HotIndex {
+  /** a stale shard is repaired at its next write: syncing the embedded index is cheap */
+  readonly repairOnWrite = true;
   private dirty = false;
 
   private constructor(private readonly index: UsearchIndex) {}
@@ -109,14 +111,7 @@ export class HotIndex {
   ): Promise<HotIndexHit[]> {
     // a record may hold several of the nearest points: ask for more, keep the best per record
     const raw = await this.index.search(query, { limit: opts.limit * 3, filter: opts.filter });
-    const best = new Map<string, HotIndexHit>();
-    for (const hit of raw) {
-      const { id, passage } = parsePointId(hit.key.id);
-      const key = recordKeyString({ system_id: hit.key.system_id, id });
-      if (!best.has(key))
-        best.set(key, { system_id: hit.key.system_id, id, passage, similarity: hit.similarity });
-    }
-    return [...best.values()].slice(0, opts.limit);
+    return bestPerRecord(raw, opts.limit);
   }
 
   count(): Promise<number> {
@@ -136,14 +131,34 @@ export class HotIndex {
   }
 }
 
-function pointsOfRow(shard: number, { input, record, vector }: NewRow): IndexPoint[] {
+/** Index hits (records and passages, best first) → each record once at its best, at most `limit`. */
+export function bestPerRecord(raw: IndexHit[], limit: number): HotIndexHit[] {
+  const best = new Map<string, HotIndexHit>();
+  for (const hit of raw) {
+    const { id, passage } = parsePointId(hit.key.id);
+    const key = recordKeyString({ system_id: hit.key.system_id, id });
+    if (!best.has(key))
+      best.set(key, { system_id: hit.key.system_id, id, passage, similarity: hit.similarity });
+  }
+  return [...best.values()].slice(0, limit);
+}
+
+/**
+ * The points of a stored row: its own vector and one per passage. `shown`: each with what a
+ * search result shows (as hotShardPoints gives it), the timestamp in the shards' UTC form.
+ */
+export function pointsOfRow(shard: number, row: NewRow, shown = false): IndexPoint[] {
+  const { input, record, vector } = row;
   const system_id = input.message.system_id;
+  const timestamp = shown
+    ? new Date(isoToEpochMs(record.timestamp)).toISOString()
+    : record.timestamp;
   const payload = (id: string): PointPayload => ({
     system_id,
     id,
     kind: record.kind,
     project: record.project,
-    timestamp: record.timestamp,
+    timestamp,
     shard,
     tier: 'hot',
   });
@@ -151,14 +166,23 @@ function pointsOfRow(shard: number, { input, record, vector }: NewRow): IndexPoi
     key: { system_id, id: record.id },
     vector,
     payload: payload(record.id),
+    ...(shown && { extra: shownOfRow(row) }),
   };
   const passages = (record.passages ?? []).map((p, i): IndexPoint => {
     const id = passagePointId(record.id, i);
     const vector = decodeVector(p.vector, EMBEDDING_DIM);
-    return { key: { system_id, id }, vector, payload: payload(id) };
+    const extra = { passage: i, passage_start: p.start, passage_end: p.end };
+    return { key: { system_id, id }, vector, payload: payload(id), ...(shown && { extra }) };
   });
   return [own, ...passages];
 }
+
+const shownOfRow = ({ input, record }: NewRow) => ({
+  content: record.content,
+  tags: record.tags,
+  metadata_json: JSON.stringify(record.metadata),
+  upload_id: input.message.upload_id,
+});
 
 async function mapSerial<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];

@@ -20,12 +20,13 @@ import {
   type UploadRef,
 } from './announcements';
 import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
+import type { HotVectors, VectorStoreOptions } from './hot-vectors';
+import { openHotVectors } from './open-hot-vectors';
 import { HotRows } from './hot-rows';
 import { toSearchHit, type HotHit } from './search-hit';
 import type { SearchFilter } from './vector-index/types';
 import type { ShardSink } from './shard-sink';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
-import { HOT_INDEX_DEFAULTS } from '../infra/defaults';
 
 export interface SearchOptions {
   limit: number;
@@ -45,7 +46,7 @@ export interface HotStoreOptions {
    */
   model: string;
   allowOtherModels?: boolean | undefined;
-  /** how often the vector index is saved when it changed (ms); default 5 min. A crash loses
+  /** how often the vector index is saved when it changed (ms); default 60 s. A crash loses
    * nothing: a stale index is rebuilt from the shards at the next open. */
   indexSaveIntervalMs?: number | undefined;
   /**
@@ -62,6 +63,8 @@ export interface HotStoreOptions {
   graph?: HotGraphOptions | undefined;
   /** chunk rows older than this are pruned at attach and by pruneChunks(); default: kept */
   chunkKeepMs?: number | undefined;
+  /** where the vectors live; default the embedded index (Qdrant: no in-memory rows either) */
+  vectorStore?: VectorStoreOptions | undefined;
 }
 
 export type { HotHit } from './search-hit';
@@ -84,7 +87,7 @@ export class HotStore implements ShardSink {
   /** shards whose vector index missed rows written after COMMIT; repaired at their next write */
   private readonly staleIndex = new Set<number>();
   private closed = false;
-  private index: HotIndex | undefined;
+  private index: HotVectors | undefined;
   private rows: HotRows | undefined;
   private saveTimer?: NodeJS.Timeout;
   /** how the vector index was opened: from its file, or rebuilt (and why) */
@@ -110,13 +113,12 @@ export class HotStore implements ShardSink {
     try {
       for (const shard of numberedFiles(dir, /^shard-(\d{3})\.duckdb$/)) await store.attach(shard);
       if (!opts.allowOtherModels) await store.assertOneModel();
-      if (opts.index === false) await HotIndex.remove(dir);
-      else {
-        await store.openIndex(
-          opts.indexSaveIntervalMs ?? HOT_INDEX_DEFAULTS.saveIntervalMs,
-          opts.graph,
-        );
-        if (opts.searchRows !== 'duckdb')
+      const shared = opts.vectorStore?.kind === 'qdrant';
+      if (opts.index === false) {
+        if (!shared) await HotIndex.remove(dir);
+      } else {
+        await store.openIndex(opts.indexSaveIntervalMs ?? 60_000, opts.graph);
+        if (opts.searchRows !== 'duckdb' && !shared)
           store.rows = await HotRows.load(store.admin, store.shards);
       }
     } catch (err) {
@@ -127,10 +129,14 @@ export class HotStore implements ShardSink {
   }
 
   private async openIndex(saveEveryMs: number, graph?: HotGraphOptions): Promise<void> {
-    const opened = await HotIndex.open(this.dir, this.admin, this.shards, graph);
+    const opened = await openHotVectors(this.dir, this.admin, this.shards, {
+      graph,
+      store: this.options.vectorStore,
+    });
     const index = opened.index;
     this.index = index;
     this.indexOpened = { rebuilt: opened.rebuilt, reason: opened.reason };
+    for (const shard of opened.stale) this.staleIndex.add(shard);
     this.saveTimer = setInterval(() => void index.save().catch(() => undefined), saveEveryMs);
     this.saveTimer.unref();
   }
@@ -230,7 +236,11 @@ export class HotStore implements ShardSink {
    */
   private async indexRows(shard: number, rows: NewRow[]): Promise<void> {
     try {
-      if (this.staleIndex.has(shard)) await this.pool.use((conn) => this.repairIndex(conn, shard));
+      if (this.staleIndex.has(shard)) {
+        // a remote store that failed is not asked again at every write: the upkeep repairs it
+        if (!this.index?.repairOnWrite) return;
+        await this.pool.use((conn) => this.repairIndex(conn, shard));
+      }
       await this.index?.add(shard, rows);
       this.rows?.add(shard, rows);
     } catch {
@@ -238,10 +248,11 @@ export class HotStore implements ShardSink {
     }
   }
 
-  private async repairIndex(conn: DuckDBConnection, shard: number): Promise<void> {
-    await this.index?.sync(conn, shard);
+  private async repairIndex(conn: DuckDBConnection, shard: number) {
+    const synced = await this.index?.sync(conn, shard);
     await this.rows?.reload(conn, shard);
     this.staleIndex.delete(shard);
+    return synced ?? { added: 0, removed: 0 };
   }
 
   /** Shards whose vector index misses committed rows until their repair. */
@@ -255,6 +266,27 @@ export class HotStore implements ShardSink {
       await this.shardLock
         .run(shard, () => this.pool.use((conn) => this.repairIndex(conn, shard)))
         .catch(() => undefined);
+  }
+
+  /**
+   * Makes the shards' points equal to their rows now (after an offline replay, which has no
+   * upkeep to repair them later); throws when the vector store fails (they stay stale).
+   */
+  async resyncIndex(shards: number[]): Promise<{ added: number; removed: number }> {
+    const total = { added: 0, removed: 0 };
+    for (const shard of shards) {
+      const synced = await this.shardLock.run(shard, () =>
+        this.pool.use((conn) =>
+          this.repairIndex(conn, shard).catch((err: unknown) => {
+            this.staleIndex.add(shard);
+            throw err;
+          }),
+        ),
+      );
+      total.added += synced.added;
+      total.removed += synced.removed;
+    }
+    return total;
   }
 
   /** Flags uploads announced, in a transaction of its own: a restart must not announce them again. */
@@ -360,7 +392,8 @@ export class HotStore implements ShardSink {
       this.pool.use(async (conn) => {
         const out = await task(conn, shardDbName(shard), learn);
         await this.dropOrphanPassages(conn, shardDbName(shard));
-        await this.repairIndex(conn, shard);
+        // the task's changes are committed: an index that fails to follow is repaired later
+        await this.repairIndex(conn, shard).catch(() => this.staleIndex.add(shard));
         return out;
       }),
     );

@@ -45,13 +45,56 @@ const PASSAGES: PointQuery = {
   order: 'system_id, point_id',
 };
 
-/** Every point of the shard (records, then passages), in keyset-paginated batches. */
+// With what a search result shows (`shown`): a shared store's points carry it as payload.
+const RECORDS_SHOWN: PointQuery = {
+  from: (db) =>
+    `SELECT system_id, id, id AS point_id, kind, project, ${isoSql('ts')} AS timestamp, embedding,
+       content, tags, metadata, upload_id
+     FROM ${db}.memories`,
+  order: RECORDS.order,
+};
+
+const PASSAGES_SHOWN: PointQuery = {
+  from: (db) =>
+    `SELECT p.system_id, p.id, p.id || '${PASSAGE_MARK}' || p.passage AS point_id, m.kind, m.project,
+       ${isoSql('m.ts')} AS timestamp, p.embedding, p.passage, p.char_start, p.char_end
+     FROM ${db}.memory_passages p JOIN ${db}.memories m USING (system_id, id)`,
+  order: PASSAGES.order,
+};
+
+/**
+ * Every point of the shard (records, then passages), in keyset-paginated batches. `shown`:
+ * each point's `extra` holds what a search result shows (shownFields).
+ */
 export async function* hotShardPoints(
   conn: DuckDBConnection,
   shard: number,
   batchSize = 2000,
+  shown = false,
 ): AsyncIterable<IndexPoint[]> {
-  for (const query of [RECORDS, PASSAGES]) yield* pointsOf(conn, shard, query, batchSize);
+  const queries = shown ? [RECORDS_SHOWN, PASSAGES_SHOWN] : [RECORDS, PASSAGES];
+  for (const query of queries) yield* pointsOf(conn, shard, query, batchSize);
+}
+
+/**
+ * What a search result shows of a point, beside its payload: the record's text, tags,
+ * metadata (JSON text) and upload; a passage's number and character span.
+ */
+export function shownFields(r: Record<string, unknown>): Record<string, unknown> | undefined {
+  if ('content' in r)
+    return {
+      content: String(r.content),
+      tags: (r.tags as string[] | null) ?? [],
+      metadata_json: String(r.metadata),
+      upload_id: String(r.upload_id),
+    };
+  if ('char_start' in r)
+    return {
+      passage: Number(r.passage),
+      passage_start: Number(r.char_start),
+      passage_end: Number(r.char_end),
+    };
+  return undefined;
 }
 
 async function* pointsOf(
@@ -79,6 +122,7 @@ async function* pointsOf(
 
 function toPoint(r: Record<string, unknown>, shard: number): IndexPoint {
   const key = { system_id: String(r.system_id), id: String(r.point_id) };
+  const extra = shownFields(r);
   return {
     key,
     vector: Float32Array.from(r.embedding as number[]),
@@ -90,6 +134,7 @@ function toPoint(r: Record<string, unknown>, shard: number): IndexPoint {
       shard,
       tier: 'hot',
     },
+    ...(extra && { extra }),
   };
 }
 

@@ -4,14 +4,18 @@ import { qdrantPointIdOf } from './keys';
 import { clampSimilarity } from './point-store';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './qdrant-retry';
 import {
-  compileFilter,
-  isoToEpochMs,
+  DEFAULT_COLLECTION_SETTINGS,
+  ensureCollection,
+  searchParams,
+  type CollectionSettings,
+} from './qdrant-collection';
+import { toQdrantFilter, toQdrantPoint } from './qdrant-wire';
+import {
   validateLimit,
   type IndexHit,
   type IndexPoint,
   type IndexSearchOptions,
   type RecordKey,
-  type SearchFilter,
   type VectorIndex,
 } from './types';
 
@@ -27,54 +31,34 @@ export interface QdrantIndexOptions {
   batchSize?: number | undefined;
   /** per-request timeout; default 30 s */
   timeoutMs?: number | undefined;
+  /** how a collection this index creates is laid out (DEFAULT_COLLECTION_SETTINGS) */
+  settings?: Partial<CollectionSettings> | undefined;
+  /** HNSW beam at query time; default 128 */
+  hnswEf?: number | undefined;
 }
 
-/** Payload fields with a Qdrant payload index (what filters use). */
-export const PAYLOAD_INDEXES: [string, Schemas['PayloadSchemaType']][] = [
-  ['system_id', 'keyword'],
-  ['project', 'keyword'],
-  ['kind', 'keyword'],
-  ['timestamp_ms', 'integer'],
-  ['shard', 'integer'],
-];
+export { PAYLOAD_INDEXES } from './qdrant-collection';
+export { toQdrantFilter, toQdrantPoint } from './qdrant-wire';
 
-type QdrantPayload = Record<string, unknown> & IndexPoint['payload'] & { timestamp_ms: number };
-
-/** The point stored for a record: deterministic UUID, payload plus a numeric timestamp. */
-export function toQdrantPoint(p: IndexPoint): {
+/** A point found or read back: its id and the payload fields asked for. */
+export interface QdrantPointRead {
   id: string;
-  vector: number[];
-  payload: QdrantPayload;
-} {
-  return {
-    id: qdrantPointIdOf(p.key),
-    vector: Array.from(p.vector),
-    payload: { ...p.payload, timestamp_ms: isoToEpochMs(p.payload.timestamp) },
-  };
+  payload: Record<string, unknown>;
 }
 
-/** Our filter as Qdrant `filter.must` conditions (undefined when nothing is filtered). */
-export function toQdrantFilter(filter: SearchFilter | undefined): Schemas['Filter'] | undefined {
-  const f = compileFilter(filter);
-  if (!f) return undefined;
-  const must: Schemas['FieldCondition'][] = [];
-  if (f.system_id !== undefined) must.push({ key: 'system_id', match: { value: f.system_id } });
-  if (f.project !== undefined) must.push({ key: 'project', match: { value: f.project } });
-  if (f.kind !== undefined) must.push({ key: 'kind', match: { value: f.kind } });
-  if (f.sinceMs !== undefined || f.untilMs !== undefined) {
-    const range: Schemas['Range'] = {};
-    if (f.sinceMs !== undefined) range.gte = f.sinceMs;
-    if (f.untilMs !== undefined) range.lt = f.untilMs;
-    must.push({ key: 'timestamp_ms', range });
-  }
-  return { must };
+export interface PointSearchOptions {
+  limit: number;
+  filter?: Schemas['Filter'] | undefined;
+  /** only points at least this similar */
+  scoreThreshold?: number | undefined;
+  withPayload: string[];
 }
 
 /**
  * The vector index on a Qdrant server: one collection (per tier) with 384-d cosine vectors and
- * payload indexes on system_id, project, kind, timestamp_ms and shard. Point ids derive from the
- * record key, every write waits for the server (`wait: true`), and 429/503 answers are retried
- * after the server's Retry-After (bounded).
+ * payload indexes on system_id, project, kind, timestamp_ms and shard (qdrant-collection.ts).
+ * Point ids derive from the record key, every write waits for the server (`wait: true`), and
+ * 429/503 answers are retried after the server's Retry-After (bounded).
  */
 export class QdrantIndex implements VectorIndex {
   readonly client: QdrantClient;
@@ -82,13 +66,15 @@ export class QdrantIndex implements VectorIndex {
   private readonly dimensions: number;
   private readonly retry: RetryPolicy;
   private readonly batchSize: number;
+  private readonly settings: CollectionSettings;
+  private readonly params: Schemas['SearchParams'];
   private closed = false;
 
   /** Does not touch the server; `connect` also creates the collection when missing. */
   constructor(opts: QdrantIndexOptions) {
     this.client = new QdrantClient({
       url: opts.url,
-      ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}),
+      ...(opts.apiKey !== undefined && opts.apiKey !== '' ? { apiKey: opts.apiKey } : {}),
       timeout: opts.timeoutMs ?? 30_000,
       checkCompatibility: false,
     });
@@ -96,6 +82,8 @@ export class QdrantIndex implements VectorIndex {
     this.dimensions = opts.dimensions ?? EMBEDDING_DIM;
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.batchSize = opts.batchSize ?? 256;
+    this.settings = { ...DEFAULT_COLLECTION_SETTINGS, ...opts.settings };
+    this.params = searchParams(opts.hnswEf ?? 128, this.settings);
   }
 
   static async connect(opts: QdrantIndexOptions): Promise<QdrantIndex> {
@@ -110,40 +98,9 @@ export class QdrantIndex implements VectorIndex {
   }
 
   /** Creates the collection and its payload indexes when missing; checks an existing one. */
-  async ensureCollection(): Promise<void> {
-    const { exists } = await this.call(() => this.client.collectionExists(this.collection));
-    if (exists) await this.checkVectors();
-    else await this.createCollection();
-    for (const [field_name, field_schema] of PAYLOAD_INDEXES) {
-      await this.call(() =>
-        this.client.createPayloadIndex(this.collection, { field_name, field_schema, wait: true }),
-      );
-    }
-  }
-
-  private async createCollection(): Promise<void> {
-    try {
-      await this.call(() =>
-        this.client.createCollection(this.collection, {
-          vectors: { size: this.dimensions, distance: 'Cosine' },
-        }),
-      );
-    } catch (err) {
-      // another process created it meanwhile (409, or 400 "already exists" on older servers)
-      const { exists } = await this.call(() => this.client.collectionExists(this.collection));
-      if (!exists) throw err;
-      await this.checkVectors();
-    }
-  }
-
-  private async checkVectors(): Promise<void> {
-    const info = await this.call(() => this.client.getCollection(this.collection));
-    const vectors = info.config.params.vectors as { size?: number; distance?: string } | undefined;
-    if (vectors?.size !== this.dimensions || vectors.distance !== 'Cosine') {
-      throw new Error(
-        `Qdrant collection ${this.collection} has vectors ${JSON.stringify(vectors)}, expected ${this.dimensions}-d Cosine`,
-      );
-    }
+  ensureCollection(): Promise<void> {
+    const call = <T>(fn: () => Promise<T>) => this.call(fn);
+    return ensureCollection(call, this.client, this.collection, this.dimensions, this.settings);
   }
 
   async upsert(points: IndexPoint[]): Promise<void> {
@@ -163,7 +120,12 @@ export class QdrantIndex implements VectorIndex {
   }
 
   async remove(keys: RecordKey[]): Promise<void> {
-    const ids = [...new Set(keys.map(qdrantPointIdOf))];
+    await this.removeIds(keys.map(qdrantPointIdOf));
+  }
+
+  /** Removes points by their Qdrant ids; unknown ids are ignored. */
+  async removeIds(pointIds: string[]): Promise<void> {
+    const ids = [...new Set(pointIds)];
     for (let i = 0; i < ids.length; i += this.batchSize) {
       const batch = ids.slice(i, i + this.batchSize);
       await this.call(() => this.client.delete(this.collection, { wait: true, points: batch }));
@@ -171,28 +133,90 @@ export class QdrantIndex implements VectorIndex {
   }
 
   async search(query: Float32Array, opts: IndexSearchOptions): Promise<IndexHit[]> {
-    const limit = validateLimit(opts.limit);
+    const found = await this.searchPoints(query, {
+      limit: validateLimit(opts.limit),
+      filter: toQdrantFilter(opts.filter),
+      withPayload: ['system_id', 'id'],
+    });
+    return found.map((p) => ({
+      key: { system_id: String(p.payload.system_id), id: String(p.payload.id) },
+      similarity: p.similarity,
+    }));
+  }
+
+  /** The nearest points with the payload fields asked for, most similar first. */
+  async searchPoints(
+    query: Float32Array,
+    opts: PointSearchOptions,
+  ): Promise<(QdrantPointRead & { similarity: number })[]> {
     if (query.length !== this.dimensions) {
       throw new Error(`query has ${query.length} dimensions, not ${this.dimensions}`);
     }
-    const filter = toQdrantFilter(opts.filter);
+    const { filter, scoreThreshold } = opts;
     const res = await this.call(() =>
       this.client.query(this.collection, {
         query: Array.from(query),
-        limit,
-        with_payload: ['system_id', 'id'],
+        limit: opts.limit,
+        params: this.params,
+        with_payload: opts.withPayload,
         with_vector: false,
-        ...(filter ? { filter } : {}),
+        ...(filter && { filter }),
+        ...(scoreThreshold !== undefined && { score_threshold: scoreThreshold }),
       }),
     );
     return res.points.map((p) => ({
-      key: { system_id: String(p.payload?.system_id), id: String(p.payload?.id) },
+      id: String(p.id),
+      payload: p.payload ?? {},
       similarity: clampSimilarity(p.score),
     }));
   }
 
+  /** Points by id with the payload fields asked for; ids without a point are left out. */
+  async retrieve(pointIds: string[], withPayload: string[]): Promise<QdrantPointRead[]> {
+    if (pointIds.length === 0) return [];
+    const found = await this.call(() =>
+      this.client.retrieve(this.collection, {
+        ids: pointIds,
+        with_payload: withPayload,
+        with_vector: false,
+      }),
+    );
+    return found.map((p) => ({ id: String(p.id), payload: p.payload ?? {} }));
+  }
+
+  /** Every point passing the filter, page by page (in id order), with the payload fields asked for. */
+  async *scroll(
+    filter: Schemas['Filter'] | undefined,
+    withPayload: string[] | false,
+    pageSize = 1000,
+  ): AsyncIterable<QdrantPointRead[]> {
+    let offset: Schemas['ExtendedPointId'] | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.scroll(this.collection, {
+          limit: pageSize,
+          with_payload: withPayload,
+          with_vector: false,
+          ...(filter && { filter }),
+          ...(offset !== undefined && { offset }),
+        }),
+      );
+      if (page.points.length > 0)
+        yield page.points.map((p) => ({ id: String(p.id), payload: p.payload ?? {} }));
+      const next = page.next_page_offset;
+      offset = typeof next === 'string' || typeof next === 'number' ? next : undefined;
+    } while (offset !== undefined);
+  }
+
   async count(): Promise<number> {
-    const res = await this.call(() => this.client.count(this.collection, { exact: true }));
+    return this.countWhere(undefined);
+  }
+
+  /** Exact number of points passing the filter. */
+  async countWhere(filter: Schemas['Filter'] | undefined): Promise<number> {
+    const res = await this.call(() =>
+      this.client.count(this.collection, { exact: true, ...(filter && { filter }) }),
+    );
     return res.count;
   }
 

@@ -28,6 +28,8 @@ export interface IndexPoint {
   key: RecordKey;
   vector: Float32Array;
   payload: PointPayload;
+  /** more fields kept with the point where the index stores payloads (Qdrant); others ignore them */
+  extra?: Record<string, unknown> | undefined;
 }
 
 /** Every given field must match. The time range is half-open: `since <= timestamp < until`. */

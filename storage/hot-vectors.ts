@@ -1,0 +1,33 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { HotIndexHit } from './hot-index';
+import type { QdrantHotOptions } from './qdrant-hot-options';
+import type { SearchFilter } from './vector-index/types';
+import type { NewRow } from './write-plan';
+
+/** Where the hot tier's vectors live: each writer's embedded index, or one shared Qdrant collection. */
+export type VectorStoreOptions = { kind: 'usearch' } | { kind: 'qdrant'; qdrant: QdrantHotOptions };
+
+/**
+ * The hot tier's vector index as the hot store uses it, whatever holds the vectors. DuckDB
+ * stays the source of truth: `sync` makes a shard's points equal to its rows.
+ */
+export interface HotVectors {
+  /**
+   * true: a shard marked stale is repaired at its next write (a local index, cheap to sync);
+   * false: only by the writer's upkeep (a remote store that may be down for a while)
+   */
+  readonly repairOnWrite: boolean;
+  /** Adds the records (and passages) a shard transaction stored. */
+  add(shard: number, rows: NewRow[]): Promise<void>;
+  /** Makes the shard's points equal to its records after changes made outside `add`. */
+  sync(conn: DuckDBConnection, shard: number): Promise<{ added: number; removed: number }>;
+  /** The records nearest to the query, best first, each once, at most `limit`. */
+  search(
+    query: Float32Array,
+    opts: { limit: number; filter?: SearchFilter | undefined },
+  ): Promise<HotIndexHit[]>;
+  count(): Promise<number>;
+  /** Persists what is not persisted yet (embedded index); a no-op for a server. */
+  save(): Promise<void>;
+  close(): Promise<void>;
+}
