@@ -6,7 +6,7 @@ import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
 import type { HttpTlsConfig } from '../infra/config';
 import type { Metrics } from '../infra/metrics';
 import type { Readiness } from '../app/readiness';
-import type { GraphStore } from '../storage/graph/types';
+import type { GraphQueries } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
 import { NO_AUDIT, type AuditSink } from '../audit/event';
@@ -33,7 +33,8 @@ import { registerMcpRoutes } from './mcp';
 import { registerQueryRoutes } from './routes';
 import { registerProbeRoutes } from './routes/probes';
 import { registerSearchRoute } from './routes/search';
-import { SearchRequest, type SearchService } from './search';
+import { localQueryBackend, type QueryBackend, type Searcher } from './query-backend';
+import { SearchRequest } from './search';
 import { httpsServerOption } from './tls';
 
 export interface HttpDeps {
@@ -49,9 +50,11 @@ export interface HttpDeps {
   /** warm and cold tiers of the same shards */
   mover?: TierMover | undefined;
   /** search over the tiers of `store` and `mover`; absent with no store */
-  search?: SearchService | undefined;
+  search?: Searcher | undefined;
   /** the knowledge graph: graph routes and tools, entities of search hits; absent: 503 */
-  graph?: GraphStore | undefined;
+  graph?: GraphQueries | undefined;
+  /** what search, memories, systems, status and graph read from; absent: the four above */
+  query?: QueryBackend | undefined;
   readiness: () => Readiness;
   /** certificate files of an https listener; absent: plain HTTP */
   tls?: HttpTlsConfig | undefined;
@@ -105,8 +108,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerProbeRoutes(app, deps);
   app.post('/api/v1/embeddings', async (req) => generateEmbedding(embedder, req.body));
   app.post('/api/v1/embeddings/batch', async (req) => generateBatchEmbeddings(embedder, req.body));
-  registerSearchRoute(app, deps);
-  registerQueryRoutes(app, deps);
+  const query = deps.query ?? localQueryBackend(deps);
+  registerSearchRoute(app, { ...deps, search: query.search, graph: query.graph });
+  registerQueryRoutes(app, { ...deps, query });
 
   registerMcpRoutes(app, {
     js: deps.js,
@@ -118,12 +122,12 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     readiness: deps.readiness,
     audit: deps.audit,
     auditQueries: deps.auditQueries,
-    graph: deps.graph,
+    graph: query.graph,
     search: async (req, call) => {
-      if (!deps.search) throw new Error('this process owns no hot shards');
+      if (!query.search) throw new Error('this process owns no hot shards');
       const request = SearchRequest.parse({ ...mcpFilters(req.filters), ...req });
-      const found = await deps.search.search(request, call.principal.systems);
-      return withLinkedEntities(found, deps.graph, app.log);
+      const found = await query.search.search(request, call.principal.systems);
+      return withLinkedEntities(found, query.graph, app.log);
     },
   });
 

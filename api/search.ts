@@ -33,13 +33,26 @@ export type SearchRequest = z.infer<typeof SearchRequest>;
 export type SearchHit = HotHit | WarmHit;
 export type Tier = SearchHit['tier'];
 
-/** A part of the fan-out that gave no answer: its hits are missing from the results. */
-export interface FailedPart {
+/** A shard of a tier that gave no answer: its hits are missing from the results. */
+export interface FailedShard {
   tier: Tier;
   shard: number;
   reason: 'timeout' | 'error';
   message: string;
+  /** the writer process (lease owner) that reported it, when the search went over NATS */
+  writer?: string;
 }
+
+/** A writer process that gave no answer in time (or none holds these groups: `writer` none). */
+export interface FailedWriter {
+  writer: string;
+  groups: number[];
+  reason: 'timeout' | 'error';
+  message: string;
+}
+
+/** A part of the fan-out that gave no answer: its hits are missing from the results. */
+export type FailedPart = FailedShard | FailedWriter;
 
 export interface SearchResponse {
   query: string;
@@ -74,7 +87,7 @@ interface Part {
  * a timeout; a part that fails or times out is reported, and the others still answer.
  * Results: each record once at its best similarity, at or above the threshold, best first.
  */
-export class SearchService {
+export class SearchService implements VectorSearch {
   constructor(
     private readonly store: HotStore,
     private readonly embedder: Embedder,
@@ -82,39 +95,9 @@ export class SearchService {
     private readonly mover?: TierMover | undefined,
   ) {}
 
-  /**
-   * Only records of the `scope`'s systems come back, whatever the filters (the caller
-   * refuses a system_id outside it). Complete answers are cached under a key that holds the
-   * scope; a partial one is not (the next query may do better).
-   */
-  async search(
-    req: SearchRequest,
-    scope: SystemScope = ALL_SYSTEMS_SCOPE,
-  ): Promise<SearchResponse> {
-    const cache = this.options.cache;
-    if (!cache) return { ...(await this.compute(req, scope)), cache: 'off' };
-    const started = performance.now();
-    const request = { ...req, model: this.embedder.info.model, scope: scopeKey(scope) };
-    const { value, hit } = await cache.getOrCompute(
-      request,
-      req.system_id,
-      () => this.compute(req, scope),
-      (r) => !r.partial,
-    );
-    if (!hit) return { ...value, cache: 'miss' };
-    const results = value.results.filter((r) => inScope(scope, r.system_id));
-    return {
-      ...value,
-      results,
-      total: results.length,
-      cache: 'hit',
-      took_ms: performance.now() - started,
-    };
-  }
-
-  private async compute(req: SearchRequest, scope: SystemScope): Promise<SearchResponse> {
-    const [vector] = await this.embedder.embed([req.query]);
-    return this.searchVector(vector!, req, scope);
+  /** Embedded and cached as `cachedSearch` says. */
+  search(req: SearchRequest, scope: SystemScope = ALL_SYSTEMS_SCOPE): Promise<SearchResponse> {
+    return cachedSearch(this.embedder, this.options.cache, this, req, scope);
   }
 
   /**
@@ -137,7 +120,7 @@ export class SearchService {
       ),
     );
     const settled = await Promise.all(partLists.flat().map((p) => this.runPart(p)));
-    const failed = settled.filter((s): s is FailedPart => 'reason' in s);
+    const failed = settled.filter((s): s is FailedShard => 'reason' in s);
     const hits = settled.flatMap((s) => ('hits' in s ? s.hits : []));
     const visible = hits.filter((h) => inScope(scope, h.system_id));
     const results = mergeHits(visible, req.limit, req.threshold);
@@ -163,7 +146,7 @@ export class SearchService {
     ];
   }
 
-  private async runPart(part: Part): Promise<{ hits: SearchHit[] } | FailedPart> {
+  private async runPart(part: Part): Promise<{ hits: SearchHit[] } | FailedShard> {
     const { tier, shard } = part;
     try {
       return { hits: await withTimeout(part.run(), this.options.partTimeoutMs) };
@@ -237,4 +220,50 @@ export function mergeHits(hits: SearchHit[], limit: number, threshold?: number):
     if (!seen || hit.similarity > seen.similarity) best.set(key, hit);
   }
   return [...best.values()].sort((a, b) => b.similarity - a.similarity).slice(0, limit);
+}
+
+/** What answers a search for an already embedded query: this process's tiers, or the writers'. */
+export interface VectorSearch {
+  searchVector(
+    vector: Float32Array,
+    req: SearchRequest,
+    scope: SystemScope,
+  ): Promise<SearchResponse>;
+}
+
+/**
+ * The query embedded once, then searched by `backend`, through the query cache when there is
+ * one. Only records of the `scope`'s systems come back, whatever the filters (the caller
+ * refuses a system_id outside it). Complete answers are cached under a key that holds the
+ * scope; a partial one is not (the next query may do better).
+ */
+export async function cachedSearch(
+  embedder: Embedder,
+  cache: QueryCache<SearchResponse> | undefined,
+  backend: VectorSearch,
+  req: SearchRequest,
+  scope: SystemScope,
+): Promise<SearchResponse> {
+  const compute = async () => {
+    const [vector] = await embedder.embed([req.query]);
+    return backend.searchVector(vector!, req, scope);
+  };
+  if (!cache) return { ...(await compute()), cache: 'off' };
+  const started = performance.now();
+  const request = { ...req, model: embedder.info.model, scope: scopeKey(scope) };
+  const { value, hit } = await cache.getOrCompute(
+    request,
+    req.system_id,
+    compute,
+    (r) => !r.partial,
+  );
+  if (!hit) return { ...value, cache: 'miss' };
+  const results = value.results.filter((r) => inScope(scope, r.system_id));
+  return {
+    ...value,
+    results,
+    total: results.length,
+    cache: 'hit',
+    took_ms: performance.now() - started,
+  };
 }

@@ -1,13 +1,22 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { watchIngestForCache } from '../api/cache-invalidation';
+import { localQueryBackend, type QueryBackend } from '../api/query-backend';
 import { QueryCache } from '../api/query-cache';
+import { RemoteQueryBackend } from '../api/remote/remote-backend';
 import { SearchService, type SearchResponse } from '../api/search';
 import type { Embedder } from '../embedding/embedder';
 import type { AkoshaConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
+import type { GraphQueries } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
+
+/** The query backend the routes read from, and how to stop what keeps it. */
+export interface QuerySide {
+  backend: QueryBackend;
+  stop: () => Promise<void>;
+}
 
 export interface QueryService {
   search: SearchService;
@@ -15,43 +24,89 @@ export interface QueryService {
 }
 
 /** The search over this process's tiers, with its query cache kept fresh by ingest events. */
-export function startQueryService(deps: {
-  config: AkoshaConfig;
-  nc: NatsConnection;
-  store: HotStore;
-  mover: TierMover | undefined;
-  embedder: Embedder;
-  metrics: Metrics;
-  log: Logger;
-}): QueryService {
-  const { cache: c } = deps.config;
-  const cache = c.enabled
-    ? new QueryCache<SearchResponse>({
-        enabled: true,
-        redisUrl: c.redisUrl,
-        redisPassword: c.redisPassword,
-        redisTlsCa: c.redisTlsCa,
-        l1Entries: c.l1Entries,
-        l1MaxBytes: c.maxBytes,
-        maxEntryBytes: c.maxEntryBytes,
-        ttlSeconds: c.ttlSeconds,
-        prefix: c.prefix,
-        log: deps.log,
-        metrics: deps.metrics,
-      })
-    : undefined;
+export function startQueryService(deps: QueryServiceDeps & { store: HotStore }): QueryService {
+  const cache = queryCache(deps);
   const stopWatching = cache ? watchIngestForCache(deps.nc, cache, deps.log) : undefined;
-  const search = new SearchService(
-    deps.store,
-    deps.embedder,
-    { partTimeoutMs: deps.config.http.searchPartTimeoutMs, cache },
-    deps.mover,
-  );
+  const options = { partTimeoutMs: deps.config.http.searchPartTimeoutMs, cache };
   return {
-    search,
+    search: new SearchService(deps.store, deps.embedder, options, deps.mover),
     stop: async () => {
       await stopWatching?.();
       await cache?.close();
     },
   };
+}
+
+export interface QueryServiceDeps {
+  config: AkoshaConfig;
+  nc: NatsConnection;
+  /** this process's tiers, when it runs a writer */
+  store?: HotStore | undefined;
+  mover?: TierMover | undefined;
+  /** this process's graph, when it runs the graph writer */
+  graph?: GraphQueries | undefined;
+  embedder: Embedder;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** Whether this process holds every shard group: then it answers queries itself. */
+export const holdsEveryGroup = (config: AkoshaConfig, store: HotStore | undefined): boolean =>
+  store !== undefined && config.writer.groups.length === config.streams.shardGroups;
+
+function queryCache(deps: QueryServiceDeps): QueryCache<SearchResponse> | undefined {
+  const { cache: c } = deps.config;
+  if (!c.enabled) return undefined;
+  return new QueryCache<SearchResponse>({
+    enabled: true,
+    redisUrl: c.redisUrl,
+    redisPassword: c.redisPassword,
+    redisTlsCa: c.redisTlsCa,
+    l1Entries: c.l1Entries,
+    l1MaxBytes: c.maxBytes,
+    maxEntryBytes: c.maxEntryBytes,
+    ttlSeconds: c.ttlSeconds,
+    prefix: c.prefix,
+    log: deps.log,
+    metrics: deps.metrics,
+  });
+}
+
+/**
+ * The query side with its query cache kept fresh by ingest events: over this process's own
+ * tiers when it holds every shard group (no NATS hop), else over the writers' query
+ * endpoints (api/remote).
+ */
+export async function startQueryBackend(deps: QueryServiceDeps): Promise<QuerySide> {
+  const { config, store, mover } = deps;
+  if (holdsEveryGroup(config, store)) {
+    const local = startQueryService({ ...deps, store: store! });
+    const backend = localQueryBackend({ store, mover, search: local.search, graph: deps.graph });
+    return { backend, stop: local.stop };
+  }
+  const cache = queryCache(deps);
+  const stopWatching = cache ? watchIngestForCache(deps.nc, cache, deps.log) : undefined;
+  const stopCache = async () => {
+    await stopWatching?.();
+    await cache?.close();
+  };
+  const remote = await RemoteQueryBackend.open({
+    nc: deps.nc,
+    embedder: deps.embedder,
+    cache,
+    timeoutMs: config.http.scatterTimeoutMs,
+    groupCount: config.streams.shardGroups,
+    leaseTtlMs: config.writer.lease.ttlMs,
+    graph: deps.graph,
+    log: deps.log,
+  }).catch(async (err: unknown) => {
+    await stopCache();
+    throw err;
+  });
+  deps.log.info({ timeoutMs: config.http.scatterTimeoutMs }, 'queries go to the writers over NATS');
+  const stop = async () => {
+    remote.close();
+    await stopCache();
+  };
+  return { backend: remote, stop };
 }

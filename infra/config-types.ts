@@ -140,6 +140,8 @@ export interface HttpConfig {
   port: number;
   /** each shard of each tier must answer a search within this; else the result is partial */
   searchPartTimeoutMs: number;
+  /** a writer process asked over NATS (scatter-gather) must answer within this, else it is listed in `failed` */
+  scatterTimeoutMs: number;
   /** absent: plain HTTP */
   tls?: HttpTlsConfig;
   limits: HttpLimits;

@@ -175,6 +175,7 @@ function httpSlice(e: Env): HttpConfig {
     host: e.AKOSHA_HTTP_HOST,
     port: e.AKOSHA_HTTP_PORT,
     searchPartTimeoutMs: e.AKOSHA_SEARCH_PART_TIMEOUT_MS,
+    scatterTimeoutMs: e.AKOSHA_SCATTER_TIMEOUT_MS,
     limits: {
       bodyLimitBytes: e.AKOSHA_HTTP_BODY_LIMIT_BYTES,
       mcpBodyLimitBytes: e.AKOSHA_MCP_BODY_LIMIT_BYTES,

@@ -50,6 +50,7 @@ export const EnvSchema = z.object({
   AKOSHA_HTTP_HOST: z.string().default('127.0.0.1'),
   AKOSHA_HTTP_PORT: int(0, 65535).default(8682),
   AKOSHA_SEARCH_PART_TIMEOUT_MS: int(10, 600_000).default(2000),
+  AKOSHA_SCATTER_TIMEOUT_MS: int(10, 600_000).default(2500),
   AKOSHA_SEARCH_ROWS: z.enum(['memory', 'duckdb']).default('memory'),
   AKOSHA_INDEX_SAVE_INTERVAL_S: int(1, 86_400).default(HOT_INDEX_DEFAULTS.saveIntervalMs / 1000),
   AKOSHA_INDEX_QUANTIZATION: z.enum(['f32', 'i8']).default(HOT_INDEX_DEFAULTS.quantization),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SHARD_COUNT } from '../schemas/ids';
 
 /** Subject layout. Tokens after the prefix are what a consumer filter can select on. */
@@ -17,7 +18,22 @@ export const subjects = {
   aging: (tier: 'hot' | 'warm') => `akosha.aging.${tier}`,
   /** the audit trail; an action is dotted (`dlq.requeue`), so it spans tokens */
   audit: (action: string) => `akosha.audit.${action}`,
+  /** a query endpoint of one writer process (`writer`: writerToken of its lease owner) */
+  query: (writer: string, endpoint: string) => `akosha.query.${writer}.${endpoint}`,
+  /** a knowledge-graph query, answered by the process that holds the graph */
+  graphQuery: (endpoint: string) => `akosha.query.graph.${endpoint}`,
 };
+
+/** The NATS micro service every writer process offers its query endpoints as. */
+export const QUERY_SERVICE = 'akosha-query';
+
+/**
+ * One subject token per writer process, from its lease owner (`<host>:<hot dir>`, which
+ * holds characters a token may not): `w` and 16 hex digits of its sha256.
+ */
+export function writerToken(owner: string): string {
+  return `w${createHash('sha256').update(owner).digest('hex').slice(0, 16)}`;
+}
 
 /** Shards are split into contiguous ranges so that a writer can own a range. */
 export function groupOfShard(shard: number, groupCount: number): number {

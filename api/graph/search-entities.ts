@@ -1,4 +1,4 @@
-import type { GraphStore, LinkedEntity } from '../../storage/graph/types';
+import type { GraphQueries, LinkedEntity } from '../../storage/graph/types';
 import { recordKey } from '../../storage/write-plan';
 
 interface Hit {
@@ -18,7 +18,7 @@ interface WarnLog {
  */
 export async function withLinkedEntities<R extends { results: readonly Hit[] }>(
   found: R,
-  graph: GraphStore | undefined,
+  graph: GraphQueries | undefined,
   log: WarnLog,
 ): Promise<R> {
   if (!graph || found.results.length === 0) return found;

@@ -2,7 +2,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { AuditSink } from '../../audit/event';
 import type { Principal } from '../../auth/principal';
 import type { Embedder } from '../../embedding/embedder';
-import type { GraphStore } from '../../storage/graph/types';
+import type { GraphQueries } from '../../storage/graph/types';
 
 export interface McpSearchRequest {
   query: string;
@@ -31,7 +31,7 @@ export interface McpDeps {
   search: (req: McpSearchRequest, call: CallContext) => Promise<{ results: readonly unknown[] }>;
   readiness: () => { ready: boolean };
   /** the knowledge graph the graph tools query; absent: they answer UNAVAILABLE (no_graph) */
-  graph?: GraphStore | undefined;
+  graph?: GraphQueries | undefined;
   /** `get_storage_status`; without it the tool reports the JetStream streams */
   storageStatus?: () => Promise<unknown>;
   /** request body limit of the MCP routes (default 8 MiB) */

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { NeighborsArgs, PathArgs } from '../graph/args';
-import type { GraphStore } from '../../storage/graph/types';
+import type { GraphQueries } from '../../storage/graph/types';
 import type { McpDeps } from './deps';
 import { RpcCode, RpcError } from './jsonrpc';
+import { LimitError } from '../limits/errors';
 import { defineTool } from './tool';
 
 /** A process without the graph (no writer role, or the graph is off) answers this, not a crash. */
@@ -15,9 +16,15 @@ export function noGraph(): RpcError {
   );
 }
 
-function graphOf(deps: McpDeps): GraphStore {
+/** A query of the graph; a graph held by no process (asked over NATS) is no_graph too. */
+async function ask<T>(deps: McpDeps, query: (graph: GraphQueries) => Promise<T>): Promise<T> {
   if (!deps.graph) throw noGraph();
-  return deps.graph;
+  try {
+    return await query(deps.graph);
+  } catch (err) {
+    if (err instanceof LimitError && err.reason === 'no_graph') throw noGraph();
+    throw err;
+  }
 }
 
 export const queryKnowledgeGraph = defineTool({
@@ -27,11 +34,13 @@ export const queryKnowledgeGraph = defineTool({
     'one edge type (limit 1..500, default 50): {entity_id, total_neighbors, neighbors}.',
   args: NeighborsArgs,
   run: async (args, deps, call) => ({
-    ...(await graphOf(deps).neighbors(args.entity_id, {
-      ...(args.edge_type !== undefined && { edgeType: args.edge_type }),
-      limit: args.limit,
-      scope: call.principal.systems,
-    })),
+    ...(await ask(deps, (graph) =>
+      graph.neighbors(args.entity_id, {
+        ...(args.edge_type !== undefined && { edgeType: args.edge_type }),
+        limit: args.limit,
+        scope: call.principal.systems,
+      }),
+    )),
   }),
 });
 
@@ -42,10 +51,12 @@ export const findPath = defineTool({
     '(1..6, default 3): {source_id, target_id, path_found, path?, hops?}.',
   args: PathArgs,
   run: async (args, deps, call) => ({
-    ...(await graphOf(deps).findPath(args.source_id, args.target_id, {
-      maxHops: args.max_hops,
-      scope: call.principal.systems,
-    })),
+    ...(await ask(deps, (graph) =>
+      graph.findPath(args.source_id, args.target_id, {
+        maxHops: args.max_hops,
+        scope: call.principal.systems,
+      }),
+    )),
   }),
 });
 
@@ -55,6 +66,6 @@ export const getGraphStatistics = defineTool({
     'Entities and edges by type, overall and per system, of the systems the caller may see.',
   args: z.object({}),
   run: async (_args, deps, call) => ({
-    ...(await graphOf(deps).statistics(call.principal.systems)),
+    ...(await ask(deps, (graph) => graph.statistics(call.principal.systems))),
   }),
 });

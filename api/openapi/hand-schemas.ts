@@ -71,10 +71,15 @@ export const SearchResponse = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['tier', 'reason', 'message'],
+        description:
+          'a shard of a tier ({tier, shard}, with `writer` when a writer process reported it), ' +
+          'or a writer process asked over NATS that gave no answer ({writer, groups})',
+        required: ['reason', 'message'],
         properties: {
           tier,
           shard: int,
+          writer: str,
+          groups: { type: 'array', items: int },
           reason: { enum: ['timeout', 'error'] },
           message: str,
         },

@@ -49,6 +49,14 @@ export type Memory = z.infer<typeof Memory>;
 
 const TierCounts = z.object({ hot: Count, warm: Count, cold: Count });
 
+/** A writer process asked over NATS that gave no answer (`none`: no writer holds the groups). */
+const FailedWriter = z.object({
+  writer: z.string().describe('lease owner, <host>:<hot dir>, or none'),
+  groups: z.array(Int),
+  reason: z.enum(['timeout', 'error']),
+  message: z.string(),
+});
+
 export const SystemsResponse = z.object({
   systems: z.array(
     TierCounts.extend({ system_id: z.string(), shard: Shard, total: Count }).describe(
@@ -56,6 +64,8 @@ export const SystemsResponse = z.object({
     ),
   ),
   totals: TierCounts,
+  partial: z.literal(true).optional().describe('some writer process did not answer: see failed'),
+  failed: z.array(FailedWriter).optional(),
 });
 export type SystemsResponse = z.infer<typeof SystemsResponse>;
 
@@ -104,6 +114,21 @@ export const StatusResponse = z.object({
   writer: z.object({
     hot_shards: z.array(Shard).describe('hot shard files this process has open'),
     warm_shards: z.array(Shard).describe('warm shard files this process has open'),
+    writers: z
+      .array(
+        z.union([
+          z.object({
+            owner: z.string(),
+            groups: z.array(Int),
+            hot_shards: z.array(Shard),
+            warm_shards: z.array(Shard),
+            ready: z.boolean(),
+          }),
+          FailedWriter,
+        ]),
+      )
+      .optional()
+      .describe('a process without every shard group: each writer asked, shards then are theirs'),
     leases: z
       .array(z.object({ group: Int, owner: z.string(), renewed_at: IsoTime }))
       .describe('shard groups claimed by every running writer'),

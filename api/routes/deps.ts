@@ -1,22 +1,17 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Readiness } from '../../app/readiness';
-import type { GraphStore } from '../../storage/graph/types';
-import type { HotStore } from '../../storage/hot-store';
-import type { TierMover } from '../../storage/tiers';
+import type { QueryBackend } from '../query-backend';
 
-/** What the query routes use of HttpDeps (which satisfies it). */
+/** What the query routes use of HttpDeps and the query backend built from them. */
 export interface QueryDeps {
   js: JetStreamClient;
   /** core NATS, for the aging trigger; absent: `POST /api/v1/aging/:tier` answers 503 */
   nc?: NatsConnection | undefined;
   /** a requeued upload is checked against this size, as the ingest stage checks it */
   maxPayloadBytes: number;
-  /** absent in a process that owns no shards: memories and systems answer 503 */
-  store?: HotStore | undefined;
-  mover?: TierMover | undefined;
-  /** absent in a process that holds no graph: the graph routes answer 503 */
-  graph?: GraphStore | undefined;
+  /** memories, systems, graph and status: this process's tiers, or the writers' over NATS */
+  query: QueryBackend;
   readiness: () => Readiness;
   /** AKOSHA_AUTH_TOKENS_FILE, listed by `GET /api/v1/tokens` */
   tokensFile?: string | undefined;

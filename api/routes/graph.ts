@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { GraphStore } from '../../storage/graph/types';
+import type { GraphQueries } from '../../storage/graph/types';
 import { EntityIdArg, NeighborsQuery, PathQuery } from '../graph/args';
 import { scopeOf } from '../scope';
 import { invalidRequest, notFound } from './replies';
 
 export interface GraphRouteDeps {
   /** absent in a process that holds no graph: every graph route answers 503 */
-  graph?: GraphStore | undefined;
+  graph?: GraphQueries | undefined;
 }
 
 export const noGraph = (reply: FastifyReply): FastifyReply =>

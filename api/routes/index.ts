@@ -16,7 +16,7 @@ export type { QueryDeps } from './deps';
 export function registerQueryRoutes(app: FastifyInstance, deps: QueryDeps): void {
   registerMemoryRoutes(app, deps);
   registerSystemRoutes(app, deps);
-  registerGraphRoutes(app, deps);
+  registerGraphRoutes(app, { graph: deps.query.graph });
   registerStatusRoute(app, deps);
   registerOpenApiRoute(app);
   registerTokenRoutes(app, deps);

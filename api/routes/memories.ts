@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RecordId, SystemId } from '../../schemas/ids';
-import { findMemory } from '../../storage/lookup';
 import { replyForbidden, routeOf } from '../auth-denials';
 import { inScope, scopeOf } from '../scope';
 import type { QueryDeps } from './deps';
@@ -27,10 +26,12 @@ export function registerMemoryRoutes(app: FastifyInstance, deps: QueryDeps): voi
     );
     if (!parsed.success) return invalidRequest(reply, parsed.error.issues);
     const system = parsed.data.system_id;
-    if (!inScope(scopeOf(req), system))
+    const scope = scopeOf(req);
+    if (!inScope(scope, system))
       return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
-    if (!deps.store) return noShards(reply);
-    const memory = await findMemory(deps.store, deps.mover, parsed.data.system_id, parsed.data.id);
+    const shards = deps.query.shards;
+    if (!shards) return noShards(reply);
+    const memory = await shards.memory(system, parsed.data.id, scope);
     return memory ?? notFound(reply);
   });
 }

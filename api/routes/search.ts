@@ -1,17 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { searchAuditDetail } from '../../audit/search-detail';
-import type { GraphStore } from '../../storage/graph/types';
+import type { GraphQueries } from '../../storage/graph/types';
 import { withLinkedEntities } from '../graph/search-entities';
 import { replyForbidden, routeOf } from '../auth-denials';
 import { inScope, scopeOf } from '../scope';
-import { SearchRequest, type SearchService } from '../search';
+import type { Searcher } from '../query-backend';
+import { SearchRequest } from '../search';
 import { invalidRequest, noShards } from './replies';
 
 export interface SearchRouteDeps {
   /** absent with no store: the route answers 503 */
-  search?: SearchService | undefined;
+  search?: Searcher | undefined;
   /** hits of records that mention entities carry them; absent: no `entities` */
-  graph?: GraphStore | undefined;
+  graph?: GraphQueries | undefined;
   /** AKOSHA_AUDIT_QUERIES: search events carry the query text */
   auditQueries?: boolean | undefined;
 }

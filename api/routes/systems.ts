@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { shardOf, SystemId } from '../../schemas/ids';
-import { countsBySystem, type TierCounts } from '../../storage/tiers/tier-counts';
+import type { TierCounts } from '../../storage/tiers/tier-counts';
 import type { SystemsResponse } from '../openapi/responses';
 import { replyForbidden, routeOf } from '../auth-denials';
 import { inScope, scopeOf } from '../scope';
@@ -22,8 +22,9 @@ export function registerSystemRoutes(app: FastifyInstance, deps: QueryDeps): voi
     const system = parsed.data.system_id;
     if (system !== undefined && !inScope(scope, system))
       return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
-    if (!deps.store) return noShards(reply);
-    const counts = await countsBySystem(deps.store, deps.mover, system);
+    const shards = deps.query.shards;
+    if (!shards) return noShards(reply);
+    const { counts, failed } = await shards.counts(system, scope);
     const totals: TierCounts = { hot: 0, warm: 0, cold: 0 };
     const visible = [...counts.keys()].filter((id) => inScope(scope, id));
     const systems = visible.sort().map((system_id) => {
@@ -33,7 +34,12 @@ export function registerSystemRoutes(app: FastifyInstance, deps: QueryDeps): voi
       totals.cold += c.cold;
       return { system_id, shard: shardOf(system_id), ...c, total: c.hot + c.warm + c.cold };
     });
-    const body: SystemsResponse = { systems, totals };
+    // writers that did not answer: their systems are missing, as in a partial search
+    const body: SystemsResponse = {
+      systems,
+      totals,
+      ...(failed.length > 0 && { partial: true, failed }),
+    };
     return body;
   });
 }

@@ -98,3 +98,9 @@ export interface GraphStore {
   clear(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What the query side reads of the graph: a GraphStore, or a client of the process holding one. */
+export type GraphQueries = Pick<
+  GraphStore,
+  'neighbors' | 'findPath' | 'statistics' | 'entity' | 'entitiesOfRecords'
+>;

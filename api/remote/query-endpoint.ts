@@ -1,0 +1,112 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../../infra/logger';
+import { ColdReadLimitError } from '../../storage/tiers/cold-limits';
+import { QUERY_SERVICE, subjects, writerToken } from '../../streams/subjects';
+import {
+  GRAPH_HANDLERS,
+  WRITER_HANDLERS,
+  type EndpointSources,
+  type Handler,
+} from './endpoint-handlers';
+import { addMicroService, type Service, type ServiceMsg } from './micro';
+import { MAX_QUERY_REQUEST_BYTES, QUERY_PROTOCOL_VERSION, QueryEndpointError } from './protocol';
+import type { SearchReply } from './replies';
+
+export interface QueryEndpointDeps {
+  nc: NatsConnection;
+  sources: EndpointSources;
+  /** the server's max_payload: a reply must fit in it */
+  maxReplyBytes: number;
+  log: Logger;
+}
+
+/**
+ * The query endpoints of one writer process, as the NATS micro service `akosha-query`
+ * (`$SRV.PING|INFO|STATS` answer for it): search, memory, counts and status on
+ * `akosha.query.<writer>.*`, and the graph's queries on `akosha.query.graph.*` in the
+ * process that holds the graph. Its metadata names the lease owner and the shard groups.
+ */
+export class QueryEndpoint {
+  readonly name = 'query-endpoint';
+  private service: Service | undefined;
+
+  constructor(private readonly deps: QueryEndpointDeps) {}
+
+  async start(): Promise<void> {
+    const { sources } = this.deps;
+    const token = writerToken(sources.owner);
+    const service = await addMicroService(this.deps.nc, {
+      name: QUERY_SERVICE,
+      version: QUERY_PROTOCOL_VERSION,
+      description: 'Akosha query endpoints of one writer process',
+      metadata: {
+        owner: sources.owner,
+        groups: sources.groups.join(','),
+        graph: String(sources.graph !== undefined),
+      },
+    });
+    this.service = service;
+    for (const [name, handler] of Object.entries(WRITER_HANDLERS))
+      service.addEndpoint(name, {
+        subject: subjects.query(token, name),
+        handler: (_err, msg) => void this.answer(msg, handler),
+      });
+    if (!sources.graph) return;
+    for (const [name, handler] of Object.entries(GRAPH_HANDLERS))
+      service.addEndpoint(`graph-${name}`, {
+        subject: subjects.graphQuery(name),
+        handler: (_err, msg) => void this.answer(msg, handler),
+      });
+  }
+
+  /** Unsubscribes every endpoint; requests in flight still get their reply. Idempotent. */
+  async stop(): Promise<void> {
+    const service = this.service;
+    this.service = undefined;
+    if (service && !service.isStopped) await service.stop();
+  }
+
+  private async answer(msg: ServiceMsg, handler: Handler): Promise<void> {
+    try {
+      if (msg.data.length > MAX_QUERY_REQUEST_BYTES)
+        throw new QueryEndpointError('too_large', `request over ${MAX_QUERY_REQUEST_BYTES} bytes`);
+      const reply = await handler(decodeBody(msg), this.deps.sources);
+      msg.respond(this.encode(reply));
+    } catch (err) {
+      const failure = this.failureOf(err, msg.subject);
+      msg.respondError(
+        failure.status,
+        failure.message,
+        JSON.stringify({ error: failure.code, message: failure.message }),
+      );
+    }
+  }
+
+  /** A search reply that would not fit max_payload loses its worst hits (they are counted). */
+  private encode(reply: unknown): string {
+    const text = JSON.stringify(reply);
+    if (Buffer.byteLength(text) <= this.deps.maxReplyBytes) return text;
+    const search = reply as Partial<SearchReply>;
+    if (!Array.isArray(search.results))
+      throw new QueryEndpointError('internal', 'reply larger than max_payload');
+    const results = search.results.slice(0, Math.floor(search.results.length / 2));
+    const cut = (search.cut ?? 0) + search.results.length - results.length;
+    return this.encode({ ...search, results, cut });
+  }
+
+  private failureOf(err: unknown, subject: string): QueryEndpointError {
+    if (err instanceof QueryEndpointError) return err;
+    if (err instanceof ColdReadLimitError) return new QueryEndpointError(err.reason, err.message);
+    this.deps.log.error({ err, subject }, 'query endpoint failed');
+    return new QueryEndpointError('internal', 'internal error');
+  }
+}
+
+function decodeBody(msg: ServiceMsg): unknown {
+  if (msg.data.length === 0) return {};
+  try {
+    return msg.json();
+  } catch {
+    throw new QueryEndpointError('invalid_request', 'request is not JSON');
+  }
+}

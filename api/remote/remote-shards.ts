@@ -1,0 +1,86 @@
+import { shardOf } from '../../schemas/ids';
+import type { StoredMemory } from '../../storage/lookup';
+import type { TierCounts } from '../../storage/tiers/tier-counts';
+import { groupOfShard, subjects } from '../../streams/subjects';
+import { LimitError } from '../limits/errors';
+import type { ShardQueries, ShardsStatus, SystemCounts } from '../query-backend';
+import { inScope, type SystemScope } from '../scope';
+import type { FailedWriter } from '../search';
+import type { CountsCall, MemoryCall } from './protocol';
+import { QueryCallError, type QueryClient } from './query-client';
+import { CountsReplyShape, MemoryReplyShape, StatusReplyShape } from './replies';
+import { groupsOf, isFailure, scatter } from './scatter';
+import type { WriterDirectory } from './writer-directory';
+
+export interface RemoteShardsDeps {
+  client: QueryClient;
+  directory: WriterDirectory;
+  groupCount: number;
+}
+
+/** Memory lookups, counts and status asked of the writers that hold the shards. */
+export class RemoteShards implements ShardQueries {
+  constructor(private readonly deps: RemoteShardsDeps) {}
+
+  /** From the writer of the system's shard group only: 503 when none holds it, 504 past the deadline. */
+  async memory(systemId: string, id: string, scope: SystemScope): Promise<StoredMemory | null> {
+    if (!inScope(scope, systemId)) return null;
+    const group = groupOfShard(shardOf(systemId), this.deps.groupCount);
+    const { writers } = this.deps.directory.route([group]);
+    const writer = writers[0];
+    if (!writer)
+      throw new LimitError(
+        503,
+        'no_writer',
+        `no writer holds a live lease on shard group ${group}`,
+      );
+    const call: MemoryCall = { system_id: systemId, id, scope };
+    const subject = subjects.query(writer.token, 'memory');
+    try {
+      const reply = await this.deps.client.call(subject, JSON.stringify(call), MemoryReplyShape);
+      return reply.memory as StoredMemory | null;
+    } catch (err) {
+      throw err instanceof QueryCallError ? err.toHttp() : err;
+    }
+  }
+
+  async counts(systemId: string | undefined, scope: SystemScope): Promise<SystemCounts> {
+    const { client, directory, groupCount } = this.deps;
+    const groups = groupsOf(systemId, scope, groupCount);
+    const call: CountsCall = { ...(systemId !== undefined && { system_id: systemId }), scope };
+    const target = { groups, endpoint: 'counts' };
+    const gathered = await scatter(
+      client,
+      directory,
+      target,
+      JSON.stringify(call),
+      CountsReplyShape,
+    );
+    const counts = new Map<string, TierCounts>();
+    const failed: FailedWriter[] = [];
+    for (const answer of gathered) {
+      if (isFailure(answer)) failed.push(answer);
+      else
+        for (const { system_id, hot, warm, cold } of answer.reply.systems)
+          if (inScope(scope, system_id)) counts.set(system_id, { hot, warm, cold });
+    }
+    return { counts, failed };
+  }
+
+  /** Every writer's shards; their union as this process's own would list them. */
+  async status(): Promise<ShardsStatus> {
+    const { client, directory, groupCount } = this.deps;
+    const target = { groups: groupsOf(undefined, '*', groupCount), endpoint: 'status' };
+    const gathered = await scatter(client, directory, target, '{}', StatusReplyShape);
+    const hot = new Set<number>();
+    const warm = new Set<number>();
+    const writers = gathered.map((answer) => {
+      if (isFailure(answer)) return answer;
+      answer.reply.hot_shards.forEach((s) => hot.add(s));
+      answer.reply.warm_shards.forEach((s) => warm.add(s));
+      return answer.reply;
+    });
+    const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
+    return { hot_shards: sorted(hot), warm_shards: sorted(warm), writers };
+  }
+}
