@@ -16,6 +16,7 @@ import { putSessionBuddyUpload } from '../tests/helpers/session-buddy-bucket';
 import { startTestS3, type TestS3 } from '../tests/helpers/s3';
 import { makeTestCa } from '../tests/helpers/tls';
 import { median, writeSessionBuddyDb } from './cloud-data';
+import { subjects } from '../streams/subjects';
 import { sleep } from './lib';
 
 const BUCKET = 'sb-bench';
@@ -94,9 +95,9 @@ export async function pickupRound(
   try {
     const ids = Array.from({ length: systems }, (_, i) => `bench-sb-${run}-${i}`);
     const files = await writeDatabases(dir, run, systems);
-    const found = lastSeen(nc, 'akosha.cloud.uploads.>', subs);
-    const published = lastSeen(nc, 'akosha.uploads.>', subs);
-    const stored = lastSeen(nc, 'akosha.ingested.>', subs);
+    const found = lastSeen(nc, subjects.cloudUploadsAll, subs);
+    const published = lastSeen(nc, subjects.uploadsAll, subs);
+    const stored = lastSeen(nc, subjects.ingestedAll, subs);
     const started = performance.now();
     const putAt = await putAll(s3, ids, files);
     const deadline = Date.now() + 900_000;

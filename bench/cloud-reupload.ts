@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { DigestStore } from '../cloud/digest-store';
 import { importSessionBuddy, type ImportTotals } from '../producers/import-session-buddy';
 import { RecordDigest } from '../producers/record-digest';
+import { subjects } from '../streams/subjects';
 import { sleep } from './lib';
 
 export interface ReuploadRun {
@@ -27,7 +28,7 @@ interface Ingested {
 /** Ingest-complete events by upload id, as they arrive. */
 export function watchIngested(nc: NatsConnection): Map<string, Ingested> {
   const seen = new Map<string, Ingested>();
-  nc.subscribe('akosha.ingested.>', {
+  nc.subscribe(subjects.ingestedAll, {
     callback: (_err, msg) => {
       const e = msg.json<{ upload_id: string; counts: { stored: number; duplicate: number } }>();
       seen.set(e.upload_id, { atMs: performance.now(), ...e.counts });

@@ -90,7 +90,7 @@ export class PipelineUnderTest {
     private readonly dir: string,
     private readonly shape: PipelineShape,
   ) {
-    nc.subscribe('akosha.ingested.>', { callback: (_err, msg) => this.onEvent(msg.json()) });
+    nc.subscribe(subjects.ingestedAll, { callback: (_err, msg) => this.onEvent(msg.json()) });
   }
 
   /** `env`: AKOSHA_* settings on top of this run's nats URL and data dir. */

@@ -86,7 +86,7 @@ async function rawBaseline(nc: NatsConnection, js: JetStreamClient): Promise<num
 /** Resolves each upload's ingest-complete event time by upload id. */
 function watchEvents(nc: NatsConnection): Map<string, number> {
   const seen = new Map<string, number>();
-  nc.subscribe('akosha.ingested.>', {
+  nc.subscribe(subjects.ingestedAll, {
     callback: (_err, msg) => {
       seen.set((msg.json() as { upload_id: string }).upload_id, performance.now());
     },

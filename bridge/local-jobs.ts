@@ -2,6 +2,7 @@ import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Clock } from '../infra/clock';
 import type { Logger } from '../infra/logger';
 import type { JobContext } from '../scheduler/local-scheduler';
+import { subjects, type AgingTier } from '../streams/subjects';
 import { JOB_NAMES, type JobHandler, type JobName } from './jobs';
 
 export interface LocalJobDeps {
@@ -9,7 +10,7 @@ export interface LocalJobDeps {
   log?: Logger | undefined;
   clock: Clock;
   /** tiers whose aging is requested by tier_transition, one event each (default hot, warm) */
-  agingTiers?: string[] | undefined;
+  agingTiers?: AgingTier[] | undefined;
 }
 
 /** Each job's fallback handler: the given ones, the defaults for the rest. */
@@ -42,7 +43,7 @@ async function publishAgingEvents(ctx: JobContext, deps: LocalJobDeps): Promise<
     const h = headers();
     h.set('Nats-Msg-Id', `aging:${tier}:${ctx.window}`);
     const event = { schema_version: 1, tier, requested_at: requestedAt, window: ctx.window };
-    nc.publish(`akosha.aging.${tier}`, JSON.stringify(event), { headers: h });
+    nc.publish(subjects.aging(tier), JSON.stringify(event), { headers: h });
   }
   await withTimeout(nc.flush(), 5000, 'nats flush');
 }

@@ -24,6 +24,7 @@ import { DEFAULT_MAHAVISHNU_URL, MahavishnuClient } from './mahavishnu-client';
 import { createBridgeMetrics, type BridgeMetrics } from './metrics';
 import { RemoteRunner } from './remote-runner';
 import { MAHAVISHNU_DEFAULTS } from '../infra/defaults';
+import type { AgingTier } from '../streams/subjects';
 
 // Part of the bridge's API: its callers name jobs, plug in handlers and read its status.
 export { JOB_NAMES, JOB_PERIODS_MS, type JobHandler, type JobName, type RemoteCall } from './jobs';
@@ -50,7 +51,7 @@ export interface MahavishnuBridgeOptions {
   handlers?: Partial<Record<JobName, JobHandler>>;
   periodsMs?: Partial<Record<JobName, number>>;
   /** tiers whose aging is requested by tier_transition, one event each (default hot, warm) */
-  agingTiers?: string[];
+  agingTiers?: AgingTier[];
   /** Mahavishnu workflow adapter and repo tag for trigger_workflow (default prefect, akosha) */
   workflowAdapter?: string;
   workflowTag?: string;

@@ -6,6 +6,7 @@ import type { Metrics } from '../infra/metrics';
 import { AgingEvent } from '../schemas/aging';
 import type { HotStore } from '../storage/hot-store';
 import { TierMoveError, type MoveResult, type TierMover } from '../storage/tiers';
+import { subjects } from '../streams/subjects';
 
 const DAY_MS = 86_400_000;
 
@@ -43,7 +44,7 @@ export class AgingConsumer {
   ) {}
 
   start(): void {
-    this.sub = this.deps.nc.subscribe('akosha.aging.*', {
+    this.sub = this.deps.nc.subscribe(subjects.agingAll, {
       callback: (_err, msg) => this.receive(msg.data),
     });
   }

@@ -1,6 +1,7 @@
 import { AkoshaError, issuesFrom } from '../infra/errors';
 import { GraphMessage } from '../schemas/graph';
-import { shardOf, SHARD_COUNT } from '../schemas/ids';
+import { shardOf } from '../schemas/ids';
+import { parseGraphSubject } from '../streams/subjects';
 
 /**
  * One graph message from the wire: size, JSON, schema, and its subject
@@ -28,7 +29,7 @@ export function decodeGraph(
     return new AkoshaError('SCHEMA_INVALID', undefined, {
       issues: issuesFrom(parsed.error.issues),
     });
-  const expected = subjectOf(subject);
+  const expected = parseGraphSubject(subject);
   const shard = shardOf(parsed.data.system_id);
   if (expected?.systemId !== parsed.data.system_id || expected.shard !== shard)
     return new AkoshaError(
@@ -36,12 +37,4 @@ export function decodeGraph(
       `subject ${subject} does not match system_id ${parsed.data.system_id} (shard ${shard})`,
     );
   return parsed.data;
-}
-
-function subjectOf(subject: string): { shard: number; systemId: string } | undefined {
-  const parts = subject.split('.');
-  if (parts.length !== 4 || parts[0] !== 'akosha' || parts[1] !== 'graph') return undefined;
-  const shard = Number(parts[2]);
-  if (!Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT) return undefined;
-  return { shard, systemId: parts[3] as string };
 }

@@ -7,6 +7,7 @@ import {
   MAHAVISHNU_DEFAULTS,
   QUERY_CACHE_DEFAULTS,
 } from './defaults';
+import { subjects } from '../streams/subjects';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const msList = z
@@ -167,7 +168,7 @@ export const EnvSchema = z.object({
   AKOSHA_SB_S3_CA: z.string().default(''),
   AKOSHA_SB_POLL_S: int(1, 86_400).default(30),
   /** MinIO bucket notifications published on this NATS subject; empty: polling only */
-  AKOSHA_SB_EVENTS_SUBJECT: z.string().default('akosha.cloud.s3events'),
+  AKOSHA_SB_EVENTS_SUBJECT: z.string().default(subjects.cloudEvents),
   /** cap on one file of an upload, after decompression */
   AKOSHA_SB_MAX_FILE_BYTES: byteSize.default(4 * 2 ** 30),
   /** an upload with files but no manifest this long after its newest object is given up */

@@ -95,7 +95,7 @@ export class DeadLetterOps {
     const batches = scanBatches(
       this.jsm,
       STREAM.deadLetters,
-      filter.stage ? subjects.deadLetter(filter.stage) : 'akosha.dlq.>',
+      filter.stage ? subjects.deadLetter(filter.stage) : subjects.deadLetterAll,
       Math.max(first, (page.afterSeq ?? 0) + 1),
       last,
       256,

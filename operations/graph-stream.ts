@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeGraph } from '../consumers/decode-graph';
 import type { GraphMessage } from '../schemas/graph';
 import { STREAM } from '../streams/definitions';
+import { subjects } from '../streams/subjects';
 import { openStreamReader } from './stream-reader';
 
 export interface GraphStreamProgress {
@@ -21,7 +22,7 @@ export async function forEachGraphMessage(
   onMessage: (message: GraphMessage) => Promise<void> | void,
   onProgress?: (progress: GraphStreamProgress) => void,
 ): Promise<{ messages: number; skipped: number }> {
-  const reader = await openStreamReader(nc, STREAM.graph, { filter: 'akosha.graph.>' });
+  const reader = await openStreamReader(nc, STREAM.graph, { filter: subjects.graphAll });
   let messages = 0;
   let skipped = 0;
   onProgress?.({ messages, total: reader.total });

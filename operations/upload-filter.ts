@@ -1,4 +1,5 @@
 import { shardOf, SHARD_COUNT, SYSTEM_ID_PATTERN } from '../schemas/ids';
+import { subjects } from '../streams/subjects';
 
 /** What part of AKOSHA_UPLOADS an operator tool reads. */
 export interface UploadSelection {
@@ -18,7 +19,7 @@ export function uploadsFilter({ systemId, shard }: UploadSelection): string {
     const own = shardOf(systemId);
     if (shard !== undefined && shard !== own)
       throw new Error(`system ${systemId} lives in shard ${own}, not ${shard}`);
-    return `akosha.uploads.*.${systemId}`;
+    return subjects.uploadsOfSystem(systemId);
   }
-  return shard === undefined ? 'akosha.uploads.>' : `akosha.uploads.${shard}.>`;
+  return shard === undefined ? subjects.uploadsAll : subjects.uploadsOfShard(shard);
 }

@@ -9,6 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { StreamsConfig } from '../infra/config';
+import { subjects } from './subjects';
 
 export type StreamDefinition = Partial<StreamConfig> & { name: string; subjects: string[] };
 export type ConsumerDefinition = Partial<ConsumerConfig> & { durable_name: string; stream: string };
@@ -64,26 +65,26 @@ export function streamDefinitions(c: StreamsConfig): StreamDefinition[] {
   return [
     // History is kept so that any shard can be rebuilt by replay.
     // Full: producers get an error and retry; an oldest upload not yet ingested stays.
-    kept(STREAM.uploads, 'akosha.uploads.>', c.uploadsMaxAgeMs, c.maxBytes.uploads),
+    kept(STREAM.uploads, subjects.uploadsAll, c.uploadsMaxAgeMs, c.maxBytes.uploads),
     // Hand-off between the embed stage and the shard writers; replay rebuilds it from uploads.
     // Full (writers behind): the embed stage's hand-off waits and retries, as for a full store.
-    queued(STREAM.embedded, 'akosha.embedded.>', c.maxBytes.embedded),
+    queued(STREAM.embedded, subjects.embeddedAll, c.maxBytes.embedded),
     // Full: the announcement stays in the writer's outbox and is retried by its sweep;
     // an event downstream readers have not read yet is not dropped for it.
-    kept(STREAM.ingested, 'akosha.ingested.>', 7 * DAY_MS, c.maxBytes.ingested),
+    kept(STREAM.ingested, subjects.ingestedAll, 7 * DAY_MS, c.maxBytes.ingested),
     // Full: the failed message is nak'ed, not termed, and retried until a letter fits
     // (consumers/settle.ts); the letters already kept are the only copy of some messages.
-    kept(STREAM.deadLetters, 'akosha.dlq.>', 90 * DAY_MS, c.maxBytes.deadLetters),
+    kept(STREAM.deadLetters, subjects.deadLetterAll, 90 * DAY_MS, c.maxBytes.deadLetters),
     // Who did what: kept for AKOSHA_AUDIT_MAX_AGE_DAYS, read by `akosha audit list`.
     // Full: new events are refused (the sink counts them dropped); a flood cannot age
     // out the record of what happened before it.
-    kept(STREAM.audit, 'akosha.audit.>', c.auditMaxAgeMs, c.maxBytes.audit),
+    kept(STREAM.audit, subjects.auditAll, c.auditMaxAgeMs, c.maxBytes.audit),
     // Entities, relations and mentions; history is kept like the uploads' so that replay
     // rebuilds the graph. Full: producers get an error and retry.
-    kept(STREAM.graph, 'akosha.graph.>', c.uploadsMaxAgeMs, c.maxBytes.graph),
+    kept(STREAM.graph, subjects.graphAll, c.uploadsMaxAgeMs, c.maxBytes.graph),
     // Uploads found in the Session-Buddy bucket, waiting to be imported (small messages: the
     // object keys). Full: the watcher finds them again at its next poll.
-    queued(STREAM.cloud, 'akosha.cloud.uploads.>', c.maxBytes.cloud),
+    queued(STREAM.cloud, subjects.cloudUploadsAll, c.maxBytes.cloud),
   ];
 }
 
@@ -107,28 +108,28 @@ export function consumerDefinitions(c: StreamsConfig): ConsumerDefinition[] {
     ...pull,
     stream: STREAM.embedded,
     durable_name: writerConsumerName(g),
-    filter_subject: `akosha.embedded.${g}.>`,
+    filter_subject: subjects.embeddedGroup(g),
   }));
   return [
     {
       ...pull,
       stream: STREAM.uploads,
       durable_name: INGEST_CONSUMER,
-      filter_subject: 'akosha.uploads.>',
+      filter_subject: subjects.uploadsAll,
     },
     ...writers,
     {
       ...pull,
       stream: STREAM.graph,
       durable_name: GRAPH_CONSUMER,
-      filter_subject: 'akosha.graph.>',
+      filter_subject: subjects.graphAll,
     },
     // an import can take minutes; the importer keeps it alive with working()
     {
       ...pull,
       stream: STREAM.cloud,
       durable_name: CLOUD_CONSUMER,
-      filter_subject: 'akosha.cloud.uploads.>',
+      filter_subject: subjects.cloudUploadsAll,
     },
   ];
 }

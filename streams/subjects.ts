@@ -1,23 +1,41 @@
 import { createHash } from 'node:crypto';
 import { SHARD_COUNT } from '../schemas/ids';
 
-/** Subject layout. Tokens after the prefix are what a consumer filter can select on. */
+/** The tiers whose aging is requested on `akosha.aging.<tier>`. */
+export type AgingTier = 'hot' | 'warm';
+
+/**
+ * Subject layout, the only place subjects are spelled (a test fails on an `akosha.` subject
+ * literal elsewhere). Tokens after the prefix are what a consumer filter can select on.
+ */
 export const subjects = {
   upload: (shard: number, systemId: string) => `akosha.uploads.${shard}.${systemId}`,
+  uploadsAll: 'akosha.uploads.>',
+  uploadsOfShard: (shard: number) => `akosha.uploads.${shard}.>`,
+  uploadsOfSystem: (systemId: string) => `akosha.uploads.*.${systemId}`,
   embedded: (group: number, shard: number) => `akosha.embedded.${group}.${shard}`,
   embeddedGroup: (group: number) => `akosha.embedded.${group}.>`,
+  embeddedAll: 'akosha.embedded.>',
   ingested: (systemId: string) => `akosha.ingested.${systemId}`,
   ingestedAll: 'akosha.ingested.>',
   deadLetter: (stage: string) => `akosha.dlq.${stage}`,
+  deadLetterAll: 'akosha.dlq.>',
   /** knowledge-graph statements of one system (schemas/graph.ts) */
   graph: (shard: number, systemId: string) => `akosha.graph.${shard}.${systemId}`,
+  graphAll: 'akosha.graph.>',
+  graphOfSystem: (systemId: string) => `akosha.graph.*.${systemId}`,
   /** one Session-Buddy upload found in the bucket, to import (cloud/) */
   cloudUpload: (systemId: string) => `akosha.cloud.uploads.${systemId}`,
+  cloudUploadsAll: 'akosha.cloud.uploads.>',
+  /** the default subject of MinIO's bucket notifications (AKOSHA_SB_EVENTS_SUBJECT) */
+  cloudEvents: 'akosha.cloud.s3events',
   /** requests to the writer that owns the group: `akosha replay --online` */
   replayRequest: (group: number) => `akosha.ops.replay.${group}`,
-  aging: (tier: 'hot' | 'warm') => `akosha.aging.${tier}`,
+  aging: (tier: AgingTier) => `akosha.aging.${tier}`,
+  agingAll: 'akosha.aging.*',
   /** the audit trail; an action is dotted (`dlq.requeue`), so it spans tokens */
   audit: (action: string) => `akosha.audit.${action}`,
+  auditAll: 'akosha.audit.>',
   /** a query endpoint of one writer process (`writer`: writerToken of its lease owner) */
   query: (writer: string, endpoint: string) => `akosha.query.${writer}.${endpoint}`,
   /** a knowledge-graph query, answered by the process that holds the graph */
@@ -49,8 +67,22 @@ export function shardsOfGroup(group: number, groupCount: number): number[] {
 export function parseUploadSubject(
   subject: string,
 ): { shard: number; systemId: string } | undefined {
+  return parseShardSubject(subject, 'uploads');
+}
+
+/** Parses akosha.graph.<shard>.<system_id>; undefined when the subject is not of that form. */
+export function parseGraphSubject(
+  subject: string,
+): { shard: number; systemId: string } | undefined {
+  return parseShardSubject(subject, 'graph');
+}
+
+function parseShardSubject(
+  subject: string,
+  kind: 'uploads' | 'graph',
+): { shard: number; systemId: string } | undefined {
   const parts = subject.split('.');
-  if (parts.length !== 4 || parts[0] !== 'akosha' || parts[1] !== 'uploads') return undefined;
+  if (parts.length !== 4 || parts[0] !== 'akosha' || parts[1] !== kind) return undefined;
   const shard = Number(parts[2]);
   if (!Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT) return undefined;
   return { shard, systemId: parts[3] as string };

@@ -1,3 +1,4 @@
+import { subjects } from '../../streams/subjects';
 import { inboxPrefixOf } from '../nats-options';
 
 /** Who a generated user is: Akosha's services, the downstream reader, or one producing system. */
@@ -33,11 +34,13 @@ export function permissionsOf(user: NatsUser): NatsPermissions | undefined {
     case 'reader':
       return {
         publish: { allow: readerApi(INGESTED_STREAM) },
-        subscribe: { allow: ['akosha.ingested.>', inbox] },
+        subscribe: { allow: [subjects.ingestedAll, inbox] },
       };
     case 'system':
       return {
-        publish: { allow: [`akosha.uploads.*.${user.name}`, `akosha.graph.*.${user.name}`] },
+        publish: {
+          allow: [subjects.uploadsOfSystem(user.name), subjects.graphOfSystem(user.name)],
+        },
         subscribe: { allow: [inbox] },
       };
   }
