@@ -1,9 +1,9 @@
 import { GraphConsumer } from '../consumers/graph';
 import type { AkoshaConfig } from '../infra/config';
-import { openGraphStore } from '../storage/graph/duckdb-graph-store';
 import type { GraphStore } from '../storage/graph/types';
 import { GRAPH_CONSUMER, STREAM } from '../streams/definitions';
-import type { StageContext, StartedStages } from './stages';
+import type { Stage } from './stage';
+import type { StageContext } from './stages';
 
 /**
  * Whether this process writes the knowledge graph: `on`, or `auto` in the writer that owns
@@ -15,16 +15,13 @@ export function writesGraph(config: AkoshaConfig, hasWriterRole: boolean): boole
 }
 
 /**
- * Opens the graph store and starts the graph writer on it. `fence`: the writer lease, when
- * this process holds one; the stage applies and acks nothing without it.
+ * The graph writer on an open graph store (the pipeline opens and closes the store: its
+ * API serves it too). `fence`: the writer lease, when this process holds one; the stage
+ * applies and acks nothing without it.
  */
-export async function startGraphStage(
-  ctx: StageContext,
-  fence?: () => boolean,
-): Promise<StartedStages & { store: GraphStore }> {
+export function graphStage(ctx: StageContext, store: GraphStore, fence?: () => boolean): Stage {
   const { common, config } = ctx;
-  const store = await openGraphStore(config.graph.file);
-  const stage = new GraphConsumer(
+  const consumer = new GraphConsumer(
     { ...common, store, ...(fence && { fence }) },
     {
       batchSize: config.writer.batchSize,
@@ -35,16 +32,10 @@ export async function startGraphStage(
       retry: ctx.retry,
     },
   );
-  try {
-    await stage.start();
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
   return {
-    store,
-    stages: [stage],
-    stoppers: [],
+    name: 'graph writer',
     watched: [{ stream: STREAM.graph, consumer: GRAPH_CONSUMER }],
+    start: () => consumer.start(),
+    stop: () => consumer.stop(),
   };
 }

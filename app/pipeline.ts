@@ -1,14 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
-import type { FastifyInstance } from 'fastify';
-import { buildHttpServer } from '../api/http';
-import { NatsAuditSink } from '../audit/publisher';
 import { httpsOptions } from '../api/tls';
 import { checkHttpExposure } from '../auth/exposure';
-import { createAuthenticator } from '../auth/authenticator';
-import { startQueryService } from './query-service';
-import { AdvisoryWatcher } from '../consumers/advisories';
-import type { ShardWriter } from '../consumers/shard-writer';
-import type { PullTarget } from '../consumers/loop-group';
 import { DeadLetterPublisher } from '../consumers/dead-letters';
 import { SuspectLog } from '../consumers/suspects';
 import { createEmbedder } from '../embedding/factory';
@@ -17,23 +9,16 @@ import type { AkoshaConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
 import { createMetrics, type Metrics } from '../infra/metrics';
 import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nats';
+import { openGraphStore } from '../storage/graph/duckdb-graph-store';
 import type { GraphStore } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
 import { applyTopology } from '../streams/apply';
-import { CLOUD_CONSUMER, STREAM } from '../streams/definitions';
-import { MahavishnuBridge } from '../bridge/mahavishnu-bridge';
-import { watchConsumerLag } from './consumer-lag';
-import { startGraphStage, writesGraph } from './graph-stage';
+import { writesGraph } from './graph-stage';
 import { closeWithoutAcking, settleWithin } from './shutdown';
-import { startCloudWatcher } from '../cloud/start-watcher';
-import type { CloudWatcher } from '../cloud/watcher';
-import {
-  startIngestStage,
-  startWriterStages,
-  type StageContext,
-  type StartedStages,
-} from './stages';
+import { mergeReadiness, type Stage } from './stage';
+import { httpOf, stagesFor } from './stage-list';
+import type { StageContext } from './stages';
 import { openWriterState, type WriterState } from './writer-state';
 import type { Readiness, Role } from './readiness';
 
@@ -41,18 +26,14 @@ import type { Readiness, Role } from './readiness';
 export class Pipeline {
   private closing?: Promise<void>;
   private consuming = false;
-  /** consumer stages: stopped together, each finishing what it already pulled */
-  private readonly stages: { stop(): Promise<void> }[] = [];
-  private readonly stoppers: (() => Promise<void> | void)[] = [];
-  private bridge?: MahavishnuBridge;
-  private leaseLost?: string;
-  private writerStage?: ShardWriter;
+  /** the stages its roles pick, in start order (app/stage-list.ts) */
+  private stages: Stage[] = [];
+  /** those whose start() was called: stopped in reverse */
+  private readonly started: Stage[] = [];
   private graphStore?: GraphStore;
-  private cloudWatcher?: CloudWatcher;
   private fail: (err: Error) => void = () => undefined;
   /** Settles when this process must not go on (its writer lease is lost): close, exit non-zero. */
   readonly failure = new Promise<Error>((resolve) => (this.fail = resolve));
-  httpAddress?: string;
 
   private constructor(
     readonly config: AkoshaConfig,
@@ -75,6 +56,11 @@ export class Pipeline {
   /** the knowledge graph, in the process that writes it (AKOSHA_GRAPH_WRITER) */
   get graph(): GraphStore | undefined {
     return this.graphStore;
+  }
+
+  /** where the API listens (role `api`), once started */
+  get httpAddress(): string | undefined {
+    return httpOf(this.stages)?.address;
   }
 
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
@@ -113,10 +99,27 @@ export class Pipeline {
     }
   }
 
+  /** Builds the stages the roles pick and starts them in order. */
   private async startStages(): Promise<void> {
+    if (writesGraph(this.config, this.writer !== undefined))
+      this.graphStore = await openGraphStore(this.config.graph.file);
+    const parts = { roles: this.roles, writer: this.writer, graph: this.graphStore };
+    this.stages = stagesFor(await this.stageContext(), {
+      ...parts,
+      readiness: () => this.readiness(),
+    });
+    for (const stage of this.stages) {
+      void stage.failure?.then((err) => this.fail(err));
+      this.started.push(stage); // before start(): one that fails part-way is stopped too
+      await stage.start();
+    }
+    this.consuming = true;
+  }
+
+  private async stageContext(): Promise<StageContext> {
     const { nc } = this.nats;
     const js = jetstream(nc);
-    const ctx: StageContext = {
+    return {
       config: this.config,
       embedder: this.embedder,
       retry: {
@@ -132,142 +135,20 @@ export class Pipeline {
         log: this.log,
       },
     };
-    const watched: PullTarget[] = [];
-    if (this.roles.includes('ingest')) this.add(await startIngestStage(ctx), watched);
-    if (this.writer) {
-      const started = await startWriterStages(ctx, this.writer);
-      this.writerStage = started.writer;
-      this.writer.lease.whenLost((reason) => this.onLeaseLost(reason, started.stages));
-      this.add(started, watched);
-    }
-    if (writesGraph(this.config, this.writer !== undefined)) {
-      const writer = this.writer;
-      const started = await startGraphStage(ctx, writer && (() => writer.lease.holds()));
-      this.graphStore = started.store;
-      this.add(started, watched);
-    }
-    if (this.roles.includes('cloud') && this.config.cloud) {
-      const watcher = await startCloudWatcher(
-        { ...ctx.common, retry: ctx.retry },
-        this.config,
-        this.config.cloud,
-      );
-      this.cloudWatcher = watcher;
-      this.stages.push(watcher);
-      watched.push({ stream: STREAM.cloud, consumer: CLOUD_CONSUMER });
-    }
-    const { deadLetters } = ctx.common;
-    const advisories = new AdvisoryWatcher({ nc, deadLetters, log: this.log });
-    await advisories.start();
-    this.stoppers.push(() => advisories.stop());
-    this.stoppers.push(watchConsumerLag(nc, watched, this.metrics, this.log));
-    this.consuming = true;
-    if (this.roles.includes('scheduler')) await this.startBridge();
-    if (this.roles.includes('api')) await this.startHttp();
   }
 
-  private add(started: StartedStages, watched: PullTarget[]): void {
-    this.stages.push(...started.stages);
-    this.stoppers.unshift(...started.stoppers);
-    watched.push(...started.watched);
-  }
-
-  /** Periodic jobs: run by Mahavishnu while it answers, by the local scheduler otherwise. */
-  private async startBridge(): Promise<void> {
-    const { bridge } = this.config;
-    this.bridge = new MahavishnuBridge({
-      mahavishnuUrl: bridge.mahavishnuUrl,
-      callTimeoutMs: bridge.callTimeoutMs,
-      token: bridge.token,
-      caFile: bridge.caFile,
-      breaker: bridge.breaker,
-      nc: this.nats.nc,
-      log: this.log,
-      registry: this.metrics.registry,
-    });
-    await this.bridge.start();
-    this.stoppers.push(() => this.bridge?.stop());
-  }
-
-  private async startHttp(): Promise<void> {
-    const query = this.store
-      ? startQueryService({
-          config: this.config,
-          nc: this.nats.nc,
-          store: this.store,
-          mover: this.mover,
-          embedder: this.embedder,
-          metrics: this.metrics,
-          log: this.log,
-        })
-      : undefined;
-    if (query) this.stoppers.unshift(query.stop);
-    const authenticator = createAuthenticator(this.config.auth, this.log);
-    this.stoppers.push(() => authenticator.close());
-    // flushed after the listener closed: the last requests' events are kept
-    const audit = new NatsAuditSink({
-      js: jetstream(this.nats.nc),
-      log: this.log,
-      dropped: this.metrics.auditDropped,
-    });
-    this.stoppers.push(() => audit.flush());
-    const app: FastifyInstance = buildHttpServer({
-      js: jetstream(this.nats.nc),
-      nc: this.nats.nc,
-      maxPayloadBytes: this.nats.nc.info?.max_payload ?? 1024 * 1024,
-      metrics: this.metrics,
-      embedder: this.embedder,
-      store: this.store,
-      mover: this.mover,
-      search: query?.search,
-      graph: this.graph,
-      readiness: () => this.readiness(),
-      tls: this.config.http.tls,
-      limits: this.config.http.limits,
-      tokensFile: this.config.auth.tokensFile,
-      authenticator,
-      metricsPublic: this.config.auth.metricsPublic,
-      audit,
-      auditQueries: this.config.audit.queries,
-      log: this.log,
-    });
-    // Fastify's address says https:// when the listener has a certificate
-    this.httpAddress = await app.listen({
-      host: this.config.http.host,
-      port: this.config.http.port,
-    });
-    this.stoppers.unshift(() => app.close());
-    this.log.info({ address: this.httpAddress }, 'http listening');
-  }
-
-  /**
-   * Another writer may own the groups now: the shard writers stop (a fenced batch is left
-   * unacked, for the new owner), and `failure` tells the caller to exit, so that a
-   * supervisor restarts this writer and it claims its groups again once they are free.
-   */
-  private onLeaseLost(reason: string, writerStages: { stop(): Promise<void> }[]): void {
-    this.leaseLost = reason;
-    this.log.error({ reason }, 'writer lease lost: shard writers stopped, process exits');
-    void Promise.all(writerStages.map((s) => s.stop())).finally(() =>
-      this.fail(new Error(`writer lease lost: ${reason}`)),
-    );
-  }
-
+  /** Ready while NATS is up, every stage started, and no stage holds readiness back. */
   readiness(): Readiness {
-    const stalled = this.writerStage?.stalled;
+    const stages = mergeReadiness(this.stages);
     const natsUp = !this.nats.nc.isClosed() && !this.closing;
     return {
-      ready: natsUp && this.consuming && this.leaseLost === undefined && !stalled,
-      ...(this.leaseLost !== undefined && { reason: 'lease lost' }),
-      ...(stalled && { storage: stalled }),
+      ready: natsUp && this.consuming && stages.ready,
+      ...stages.report,
       consuming: this.consuming && !this.closing,
       nats: this.nats.nc.getServer(),
       roles: this.roles,
       embedder: `${this.embedder.info.name}/${this.embedder.info.model}`,
-      ...(this.bridge && { orchestrator: this.bridge.status() }),
       natsSync: this.nats.sync,
-      ...(this.writer && { tierRecoveryPending: this.writer.recovery.pendingShards() }),
-      ...(this.cloudWatcher && { cloud: this.cloudWatcher.status() }),
     };
   }
 
@@ -306,8 +187,7 @@ export class Pipeline {
   }
 
   private async drain(): Promise<void> {
-    await Promise.all(this.stages.map((stage) => stage.stop()));
-    for (const stop of this.stoppers) await stop();
+    for (const stage of [...this.started].reverse()) await stage.stop();
     await this.graphStore?.close();
     await this.writer?.recovery.stop();
     await this.writer?.mover.close();

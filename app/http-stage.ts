@@ -1,0 +1,87 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { FastifyInstance } from 'fastify';
+import { buildHttpServer } from '../api/http';
+import { createAuthenticator } from '../auth/authenticator';
+import type { Authenticator } from '../auth/principal';
+import { NatsAuditSink } from '../audit/publisher';
+import type { GraphStore } from '../storage/graph/types';
+import type { HotStore } from '../storage/hot-store';
+import type { TierMover } from '../storage/tiers';
+import { startQueryBackend, type QuerySide } from './query-service';
+import type { Readiness } from './readiness';
+import type { Stage } from './stage';
+import type { StageContext } from './stages';
+
+/** What the API serves from besides the context: this process's stores, when it has them. */
+export interface HttpSources {
+  store?: HotStore | undefined;
+  mover?: TierMover | undefined;
+  graph?: GraphStore | undefined;
+  readiness: () => Readiness;
+}
+
+/** The HTTP API and MCP (role `api`). */
+export const httpStage = (ctx: StageContext, sources: HttpSources) => new HttpStage(ctx, sources);
+
+/**
+ * The HTTP API and MCP, with the search over this process's tiers and its query cache.
+ * Listed before the consumer stages, it stops after them: /ready answers 503 while the
+ * process starts or drains.
+ */
+export class HttpStage implements Stage {
+  readonly name = 'http';
+  /** where it listens, once started (https:// when it has a certificate) */
+  address?: string;
+  private query?: QuerySide | undefined;
+  private authenticator?: Authenticator;
+  private audit?: NatsAuditSink;
+  private app?: FastifyInstance;
+
+  constructor(
+    private readonly ctx: StageContext,
+    private readonly sources: HttpSources,
+  ) {}
+
+  async start(): Promise<void> {
+    const { config, embedder } = this.ctx;
+    const { nc, metrics, log } = this.ctx.common;
+    const { store, mover, graph } = this.sources;
+    const deps = { config, nc, store, mover, graph, embedder, metrics, log };
+    this.query = await startQueryBackend(deps);
+    this.authenticator = createAuthenticator(config.auth, log);
+    this.audit = new NatsAuditSink({ js: jetstream(nc), log, dropped: metrics.auditDropped });
+    this.app = this.build(this.authenticator, this.audit);
+    this.address = await this.app.listen({ host: config.http.host, port: config.http.port });
+    log.info({ address: this.address }, 'http listening');
+  }
+
+  /** Closes the listener (in-flight requests finish), then the query cache; audit events last. */
+  async stop(): Promise<void> {
+    await this.app?.close();
+    await this.query?.stop();
+    await this.authenticator?.close();
+    await this.audit?.flush();
+  }
+
+  private build(authenticator: Authenticator, audit: NatsAuditSink): FastifyInstance {
+    const { config, embedder } = this.ctx;
+    const { nc, metrics, log } = this.ctx.common;
+    return buildHttpServer({
+      js: jetstream(nc),
+      nc,
+      maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024,
+      metrics,
+      embedder,
+      query: this.query?.backend,
+      readiness: this.sources.readiness,
+      tls: config.http.tls,
+      limits: config.http.limits,
+      tokensFile: config.auth.tokensFile,
+      authenticator,
+      metricsPublic: config.auth.metricsPublic,
+      audit,
+      auditQueries: config.audit.queries,
+      log,
+    });
+  }
+}
