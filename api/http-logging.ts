@@ -8,7 +8,7 @@ import {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { AkoshaError } from '../infra/errors';
+import { AkoshaError, ErrorCodes } from '../infra/errors';
 import { createLogger, type Logger } from '../infra/logger';
 
 /** An incoming `x-request-id` is kept when it is a short plain token; else one is made. */
@@ -64,6 +64,7 @@ const ERROR_NAMES: Partial<Record<number, string>> = {
   400: 'bad_request',
   404: 'not_found',
   405: 'method_not_allowed',
+  409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
@@ -76,10 +77,7 @@ const ERROR_NAMES: Partial<Record<number, string>> = {
  */
 export function sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply) {
   const request_id = request.id;
-  if (thrown instanceof AkoshaError && !thrown.retryable) {
-    const { message, issues } = thrown;
-    return reply.code(400).send({ error: 'invalid_request', message, issues, request_id });
-  }
+  if (thrown instanceof AkoshaError) return sendCoded(thrown, request, reply);
   const err = thrown as Partial<FastifyError>;
   const status = err.statusCode ?? 500;
   if (status >= 500 || status < 400) {
@@ -89,4 +87,21 @@ export function sendError(thrown: unknown, request: FastifyRequest, reply: Fasti
   request.log.debug({ err }, 'request refused');
   const error = ERROR_NAMES[status] ?? 'bad_request';
   return reply.code(status).send({ error, message: err.message, request_id });
+}
+
+/** A coded error is answered with its code's status (ErrorCodes); a 5xx says nothing of its cause. */
+function sendCoded(err: AkoshaError, request: FastifyRequest, reply: FastifyReply) {
+  const request_id = request.id;
+  const status = ErrorCodes[err.code].httpStatus;
+  if (status >= 500) {
+    request.log.error({ err }, 'request failed');
+    const unavailable = status === 503;
+    return reply.code(status).send({
+      error: unavailable ? 'unavailable' : 'internal',
+      message: unavailable ? 'temporarily unavailable, retry later' : 'internal error',
+      request_id,
+    });
+  }
+  const error = status === 400 ? 'invalid_request' : (ERROR_NAMES[status] ?? 'bad_request');
+  return reply.code(status).send({ error, message: err.message, issues: err.issues, request_id });
 }

@@ -6,7 +6,9 @@ import type { Logger } from '../infra/logger';
 import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
 import { isRevisionConflict, leaseKey, openLeaseBucket } from './lease-bucket';
 
-export class LeaseConflictError extends Error {}
+export class LeaseConflictError extends Error {
+  override name = 'LeaseConflictError';
+}
 
 export interface WriterLeaseOptions {
   /** NATS servers: the lease has a connection of its own, so a busy pipeline can't delay renewals */

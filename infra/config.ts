@@ -20,7 +20,9 @@ import { parseFaultPoint } from './fault-point';
 export type * from './config-types';
 export type { Env } from './env-schema';
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 /** Parses the environment once; throws one error that lists every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AkoshaConfig {

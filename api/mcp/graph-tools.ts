@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AkoshaError } from '../../infra/errors';
+import { AkoshaError, ErrorCodes } from '../../infra/errors';
 import { publishGraph } from '../../producers/publish-graph';
 import { entityId, type GraphMessageInput } from '../../schemas/graph';
 import type { McpDeps } from './deps';
@@ -35,7 +35,8 @@ async function publishStatement(
     const result = await publishGraph(deps.js, message, { maxPayloadBytes: deps.maxPayloadBytes });
     return { duplicate: result.duplicates === result.messages };
   } catch (err) {
-    if (err instanceof AkoshaError && !err.retryable)
+    // the statement's fault (a 4xx code) is the caller's to fix; anything else is ours
+    if (err instanceof AkoshaError && ErrorCodes[err.code].httpStatus < 500)
       throw invalidParams(
         tool,
         err.issues.length ? err.issues : [{ path: '', message: err.message }],
