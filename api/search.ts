@@ -4,6 +4,7 @@ import { shardOf, SystemId } from '../schemas/ids';
 import { IsoTimestamp } from '../schemas/record';
 import type { HotHit, HotStore, SearchOptions } from '../storage/hot-store';
 import type { HotIndexHit } from '../storage/hot-index';
+import type { HotSearch } from '../storage/hot-search';
 import type { TierMover } from '../storage/tiers';
 import type { WarmHit } from '../storage/tiers/warm-store';
 import { isoToMicros } from '../storage/time';
@@ -36,7 +37,8 @@ export type Tier = SearchHit['tier'];
 /** A shard of a tier that gave no answer: its hits are missing from the results. */
 export interface FailedShard {
   tier: Tier;
-  shard: number;
+  /** absent: every shard of the tier at once (the shared Qdrant collection) */
+  shard?: number | undefined;
   reason: 'timeout' | 'error';
   message: string;
   /** the writer process (lease owner) that reported it, when the search went over NATS */
@@ -72,11 +74,13 @@ export interface SearchServiceOptions {
   partTimeoutMs: number;
   /** repeated queries; invalidated by ingest-complete events (api/cache-invalidation.ts) */
   cache?: QueryCache<SearchResponse> | undefined;
+  /** the hot tier's search where a shared Qdrant holds the vectors (then no store is needed) */
+  hot?: HotSearch | undefined;
 }
 
 interface Part {
   tier: Tier;
-  shard: number;
+  shard?: number | undefined;
   run: () => Promise<SearchHit[]>;
 }
 
@@ -89,7 +93,7 @@ interface Part {
  */
 export class SearchService implements VectorSearch {
   constructor(
-    private readonly store: HotStore,
+    private readonly store: HotStore | undefined,
     private readonly embedder: Embedder,
     private readonly options: SearchServiceOptions,
     private readonly mover?: TierMover | undefined,
@@ -157,7 +161,11 @@ export class SearchService implements VectorSearch {
   }
 
   private async hotParts(vector: Float32Array, opts: SearchOptions, threshold?: number) {
-    const hits = await this.store.searchIndex(vector, opts);
+    const { hot } = this.options;
+    if (hot) return (await hot.parts(vector, opts, threshold)).map((p): Part => ({ tier: 'hot', ...p }));
+    const store = this.store;
+    if (!store) return [];
+    const hits = await store.searchIndex(vector, opts);
     const byShard = new Map<number, HotIndexHit[]>();
     for (const hit of hits) {
       if (threshold !== undefined && hit.similarity < threshold) continue;
@@ -167,7 +175,7 @@ export class SearchService implements VectorSearch {
     return [...byShard].map(([shard, list]): Part => ({
       tier: 'hot',
       shard,
-      run: () => this.store.hitRows(shard, list),
+      run: () => store.hitRows(shard, list),
     }));
   }
 
@@ -185,7 +193,7 @@ export class SearchService implements VectorSearch {
   private coldParts(vector: Float32Array, opts: SearchOptions): Part[] {
     const { mover, store } = this;
     const systemId = opts.systemId;
-    if (!mover || !systemId) return [];
+    if (!mover || !systemId || !store) return [];
     const run = async () => {
       const conn = await store.connect();
       try {
@@ -210,7 +218,11 @@ function searchOptions(req: SearchRequest, model: string): SearchOptions {
   return { limit: req.limit, systemId: req.system_id, filter, model };
 }
 
-/** Best first, one hit per (system_id, id), at or above the threshold, at most limit. */
+/**
+ * Best first, one hit per (system_id, id), at or above the threshold, at most limit. Equal
+ * similarities are ordered by system_id and id, so the order does not depend on which part
+ * (or writer process) answered first.
+ */
 export function mergeHits(hits: SearchHit[], limit: number, threshold?: number): SearchHit[] {
   const best = new Map<string, SearchHit>();
   for (const hit of hits) {
@@ -219,8 +231,13 @@ export function mergeHits(hits: SearchHit[], limit: number, threshold?: number):
     const seen = best.get(key);
     if (!seen || hit.similarity > seen.similarity) best.set(key, hit);
   }
-  return [...best.values()].sort((a, b) => b.similarity - a.similarity).slice(0, limit);
+  return [...best.values()].sort(bestFirst).slice(0, limit);
 }
+
+const bestFirst = (a: SearchHit, b: SearchHit): number =>
+  b.similarity - a.similarity ||
+  (a.system_id < b.system_id ? -1 : a.system_id > b.system_id ? 1 : 0) ||
+  (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** What answers a search for an already embedded query: this process's tiers, or the writers'. */
 export interface VectorSearch {

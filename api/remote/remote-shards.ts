@@ -9,7 +9,7 @@ import type { FailedWriter } from '../search';
 import type { CountsCall, MemoryCall } from './protocol';
 import { QueryCallError, type QueryClient } from './query-client';
 import { CountsReplyShape, MemoryReplyShape, StatusReplyShape } from './replies';
-import { groupsOf, isFailure, scatter } from './scatter';
+import { assertWriters, groupsOf, isFailure, scatter } from './scatter';
 import type { WriterDirectory } from './writer-directory';
 
 export interface RemoteShardsDeps {
@@ -22,16 +22,17 @@ export interface RemoteShardsDeps {
 export class RemoteShards implements ShardQueries {
   constructor(private readonly deps: RemoteShardsDeps) {}
 
-  /** From the writer of the system's shard group only: 503 when none holds it, 504 past the deadline. */
+  /** From the writer of the system's shard group only: 503 no_shards when none holds it, 504 past the deadline. */
   async memory(systemId: string, id: string, scope: SystemScope): Promise<StoredMemory | null> {
     if (!inScope(scope, systemId)) return null;
+    assertWriters(this.deps.directory);
     const group = groupOfShard(shardOf(systemId), this.deps.groupCount);
     const { writers } = this.deps.directory.route([group]);
     const writer = writers[0];
     if (!writer)
       throw new LimitError(
         503,
-        'no_writer',
+        'no_shards',
         `no writer holds a live lease on shard group ${group}`,
       );
     const call: MemoryCall = { system_id: systemId, id, scope };
@@ -46,6 +47,7 @@ export class RemoteShards implements ShardQueries {
 
   async counts(systemId: string | undefined, scope: SystemScope): Promise<SystemCounts> {
     const { client, directory, groupCount } = this.deps;
+    assertWriters(directory);
     const groups = groupsOf(systemId, scope, groupCount);
     const call: CountsCall = { ...(systemId !== undefined && { system_id: systemId }), scope };
     const target = { groups, endpoint: 'counts' };
@@ -74,7 +76,9 @@ export class RemoteShards implements ShardQueries {
     const gathered = await scatter(client, directory, target, '{}', StatusReplyShape);
     const hot = new Set<number>();
     const warm = new Set<number>();
-    const writers = gathered.map((answer) => {
+    const listed = gathered.filter((a) => !isFailure(a) || a.writer !== 'none');
+    if (listed.length === 0) return { hot_shards: [], warm_shards: [] };
+    const writers = listed.map((answer) => {
       if (isFailure(answer)) return answer;
       answer.reply.hot_shards.forEach((s) => hot.add(s));
       answer.reply.warm_shards.forEach((s) => warm.add(s));

@@ -12,7 +12,7 @@ import {
 import type { SearchCall } from './protocol';
 import type { QueryClient } from './query-client';
 import { SearchReplyShape } from './replies';
-import { groupsOf, isFailure, scatter } from './scatter';
+import { assertWriters, groupsOf, isFailure, scatter } from './scatter';
 import type { WriterDirectory } from './writer-directory';
 
 export interface ScatterSearchDeps {
@@ -38,6 +38,7 @@ export class ScatterSearch implements VectorSearch {
   ): Promise<SearchResponse> {
     const started = performance.now();
     const { client, directory, embedder } = this.deps;
+    assertWriters(directory);
     const allowed = req.system_id === undefined || inScope(scope, req.system_id);
     const groups = allowed ? groupsOf(req.system_id, scope, this.deps.groupCount) : [];
     const call: SearchCall = {

@@ -1,5 +1,6 @@
 import { shardOf } from '../../schemas/ids';
 import { groupOfShard, subjects } from '../../streams/subjects';
+import { LimitError } from '../limits/errors';
 import type { SystemScope } from '../scope';
 import type { FailedWriter } from '../search';
 import { QueryCallError, type QueryClient } from './query-client';
@@ -20,6 +21,12 @@ export function groupsOf(systemId: string | undefined, scope: SystemScope, group
   if (systemId !== undefined) return [group(systemId)];
   if (scope !== '*') return [...new Set(scope.map(group))];
   return Array.from({ length: groupCount }, (_, g) => g);
+}
+
+/** With no writer alive at all there is nothing to ask: 503 no_shards, as a process without shards answers. */
+export function assertWriters(directory: WriterDirectory): void {
+  if (!directory.hasWriters())
+    throw new LimitError(503, 'no_shards', 'no writer process holds a live lease');
 }
 
 /** Groups no live writer holds: their records are missing from the answer. */

@@ -83,6 +83,11 @@ export class WriterDirectory {
     return { writers: [...owners].map((owner) => this.writer(owner)), unheld };
   }
 
+  /** Whether any writer holds a live lease now. */
+  hasWriters(): boolean {
+    return [...this.held.keys()].some((g) => this.ownerOf(g) !== undefined);
+  }
+
   private writer(owner: string): WriterRef {
     const groups = [...this.held.keys()].filter((g) => this.ownerOf(g) === owner);
     return { owner, token: writerToken(owner), groups: groups.sort((a, b) => a - b) };
