@@ -9,7 +9,9 @@ import { microClient } from '../../../api/remote/micro';
 import type { FailedPart, SearchResponse } from '../../../api/search';
 import { publishUpload } from '../../../producers/publish-upload';
 import { shardOf } from '../../../schemas/ids';
-import { groupOfShard, QUERY_SERVICE } from '../../../streams/subjects';
+import { groupOfShard, QUERY_SERVICE, subjects, writerToken } from '../../../streams/subjects';
+import { MAX_QUERY_REQUEST_BYTES } from '../../../api/remote/protocol';
+import { encodeVector } from '../../../embedding/vector';
 import { STREAM } from '../../../streams/definitions';
 import { getJson, post } from '../../helpers/http';
 import { startTestNats, type TestNats } from '../../helpers/nats';
@@ -209,6 +211,36 @@ describe('queries across writer processes: scatter-gather over NATS', () => {
     );
     const stats = await getJson(api.httpAddress!, '/api/v1/graph/statistics');
     expect(stats.status).toBe(200);
+  });
+
+  it('refuses requests that are not valid, too large or of another model, with a code', async () => {
+    const subject = subjects.query(writerToken(owners[0]!), 'search');
+    const vector = encodeVector(new Float32Array(384).fill(0.05));
+    const request = { query: 'x', limit: 5 };
+    const cases: [string | Uint8Array, number, string][] = [
+      ['not json', 400, 'invalid_request'],
+      [
+        JSON.stringify({ model: 'hashing', vector, request: { limit: 5 }, scope: '*' }),
+        400,
+        'invalid_request',
+      ],
+      [
+        JSON.stringify({ model: 'other-model', vector, request, scope: '*' }),
+        409,
+        'model_mismatch',
+      ],
+      [
+        JSON.stringify({ model: api.embedder.info.model, vector: 'AAAA', request, scope: '*' }),
+        400,
+        'invalid_request',
+      ],
+      [new Uint8Array(MAX_QUERY_REQUEST_BYTES + 1).fill(32), 413, 'too_large'],
+    ];
+    for (const [body, status, code] of cases) {
+      const reply = await split.nc.request(subject, body, { timeout: 5000 });
+      expect(reply.headers?.get('Nats-Service-Error-Code')).toBe(String(status));
+      expect(reply.json()).toEqual({ error: code, message: expect.any(String) });
+    }
   });
 
   it('answers within the deadline, partial and naming the writer, while one writer is stopped', async () => {
