@@ -162,7 +162,8 @@ export class SearchService implements VectorSearch {
 
   private async hotParts(vector: Float32Array, opts: SearchOptions, threshold?: number) {
     const { hot } = this.options;
-    if (hot) return (await hot.parts(vector, opts, threshold)).map((p): Part => ({ tier: 'hot', ...p }));
+    if (hot)
+      return (await hot.parts(vector, opts, threshold)).map((p): Part => ({ tier: 'hot', ...p }));
     const store = this.store;
     if (!store) return [];
     const hits = await store.searchIndex(vector, opts);

@@ -1,6 +1,7 @@
 import { QueryEndpoint } from '../api/remote/query-endpoint';
 import { SearchService } from '../api/search';
 import type { GraphQueries } from '../storage/graph/types';
+import { NO_HOT_SEARCH } from '../storage/hot-search';
 import { shardsOfGroup } from '../streams/subjects';
 import type { Readiness } from './readiness';
 import type { StageContext } from './stages';
@@ -20,7 +21,9 @@ export function queryEndpointStage(
   const { config, embedder } = ctx;
   const { nc, log } = ctx.common;
   const { store, mover, lease } = writer;
-  const options = { partTimeoutMs: config.http.searchPartTimeoutMs };
+  // with a shared Qdrant, API processes search hot there themselves: leave it out here
+  const hot = config.writer.vectorStore.kind === 'qdrant' ? NO_HOT_SEARCH : undefined;
+  const options = { partTimeoutMs: config.http.searchPartTimeoutMs, hot };
   const groups = config.writer.groups;
   const shards = new Set(groups.flatMap((g) => shardsOfGroup(g, config.streams.shardGroups)));
   return new QueryEndpoint({

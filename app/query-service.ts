@@ -11,6 +11,7 @@ import type { Metrics } from '../infra/metrics';
 import type { GraphQueries } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
+import { QdrantHotSearch } from '../storage/qdrant-hot-search';
 
 /** The query backend the routes read from, and how to stop what keeps it. */
 export interface QuerySide {
@@ -27,14 +28,22 @@ export interface QueryService {
 export function startQueryService(deps: QueryServiceDeps & { store: HotStore }): QueryService {
   const cache = queryCache(deps);
   const stopWatching = cache ? watchIngestForCache(deps.nc, cache, deps.log) : undefined;
-  const options = { partTimeoutMs: deps.config.http.searchPartTimeoutMs, cache };
+  const hot = sharedHotSearch(deps.config);
+  const options = { partTimeoutMs: deps.config.http.searchPartTimeoutMs, cache, hot };
   return {
     search: new SearchService(deps.store, deps.embedder, options, deps.mover),
     stop: async () => {
       await stopWatching?.();
       await cache?.close();
+      await hot?.close();
     },
   };
+}
+
+/** The hot tier's search in the shared Qdrant collection, when the vectors live there. */
+function sharedHotSearch(config: AkoshaConfig): QdrantHotSearch | undefined {
+  const vectors = config.writer.vectorStore;
+  return vectors.kind === 'qdrant' ? QdrantHotSearch.create(vectors.qdrant) : undefined;
 }
 
 export interface QueryServiceDeps {
@@ -86,9 +95,14 @@ export async function startQueryBackend(deps: QueryServiceDeps): Promise<QuerySi
   }
   const cache = queryCache(deps);
   const stopWatching = cache ? watchIngestForCache(deps.nc, cache, deps.log) : undefined;
+  // with a shared Qdrant, hot is searched here and the writers answer for warm and cold
+  const hot = sharedHotSearch(config);
+  const partTimeoutMs = config.http.searchPartTimeoutMs;
+  const hotSearch = hot && new SearchService(undefined, deps.embedder, { partTimeoutMs, hot });
   const stopCache = async () => {
     await stopWatching?.();
     await cache?.close();
+    await hot?.close();
   };
   const remote = await RemoteQueryBackend.open({
     nc: deps.nc,
@@ -98,6 +112,7 @@ export async function startQueryBackend(deps: QueryServiceDeps): Promise<QuerySi
     groupCount: config.streams.shardGroups,
     leaseTtlMs: config.writer.lease.ttlMs,
     graph: deps.graph,
+    hot: hotSearch,
     log: deps.log,
   }).catch(async (err: unknown) => {
     await stopCache();

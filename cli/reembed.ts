@@ -3,6 +3,7 @@ import { createEmbedder } from '../embedding/factory';
 import { auditCli } from '../audit/cli-audit';
 import { loadConfig } from '../infra/config';
 import { reembed } from '../operations/reembed';
+import { rebuildSharedVectors } from '../operations/vector-store';
 import { refuseOwnedShardsAt } from '../operations/lease-guard';
 import { numberedFiles } from '../storage/disk';
 import { HotStore } from '../storage/hot-store';
@@ -11,7 +12,8 @@ import { openTiers } from '../storage/tiers/open-tiers';
 /**
  * `akosha reembed`: after a change of embedder, gives every hot and warm record a vector
  * of the configured model. It opens the shard files itself, so it refuses while a live
- * writer owns any of them; the next writer rebuilds the vector index.
+ * writer owns any of them; the next writer rebuilds its embedded vector index, and a shared
+ * Qdrant collection is rewritten here.
  */
 export function registerReembedCommand(program: Command): void {
   program
@@ -58,7 +60,9 @@ async function runReembed(opts: { batch: string }): Promise<void> {
       onProgress: (done) => process.stderr.write(`\rre-embedded ${done}`),
     });
     process.stderr.write('\n');
-    console.log(JSON.stringify(result));
+    // a shared Qdrant collection gets the new vectors now; an embedded index at the next start
+    const vectors = await rebuildSharedVectors(store, config.writer.vectorStore);
+    console.log(JSON.stringify({ ...result, ...(vectors && { vectors }) }));
   } finally {
     await mover.close();
     await store.close();

@@ -15,6 +15,7 @@ import { replayUploads, type ReplayProgress } from '../operations/replay';
 import { announcePending } from '../operations/announce';
 import { createLogger } from '../infra/logger';
 import { verifyShards } from '../operations/verify';
+import { resyncSharedVectors, verifySharedVectors } from '../operations/vector-store';
 import { refuseOwnedShards, selectedShards } from '../operations/lease-guard';
 import { replayOnline, type OnlineReplayFlags } from './replay-online';
 import { runGraphReplay, runGraphVerify } from './replay-graph';
@@ -193,7 +194,11 @@ async function runReplay(flags: ReplayFlags): Promise<void> {
       const announced = summary.dryRun
         ? undefined
         : await announcePending(nc, store, embedder.info, log);
-      print({ ...summary, ...(announced && { announced }) });
+      // the shared collection follows the replayed shards (no writer's upkeep runs here)
+      const vectors = summary.dryRun
+        ? undefined
+        : await resyncSharedVectors(store, config.writer.vectorStore);
+      print({ ...summary, ...(announced && { announced }), ...(vectors && { vectors }) });
     } finally {
       bar.stop();
       await store.close();
@@ -225,8 +230,10 @@ async function runVerify(shard: number | undefined): Promise<void> {
         shard,
       });
       const graph = shard === undefined ? await runGraphVerify(nc, config) : undefined;
-      const ok = report.ok && (graph?.ok ?? true);
-      print({ ...report, ...(graph && { graph }), ok }, true);
+      const shards = report.shards.map((s) => s.shard);
+      const vectors = await verifySharedVectors(store, config.writer.vectorStore, shards);
+      const ok = report.ok && (graph?.ok ?? true) && (vectors?.ok ?? true);
+      print({ ...report, ...(graph && { graph }), ...(vectors && { vectors }), ok }, true);
       if (!ok) process.exitCode = 1;
     } finally {
       await mover.close();

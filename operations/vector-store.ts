@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { HotStore } from '../storage/hot-store';
+import type { VectorStoreOptions } from '../storage/hot-vectors';
 import { QdrantHotIndex, qdrantIndexOf } from '../storage/qdrant-hot-index';
 import type { QdrantHotOptions } from '../storage/qdrant-hot-options';
 import { hotShardKeys } from '../storage/vector-index/hot-source';
@@ -98,4 +99,31 @@ export async function rebuildVectors(
     conn.closeSync();
     await index.close();
   }
+}
+
+/** `akosha replay`: the shared collection made equal to every shard the store holds (Qdrant only). */
+export async function resyncSharedVectors(store: HotStore, vectors: VectorStoreOptions) {
+  return vectors.kind === 'qdrant' ? store.resyncIndex(store.shards) : undefined;
+}
+
+/** `akosha reembed`: every point written again with its new vector (Qdrant only). */
+export async function rebuildSharedVectors(store: HotStore, vectors: VectorStoreOptions) {
+  return vectors.kind === 'qdrant' ? rebuildVectors(store, vectors.qdrant) : undefined;
+}
+
+/** `akosha verify`: the shared collection against the shards (Qdrant only); unreachable is drift. */
+export async function verifySharedVectors(
+  store: HotStore,
+  vectors: VectorStoreOptions,
+  shards: number[],
+): Promise<(VectorVerification & { error?: string }) | undefined> {
+  if (vectors.kind !== 'qdrant') return undefined;
+  const { collection } = vectors.qdrant;
+  return verifyVectors(store, vectors.qdrant, shards).catch((err: unknown) => ({
+    collection,
+    shards: [],
+    drift: shards,
+    ok: false,
+    error: String(err),
+  }));
 }

@@ -4,7 +4,8 @@ import type { Logger } from '../../infra/logger';
 import type { GraphQueries } from '../../storage/graph/types';
 import type { QueryBackend, Searcher } from '../query-backend';
 import type { QueryCache } from '../query-cache';
-import { cachedSearch, type SearchResponse } from '../search';
+import { MergedSearch } from '../merged-search';
+import { cachedSearch, type SearchResponse, type VectorSearch } from '../search';
 import { QueryClient } from './query-client';
 import { RemoteGraph } from './remote-graph';
 import { RemoteShards } from './remote-shards';
@@ -23,6 +24,8 @@ export interface RemoteBackendOptions {
   leaseTtlMs: number;
   /** this process's own graph store, when it holds it: asked without a NATS hop */
   graph?: GraphQueries | undefined;
+  /** the hot tier searched by this process itself (a shared Qdrant): writers answer warm and cold */
+  hot?: VectorSearch | undefined;
   log: Logger;
 }
 
@@ -49,8 +52,9 @@ export class RemoteQueryBackend implements QueryBackend {
       embedder: opts.embedder.info,
       groupCount,
     });
+    const vectors = opts.hot ? new MergedSearch([opts.hot, scatter], opts.embedder.info) : scatter;
     this.search = {
-      search: (req, scope = '*') => cachedSearch(opts.embedder, opts.cache, scatter, req, scope),
+      search: (req, scope = '*') => cachedSearch(opts.embedder, opts.cache, vectors, req, scope),
     };
     this.shards = new RemoteShards({ client, directory, groupCount });
     this.graph = opts.graph ?? new RemoteGraph(client);

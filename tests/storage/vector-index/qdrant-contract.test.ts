@@ -219,6 +219,33 @@ describe('the recording server itself', () => {
   });
 });
 
+describe('the recording server as a checking proxy (how the suites reach a real Qdrant)', () => {
+  it('forwards well-formed requests upstream and answers with what upstream answers', async () => {
+    const upstream = await RecordingQdrant.start();
+    const front = await RecordingQdrant.start({ upstream: upstream.url });
+    try {
+      const index = await QdrantIndex.connect({ url: front.url, collection: 'proxied' });
+      await index.upsert(dataset(3));
+      expect(await index.count()).toBe(3);
+      expect(front.collections.size).toBe(0); // it kept nothing itself
+      expect(upstream.calls('upsert_points')).toHaveLength(1);
+      front.outage = { status: 503, retryAfterS: 0 };
+      await expect(
+        new QdrantIndex({
+          url: front.url,
+          collection: 'proxied',
+          retry: { maxRetries: 0 },
+        }).count(),
+      ).rejects.toMatchObject({ name: 'RetriesExhaustedError', cause: { status: 503 } });
+      expect(upstream.calls('count_points')).toHaveLength(1);
+      expect([...front.problems, ...upstream.problems]).toEqual([]);
+    } finally {
+      await front.stop();
+      await upstream.stop();
+    }
+  });
+});
+
 describe('VectorIndex conformance over the REST contract', () => {
   let qdrant: RecordingQdrant;
   let n = 0;

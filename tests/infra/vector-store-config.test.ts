@@ -1,0 +1,69 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../../infra/config';
+import { REDACT_PATHS } from '../../infra/logger';
+
+describe('vector store settings', () => {
+  it('keeps the embedded index by default', () => {
+    expect(loadConfig({}).writer.vectorStore).toEqual({ kind: 'usearch' });
+  });
+
+  it('takes Qdrant from AKOSHA_QDRANT_URL, else QDRANT_URL, with collection, timeout and ef', () => {
+    const qdrant = (env: Record<string, string>) =>
+      loadConfig({ AKOSHA_VECTOR_STORE: 'qdrant', ...env }).writer.vectorStore;
+    expect(qdrant({ QDRANT_URL: 'http://q:6333' })).toEqual({
+      kind: 'qdrant',
+      qdrant: { url: 'http://q:6333', collection: 'akosha_hot', timeoutMs: 10_000, hnswEf: 128 },
+    });
+    expect(
+      qdrant({
+        QDRANT_URL: 'http://other:6333',
+        AKOSHA_QDRANT_URL: 'https://q.internal:6333',
+        AKOSHA_QDRANT_API_KEY: 'k3y',
+        AKOSHA_QDRANT_COLLECTION: 'team_hot',
+        AKOSHA_QDRANT_TIMEOUT_MS: '2500',
+        AKOSHA_INDEX_EF_SEARCH: '256',
+      }),
+    ).toEqual({
+      kind: 'qdrant',
+      qdrant: {
+        url: 'https://q.internal:6333',
+        apiKey: 'k3y',
+        collection: 'team_hot',
+        timeoutMs: 2500,
+        hnswEf: 256,
+      },
+    });
+  });
+
+  it('refuses Qdrant without a URL, and a collection name Qdrant would not take', () => {
+    expect(() => loadConfig({ AKOSHA_VECTOR_STORE: 'qdrant' })).toThrow(ConfigError);
+    expect(() => loadConfig({ AKOSHA_VECTOR_STORE: 'qdrant', QDRANT_URL: 'q:6333' })).toThrow(
+      /AKOSHA_QDRANT_URL/,
+    );
+    expect(() =>
+      loadConfig({ AKOSHA_QDRANT_URL: 'http://q:6333', AKOSHA_QDRANT_COLLECTION: 'a/b' }),
+    ).toThrow(/AKOSHA_QDRANT_COLLECTION/);
+  });
+
+  it('never logs the API key', () => {
+    let out = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        out += chunk.toString();
+        done();
+      },
+    });
+    const log = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
+    const { vectorStore } = loadConfig({
+      AKOSHA_VECTOR_STORE: 'qdrant',
+      AKOSHA_QDRANT_URL: 'http://q:6333',
+      AKOSHA_QDRANT_API_KEY: 'secret-api-key',
+    }).writer;
+    if (vectorStore.kind !== 'qdrant') throw new Error('expected qdrant');
+    log.info({ qdrant: vectorStore.qdrant }, 'vector store');
+    log.info({ vectorStore }, 'vector store');
+    expect(out).toContain('http://q:6333');
+    expect(out).not.toContain('secret-api-key');
+  });
+});
