@@ -50,3 +50,10 @@ export const COLD_READ_DEFAULTS = {
   timeoutMs: 10_000,
   countsTtlMs: 30_000,
 } as const;
+
+/** the hot tier's shared Qdrant collection (storage/vector-index/qdrant-index.ts) */
+export const QDRANT_DEFAULTS = {
+  collection: 'akosha_hot',
+  timeoutMs: 10_000,
+  hnswEf: HOT_INDEX_DEFAULTS.expansionSearch,
+} as const;

@@ -5,6 +5,7 @@ import {
   HOT_INDEX_DEFAULTS,
   HTTP_LIMIT_DEFAULTS,
   MAHAVISHNU_DEFAULTS,
+  QDRANT_DEFAULTS,
   QUERY_CACHE_DEFAULTS,
 } from './defaults';
 import { subjects } from '../streams/subjects';
@@ -185,8 +186,8 @@ export const EnvSchema = z.object({
   AKOSHA_QDRANT_COLLECTION: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, _ and -')
-    .default('akosha_hot'),
-  AKOSHA_QDRANT_TIMEOUT_MS: int(100, 600_000).default(10_000),
+    .default(QDRANT_DEFAULTS.collection),
+  AKOSHA_QDRANT_TIMEOUT_MS: int(100, 600_000).default(QDRANT_DEFAULTS.timeoutMs),
   // audit trail (audit/)
   AKOSHA_AUDIT_MAX_AGE_DAYS: int(1, 36_500).default(365),
   AKOSHA_AUDIT_QUERIES: z.enum(['true', 'false']).default('false'),

@@ -1,4 +1,5 @@
 import { QdrantClient, type Schemas } from './qdrant-module';
+import { QDRANT_DEFAULTS } from '../../infra/defaults';
 import { EMBEDDING_DIM } from '../../schemas/record';
 import { qdrantPointIdOf } from './keys';
 import { clampSimilarity } from './point-store';
@@ -29,11 +30,11 @@ export interface QdrantIndexOptions {
   retry?: Partial<RetryPolicy> | undefined;
   /** points per upsert request; default 256 */
   batchSize?: number | undefined;
-  /** per-request timeout; default 30 s */
+  /** per-request timeout; default 10 s */
   timeoutMs?: number | undefined;
   /** how a collection this index creates is laid out (DEFAULT_COLLECTION_SETTINGS) */
   settings?: Partial<CollectionSettings> | undefined;
-  /** HNSW beam at query time; default 128 */
+  /** HNSW beam at query time; default 128 (the embedded index's ef) */
   hnswEf?: number | undefined;
 }
 
@@ -63,6 +64,7 @@ export interface PointSearchOptions {
 export class QdrantIndex implements VectorIndex {
   readonly client: QdrantClient;
   readonly collection: string;
+  readonly timeoutMs: number;
   private readonly dimensions: number;
   private readonly retry: RetryPolicy;
   private readonly batchSize: number;
@@ -72,10 +74,11 @@ export class QdrantIndex implements VectorIndex {
 
   /** Does not touch the server; `connect` also creates the collection when missing. */
   constructor(opts: QdrantIndexOptions) {
+    this.timeoutMs = opts.timeoutMs ?? QDRANT_DEFAULTS.timeoutMs;
     this.client = new QdrantClient({
       url: opts.url,
       ...(opts.apiKey !== undefined && opts.apiKey !== '' ? { apiKey: opts.apiKey } : {}),
-      timeout: opts.timeoutMs ?? 30_000,
+      timeout: this.timeoutMs,
       checkCompatibility: false,
     });
     this.collection = opts.collection;
@@ -83,7 +86,7 @@ export class QdrantIndex implements VectorIndex {
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.batchSize = opts.batchSize ?? 256;
     this.settings = { ...DEFAULT_COLLECTION_SETTINGS, ...opts.settings };
-    this.params = searchParams(opts.hnswEf ?? 128, this.settings);
+    this.params = searchParams(opts.hnswEf ?? QDRANT_DEFAULTS.hnswEf, this.settings);
   }
 
   static async connect(opts: QdrantIndexOptions): Promise<QdrantIndex> {

@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../../infra/config';
+import { QDRANT_DEFAULTS } from '../../infra/defaults';
 import { REDACT_PATHS } from '../../infra/logger';
+import { QdrantIndex } from '../../storage/vector-index/qdrant-index';
 
 describe('vector store settings', () => {
   it('keeps the embedded index by default', () => {
@@ -34,6 +36,19 @@ describe('vector store settings', () => {
         hnswEf: 256,
       },
     });
+  });
+
+  it('has the defaults a QdrantIndex built without options has', () => {
+    const config = loadConfig({ AKOSHA_VECTOR_STORE: 'qdrant', QDRANT_URL: 'http://q:6333' });
+    const { vectorStore } = config.writer;
+    if (vectorStore.kind !== 'qdrant') throw new Error('expected qdrant');
+    const bare = new QdrantIndex({ url: 'http://q:6333', collection: 'x' });
+    expect(vectorStore.qdrant).toMatchObject({
+      collection: QDRANT_DEFAULTS.collection,
+      timeoutMs: bare.timeoutMs,
+      hnswEf: QDRANT_DEFAULTS.hnswEf,
+    });
+    expect(config.writer.graph.expansionSearch).toBe(QDRANT_DEFAULTS.hnswEf);
   });
 
   it('refuses Qdrant without a URL, and a collection name Qdrant would not take', () => {
