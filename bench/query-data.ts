@@ -23,6 +23,8 @@ export interface DataSetSpec {
   clusters: number;
   systems: number;
   seed: number;
+  /** only the records of these shards (a writer's half); absent: all */
+  part?: { name: string; shards: (shard: number) => boolean };
 }
 
 export const systemOf = (i: number, systems: number) =>
@@ -93,6 +95,7 @@ async function build(dir: string, spec: DataSetSpec, vectors: Float32Array): Pro
   let written = 0;
   let done = 0;
   for (const [shard, systems] of [...byShard].sort((a, b) => a[0] - b[0])) {
+    if (spec.part && !spec.part.shards(shard)) continue;
     const inputs = systems.flatMap((s) => systemChunks(s, spec, vectors));
     const result = await store.writeShard(shard, inputs);
     const stored = result.chunks.reduce((n, c) => n + c.stored.length, 0);
@@ -125,7 +128,7 @@ export async function openDataSet(
   const root = join(
     '.bench',
     'query',
-    `n${spec.n}-c${spec.clusters}-sys${spec.systems}-s${spec.seed}-v1`,
+    `n${spec.n}-c${spec.clusters}-sys${spec.systems}-s${spec.seed}-v1${spec.part ? `-${spec.part.name}` : ''}`,
   );
   const dir = join(root, 'hot');
   const marker = join(root, 'built.json');

@@ -14,6 +14,8 @@
  *     force over all N vectors; the same with a system_id filter; where the time goes.
  *  2. buildHttpServer on 127.0.0.1 with that search (cache off), loaded by autocannon in a child
  *     process (the server keeps its event loop) with varied query texts.
+ *  3. scatter-gather over 2 writer processes against one process on the same (smaller) data,
+ *     BENCH_SCATTER_VECTORS (100,000): bench/query-scatter.ts.
  *
  * Env: BENCH_VECTORS (1,000,000), BENCH_QUERIES (1000), BENCH_RECALL_QUERIES (100),
  * BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_WARMUP_S (3).
@@ -33,6 +35,7 @@ import { bruteForce, clustered, DIM } from './clustered';
 import { envInt, fmt, percentile } from './lib';
 import type { LoadJob, LoadResult } from './query-load';
 import { openDataSet, systemOf } from './query-data';
+import { printScatterRow, scatterBench } from './query-scatter';
 
 const N = envInt('BENCH_VECTORS', 1_000_000);
 const QUERIES = envInt('BENCH_QUERIES', 1000);
@@ -269,6 +272,7 @@ async function main(): Promise<void> {
   } finally {
     await store.close();
   }
+  printScatterRow(await scatterBench());
 }
 
 main().then(
