@@ -36,6 +36,9 @@ export async function openWriterState(
     store = await HotStore.open(config.writer.hotDir, { ...config.writer, model });
     const { rebuilt, reason } = store.indexOpened;
     if (rebuilt) log.info({ reason, points: await store.indexCount() }, 'vector index rebuilt');
+    const stale = store.staleIndexShards; // a shared store (Qdrant) that missed writes, or is away
+    if (stale.length > 0)
+      log.warn({ reason, shards: stale }, 'hot vectors to re-sync by the upkeep');
     const mover = await openTiers(store, config.aging);
     // moves a crash interrupted are finished or rolled back beside ingest: S3 may be away
     const recovery = new BackgroundRecovery({

@@ -8,6 +8,7 @@ import { toSearchHit, type HotHit } from './search-hit';
 import { passagePointId } from './vector-index/hot-source';
 import { qdrantPointIdOf } from './vector-index/keys';
 import type { QdrantIndex, QdrantPointRead } from './vector-index/qdrant-index';
+import type { RetryPolicy } from './vector-index/qdrant-retry';
 import { toQdrantFilter } from './vector-index/qdrant-wire';
 import { recordKeyString, type RecordKey } from './vector-index/types';
 
@@ -29,6 +30,9 @@ export const SHOWN_PAYLOAD = [
 
 type Payload = QdrantPointRead['payload'];
 
+/** A search has its part timeout (AKOSHA_SEARCH_PART_TIMEOUT_MS): one short retry at most. */
+const SEARCH_RETRY: RetryPolicy = { maxRetries: 1, baseDelayMs: 100, maxDelayMs: 500 };
+
 const keyOf = (p: Payload) => recordKeyString({ system_id: String(p.system_id), id: String(p.id) });
 
 /**
@@ -41,7 +45,7 @@ export class QdrantHotSearch implements HotSearch {
   constructor(private readonly index: QdrantIndex) {}
 
   static create(opts: QdrantHotOptions): QdrantHotSearch {
-    return new QdrantHotSearch(qdrantIndexOf(opts));
+    return new QdrantHotSearch(qdrantIndexOf(opts, SEARCH_RETRY));
   }
 
   async parts(query: Float32Array, opts: SearchOptions, threshold?: number) {
