@@ -37,6 +37,9 @@ if (QDRANT_URL) {
     }
   });
 } else {
+  console.log(
+    'VectorIndex conformance against a real Qdrant is skipped (set QDRANT_URL to run it)',
+  );
   describe.skip('VectorIndex conformance: qdrant (set QDRANT_URL to run)', () => {
     it('runs the shared conformance suite against a real Qdrant server', () => undefined);
   });
