@@ -27,6 +27,7 @@ import { toSearchHit, type HotHit } from './search-hit';
 import type { SearchFilter } from './vector-index/types';
 import type { ShardSink } from './shard-sink';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
+import { HOT_INDEX_DEFAULTS } from '../infra/defaults';
 
 export interface SearchOptions {
   limit: number;
@@ -46,7 +47,7 @@ export interface HotStoreOptions {
    */
   model: string;
   allowOtherModels?: boolean | undefined;
-  /** how often the vector index is saved when it changed (ms); default 60 s. A crash loses
+  /** how often the vector index is saved when it changed (ms); default 5 min. A crash loses
    * nothing: a stale index is rebuilt from the shards at the next open. */
   indexSaveIntervalMs?: number | undefined;
   /**
@@ -117,7 +118,10 @@ export class HotStore implements ShardSink {
       if (opts.index === false) {
         if (!shared) await HotIndex.remove(dir);
       } else {
-        await store.openIndex(opts.indexSaveIntervalMs ?? 60_000, opts.graph);
+        await store.openIndex(
+          opts.indexSaveIntervalMs ?? HOT_INDEX_DEFAULTS.saveIntervalMs,
+          opts.graph,
+        );
         if (opts.searchRows !== 'duckdb' && !shared)
           store.rows = await HotRows.load(store.admin, store.shards);
       }
