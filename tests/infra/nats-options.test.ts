@@ -13,7 +13,7 @@ describe('natsConnectOptions', () => {
 
   it('without settings: the URL alone', () => {
     expect(natsConnectOptions(nats({}), { name: 'x' })).toEqual({
-      servers: 'nats://127.0.0.1:4999',
+      servers: ['nats://127.0.0.1:4999'],
       name: 'x',
     });
   });
