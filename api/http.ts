@@ -22,13 +22,8 @@ import {
 } from './http-logging';
 import type { Authenticator } from '../auth/principal';
 import { registerAuthGuard } from './auth-guard';
-import {
-  applyHttpLimits,
-  httpLimits,
-  replyToLimit,
-  serverLimitOptions,
-  type HttpLimits,
-} from './limits';
+import type { HttpLimits } from '../infra/option-types';
+import { applyHttpLimits, httpLimits, replyToLimit, serverLimitOptions } from './limits';
 import { registerMcpRoutes } from './mcp';
 import { registerQueryRoutes } from './routes';
 import { registerProbeRoutes } from './routes/probes';

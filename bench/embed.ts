@@ -41,7 +41,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createEmbedder } from '../embedding/factory';
-import type { ModelDtype } from '../embedding/model-embedder';
+import type { ModelDtype } from '../infra/option-types';
 import { WorkerPoolEmbedder } from '../embedding/worker-pool';
 import type { AkoshaConfig } from '../infra/config';
 import { ensureModel, MINILM_L6_MODEL } from '../tests/fixtures/model/ensure-model';

@@ -1,24 +1,9 @@
 import type { Embedder } from './embedder';
 import { HASHING_MODEL, HashingEmbedder } from './hashing-embedder';
-import { ModelEmbedder, modelIdOf, type ModelDtype } from './model-embedder';
+import { ModelEmbedder, modelIdOf } from './model-embedder';
 import { WorkerPoolEmbedder } from './worker-pool';
 import { EMBEDDER_DEFAULTS } from '../infra/defaults';
-
-export interface EmbedderOptions {
-  kind: 'hashing' | 'model';
-  /** model directory or id (kind 'model'; default DEFAULT_MODEL) */
-  model?: string;
-  /** default EMBEDDER_DEFAULTS.dtype (infra/defaults.ts) */
-  dtype?: ModelDtype;
-  /** worker threads; 0 runs one in-process session on all cores (default: one worker per core) */
-  workers?: number;
-  /** texts per ONNX run (default 32) */
-  batchSize?: number;
-  /** download a missing model id into cacheDir (default false) */
-  allowRemote?: boolean;
-  /** where model ids are looked up (default ./data/models) */
-  cacheDir?: string;
-}
+import type { EmbedderOptions } from '../infra/option-types';
 
 export const DEFAULT_MODEL: string = EMBEDDER_DEFAULTS.model;
 

@@ -7,8 +7,7 @@ import { EMBEDDING_DIM } from '../schemas/record';
 import type { Embedder } from './embedder';
 import { l2Normalise } from './vector';
 import { EMBEDDER_DEFAULTS } from '../infra/defaults';
-
-export type ModelDtype = 'fp32' | 'q8';
+import type { ModelDtype } from '../infra/option-types';
 
 export interface ModelEmbedderOptions {
   /** a local model directory, or a model id looked up as `<cacheDir>/<id>` */

@@ -1,8 +1,10 @@
-import type { HttpLimits } from '../api/limits/limits';
-import type { EmbedderOptions } from '../embedding/factory';
-import type { ColdReadLimits } from '../storage/tiers/cold-limits';
-import type { VectorStoreOptions } from '../storage/hot-vectors';
 import type { Env } from './env-schema';
+import type {
+  ColdReadLimits,
+  EmbedderOptions,
+  HttpLimits,
+  VectorStoreOptions,
+} from './option-types';
 
 /** What each part of Akosha is given of the settings (compiled from the environment by config.ts). */
 

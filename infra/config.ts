@@ -1,4 +1,3 @@
-import type { EmbedderOptions } from '../embedding/factory';
 import type {
   AgingConfig,
   AkoshaConfig,
@@ -13,9 +12,9 @@ import type {
   StreamsConfig,
   WriterConfig,
 } from './config-types';
-import type { VectorStoreOptions } from '../storage/hot-vectors';
 import { EnvSchema, type Env } from './env-schema';
 import { parseFaultPoint } from './fault-point';
+import type { EmbedderOptions, VectorStoreOptions } from './option-types';
 
 export type * from './config-types';
 export type { Env } from './env-schema';

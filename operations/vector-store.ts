@@ -1,8 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { HotStore } from '../storage/hot-store';
-import type { VectorStoreOptions } from '../storage/hot-vectors';
 import { QdrantHotIndex, qdrantIndexOf } from '../storage/qdrant-hot-index';
-import type { QdrantHotOptions } from '../storage/qdrant-hot-options';
+import type { QdrantHotOptions, VectorStoreOptions } from '../infra/option-types';
 import { hotShardKeys } from '../storage/vector-index/hot-source';
 import { shardFilter } from '../storage/vector-index/qdrant-wire';
 

@@ -20,7 +20,8 @@ import {
   type UploadRef,
 } from './announcements';
 import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
-import type { HotVectors, VectorStoreOptions } from './hot-vectors';
+import type { VectorStoreOptions } from '../infra/option-types';
+import type { HotVectors } from './hot-vectors';
 import { openHotVectors } from './open-hot-vectors';
 import { HotRows } from './hot-rows';
 import { toSearchHit, type HotHit } from './search-hit';

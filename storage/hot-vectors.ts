@@ -1,11 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { HotIndexHit } from './hot-index';
-import type { QdrantHotOptions } from './qdrant-hot-options';
 import type { SearchFilter } from './vector-index/types';
 import type { NewRow } from './write-plan';
-
-/** Where the hot tier's vectors live: each writer's embedded index, or one shared Qdrant collection. */
-export type VectorStoreOptions = { kind: 'usearch' } | { kind: 'qdrant'; qdrant: QdrantHotOptions };
 
 /**
  * The hot tier's vector index as the hot store uses it, whatever holds the vectors. DuckDB

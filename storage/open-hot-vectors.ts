@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { HotIndex, type HotGraphOptions } from './hot-index';
-import type { HotVectors, VectorStoreOptions } from './hot-vectors';
+import type { VectorStoreOptions } from '../infra/option-types';
+import type { HotVectors } from './hot-vectors';
 import { QdrantHotIndex } from './qdrant-hot-index';
 
 export interface HotVectorsOpen {

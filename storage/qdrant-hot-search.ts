@@ -3,7 +3,7 @@ import { bestPerRecord, type HotIndexHit } from './hot-index';
 import type { HotSearch, HotSearchPart } from './hot-search';
 import type { SearchOptions } from './hot-store';
 import { qdrantIndexOf } from './qdrant-hot-index';
-import type { QdrantHotOptions } from './qdrant-hot-options';
+import type { QdrantHotOptions } from '../infra/option-types';
 import { toSearchHit, type HotHit } from './search-hit';
 import { passagePointId } from './vector-index/hot-source';
 import { qdrantPointIdOf } from './vector-index/keys';

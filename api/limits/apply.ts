@@ -2,7 +2,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Embedder } from '../../embedding/embedder';
 import { ColdReadLimitError } from '../../storage/tiers/cold-limits';
 import { bodyTooLarge, LimitError } from './errors';
-import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
+import type { HttpLimits } from '../../infra/option-types';
+import { DEFAULT_HTTP_LIMITS } from './limits';
 import { registerJsonParser } from './json-parser';
 import { registerRateLimit } from './rate-limit';
 import { gateEmbedder, Semaphore } from './semaphore';

@@ -1,4 +1,4 @@
-export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
+export { DEFAULT_HTTP_LIMITS } from './limits';
 export { applyHttpLimits, httpLimits, replyToLimit, serverLimitOptions } from './apply';
 export { LimitError, bodyTooLarge, jsonTooDeep } from './errors';
 export { Semaphore, gateEmbedder } from './semaphore';

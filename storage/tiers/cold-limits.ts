@@ -1,15 +1,6 @@
 import { COLD_READ_DEFAULTS } from '../../infra/defaults';
+import type { ColdReadLimits } from '../../infra/option-types';
 import type { ObjectStore } from './object-store';
-
-/** What one search or lookup may read of the cold tier. */
-export interface ColdReadLimits {
-  /** Parquet objects read by one request */
-  maxObjects: number;
-  /** a request's cold reads are aborted after this (downloads and the DuckDB scan) */
-  timeoutMs: number;
-  /** per-system cold row counts (HEAD of every object) are reused this long */
-  countsTtlMs: number;
-}
 
 export const DEFAULT_COLD_READ_LIMITS: ColdReadLimits = { ...COLD_READ_DEFAULTS };
 

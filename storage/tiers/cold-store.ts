@@ -17,8 +17,8 @@ import {
   notifyingWrites,
   tooManyObjects,
   TtlMemo,
-  type ColdReadLimits,
 } from './cold-limits';
+import type { ColdReadLimits } from '../../infra/option-types';
 
 /** One Parquet object of the cold tier, as planned by a move and as recorded in its metadata. */
 export interface ColdObject {

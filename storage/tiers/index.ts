@@ -1,6 +1,6 @@
 import type { HotStore } from '../hot-store';
 import { ColdStore } from './cold-store';
-import type { ColdReadLimits } from './cold-limits';
+import type { ColdReadLimits } from '../../infra/option-types';
 import { Tiers, type TierOptions } from './context';
 import { moveHotToWarm } from './hot-to-warm';
 import { fillKeyIndex } from './key-fill';

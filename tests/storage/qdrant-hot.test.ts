@@ -6,7 +6,7 @@ import { decodeVector, encodeVector } from '../../embedding/vector';
 import { rebuildVectors, verifyVectors } from '../../operations/vector-store';
 import { shardOf } from '../../schemas/ids';
 import { HotStore } from '../../storage/hot-store';
-import type { VectorStoreOptions } from '../../storage/hot-vectors';
+import type { VectorStoreOptions } from '../../infra/option-types';
 import { QdrantHotSearch } from '../../storage/qdrant-hot-search';
 import { RecordingQdrant } from '../helpers/qdrant/server';
 import { rng } from '../helpers/random';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../../../api/http';
-import type { HttpLimits } from '../../../api/limits';
+import type { HttpLimits } from '../../../infra/option-types';
 import type { Authenticator, Principal } from '../../../auth/principal';
 import type { Embedder } from '../../../embedding/embedder';
 import { HashingEmbedder } from '../../../embedding/hashing-embedder';
