@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { NO_AUDIT, type AuditSink } from '../audit/event';
 import { LOOPBACK_PRINCIPAL } from '../auth/authenticator';
-import { isLoopbackAddress } from '../auth/cidr';
+import { isLoopbackAddress } from '../infra/cidr';
 import { METRICS_ROUTES, ROUTE_PERMISSIONS, type Need } from '../auth/permissions';
 import { hasRole, type AuthFailure, type Authenticator, type Principal } from '../auth/principal';
 import { recordDenial, replyForbidden, routeKey } from './auth-denials';

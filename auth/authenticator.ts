@@ -1,6 +1,6 @@
 import type { AuthConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
-import { AddressMatcher, isLoopbackAddress } from './cidr';
+import { AddressMatcher, isLoopbackAddress } from '../infra/cidr';
 import { createJwtVerifier, jwtConfigured, looksLikeJwt } from './jwt';
 import type { AuthOutcome, Authenticator, Credentials, Principal } from './principal';
 import { TokenRegistry } from './token-registry';

@@ -1,6 +1,6 @@
 import { ConfigError, type AuthConfig } from '../infra/config';
 import type { Logger } from '../infra/logger';
-import { AddressMatcher, isLoopbackHost } from './cidr';
+import { AddressMatcher, isLoopbackHost } from '../infra/cidr';
 import { jwtConfigured } from './jwt';
 import { readTokenFile } from './token-store';
 
@@ -41,29 +41,5 @@ export function checkHttpExposure(
       '  Create a token first:   akosha token create --name ops --role admin\n' +
       '  (or set AKOSHA_AUTH_JWT_SECRET / AKOSHA_AUTH_JWKS_URL, or AKOSHA_AUTH_ANONYMOUS_ROLE with\n' +
       '  AKOSHA_AUTH_ANONYMOUS_CIDRS), or, behind an authenticating proxy, opt out with AKOSHA_AUTH=off.',
-  );
-}
-
-/** Every host of a NATS URL list (`nats://a:4222,tls://b:4222`). */
-function natsHosts(urls: string): string[] {
-  return urls
-    .split(',')
-    .map((u) => u.trim())
-    .filter((u) => u !== '')
-    .map((u) => new URL(/^[a-z]+:\/\//i.test(u) ? u : `nats://${u}`).hostname);
-}
-
-/**
- * AKOSHA_START_NATS=auto starts a private nats-server only in place of a loopback one: a node that
- * cannot reach its cluster must fail, not ingest into a JetStream nobody else reads.
- */
-export function refuseRemoteNatsFallback(url: string, cause: unknown): void {
-  const remote = natsHosts(url).filter((host) => !isLoopbackHost(host));
-  if (remote.length === 0) return;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  throw new Error(
-    `no NATS server answers at ${remote.join(', ')} (${reason}). AKOSHA_START_NATS=auto starts ` +
-      'a local nats-server only in place of a loopback AKOSHA_NATS_URL: check that the cluster ' +
-      'is reachable.',
   );
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { auditCli } from '../audit/cli-audit';
 import { loadConfig } from '../infra/config';
-import { addSystem, initNatsAuth } from '../infra/nats-auth';
+import { addSystem, initNatsAuth } from '../auth/nats-auth';
 
 const OUT_HELP = 'directory of auth.conf, users.json and the seeds (mode 0700)';
 

@@ -1,7 +1,7 @@
 import { AuthorizationError, connect, type NatsConnection } from '@nats-io/transport-node';
 import type { NatsConfig } from './config';
-import { refuseRemoteNatsFallback } from '../auth/exposure';
 import type { Logger } from './logger';
+import { refuseRemoteNatsFallback } from './nats-fallback';
 import { natsConnectOptions, type NatsClientSettings } from './nats-options';
 import {
   localServerVersion,

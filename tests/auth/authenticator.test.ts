@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createAuthenticator } from '../../auth/authenticator';
-import { AddressMatcher, CidrError, isLoopbackAddress, isLoopbackHost } from '../../auth/cidr';
+import { AddressMatcher, CidrError, isLoopbackAddress, isLoopbackHost } from '../../infra/cidr';
 import { createToken } from '../../auth/token-store';
 import { authConfig } from '../helpers/auth';
 import { waitFor } from '../helpers/wait-for';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addSystem, initNatsAuth, readUsers } from '../../infra/nats-auth';
+import { addSystem, initNatsAuth, readUsers } from '../../auth/nats-auth';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 

@@ -5,7 +5,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Pipeline } from '../../app/pipeline';
 import { LEASE_BUCKET } from '../../app/lease-bucket';
 import { natsConnectOptions } from '../../infra/nats-options';
-import { addSystem, initNatsAuth } from '../../infra/nats-auth';
+import { addSystem, initNatsAuth } from '../../auth/nats-auth';
 import { publishUpload } from '../../producers/publish-upload';
 import { shardOf } from '../../schemas/ids';
 import { STREAM } from '../../streams/definitions';
