@@ -7,6 +7,7 @@ import { systemClock } from '../infra/clock';
 import type { CloudConfig } from '../infra/config-types';
 import type { Logger } from '../infra/logger';
 import type { Metrics } from '../infra/metrics';
+import { subjects } from '../streams/subjects';
 import { BucketEvents } from './bucket-events';
 import { CloudImporter, type ImportCounts } from './importer';
 import { PendingUploads } from './pending';
@@ -67,8 +68,9 @@ export class CloudWatcher {
     const { cloud } = opts;
     const common = { ...deps, pending: this.pending, clock: systemClock };
     this.poller = new DiscoveryPoller(common, cloud);
-    if (cloud.eventsSubject)
-      this.events = new BucketEvents(deps, { bucket: cloud.bucket, subject: cloud.eventsSubject });
+    const eventsSubject = cloud.eventsSubject ?? subjects.cloudEvents;
+    if (eventsSubject)
+      this.events = new BucketEvents(deps, { bucket: cloud.bucket, subject: eventsSubject });
     this.importer = new CloudImporter(
       { ...common, holds: () => this.active && deps.lease.holds() },
       { bucket: cloud.bucket, retry: opts.retry, ackWaitMs: opts.ackWaitMs },

@@ -125,8 +125,8 @@ export interface CloudConfig {
   /** PEM file of a private CA for an https endpoint; empty: the system's (and NODE_EXTRA_CA_CERTS) */
   caFile: string;
   pollMs: number;
-  /** core NATS subject of MinIO bucket notifications; empty: none */
-  eventsSubject: string;
+  /** core NATS subject of MinIO bucket notifications; empty: none; absent: `subjects.cloudEvents` */
+  eventsSubject?: string;
   maxFileBytes: number;
   abandonAfterMs: number;
 }

@@ -239,7 +239,7 @@ function cloudSlice(e: Env): CloudConfig {
     caFile: e.AKOSHA_SB_S3_CA,
     ...(e.AKOSHA_SB_S3_ENDPOINT && { endpoint: e.AKOSHA_SB_S3_ENDPOINT }),
     pollMs: e.AKOSHA_SB_POLL_S * 1000,
-    eventsSubject: e.AKOSHA_SB_EVENTS_SUBJECT,
+    ...(e.AKOSHA_SB_EVENTS_SUBJECT !== undefined && { eventsSubject: e.AKOSHA_SB_EVENTS_SUBJECT }),
     maxFileBytes: e.AKOSHA_SB_MAX_FILE_BYTES,
     abandonAfterMs: e.AKOSHA_SB_ABANDON_H * 3_600_000,
   };

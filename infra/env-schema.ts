@@ -8,7 +8,6 @@ import {
   QDRANT_DEFAULTS,
   QUERY_CACHE_DEFAULTS,
 } from './defaults';
-import { subjects } from '../streams/subjects';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const msList = z
@@ -168,8 +167,11 @@ export const EnvSchema = z.object({
   AKOSHA_SB_S3_REGION: z.string().default('us-east-1'),
   AKOSHA_SB_S3_CA: z.string().default(''),
   AKOSHA_SB_POLL_S: int(1, 86_400).default(30),
-  /** MinIO bucket notifications published on this NATS subject; empty: polling only */
-  AKOSHA_SB_EVENTS_SUBJECT: z.string().default(subjects.cloudEvents),
+  /**
+   * MinIO bucket notifications published on this NATS subject; empty: polling only; unset:
+   * `subjects.cloudEvents`, resolved in cloud/watcher.ts (subjects are spelled only in streams/)
+   */
+  AKOSHA_SB_EVENTS_SUBJECT: z.string().optional(),
   /** cap on one file of an upload, after decompression */
   AKOSHA_SB_MAX_FILE_BYTES: byteSize.default(4 * 2 ** 30),
   /** an upload with files but no manifest this long after its newest object is given up */
