@@ -4,7 +4,7 @@ import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../infra/logger';
 import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
-import { isRevisionConflict, leaseKey, openLeaseBucket } from './lease-bucket';
+import { isRevisionConflict, leaseKey, openLeaseBucket } from '../streams/lease-bucket';
 
 export class LeaseConflictError extends Error {
   override name = 'LeaseConflictError';

@@ -1,6 +1,6 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openStreamReader } from '../operations/stream-reader';
+import { openStreamReader } from '../streams/stream-reader';
 import type { UnannouncedUpload } from '../storage/announcements';
 import { uploadKey } from '../storage/write-plan';
 import { STREAM } from '../streams/definitions';

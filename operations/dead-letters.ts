@@ -12,7 +12,7 @@ import { shardOf } from '../schemas/ids';
 import { STREAM } from '../streams/definitions';
 import { subjects } from '../streams/subjects';
 import { LetterPayloads, payloadSource } from './letter-payloads';
-import { scanBatches } from './stream-reader';
+import { scanBatches } from '../streams/stream-reader';
 
 export interface DeadLetterFilter {
   stage?: DeadLetterStage | undefined;

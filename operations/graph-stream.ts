@@ -3,7 +3,7 @@ import { decodeGraph } from '../consumers/decode-graph';
 import type { GraphMessage } from '../schemas/graph';
 import { STREAM } from '../streams/definitions';
 import { subjects } from '../streams/subjects';
-import { openStreamReader } from './stream-reader';
+import { openStreamReader } from '../streams/stream-reader';
 
 export interface GraphStreamProgress {
   /** messages read so far, valid or not */

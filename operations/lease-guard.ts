@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { writerLeases, type LeaseStatus } from '../app/lease-status';
+import { writerLeases, type LeaseStatus } from '../streams/lease-status';
 import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
 import { SHARD_COUNT, shardOf } from '../schemas/ids';
 import { groupOfShard, shardsOfGroup } from '../streams/subjects';

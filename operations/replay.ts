@@ -6,7 +6,7 @@ import { STREAM } from '../streams/definitions';
 import { deferCheckpoints } from './checkpoints';
 import { prepareBatch, type PreparedBatch, type RawUpload } from './replay-prepare';
 import { PrepareWorker } from './replay-worker';
-import { openStreamReader } from './stream-reader';
+import { openStreamReader } from '../streams/stream-reader';
 import { uploadsFilter, type UploadSelection } from './upload-filter';
 
 export interface ReplayProgress {

@@ -5,7 +5,7 @@ import type { IncompleteUpload } from '../storage/announcements';
 import type { HotStore } from '../storage/hot-store';
 import type { TierKeys, TierMover } from '../storage/tiers';
 import { STREAM } from '../streams/definitions';
-import { openStreamReader } from './stream-reader';
+import { openStreamReader } from '../streams/stream-reader';
 import { uploadsFilter } from './upload-filter';
 
 export interface KeySetSummary {

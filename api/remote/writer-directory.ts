@@ -1,6 +1,6 @@
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openLeaseBucket } from '../../app/lease-bucket';
+import { openLeaseBucket } from '../../streams/lease-bucket';
 import type { Logger } from '../../infra/logger';
 import { writerToken } from '../../streams/subjects';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { writerLeases } from '../../app/lease-status';
+import { writerLeases } from '../../streams/lease-status';
 import { streamsStatus } from '../../streams/status';
 import type { QueryDeps } from './deps';
 

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { writerLeases, type LeaseStatus } from '../../app/lease-status';
+import { writerLeases, type LeaseStatus } from '../../streams/lease-status';
 import type { Pipeline } from '../../app/pipeline';
 import { HASHING_MODEL } from '../../embedding/hashing-embedder';
 import { publishUpload } from '../../producers/publish-upload';

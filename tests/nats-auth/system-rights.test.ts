@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Pipeline } from '../../app/pipeline';
-import { LEASE_BUCKET } from '../../app/lease-bucket';
+import { LEASE_BUCKET } from '../../streams/lease-bucket';
 import { natsConnectOptions } from '../../infra/nats-options';
 import { addSystem, initNatsAuth } from '../../auth/nats-auth';
 import { publishUpload } from '../../producers/publish-upload';

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { ServiceInfo, ServiceStats } from '@nats-io/services';
-import { writerLeases } from '../../../app/lease-status';
+import { writerLeases } from '../../../streams/lease-status';
 import type { Pipeline } from '../../../app/pipeline';
 import { microClient } from '../../../api/remote/micro';
 import type { FailedPart, SearchResponse } from '../../../api/search';

@@ -7,7 +7,7 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { LEASE_BUCKET } from './lease-bucket';
 
-/** The keys of writer-lease.ts: `group-<n>` → `<host>:<hot dir>` of the owner. */
+/** The keys of app/writer-lease.ts: `group-<n>` → `<host>:<hot dir>` of the owner. */
 const GROUP_KEY = /^group-(\d+)$/;
 
 export interface LeaseStatus {
