@@ -5,7 +5,7 @@ import type { Embedder } from '../embedding/embedder';
 import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
 import type { HttpTlsConfig } from '../infra/config';
 import type { Metrics } from '../infra/metrics';
-import type { Readiness } from '../app/readiness';
+import type { Readiness } from './readiness';
 import type { GraphQueries } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';

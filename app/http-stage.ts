@@ -8,7 +8,7 @@ import type { GraphStore } from '../storage/graph/types';
 import type { HotStore } from '../storage/hot-store';
 import type { TierMover } from '../storage/tiers';
 import { startQueryBackend, type QuerySide } from './query-service';
-import type { Readiness } from './readiness';
+import type { Readiness } from '../api/readiness';
 import type { Stage } from './stage';
 import type { StageContext } from './stages';
 

@@ -20,7 +20,8 @@ import { mergeReadiness, type Stage } from './stage';
 import { httpOf, stagesFor } from './stage-list';
 import type { StageContext } from './stages';
 import { openWriterState, type WriterState } from './writer-state';
-import type { Readiness, Role } from './readiness';
+import type { Readiness } from '../api/readiness';
+import type { Role } from './roles';
 
 /** Everything one process runs: the stages named by its roles, sharing one connection. */
 export class Pipeline {

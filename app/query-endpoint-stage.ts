@@ -3,7 +3,7 @@ import { SearchService } from '../api/search';
 import type { GraphQueries } from '../storage/graph/types';
 import { NO_HOT_SEARCH } from '../storage/hot-search';
 import { shardsOfGroup } from '../streams/subjects';
-import type { Readiness } from './readiness';
+import type { Readiness } from '../api/readiness';
 import type { StageContext } from './stages';
 import type { WriterState } from './writer-state';
 

@@ -1,5 +1,5 @@
 import type { PullTarget } from '../consumers/loop-group';
-import type { Readiness } from './readiness';
+import type { Readiness } from '../api/readiness';
 
 /** What a stage adds to the process's readiness. */
 export interface StageReadiness {

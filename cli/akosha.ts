@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ALL_ROLES, type Role } from '../app/readiness';
+import { ALL_ROLES, type Role } from '../app/roles';
 import { loadConfig } from '../infra/config';
 import type { NatsClientSettings } from '../infra/nats-options';
 import { registerAuditCommands } from './audit';

@@ -1,5 +1,5 @@
 import { Pipeline } from '../app/pipeline';
-import { ALL_ROLES, type Role } from '../app/readiness';
+import { ALL_ROLES, type Role } from '../app/roles';
 import { loadConfig } from '../infra/config';
 import { armFaultPoint } from '../infra/fault-point';
 import { createLogger } from '../infra/logger';

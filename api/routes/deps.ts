@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Readiness } from '../../app/readiness';
+import type { Readiness } from '../readiness';
 import type { QueryBackend } from '../query-backend';
 
 /** What the query routes use of HttpDeps and the query backend built from them. */

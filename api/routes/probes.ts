@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Readiness } from '../../app/readiness';
+import type { Readiness } from '../readiness';
 import type { Metrics } from '../../infra/metrics';
 
 /** Liveness, readiness and the Prometheus scrape. */

@@ -1,4 +1,4 @@
-import type { Readiness } from '../../app/readiness';
+import type { Readiness } from '../../api/readiness';
 /** JSON POST to a running server; a string body goes as it is, so tests can send malformed JSON. */
 export const post = (base: string, path: string, body: string | object) =>
   fetch(`${base}${path}`, {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pipeline } from '../../app/pipeline';
-import { ALL_ROLES, type Role } from '../../app/readiness';
+import { ALL_ROLES, type Role } from '../../app/roles';
 import { loadConfig, type AkoshaConfig } from '../../infra/config';
 import { createLogger } from '../../infra/logger';
 

@@ -3,17 +3,13 @@ import type { WatcherStatus } from '../cloud/watcher';
 import type { StallStatus } from '../consumers/sink-stall';
 import type { NatsSyncStatus } from '../infra/nats-sync';
 
-export type Role = 'ingest' | 'writer' | 'api' | 'scheduler' | 'cloud';
-
-/** `cloud` runs only when AKOSHA_SB_BUCKET is set. */
-export const ALL_ROLES: Role[] = ['ingest', 'writer', 'api', 'scheduler', 'cloud'];
-
 /** What /readyz reports of one process; the HTTP layer reads it without depending on the pipeline. */
 export interface Readiness {
   ready: boolean;
   consuming: boolean;
   nats: string;
-  roles: Role[];
+  /** the roles this process runs (app/roles.ts) */
+  roles: string[];
   embedder: string;
   /** mode normal|fallback, breaker state, last contact with Mahavishnu */
   orchestrator?: BridgeStatus;
