@@ -1,9 +1,7 @@
 import { userInfo } from 'node:os';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import type { AkoshaConfig } from '../infra/config';
-import { natsConnectOptions } from '../infra/nats-options';
-import { createLogger } from '../infra/logger';
+import { type AkoshaConfig, createLogger, natsConnectOptions } from '../infra';
 import type { AuditEvent, AuditResult } from './event';
 import { NatsAuditSink } from './publisher';
 

@@ -1,4 +1,4 @@
-import type { AccessRole } from '../auth/principal';
+import type { AccessRole } from '../auth';
 
 export type AuditResult = 'ok' | 'denied' | 'error';
 

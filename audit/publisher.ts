@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { Logger } from '../infra/logger';
-import { subjects } from '../streams/subjects';
+import type { Logger } from '../infra';
+import { subjects } from '../streams';
 import type { AuditEvent, AuditSink } from './event';
 
 export type DropReason = 'overflow' | 'failed';

@@ -1,7 +1,6 @@
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { STREAM } from '../streams/definitions';
-import { subjects } from '../streams/subjects';
+import { STREAM, subjects } from '../streams';
 import type { AuditEvent } from './event';
 
 export const AUDIT_LIST_MAX = 1000;

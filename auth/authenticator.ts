@@ -1,6 +1,4 @@
-import type { AuthConfig } from '../infra/config';
-import type { Logger } from '../infra/logger';
-import { AddressMatcher, isLoopbackAddress } from '../infra/cidr';
+import { AddressMatcher, type AuthConfig, isLoopbackAddress, type Logger } from '../infra';
 import { createJwtVerifier, jwtConfigured, looksLikeJwt } from './jwt';
 import type { AuthOutcome, Authenticator, Credentials, Principal } from './principal';
 import { TokenRegistry } from './token-registry';

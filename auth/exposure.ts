@@ -1,6 +1,10 @@
-import { ConfigError, type AuthConfig } from '../infra/config';
-import type { Logger } from '../infra/logger';
-import { AddressMatcher, isLoopbackHost } from '../infra/cidr';
+import {
+  AddressMatcher,
+  type AuthConfig,
+  ConfigError,
+  isLoopbackHost,
+  type Logger,
+} from '../infra';
 import { jwtConfigured } from './jwt';
 import { readTokenFile } from './token-store';
 

@@ -2,9 +2,8 @@ import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose' with {
   'resolution-mode': 'import',
 };
 import { z } from 'zod';
-import type { AuthConfig } from '../infra/config';
-import type { Logger } from '../infra/logger';
-import { SystemId } from '../schemas/ids';
+import type { AuthConfig, Logger } from '../infra';
+import { SystemId } from '../schemas';
 import { ACCESS_ROLES, type AuthFailure, type Principal } from './principal';
 
 const HMAC_ALGORITHMS = ['HS256'];

@@ -1,4 +1,4 @@
-import type { Logger } from '../infra/logger';
+import type { Logger } from '../infra';
 import { fileStamp, readTokenFile, type TokenEntry } from './token-store';
 
 const RECHECK_MS = 1000;

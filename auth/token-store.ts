@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { SystemId } from '../schemas/ids';
+import { SystemId } from '../schemas';
 import { withFileLock } from './file-lock';
 import { ACCESS_ROLES, type AccessRole } from './principal';
 

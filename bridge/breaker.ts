@@ -1,5 +1,5 @@
 import CircuitBreaker from 'opossum';
-import { MAHAVISHNU_DEFAULTS } from '../infra/defaults';
+import { MAHAVISHNU_DEFAULTS } from '../infra';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 export const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];

@@ -1,4 +1,4 @@
-import type { Logger } from '../infra/logger';
+import type { Logger } from '../infra';
 import type { BreakerState } from './breaker';
 import { setBreakerStateGauge, type BridgeMetrics } from './metrics';
 

@@ -1,4 +1,4 @@
-import type { JobContext } from '../scheduler/local-scheduler';
+import type { JobContext } from '../scheduler';
 
 export const JOB_PERIODS_MS = {
   daily_ingest_check: 24 * 3_600_000,

@@ -1,8 +1,7 @@
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import type { Clock } from '../infra/clock';
-import type { Logger } from '../infra/logger';
-import type { JobContext } from '../scheduler/local-scheduler';
-import { subjects, type AgingTier } from '../streams/subjects';
+import type { Clock, Logger } from '../infra';
+import type { JobContext } from '../scheduler';
+import { type AgingTier, subjects } from '../streams';
 import { JOB_NAMES, type JobHandler, type JobName } from './jobs';
 
 export interface LocalJobDeps {

@@ -1,14 +1,13 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Registry } from 'prom-client';
-import { systemClock, type Clock } from '../infra/clock';
-import type { Logger } from '../infra/logger';
+import { type Clock, type Logger, MAHAVISHNU_DEFAULTS, systemClock } from '../infra';
 import {
+  type ClaimStore,
+  type JobContext,
   KvClaimStore,
   LocalScheduler,
   MemoryClaimStore,
-  type ClaimStore,
-  type JobContext,
-} from '../scheduler/local-scheduler';
+} from '../scheduler';
 import type { BreakerOptions } from './breaker';
 import { BridgeState, type BridgeStatus } from './bridge-state';
 import {
@@ -23,8 +22,7 @@ import { localHandlers } from './local-jobs';
 import { DEFAULT_MAHAVISHNU_URL, MahavishnuClient } from './mahavishnu-client';
 import { createBridgeMetrics, type BridgeMetrics } from './metrics';
 import { RemoteRunner } from './remote-runner';
-import { MAHAVISHNU_DEFAULTS } from '../infra/defaults';
-import type { AgingTier } from '../streams/subjects';
+import type { AgingTier } from '../streams';
 
 // Part of the bridge's API: its callers name jobs, plug in handlers and read its status.
 export { JOB_NAMES, JOB_PERIODS_MS, type JobHandler, type JobName, type RemoteCall } from './jobs';

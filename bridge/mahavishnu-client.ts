@@ -1,5 +1,4 @@
-import { MAHAVISHNU_DEFAULTS } from '../infra/defaults';
-import { readPemFile, withCertAdvice } from '../infra/tls-files';
+import { MAHAVISHNU_DEFAULTS, readPemFile, withCertAdvice } from '../infra';
 import { fetchTrustingCa } from './https-fetch';
 import { MahavishnuError } from './mahavishnu-error';
 import { toolValue, type ToolValue } from './mcp-reply';

@@ -1,6 +1,5 @@
-import type { Clock } from '../infra/clock';
-import type { Logger } from '../infra/logger';
-import type { JobContext } from '../scheduler/local-scheduler';
+import type { Clock, Logger } from '../infra';
+import type { JobContext } from '../scheduler';
 import { Breaker, isBreakerOpenError, type BreakerOptions, type BreakerState } from './breaker';
 import type { BridgeState } from './bridge-state';
 import type { JobName, RemoteCall } from './jobs';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AkoshaError, issuesFrom } from '../infra/errors';
+import { AkoshaError, issuesFrom } from '../infra';
 import type { Embedder } from './embedder';
 
 /** The Python Akosha's limits for the embedding tools. */

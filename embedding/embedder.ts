@@ -1,4 +1,4 @@
-import type { EmbedderInfo } from '../schemas/embedded';
+import type { EmbedderInfo } from '../schemas';
 
 /** Turns texts into L2-normalised vectors. One instance per worker; batch calls, not one per text. */
 export interface Embedder {

@@ -2,8 +2,7 @@ import type { Embedder } from './embedder';
 import { HASHING_MODEL, HashingEmbedder } from './hashing-embedder';
 import { ModelEmbedder, modelIdOf } from './model-embedder';
 import { WorkerPoolEmbedder } from './worker-pool';
-import { EMBEDDER_DEFAULTS } from '../infra/defaults';
-import type { EmbedderOptions } from '../infra/option-types';
+import { EMBEDDER_DEFAULTS, type EmbedderOptions } from '../infra';
 
 export const DEFAULT_MODEL: string = EMBEDDER_DEFAULTS.model;
 

@@ -1,4 +1,4 @@
-import { EMBEDDING_DIM } from '../schemas/record';
+import { EMBEDDING_DIM } from '../schemas';
 import type { Embedder } from './embedder';
 import { l2Normalise } from './vector';
 

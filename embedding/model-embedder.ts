@@ -3,11 +3,10 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { PreTrainedModel, PreTrainedTokenizer, Tensor } from '@huggingface/transformers' with {
   'resolution-mode': 'import',
 };
-import { EMBEDDING_DIM } from '../schemas/record';
+import { EMBEDDING_DIM } from '../schemas';
 import type { Embedder } from './embedder';
 import { l2Normalise } from './vector';
-import { EMBEDDER_DEFAULTS } from '../infra/defaults';
-import type { ModelDtype } from '../infra/option-types';
+import { EMBEDDER_DEFAULTS, type ModelDtype } from '../infra';
 
 export interface ModelEmbedderOptions {
   /** a local model directory, or a model id looked up as `<cacheDir>/<id>` */

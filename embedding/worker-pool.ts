@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { EMBEDDER_DEFAULTS } from '../infra/defaults';
-import { workerThreadCode } from '../infra/entry-files';
-import type { EmbedderInfo } from '../schemas/embedded';
+import { EMBEDDER_DEFAULTS, workerThreadCode } from '../infra';
+import type { EmbedderInfo } from '../schemas';
 import type { Embedder } from './embedder';
 import {
   loadTransformers,

@@ -1,7 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { version as akoshaVersion } from '../package.json';
-import { SYSTEM_ID_PATTERN, UploadId } from '../schemas/ids';
-import type { GraphMessageInput } from '../schemas/graph';
+import { type GraphMessageInput, SYSTEM_ID_PATTERN, UploadId } from '../schemas';
 import type { DigestSet } from './digest-set';
 import { IMPORT_UPLOADER } from './import-session-buddy';
 import { publishGraph } from './publish-graph';

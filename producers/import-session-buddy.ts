@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { version as akoshaVersion } from '../package.json';
-import { SYSTEM_ID_PATTERN, UploadId } from '../schemas/ids';
-import { MAX_RECORDS_PER_PART, UPLOAD_SCHEMA_VERSION, type UploadMessage } from '../schemas/upload';
-import type { MemoryRecord } from '../schemas/record';
+import {
+  MAX_RECORDS_PER_PART,
+  type MemoryRecord,
+  SYSTEM_ID_PATTERN,
+  UPLOAD_SCHEMA_VERSION,
+  UploadId,
+  type UploadMessage,
+} from '../schemas';
 import type { DigestSet } from './digest-set';
 import { publishUpload } from './publish-upload';
 import { digestFingerprint, recordDigestKey } from './record-digest';

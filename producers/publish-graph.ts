@@ -1,18 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { AkoshaError, issuesFrom } from '../infra/errors';
-import { shardOf } from '../schemas/ids';
+import { AkoshaError, issuesFrom } from '../infra';
 import {
   entityId,
-  GraphMessage,
-  graphMsgId,
-  normaliseEntityPart,
   type GraphEntity,
   type GraphMention,
+  GraphMessage,
   type GraphMessageInput,
+  graphMsgId,
   type GraphRelation,
-} from '../schemas/graph';
-import { subjects } from '../streams/subjects';
+  normaliseEntityPart,
+  shardOf,
+} from '../schemas';
+import { subjects } from '../streams';
 
 /** Headroom for headers and protocol framing below the server's max_payload. */
 const FRAME_BYTES = 8 * 1024;

@@ -1,8 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { AkoshaError, issuesFrom } from '../infra/errors';
-import { shardOf } from '../schemas/ids';
-import { UploadMessage } from '../schemas/upload';
-import { subjects } from '../streams/subjects';
+import { AkoshaError, issuesFrom } from '../infra';
+import { shardOf, UploadMessage } from '../schemas';
+import { subjects } from '../streams';
 
 /** Headroom for headers and protocol framing below the server's max_payload. */
 const FRAME_BYTES = 8 * 1024;

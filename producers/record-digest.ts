@@ -1,5 +1,5 @@
 import { createHash, hash } from 'node:crypto';
-import type { MemoryRecord } from '../schemas/record';
+import type { MemoryRecord } from '../schemas';
 import type { DigestSet } from './digest-set';
 
 /**

@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { systemClock, type Clock } from '../infra/clock';
-import type { Logger } from '../infra/logger';
+import { type Clock, type Logger, systemClock } from '../infra';
 
 /** What a job run gets to know about its window. */
 export interface JobContext {

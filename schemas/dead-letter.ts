@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCodes, type ErrorCode } from '../infra/errors';
+import { type ErrorCode, ErrorCodes } from '../infra';
 
 /** Payloads above this size go to an object store bucket; the letter holds a reference. */
 export const MAX_INLINE_PAYLOAD_BYTES = 256 * 1024;

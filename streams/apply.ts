@@ -1,7 +1,6 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { StreamsConfig } from '../infra/config';
-import type { Logger } from '../infra/logger';
+import type { Logger, StreamsConfig } from '../infra';
 import {
   consumerDefinitions,
   streamDefinitions,

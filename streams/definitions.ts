@@ -8,7 +8,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import type { StreamsConfig } from '../infra/config';
+import type { StreamsConfig } from '../infra';
 import { subjects } from './subjects';
 
 export type StreamDefinition = Partial<StreamConfig> & { name: string; subjects: string[] };

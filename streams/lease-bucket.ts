@@ -1,7 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../infra/logger';
+import type { Logger } from '../infra';
 
 /** Writer leases: key `group-<n>` → `<host>:<hot dir>` of the writer that owns the group. */
 export const LEASE_BUCKET = 'AKOSHA_WRITER_LEASES';

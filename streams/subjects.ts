@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SHARD_COUNT } from '../schemas/ids';
+import { SHARD_COUNT } from '../schemas';
 
 /** The tiers whose aging is requested on `akosha.aging.<tier>`. */
 export type AgingTier = 'hot' | 'warm';

@@ -1,5 +1,5 @@
-import { subjects } from '../../streams/subjects';
-import { inboxPrefixOf } from '../../infra/nats-options';
+import { subjects } from '../../streams';
+import { inboxPrefixOf } from '../../infra';
 
 /** Who a generated user is: Akosha's services, the downstream reader, or one producing system. */
 export type NatsUserKind = 'service' | 'reader' | 'system';

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { GRAPH_SCHEMA_VERSION, type GraphMessageInput } from '../../schemas/graph';
+import { GRAPH_SCHEMA_VERSION, type GraphMessageInput } from '../../schemas';
 import { toStatement, type GraphStatement } from './graph-rows';
 import { planMemoryGraph } from './graph-memory-tables';
 import { planKnowledgeGraph, type GraphPlan } from './graph-tables';

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { RECORD_ID_PATTERN } from '../../schemas/ids';
-import { entityId, EntityRef, GraphEntity, GraphMention, GraphRelation } from '../../schemas/graph';
+import {
+  entityId,
+  EntityRef,
+  GraphEntity,
+  GraphMention,
+  GraphRelation,
+  RECORD_ID_PATTERN,
+} from '../../schemas';
 import type { GraphQuery } from './graph-tables';
 import { mappedRecordId, parseMetadata, type SkippedRow } from './rows';
 

@@ -1,5 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { MemoryRecord } from '../../schemas/record';
+import type { MemoryRecord } from '../../schemas';
 import { localDatabaseCopy, openReadOnly } from './local-copy';
 import { toMemoryRecord, type SkippedRow } from './rows';
 import { planTables, tableColumns, type TablePlan } from './tables';

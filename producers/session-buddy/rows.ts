@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RECORD_ID_PATTERN } from '../../schemas/ids';
-import { EMBEDDING_DIM, MemoryRecord } from '../../schemas/record';
+import { EMBEDDING_DIM, MemoryRecord, RECORD_ID_PATTERN } from '../../schemas';
 import { EXTRA_COLUMNS, type SourceTable } from './tables';
 
 export interface SkippedRow {

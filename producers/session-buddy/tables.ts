@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { MemoryKind } from '../../schemas/record';
+import type { MemoryKind } from '../../schemas';
 
 export interface SourceTable {
   name: string;
