@@ -1,15 +1,15 @@
 /**
  * One writer process of bench/query-scatter.ts: opens its half of the data set, claims its
- * shard groups and serves its query endpoints until told to stop; then reports the p50 of its
- * own searches (what it spends per request) and exits.
+ * shard groups and serves its query endpoints (and a bare echo subject, the NATS round trip
+ * alone) until told to stop; then reports the p50 of each step of its search requests (what
+ * it spends per request) and exits.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { connect } from '@nats-io/transport-node';
-import { QueryEndpoint } from '../api/remote/query-endpoint';
-import { SearchService, type VectorSearch } from '../api/search';
+import { QueryEndpoint, type EndpointTiming } from '../api/remote/query-endpoint';
+import { SearchService } from '../api/search';
 import { WriterLease } from '../app/writer-lease';
 import { HashingEmbedder } from '../embedding/hashing-embedder';
 import { createLogger } from '../infra/logger';
@@ -22,9 +22,49 @@ export interface WriterJob {
   spec: Omit<DataSetSpec, 'part'> & { part: { name: string } };
   groups: number[];
   groupCount: number;
+  /** answers empty requests here with an empty reply */
+  echoSubject: string;
+}
+
+/** The p50 of each step of the search requests the writer answered, in ms. */
+export interface WriterSteps {
+  parse: number;
+  search: number;
+  reply: number;
+  requests: number;
 }
 
 const log = createLogger('warn');
+
+/** The search endpoint's steps, as the endpoint times them. */
+class StepTimes {
+  private readonly steps: Record<'parse' | 'search' | 'reply', number[]> = {
+    parse: [],
+    search: [],
+    reply: [],
+  };
+
+  readonly observe = (t: EndpointTiming): void => {
+    if (t.endpoint !== 'search') return;
+    this.steps.parse.push(t.parseMs);
+    this.steps.search.push(t.runMs);
+    this.steps.reply.push(t.replyMs);
+  };
+
+  reset(): void {
+    for (const list of Object.values(this.steps)) list.length = 0;
+  }
+
+  p50s(): WriterSteps {
+    const p50 = (xs: number[]) =>
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      );
+    const { parse, search, reply } = this.steps;
+    return { parse: p50(parse), search: p50(search), reply: p50(reply), requests: search.length };
+  }
+}
 
 async function serve(job: WriterJob): Promise<void> {
   const shards = new Set(job.groups.flatMap((g) => shardsOfGroup(g, job.groupCount)));
@@ -43,25 +83,18 @@ async function serve(job: WriterJob): Promise<void> {
     log,
   });
   const nc = await connect({ servers: job.url });
-  const times: number[] = [];
-  const own = new SearchService(store, new HashingEmbedder(), { partTimeoutMs: 2000 });
-  const search: VectorSearch = {
-    searchVector: async (vector, req, scope) => {
-      const t = performance.now();
-      const found = await own.searchVector(vector, req, scope);
-      times.push(performance.now() - t);
-      return found;
-    },
-  };
+  nc.subscribe(job.echoSubject, { callback: (_err, msg) => void msg.respond() });
+  const times = new StepTimes();
   const endpoint = new QueryEndpoint({
     nc,
     maxReplyBytes: nc.info?.max_payload ?? 1 << 20,
     log,
+    observe: times.observe,
     sources: {
       owner: lease.owner,
       groups: job.groups,
       shards,
-      search,
+      search: new SearchService(store, new HashingEmbedder(), { partTimeoutMs: 2000 }),
       embedder: EMBEDDER,
       store,
       ready: () => true,
@@ -70,19 +103,16 @@ async function serve(job: WriterJob): Promise<void> {
   await endpoint.start();
   process.send!('ready');
   process.on('message', (m) => {
-    if (m === 'reset') times.length = 0;
+    if (m === 'reset') times.reset();
     if (m !== 'stop') return;
-    const p50 = percentile(
-      [...times].sort((a, b) => a - b),
-      50,
-    );
+    const steps = times.p50s();
     void (async () => {
       await endpoint.stop();
       await nc.close();
       await lease.release();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
-      process.send!({ searchP50: p50, searches: times.length }, () => process.exit(0));
+      process.send!(steps, () => process.exit(0));
     })();
   });
 }

@@ -9,13 +9,11 @@
  * this process, is ScatterSearch over a WriterDirectory. Queries alternate between the two
  * paths; the same queries, top-10, no cache. Four processes share the two cores.
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { QueryClient } from '../api/remote/query-client';
 import { ScatterSearch } from '../api/remote/scatter-search';
 import { WriterDirectory } from '../api/remote/writer-directory';
 import { mergeHits, SearchService, type SearchRequest } from '../api/search';
@@ -25,67 +23,23 @@ import { createLogger } from '../infra/logger';
 import { startNatsServer } from '../infra/nats-server';
 import { groupOfShard } from '../streams/subjects';
 import { clustered, DIM } from './clustered';
-import { envInt, fmt, percentile } from './lib';
+import { envInt } from './lib';
 import { EMBEDDER, openDataSet, type DataSetSpec } from './query-data';
-import type { WriterJob } from './query-scatter-writer';
+import {
+  EchoProbe,
+  harnessCostMs,
+  p50,
+  p99,
+  pin,
+  pinning,
+  TimedClient,
+} from './query-scatter-probe';
+import { addWriterSteps, printScatterRow, type ScatterRow } from './query-scatter-report';
+import { echoSubject, HALVES, startWriters, type WriterChild } from './query-scatter-writers';
 
 const GROUPS = 16;
 const QUERIES = envInt('BENCH_SCATTER_QUERIES', 1000);
 const log = createLogger('warn');
-const p50 = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
-const p99 = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    99,
-  );
-
-/** A QueryClient that records each call's round trip (request out to reply checked). */
-class TimedClient extends QueryClient {
-  readonly times: number[] = [];
-  override async call<T>(...args: Parameters<QueryClient['call']>): Promise<T> {
-    const t = performance.now();
-    const reply = (await super.call(...args)) as T;
-    this.times.push(performance.now() - t);
-    return reply;
-  }
-}
-
-interface WriterChild {
-  reset(): void;
-  /** stops it; the p50 of its own searches */
-  stop(): Promise<number>;
-}
-
-/** A writer process (bench/query-scatter-writer.ts) serving its half of the data set. */
-async function startWriter(job: WriterJob): Promise<WriterChild> {
-  const child = fork(require.resolve('./query-scatter-writer'));
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`writer exited with ${code}`)));
-    child.send(job);
-  });
-  return {
-    reset: () => child.send('reset'),
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('message', (m) => resolve((m as { searchP50: number }).searchP50));
-        child.send('stop');
-      }),
-  };
-}
-
-export interface ScatterRow {
-  records: number;
-  /** share of queries whose top-10 ids equal the in-process answer's */
-  sameTop10: number;
-  inProcess: { p50: number; p99: number };
-  scatter: { p50: number; p99: number };
-  stages: Record<string, number>;
-}
 
 async function stores(n: number) {
   const spec: DataSetSpec = {
@@ -116,18 +70,10 @@ export async function scatterBench(
   let api: NatsConnection | undefined;
   let directory: WriterDirectory | undefined;
   try {
-    for (const [name, groups] of [
-      ['g0-7', [0, 1, 2, 3, 4, 5, 6, 7]],
-      ['g8-15', [8, 9, 10, 11, 12, 13, 14, 15]],
-    ] as const)
-      writers.push(
-        await startWriter({
-          url: server.url,
-          spec: { ...spec, part: { name } },
-          groups: [...groups],
-          groupCount: GROUPS,
-        }),
-      );
+    writers.push(...(await startWriters(server.url, spec, GROUPS)));
+    const pins = pinning();
+    if (pins) pin(server.process.pid, pins.nats);
+    if (pins) pin(process.pid, pins.api);
     api = await connect({ servers: server.url });
     const client = new TimedClient(api, 2500);
     directory = await WriterDirectory.open(api, 30_000, log);
@@ -138,9 +84,13 @@ export async function scatterBench(
       groupCount: GROUPS,
     });
     const local = new SearchService(all, new HashingEmbedder(), { partTimeoutMs: 2000 });
-    const row = await measure(spec, local, scatter, client, writers);
-    const searchP50s = await Promise.all(writers.splice(0).map((w) => w.stop()));
-    row.stages["a writer's search (half the shards)"] = Math.max(...searchP50s);
+    const echo = new EchoProbe(
+      api,
+      HALVES.map(([name]) => echoSubject(name)),
+    );
+    const row = await measure(spec, { local, scatter, client, echo }, writers);
+    const steps = await Promise.all(writers.splice(0).map((w) => w.stop()));
+    addWriterSteps(row, steps);
     return row;
   } finally {
     for (const w of writers) await w.stop();
@@ -151,18 +101,28 @@ export async function scatterBench(
   }
 }
 
+interface Paths {
+  local: SearchService;
+  scatter: ScatterSearch;
+  client: TimedClient;
+  echo: EchoProbe;
+}
+
 async function measure(
   spec: DataSetSpec,
-  local: SearchService,
-  scatter: ScatterSearch,
-  client: TimedClient,
+  paths: Paths,
   writers: WriterChild[],
 ): Promise<ScatterRow> {
+  const { local, scatter, client, echo } = paths;
   const queries = clustered(QUERIES, spec.clusters, spec.seed + 1, spec.seed);
   const q = (i: number) => queries.subarray(i * DIM, (i + 1) * DIM);
   const req: SearchRequest = { query: 'bench', limit: 10 };
-  for (let i = 0; i < 100; i++) await scatter.searchVector(q(i), req, '*'); // warm-up
-  client.times.length = 0;
+  for (let i = 0; i < 100; i++) {
+    await scatter.searchVector(q(i), req, '*'); // warm-up
+    await echo.round();
+  }
+  client.reset();
+  echo.calls.length = echo.slower.length = 0;
   for (const w of writers) w.reset();
   const inProcess: number[] = [];
   const viaNats: number[] = [];
@@ -176,9 +136,11 @@ async function measure(
     t = performance.now();
     const b = await scatter.searchVector(q(i), req, '*');
     viaNats.push(performance.now() - t);
+    client.endQuery();
     if (b.partial) throw new Error(`query ${i}: partial answer ${JSON.stringify(b.failed)}`);
     // approximate graphs: two half indexes may find other neighbours than one whole index
     if (a.results.map((h) => h.id).join() === b.results.map((h) => h.id).join()) same++;
+    await echo.round();
     t = performance.now();
     JSON.stringify({ model: EMBEDDER.model, vector: encodeVector(q(i)), request: req, scope: '*' });
     encode.push(performance.now() - t);
@@ -188,34 +150,22 @@ async function measure(
   }
   return {
     records: spec.n,
+    queries: QUERIES,
+    pinned: process.env.BENCH_SCATTER_PIN ?? '',
     sameTop10: same / QUERIES,
     inProcess: { p50: p50(inProcess), p99: p99(inProcess) },
     scatter: { p50: p50(viaNats), p99: p99(viaNats) },
     stages: {
-      'request encode (JSON + base64 vector)': p50(encode),
-      'one writer call (NATS round trip, writer search, reply parse)': p50(client.times),
+      'API: request encode (JSON + base64 vector)': p50(encode),
+      'bare NATS round trip (empty request, plain subscription in a writer)': p50(echo.calls),
+      'bare NATS round trip to both writers at once, the slower': p50(echo.slower),
+      'one writer call (request out to reply checked)': p50(client.calls),
+      'the slower of the two calls of a query': p50(client.slower),
+      'API: reply decode + check': p50(client.decodes),
       'merge of both replies': p50(merge),
+      "harness's own timing per query": harnessCostMs(),
     },
   };
-}
-
-export function printScatterRow(row: ScatterRow): void {
-  const ms = (x: number) => `${fmt(x, 2)} ms`;
-  const added = row.scatter.p50 - row.inProcess.p50;
-  console.log(
-    `\nscatter-gather over 2 writers, ${fmt(row.records)} records, ${fmt(QUERIES)} queries, top-10`,
-  );
-  console.log('| path | p50 | p99 | p50 added | goal |');
-  console.log('| --- | --- | --- | --- | --- |');
-  console.log(
-    `| in process, one store | ${ms(row.inProcess.p50)} | ${ms(row.inProcess.p99)} | | |`,
-  );
-  console.log(
-    `| scatter-gather over 2 writers | ${ms(row.scatter.p50)} | ${ms(row.scatter.p99)} | ${ms(added)} | ≤ 1.5 ms: ${added <= 1.5 ? 'met' : 'NOT met'} |`,
-  );
-  console.log(`same top-10 as in process: ${fmt(row.sameTop10 * 100, 1)} % of queries`);
-  console.log('per stage (p50):');
-  for (const [stage, t] of Object.entries(row.stages)) console.log(`  ${stage}: ${ms(t)}`);
 }
 
 if (require.main === module)
@@ -229,3 +179,5 @@ if (require.main === module)
       process.exit(1);
     },
   );
+
+export { printScatterRow, type ScatterRow };

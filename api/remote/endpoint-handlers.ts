@@ -35,7 +35,28 @@ export interface EndpointSources {
   ready: () => boolean;
 }
 
-export type Handler = (body: unknown, src: EndpointSources) => Promise<unknown>;
+/**
+ * One endpoint: `parse` checks and decodes the request (input from the network: strict),
+ * `run` answers it. Kept apart so that the endpoint can time them apart.
+ */
+export interface Handler {
+  parse(body: unknown, src: EndpointSources): unknown;
+  run(call: unknown, src: EndpointSources): Promise<unknown>;
+}
+
+/** A handler whose `run` receives what its `parse` returned. */
+function handler<C>(
+  parse: (body: unknown, src: EndpointSources) => C,
+  run: (call: C, src: EndpointSources) => Promise<unknown>,
+): Handler {
+  return { parse, run: run as Handler['run'] };
+}
+
+/** The handler of an endpoint whose request is checked by `schema` alone. */
+const checked = <T extends z.ZodType>(
+  schema: T,
+  run: (call: z.output<T>, src: EndpointSources) => Promise<unknown>,
+): Handler => handler((body) => parseCall(schema, body), run);
 
 /** The body checked by `schema`; every issue in the error. */
 export function parseCall<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
@@ -62,41 +83,47 @@ function queryVector(call: z.output<typeof SearchCall>, src: EndpointSources): F
   return vector;
 }
 
-const search: Handler = async (body, src): Promise<SearchReply> => {
-  const call = parseCall(SearchCall, body);
-  const found = await src.search.searchVector(queryVector(call, src), call.request, call.scope);
-  const failed = found.failed.filter((f): f is FailedShard => 'tier' in f);
-  return { results: found.results, failed };
-};
+interface ParsedSearch {
+  vector: Float32Array;
+  request: z.output<typeof SearchCall>['request'];
+  scope: z.output<typeof SearchCall>['scope'];
+}
+
+const search = handler(
+  (body, src): ParsedSearch => {
+    const call = parseCall(SearchCall, body);
+    return { vector: queryVector(call, src), request: call.request, scope: call.scope };
+  },
+  async (call, src): Promise<SearchReply> => {
+    const found = await src.search.searchVector(call.vector, call.request, call.scope);
+    const failed = found.failed.filter((f): f is FailedShard => 'tier' in f);
+    return { results: found.results, failed };
+  },
+);
 
 /** The writer answers only for its own shards and the caller's scope: anything else is unknown. */
-const memory: Handler = async (body, src) => {
-  const call = parseCall(MemoryCall, body);
+const memory = checked(MemoryCall, async (call, src) => {
   const mine = src.shards.has(shardOf(call.system_id)) && inScope(call.scope, call.system_id);
   if (!mine) return { memory: null };
   return { memory: await findMemory(src.store, src.mover, call.system_id, call.id) };
-};
+});
 
 /** Cold counts come from a bucket all writers share: each reports only its own systems. */
-const counts: Handler = async (body, src): Promise<CountsReply> => {
-  const call = parseCall(CountsCall, body);
+const counts = checked(CountsCall, async (call, src): Promise<CountsReply> => {
   const all = await countsBySystem(src.store, src.mover, call.system_id);
   const systems = [...all]
     .filter(([id]) => src.shards.has(shardOf(id)) && inScope(call.scope, id))
     .map(([system_id, c]) => ({ system_id, ...c }));
   return { systems };
-};
+});
 
-const status: Handler = async (body, src): Promise<StatusReply> => {
-  parseCall(StatusCall, body);
-  return {
-    owner: src.owner,
-    groups: src.groups,
-    hot_shards: src.store.shards,
-    warm_shards: src.mover?.warm.shards ?? [],
-    ready: src.ready(),
-  };
-};
+const status = checked(StatusCall, async (_call, src): Promise<StatusReply> => ({
+  owner: src.owner,
+  groups: src.groups,
+  hot_shards: src.store.shards,
+  warm_shards: src.mover?.warm.shards ?? [],
+  ready: src.ready(),
+}));
 
 /** The query endpoints of every writer, by endpoint name. */
 export const WRITER_HANDLERS: Record<string, Handler> = { search, memory, counts, status };
@@ -108,25 +135,18 @@ function graphOf(src: EndpointSources): GraphQueries {
 
 /** The graph's endpoints, registered only by the process that holds the graph. */
 export const GRAPH_HANDLERS: Record<GraphEndpoint, Handler> = {
-  entity: async (body, src) => {
-    const c = parseCall(GraphCalls.entity, body);
-    return { entity: await graphOf(src).entity(c.entity_id, c.scope) };
-  },
-  neighbors: async (body, src) => {
-    const c = parseCall(GraphCalls.neighbors, body);
+  entity: checked(GraphCalls.entity, async (c, src) => ({
+    entity: await graphOf(src).entity(c.entity_id, c.scope),
+  })),
+  neighbors: checked(GraphCalls.neighbors, async (c, src) => {
     const edge = c.edge_type !== undefined ? { edgeType: c.edge_type } : {};
     return graphOf(src).neighbors(c.entity_id, { ...edge, limit: c.limit, scope: c.scope });
-  },
-  path: async (body, src) => {
-    const c = parseCall(GraphCalls.path, body);
-    return graphOf(src).findPath(c.source_id, c.target_id, { maxHops: c.max_hops, scope: c.scope });
-  },
-  statistics: async (body, src) => {
-    const c = parseCall(GraphCalls.statistics, body);
-    return graphOf(src).statistics(c.scope);
-  },
-  linked: async (body, src) => {
-    const c = parseCall(GraphCalls.linked, body);
-    return { linked: [...(await graphOf(src).entitiesOfRecords(c.records))] };
-  },
+  }),
+  path: checked(GraphCalls.path, async (c, src) =>
+    graphOf(src).findPath(c.source_id, c.target_id, { maxHops: c.max_hops, scope: c.scope }),
+  ),
+  statistics: checked(GraphCalls.statistics, async (c, src) => graphOf(src).statistics(c.scope)),
+  linked: checked(GraphCalls.linked, async (c, src) => ({
+    linked: [...(await graphOf(src).entitiesOfRecords(c.records))],
+  })),
 };

@@ -1,6 +1,6 @@
 import { RequestError, TimeoutError, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import type { z } from 'zod';
 import { LimitError } from '../limits/errors';
+import type { ReplyCheck } from './replies';
 
 /** Why a call to a query endpoint gave no answer. */
 export class QueryCallError extends Error {
@@ -31,17 +31,25 @@ export class QueryClient {
     readonly timeoutMs: number,
   ) {}
 
-  /** One request; the reply checked by `shape`. Throws QueryCallError. */
-  async call<T>(subject: string, body: string, shape: z.ZodType<T>): Promise<T> {
-    let msg: Msg;
+  /** One request; the reply checked by `check`. Throws QueryCallError. */
+  async call<T>(subject: string, body: string, check: ReplyCheck<T>): Promise<T> {
+    return this.decode(await this.send(subject, body), check);
+  }
+
+  /** The reply message, or why there is none. */
+  protected async send(subject: string, body: string): Promise<Msg> {
     try {
-      msg = await this.nc.request(subject, body, { timeout: this.timeoutMs });
+      return await this.nc.request(subject, body, { timeout: this.timeoutMs });
     } catch (err) {
       throw failureOf(err, this.timeoutMs);
     }
+  }
+
+  /** The endpoint's error, or its reply parsed and checked. */
+  protected decode<T>(msg: Msg, check: ReplyCheck<T>): T {
     const code = msg.headers?.get('Nats-Service-Error-Code');
     if (code) throw endpointError(msg, Number(code));
-    const parsed = shape.safeParse(parseJson(msg));
+    const parsed = check.safeParse(parseJson(msg));
     if (!parsed.success)
       throw new QueryCallError('error', 'bad_reply', 502, 'reply of an unknown shape');
     return parsed.data;

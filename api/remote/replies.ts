@@ -29,6 +29,11 @@ export interface StatusReply {
   ready: boolean;
 }
 
+/** What checks a reply: a zod schema, or a structural check where copying the reply costs. */
+export interface ReplyCheck<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false };
+}
+
 const Hit = z.looseObject({
   system_id: z.string(),
   id: z.string(),

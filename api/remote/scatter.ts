@@ -4,8 +4,8 @@ import { LimitError } from '../limits/errors';
 import type { SystemScope } from '../scope';
 import type { FailedWriter } from '../search';
 import { QueryCallError, type QueryClient } from './query-client';
+import type { ReplyCheck } from './replies';
 import type { WriterDirectory, WriterRef } from './writer-directory';
-import type { z } from 'zod';
 
 /** One writer's answer, or why there is none. */
 export type Gathered<T> = { writer: WriterRef; reply: T } | FailedWriter;
@@ -47,14 +47,14 @@ export async function scatter<T>(
   directory: WriterDirectory,
   target: { groups: number[]; endpoint: string },
   body: string,
-  shape: z.ZodType<T>,
+  check: ReplyCheck<T>,
 ): Promise<Gathered<T>[]> {
   const { writers, unheld } = directory.route(target.groups);
   const gathered = await Promise.all(
     writers.map(async (writer): Promise<Gathered<T>> => {
       try {
         const subject = subjects.query(writer.token, target.endpoint);
-        return { writer, reply: await client.call(subject, body, shape) };
+        return { writer, reply: await client.call(subject, body, check) };
       } catch (err) {
         const failed = err instanceof QueryCallError ? err : undefined;
         const { owner, groups } = writer;
