@@ -1,9 +1,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import { SystemId, UploadId } from '../schemas/ids';
+import type { Logger, Metrics } from '../infra';
+import { SystemId, UploadId } from '../schemas';
 import { publishUploadRef } from './publish-ref';
 import { fitsStateKey } from './state-store';
 

@@ -1,5 +1,5 @@
-import { AkoshaError, issuesFrom } from '../infra/errors';
-import { subjects } from '../streams/subjects';
+import { AkoshaError, issuesFrom } from '../infra';
+import { subjects } from '../streams';
 import { CloudUploadRef } from './types';
 
 /** A reference is a few hundred bytes: the ids, the bucket and the manifest key. */

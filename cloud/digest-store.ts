@@ -1,10 +1,9 @@
 import { jetstream } from '@nats-io/jetstream';
 import { Objm, StorageType, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../infra/logger';
-import type { DigestSet } from '../producers/digest-set';
-import { MAX_DIGEST_KEYS, RecordDigest } from '../producers/record-digest';
-import { SYSTEM_ID_PATTERN } from '../schemas/ids';
+import type { Logger } from '../infra';
+import { type DigestSet, MAX_DIGEST_KEYS, RecordDigest } from '../producers';
+import { SYSTEM_ID_PATTERN } from '../schemas';
 
 /** JetStream Object Store bucket holding each system's digests of its last import. */
 export const CLOUD_DIGEST_BUCKET = 'AKOSHA_CLOUD_DIGESTS';

@@ -4,7 +4,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { AkoshaError } from '../infra/errors';
+import { AkoshaError } from '../infra';
 import type { ManifestFile } from './manifest';
 import { explainS3Error } from './s3';
 

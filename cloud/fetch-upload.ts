@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { AkoshaError } from '../infra/errors';
-import { openReadOnly } from '../producers/session-buddy/local-copy';
+import { AkoshaError } from '../infra';
+import { openReadOnly } from '../producers';
 import { downloadFile, getObject } from './download-file';
 import {
   checkRefKey,

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { AkoshaError } from '../infra/errors';
-import type { Metrics } from '../infra/metrics';
-import { importSessionBuddy } from '../producers/import-session-buddy';
-import { importSessionBuddyGraph } from '../producers/import-session-buddy-graph';
-import type { DigestSet } from '../producers/digest-set';
-import { digestFingerprint, RecordDigest } from '../producers/record-digest';
-import { openSessionBuddyFile } from '../producers/session-buddy';
+import { AkoshaError, type Metrics } from '../infra';
+import {
+  digestFingerprint,
+  type DigestSet,
+  importSessionBuddy,
+  importSessionBuddyGraph,
+  openSessionBuddyFile,
+  RecordDigest,
+} from '../producers';
 import type { DigestStore } from './digest-store';
 import { fetchUpload } from './fetch-upload';
 import type { ImportCounts } from './importer';

@@ -1,10 +1,7 @@
 import type { Consumer, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import type { DeadLetterPublisher } from '../consumers/dead-letters';
-import { backoffFor, deadLetter, type RetryPolicy } from '../consumers/settle';
-import { AkoshaError, toAkoshaError } from '../infra/errors';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import { CLOUD_CONSUMER, STREAM } from '../streams/definitions';
+import { backoffFor, deadLetter, type DeadLetterPublisher, type RetryPolicy } from '../consumers';
+import { AkoshaError, type Logger, type Metrics, toAkoshaError } from '../infra';
+import { CLOUD_CONSUMER, STREAM } from '../streams';
 import { decodeUploadRef } from './decode-ref';
 import type { PendingUploads } from './pending';
 import type { CloudStateStore } from './state-store';

@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { SYSTEM_ID_PATTERN, UploadId } from '../schemas/ids';
+import { SYSTEM_ID_PATTERN, UploadId } from '../schemas';
 import { fitsStateKey } from './state-store';
 import { SYSTEMS_PREFIX, uploadsPrefix } from './types';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AkoshaError, issuesFrom, type ErrorCode, type Issue } from '../infra/errors';
-import { SystemId, UploadId } from '../schemas/ids';
+import { AkoshaError, type ErrorCode, type Issue, issuesFrom } from '../infra';
+import { SystemId, UploadId } from '../schemas';
 import { manifestKey, uploadPrefix, type CloudUploadRef } from './types';
 
 export const MAX_MANIFEST_BYTES = 1024 * 1024;

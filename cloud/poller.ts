@@ -1,8 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { Clock } from '../infra/clock';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
+import type { Clock, Logger, Metrics } from '../infra';
 import { listSystems, listUploads, type ListedUpload } from './listing';
 import type { PendingUploads } from './pending';
 import { publishUploadRef } from './publish-ref';

@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { subjects } from '../streams/subjects';
+import { subjects } from '../streams';
 import { cloudMsgId, manifestKey, type CloudUploadRef } from './types';
 
 /**

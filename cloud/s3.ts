@@ -1,7 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { CloudConfig } from '../infra/config-types';
-import { readPemFile, withCertAdvice } from '../infra/tls-files';
-import { s3Client } from '../storage/tiers/object-store';
+import { type CloudConfig, readPemFile, withCertAdvice } from '../infra';
+import { s3Client } from '../storage';
 
 /** The setting that names a private CA for Session-Buddy's bucket. */
 export const CLOUD_CA_SETTING = 'AKOSHA_SB_S3_CA';

@@ -1,11 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { DeadLetterPublisher } from '../consumers/dead-letters';
-import type { RetryPolicy } from '../consumers/settle';
-import type { AkoshaConfig } from '../infra/config';
-import type { CloudConfig } from '../infra/config-types';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
+import type { DeadLetterPublisher, RetryPolicy } from '../consumers';
+import type { AkoshaConfig, CloudConfig, Logger, Metrics } from '../infra';
 import { DigestStore } from './digest-store';
 import { importUpload } from './import-upload';
 import { cloudS3Client } from './s3';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SystemId, UploadId } from '../schemas/ids';
+import { SystemId, UploadId } from '../schemas';
 
 /** Session-Buddy's layout: `systems/<system_id>/uploads/<upload_id>/<file>`. */
 export const SYSTEMS_PREFIX = 'systems/';

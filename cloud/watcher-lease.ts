@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { isRevisionConflict } from '../streams/lease-bucket';
+import { isRevisionConflict } from '../streams';
 
 /** One key, `watcher`: the process that polls the bucket and imports. max_age is the TTL. */
 export const WATCHER_LEASE_BUCKET = 'AKOSHA_CLOUD_LEASE';

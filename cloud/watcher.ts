@@ -1,13 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { DeadLetterPublisher } from '../consumers/dead-letters';
-import type { RetryPolicy } from '../consumers/settle';
-import { systemClock } from '../infra/clock';
-import type { CloudConfig } from '../infra/config-types';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import { subjects } from '../streams/subjects';
+import type { DeadLetterPublisher, RetryPolicy } from '../consumers';
+import { type CloudConfig, type Logger, type Metrics, systemClock } from '../infra';
+import { subjects } from '../streams';
 import { BucketEvents } from './bucket-events';
 import { CloudImporter, type ImportCounts } from './importer';
 import { PendingUploads } from './pending';

@@ -1,9 +1,8 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { AkoshaError } from '../infra/errors';
-import type { Logger } from '../infra/logger';
-import type { DeadLetterStage } from '../schemas/dead-letter';
-import { STREAM } from '../streams/definitions';
+import { AkoshaError, type Logger } from '../infra';
+import type { DeadLetterStage } from '../schemas';
+import { STREAM } from '../streams';
 import { contextOf, type DeadLetterPublisher } from './dead-letters';
 import type { PulledMsg } from './pulled-message';
 import { storedAsPulled } from './stranded';

@@ -1,12 +1,8 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { Clock } from '../infra/clock';
-import type { AgingConfig } from '../infra/config';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import { AgingEvent } from '../schemas/aging';
-import type { HotStore } from '../storage/hot-store';
-import { TierMoveError, type MoveResult, type TierMover } from '../storage/tiers';
-import { subjects } from '../streams/subjects';
+import type { AgingConfig, Clock, Logger, Metrics } from '../infra';
+import { AgingEvent } from '../schemas';
+import { type HotStore, type MoveResult, TierMoveError, type TierMover } from '../storage';
+import { subjects } from '../streams';
 
 const DAY_MS = 86_400_000;
 

@@ -1,10 +1,7 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openStreamReader } from '../streams/stream-reader';
-import type { UnannouncedUpload } from '../storage/announcements';
-import { uploadKey } from '../storage/write-plan';
-import { STREAM } from '../streams/definitions';
-import { subjects } from '../streams/subjects';
+import { openStreamReader, STREAM, subjects } from '../streams';
+import { type UnannouncedUpload, uploadKey } from '../storage';
 
 /** Events this close to the ingested stream's max age may be gone before the scan reaches them. */
 const HISTORY_MARGIN_MS = 3_600_000;

@@ -1,11 +1,14 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import type { EmbedderInfo } from '../schemas/embedded';
-import type { ShardSink, UnannouncedUpload, UploadRef } from '../storage';
-import type { CompletedUpload } from '../storage/completion';
-import { uploadKey } from '../storage/write-plan';
-import { subjects } from '../streams/subjects';
+import type { Logger, Metrics } from '../infra';
+import type { EmbedderInfo } from '../schemas';
+import {
+  type CompletedUpload,
+  type ShardSink,
+  type UnannouncedUpload,
+  uploadKey,
+  type UploadRef,
+} from '../storage';
+import { subjects } from '../streams';
 import { reconcileAnnouncements } from './announce-reconcile';
 import type { HandOffPort } from './hand-off';
 import { buildIngestedEvent, ingestedMsgId } from './ingest-events';

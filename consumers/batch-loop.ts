@@ -5,7 +5,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
-import type { Logger } from '../infra/logger';
+import type { Logger } from '../infra';
 import { Heartbeat } from './heartbeat';
 import { toPulledMsg, type HeldMsg, type PulledMsg } from './pulled-message';
 import { bytesOf, takeBatch } from './take-batch';

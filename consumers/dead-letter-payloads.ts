@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { Objm, StorageType, type ObjectStore } from '@nats-io/obj';
-import type { PayloadRef } from '../schemas/dead-letter';
-import { STREAM } from '../streams/definitions';
+import type { PayloadRef } from '../schemas';
+import { STREAM } from '../streams';
 
 /** JetStream Object Store bucket for dead-letter payloads too large to inline. */
 export const DLQ_PAYLOAD_BUCKET = 'AKOSHA_DLQ_PAYLOADS';

@@ -1,14 +1,13 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { PulledMsg } from './pulled-message';
-import type { AkoshaError } from '../infra/errors';
-import type { Metrics } from '../infra/metrics';
+import type { AkoshaError, Metrics } from '../infra';
 import {
-  MAX_INLINE_PAYLOAD_BYTES,
   type DeadLetter,
   type DeadLetterStage,
+  MAX_INLINE_PAYLOAD_BYTES,
   type PayloadRef,
-} from '../schemas/dead-letter';
-import { subjects } from '../streams/subjects';
+} from '../schemas';
+import { subjects } from '../streams';
 import { DeadLetterPayloads, payloadObjectName } from './dead-letter-payloads';
 
 export interface DeadLetterContext {

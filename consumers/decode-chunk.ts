@@ -1,6 +1,6 @@
-import { AkoshaError, issuesFrom } from '../infra/errors';
-import { EmbeddedMessage } from '../schemas/embedded';
-import type { ChunkInput } from '../storage/write-plan';
+import { AkoshaError, issuesFrom } from '../infra';
+import { EmbeddedMessage } from '../schemas';
+import type { ChunkInput } from '../storage';
 import { decodeChunkVectors, verifyChunk, type ChunkOwner } from './verify-chunk';
 
 /**

@@ -1,7 +1,6 @@
-import { AkoshaError, issuesFrom } from '../infra/errors';
-import { GraphMessage } from '../schemas/graph';
-import { shardOf } from '../schemas/ids';
-import { parseGraphSubject } from '../streams/subjects';
+import { AkoshaError, issuesFrom } from '../infra';
+import { GraphMessage, shardOf } from '../schemas';
+import { parseGraphSubject } from '../streams';
 
 /**
  * One graph message from the wire: size, JSON, schema, and its subject

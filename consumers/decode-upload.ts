@@ -1,8 +1,6 @@
-import { AkoshaError, issuesFrom, type ErrorCode } from '../infra/errors';
-import { shardOf } from '../schemas/ids';
-import { EMBEDDING_DIM, MemoryRecord } from '../schemas/record';
-import { UploadEnvelope } from '../schemas/upload';
-import { parseUploadSubject } from '../streams/subjects';
+import { AkoshaError, type ErrorCode, issuesFrom } from '../infra';
+import { EMBEDDING_DIM, MemoryRecord, shardOf, UploadEnvelope } from '../schemas';
+import { parseUploadSubject } from '../streams';
 
 export interface ValidRecord {
   record: MemoryRecord;

@@ -1,6 +1,5 @@
-import { embedTexts, type TextVectors } from '../embedding/chunking';
-import type { Embedder } from '../embedding/embedder';
-import type { EmbedderInfo } from '../schemas/embedded';
+import { type Embedder, embedTexts, type TextVectors } from '../embedding';
+import type { EmbedderInfo } from '../schemas';
 import type { DecodedUpload } from './decode-upload';
 
 /** Session-Buddy embeds with this model (DESIGN.md); its vectors fit an index of the same model. */

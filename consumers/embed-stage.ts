@@ -1,10 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Embedder } from '../embedding/embedder';
-import { AkoshaError, toAkoshaError } from '../infra/errors';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import { INGEST_CONSUMER, STREAM } from '../streams/definitions';
-import { groupOfShard, subjects } from '../streams/subjects';
+import type { Embedder } from '../embedding';
+import { AkoshaError, type Logger, type Metrics, toAkoshaError } from '../infra';
+import { groupOfShard, INGEST_CONSUMER, STREAM, subjects } from '../streams';
 import type { BatchLoopOptions } from './batch-loop';
 import type { HandOffPort } from './hand-off';
 import { LoopGroup } from './loop-group';

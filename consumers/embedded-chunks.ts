@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { EmbeddedMessage, EmbeddedRecord, EmbedderInfo } from '../schemas/embedded';
-import type { MemoryRecord } from '../schemas/record';
-import type { TextVectors } from '../embedding/chunking';
-import { encodeVector } from '../embedding/vector';
+import type { EmbeddedMessage, EmbeddedRecord, EmbedderInfo, MemoryRecord } from '../schemas';
+import { encodeVector, type TextVectors } from '../embedding';
 import type { DecodedUpload } from './decode-upload';
 
 /** Room left in a message for the envelope around the records. */

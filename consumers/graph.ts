@@ -1,10 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AkoshaError, toAkoshaError } from '../infra/errors';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import type { GraphMessage } from '../schemas/graph';
-import type { GraphApplyOutcome, GraphStore } from '../storage/graph/types';
-import { GRAPH_CONSUMER, STREAM } from '../streams/definitions';
+import { AkoshaError, type Logger, type Metrics, toAkoshaError } from '../infra';
+import type { GraphMessage } from '../schemas';
+import type { GraphApplyOutcome, GraphStore } from '../storage';
+import { GRAPH_CONSUMER, STREAM } from '../streams';
 import type { BatchLoopOptions } from './batch-loop';
 import type { DeadLetterPublisher } from './dead-letters';
 import { decodeGraph } from './decode-graph';

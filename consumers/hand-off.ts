@@ -1,6 +1,6 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import type { Logger } from '../infra/logger';
-import { Pool } from '../storage/keyed-lock';
+import type { Logger } from '../infra';
+import { Pool } from '../storage';
 
 export interface HandOffOptions {
   /** publishes awaiting their broker ack at once; more wait their turn */

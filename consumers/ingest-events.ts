@@ -1,6 +1,5 @@
-import type { EmbedderInfo } from '../schemas/embedded';
-import { MAX_IDS_PER_EVENT, type IngestedEvent } from '../schemas/ingested';
-import type { CompletedUpload } from '../storage/shard-transaction';
+import { type EmbedderInfo, type IngestedEvent, MAX_IDS_PER_EVENT } from '../schemas';
+import type { CompletedUpload } from '../storage';
 
 export function buildIngestedEvent(
   u: CompletedUpload,

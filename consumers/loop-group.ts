@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../infra/logger';
+import type { Logger } from '../infra';
 import { BatchLoop, type BatchLoopOptions } from './batch-loop';
 import type { PulledMsg } from './pulled-message';
 

@@ -1,5 +1,5 @@
-import { AkoshaError } from '../infra/errors';
-import type { DeadLetterStage } from '../schemas/dead-letter';
+import { AkoshaError } from '../infra';
+import type { DeadLetterStage } from '../schemas';
 import { contextOf } from './dead-letters';
 import type { PulledMsg } from './pulled-message';
 import { deadLetter, screenExhausted, type SettleDeps } from './settle';

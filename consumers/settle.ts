@@ -1,7 +1,6 @@
 import type { PulledMsg } from './pulled-message';
-import { AkoshaError } from '../infra/errors';
-import type { Logger } from '../infra/logger';
-import type { DeadLetterStage } from '../schemas/dead-letter';
+import { AkoshaError, type Logger } from '../infra';
+import type { DeadLetterStage } from '../schemas';
 import type { DeadLetterSink } from './dead-letters';
 
 export interface RetryPolicy {

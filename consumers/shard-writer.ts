@@ -1,9 +1,13 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AkoshaError, toAkoshaError } from '../infra/errors';
-import { hitFaultPoint, hitPoisonPoint } from '../infra/fault-point';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import { STREAM, writerConsumerName } from '../streams/definitions';
+import {
+  AkoshaError,
+  hitFaultPoint,
+  hitPoisonPoint,
+  type Logger,
+  type Metrics,
+  toAkoshaError,
+} from '../infra';
+import { STREAM, writerConsumerName } from '../streams';
 import type { ChunkInput, ShardSink, ShardWriteResult } from '../storage';
 import type { Announcer } from './announcer';
 import type { BatchLoopOptions } from './batch-loop';

@@ -1,5 +1,4 @@
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
+import type { Logger, Metrics } from '../infra';
 
 export type StallReason = 'disk_full' | 'io_error';
 

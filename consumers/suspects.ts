@@ -1,6 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { SharedExclusiveLock } from '../storage/keyed-lock';
+import { SharedExclusiveLock } from '../storage';
 import type { PulledMsg } from './pulled-message';
 
 const BUCKET = 'AKOSHA_SUSPECTS';

@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
-import { AkoshaError, issuesFrom, type ErrorCode, type Issue } from '../infra/errors';
-import type { EmbeddedMessage, EmbeddedRecord } from '../schemas/embedded';
-import { shardOf } from '../schemas/ids';
-import { EMBEDDING_DIM, MemoryRecord } from '../schemas/record';
-import { MAX_RECORDS_PER_PART } from '../schemas/upload';
-import { groupOfShard, parseEmbeddedSubject } from '../streams/subjects';
+import { AkoshaError, type ErrorCode, type Issue, issuesFrom } from '../infra';
+import {
+  type EmbeddedMessage,
+  type EmbeddedRecord,
+  EMBEDDING_DIM,
+  MAX_RECORDS_PER_PART,
+  MemoryRecord,
+  shardOf,
+} from '../schemas';
+import { groupOfShard, parseEmbeddedSubject } from '../streams';
 
 /** The shard groups a writer owns, out of how many. */
 export interface ChunkOwner {

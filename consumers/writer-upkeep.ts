@@ -1,11 +1,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import type { EmbedderInfo } from '../schemas/embedded';
-import type { HotStore } from '../storage/hot-store';
-import { STREAM, writerConsumerName } from '../streams/definitions';
-import { subjects } from '../streams/subjects';
+import type { Logger, Metrics } from '../infra';
+import type { EmbedderInfo } from '../schemas';
+import type { HotStore } from '../storage';
+import { STREAM, subjects, writerConsumerName } from '../streams';
 import { OUTBOX_GRACE_MS, type Announcer } from './announcer';
 import type { PulledMsg } from './pulled-message';
 import { sweepStranded } from './stranded';

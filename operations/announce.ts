@@ -1,10 +1,8 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Announcer, type AnnounceStore, type SweepResult } from '../consumers/announcer';
-import { HandOff } from '../consumers/hand-off';
-import type { Logger } from '../infra/logger';
-import { createMetrics } from '../infra/metrics';
-import type { EmbedderInfo } from '../schemas/embedded';
+import { Announcer, type AnnounceStore, HandOff, type SweepResult } from '../consumers';
+import { createMetrics, type Logger } from '../infra';
+import type { EmbedderInfo } from '../schemas';
 
 /**
  * Announces the completed uploads of the store's shards that no event announced yet

@@ -1,5 +1,4 @@
-import type { HotStore } from '../storage/hot-store';
-import { shardDbName } from '../storage/hot-schema';
+import { type HotStore, shardDbName } from '../storage';
 
 /** Far above what a replay writes: DuckDB then checkpoints only when told to. */
 const DEFERRED_THRESHOLD = '1TB';

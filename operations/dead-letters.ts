@@ -6,13 +6,10 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeRecord, decodeUpload } from '../consumers/decode-upload';
-import { DeadLetter, type DeadLetterStage } from '../schemas/dead-letter';
-import { shardOf } from '../schemas/ids';
-import { STREAM } from '../streams/definitions';
-import { subjects } from '../streams/subjects';
+import { decodeRecord, decodeUpload } from '../consumers';
+import { DeadLetter, type DeadLetterStage, shardOf } from '../schemas';
+import { scanBatches, STREAM, subjects } from '../streams';
 import { LetterPayloads, payloadSource } from './letter-payloads';
-import { scanBatches } from '../streams/stream-reader';
 
 export interface DeadLetterFilter {
   stage?: DeadLetterStage | undefined;

@@ -1,9 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeGraph } from '../consumers/decode-graph';
-import type { GraphMessage } from '../schemas/graph';
-import { STREAM } from '../streams/definitions';
-import { subjects } from '../streams/subjects';
-import { openStreamReader } from '../streams/stream-reader';
+import { decodeGraph } from '../consumers';
+import type { GraphMessage } from '../schemas';
+import { openStreamReader, STREAM, subjects } from '../streams';
 
 export interface GraphStreamProgress {
   /** messages read so far, valid or not */

@@ -1,9 +1,8 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { writerLeases, type LeaseStatus } from '../streams/lease-status';
-import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
-import { SHARD_COUNT, shardOf } from '../schemas/ids';
-import { groupOfShard, shardsOfGroup } from '../streams/subjects';
+import { groupOfShard, type LeaseStatus, shardsOfGroup, writerLeases } from '../streams';
+import { type NatsClientSettings, natsConnectOptions } from '../infra';
+import { SHARD_COUNT, shardOf } from '../schemas';
 
 /** A live writer owns shards that an offline command was about to open. */
 export class ShardsOwnedError extends Error {

@@ -1,7 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { PayloadRefs } from '../consumers/dead-letter-payloads';
-import { AkoshaError } from '../infra/errors';
-import type { DeadLetter } from '../schemas/dead-letter';
+import { PayloadRefs } from '../consumers';
+import { AkoshaError } from '../infra';
+import type { DeadLetter } from '../schemas';
 
 /**
  * Finds a letter's payload: inline, in the payload bucket (checked against its

@@ -1,11 +1,14 @@
 import { ARRAY, FLOAT, VARCHAR, arrayValue, type DuckDBConnection } from '@duckdb/node-api';
-import { EMBEDDING_DIM } from '../schemas/record';
-import { embedTexts, type TextVectors } from '../embedding/chunking';
-import type { Embedder } from '../embedding/embedder';
-import { appendRows } from '../storage/duckdb-append';
-import type { HotStore } from '../storage/hot-store';
-import { quantiseSql, scaleSql } from '../storage/tiers/sql';
-import { warmDbName, type WarmStore } from '../storage/tiers/warm-store';
+import { EMBEDDING_DIM } from '../schemas';
+import { type Embedder, embedTexts, type TextVectors } from '../embedding';
+import {
+  appendRows,
+  type HotStore,
+  quantiseSql,
+  scaleSql,
+  warmDbName,
+  type WarmStore,
+} from '../storage';
 
 export interface ReembedOptions {
   /** records per embedder call and per transaction (default 256) */

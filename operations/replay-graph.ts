@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { GraphCounts, GraphStore } from '../storage/graph/types';
+import type { GraphCounts, GraphStore } from '../storage';
 import { forEachGraphMessage, type GraphStreamProgress } from './graph-stream';
 
 export interface GraphReplaySummary {

@@ -1,8 +1,13 @@
-import { decodeUpload, type DecodedUpload } from '../consumers/decode-upload';
-import { packChunks, toEmbeddedRecord } from '../consumers/embedded-chunks';
-import { embedRecords, type RecordVectors } from '../consumers/embed-records';
-import type { Embedder } from '../embedding/embedder';
-import type { ChunkInput } from '../storage/write-plan';
+import {
+  type DecodedUpload,
+  decodeUpload,
+  embedRecords,
+  packChunks,
+  type RecordVectors,
+  toEmbeddedRecord,
+} from '../consumers';
+import type { Embedder } from '../embedding';
+import type { ChunkInput } from '../storage';
 
 /** An upload message as read from the stream. */
 export interface RawUpload {

@@ -1,6 +1,6 @@
 /** Worker thread of PrepareWorker (replay-worker.ts): prepares batches with the HashingEmbedder. */
 import { parentPort } from 'node:worker_threads';
-import { HashingEmbedder } from '../embedding/hashing-embedder';
+import { HashingEmbedder } from '../embedding';
 import { prepareBatch } from './replay-prepare';
 import type { PrepareReply, PrepareRequest } from './replay-worker';
 

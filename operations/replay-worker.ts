@@ -4,7 +4,7 @@
  * Its entry is the compiled .js or, from source, the .ts through tsx (see infra/entry-files.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { workerThreadCode } from '../infra/entry-files';
+import { workerThreadCode } from '../infra';
 import type { PrepareLimits, PreparedBatch, RawUpload } from './replay-prepare';
 
 export interface PrepareRequest {

@@ -1,12 +1,10 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Embedder } from '../embedding/embedder';
-import type { HotStore } from '../storage/hot-store';
-import type { ChunkInput } from '../storage/write-plan';
-import { STREAM } from '../streams/definitions';
+import type { Embedder } from '../embedding';
+import type { ChunkInput, HotStore } from '../storage';
+import { openStreamReader, STREAM } from '../streams';
 import { deferCheckpoints } from './checkpoints';
 import { prepareBatch, type PreparedBatch, type RawUpload } from './replay-prepare';
 import { PrepareWorker } from './replay-worker';
-import { openStreamReader } from '../streams/stream-reader';
 import { uploadsFilter, type UploadSelection } from './upload-filter';
 
 export interface ReplayProgress {

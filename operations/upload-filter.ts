@@ -1,5 +1,5 @@
-import { shardOf, SHARD_COUNT, SYSTEM_ID_PATTERN } from '../schemas/ids';
-import { subjects } from '../streams/subjects';
+import { SHARD_COUNT, shardOf, SYSTEM_ID_PATTERN } from '../schemas';
+import { subjects } from '../streams';
 
 /** What part of AKOSHA_UPLOADS an operator tool reads. */
 export interface UploadSelection {

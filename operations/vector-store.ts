@@ -1,9 +1,12 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { HotStore } from '../storage/hot-store';
-import { QdrantHotIndex, qdrantIndexOf } from '../storage/qdrant-hot-index';
-import type { QdrantHotOptions, VectorStoreOptions } from '../infra/option-types';
-import { hotShardKeys } from '../storage/vector-index/hot-source';
-import { shardFilter } from '../storage/vector-index/qdrant-wire';
+import {
+  hotShardKeys,
+  type HotStore,
+  QdrantHotIndex,
+  qdrantIndexOf,
+  shardFilter,
+} from '../storage';
+import type { QdrantHotOptions, VectorStoreOptions } from '../infra';
 
 export interface VectorShardCheck {
   shard: number;

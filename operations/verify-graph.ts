@@ -1,7 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { GraphMessage } from '../schemas/graph';
-import { storedEnd } from '../storage/graph/rows';
-import type { GraphCounts, GraphStore } from '../storage/graph/types';
+import type { GraphMessage } from '../schemas';
+import { type GraphCounts, type GraphStore, storedEnd } from '../storage';
 import { forEachGraphMessage } from './graph-stream';
 
 export interface GraphVerification {

@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeUpload } from '../consumers/decode-upload';
-import type { IncompleteUpload } from '../storage/announcements';
-import type { HotStore } from '../storage/hot-store';
-import type { TierKeys, TierMover } from '../storage/tiers';
-import { STREAM } from '../streams/definitions';
-import { openStreamReader } from '../streams/stream-reader';
+import { decodeUpload } from '../consumers';
+import type { HotStore, IncompleteUpload, TierKeys, TierMover } from '../storage';
+import { openStreamReader, STREAM } from '../streams';
 import { uploadsFilter } from './upload-filter';
 
 export interface KeySetSummary {

@@ -12,7 +12,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { EMBEDDING_DIM } from '../schemas/record';
+import { EMBEDDING_DIM } from '../schemas';
 
 /** Column types, in table order, of the tables written through the appender. */
 export const APPEND_TYPES: Record<

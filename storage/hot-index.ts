@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { decodeVector } from '../embedding/vector';
-import { EMBEDDING_DIM } from '../schemas/record';
+import { decodeVector } from '../embedding';
+import { EMBEDDING_DIM } from '../schemas';
 import {
   hotShardCount,
   hotShardFingerprint,

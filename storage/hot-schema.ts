@@ -1,4 +1,4 @@
-import { EMBEDDING_DIM } from '../schemas/record';
+import { EMBEDDING_DIM } from '../schemas';
 
 /** One DuckDB file per shard: its memories and the bookkeeping that makes writes idempotent. */
 export const HOT_SHARD_DDL = (db: string) => [

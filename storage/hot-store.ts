@@ -20,7 +20,7 @@ import {
   type UploadRef,
 } from './announcements';
 import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
-import type { VectorStoreOptions } from '../infra/option-types';
+import { HOT_INDEX_DEFAULTS, type VectorStoreOptions } from '../infra';
 import type { HotVectors } from './hot-vectors';
 import { openHotVectors } from './open-hot-vectors';
 import { HotRows } from './hot-rows';
@@ -28,7 +28,6 @@ import { toSearchHit, type HotHit } from './search-hit';
 import type { SearchFilter } from './vector-index/types';
 import type { ShardSink } from './shard-sink';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
-import { HOT_INDEX_DEFAULTS } from '../infra/defaults';
 
 export interface SearchOptions {
   limit: number;

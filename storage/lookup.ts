@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
-import { shardOf } from '../schemas/ids';
+import { shardOf } from '../schemas';
 import { shardDbName } from './hot-schema';
 import type { HotStore } from './hot-store';
 import { isoSql } from './time';

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { HotIndex, type HotGraphOptions } from './hot-index';
-import type { VectorStoreOptions } from '../infra/option-types';
+import type { VectorStoreOptions } from '../infra';
 import type { HotVectors } from './hot-vectors';
 import { QdrantHotIndex } from './qdrant-hot-index';
 

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { bestPerRecord, pointsOfRow, type HotIndexHit } from './hot-index';
 import type { HotVectors } from './hot-vectors';
-import type { QdrantHotOptions } from '../infra/option-types';
+import type { QdrantHotOptions } from '../infra';
 import { hotShardCount, hotShardKeys, hotShardPoints } from './vector-index/hot-source';
 import { qdrantPointIdOf } from './vector-index/keys';
 import { QdrantIndex } from './vector-index/qdrant-index';

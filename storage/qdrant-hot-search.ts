@@ -1,9 +1,9 @@
-import { shardOf } from '../schemas/ids';
+import { shardOf } from '../schemas';
 import { bestPerRecord, type HotIndexHit } from './hot-index';
 import type { HotSearch, HotSearchPart } from './hot-search';
 import type { SearchOptions } from './hot-store';
 import { qdrantIndexOf } from './qdrant-hot-index';
-import type { QdrantHotOptions } from '../infra/option-types';
+import type { QdrantHotOptions } from '../infra';
 import { toSearchHit, type HotHit } from './search-hit';
 import { passagePointId } from './vector-index/hot-source';
 import { qdrantPointIdOf } from './vector-index/keys';

@@ -1,6 +1,6 @@
 import { arrayValue, listValue, timestampValue, type DuckDBValue } from '@duckdb/node-api';
-import { decodeVector } from '../embedding/vector';
-import { EMBEDDING_DIM } from '../schemas/record';
+import { decodeVector } from '../embedding';
+import { EMBEDDING_DIM } from '../schemas';
 import { isoToMicros } from './time';
 import type { ChunkInput, ChunkOutcome, NewRow } from './write-plan';
 

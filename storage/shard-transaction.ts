@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { hitFaultPoint } from '../infra/fault-point';
+import { hitFaultPoint } from '../infra';
 import { settleCompletions, type CompletedUpload } from './completion';
 import { appendRows } from './duckdb-append';
 import type { ShardFilter } from './shard-filter';

@@ -1,4 +1,4 @@
-import type { EmbeddedMessage, EmbeddedRecord } from '../schemas/embedded';
+import type { EmbeddedMessage, EmbeddedRecord } from '../schemas';
 
 export interface ChunkInput {
   message: EmbeddedMessage;

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { GraphMessage } from '../../schemas/graph';
+import type { GraphMessage } from '../../schemas';
 import { appendTypedRows } from '../duckdb-append';
 import { resolveUntypedEnds } from './resolve';
 import { entityRows, mentionRows, relationRows } from './rows';

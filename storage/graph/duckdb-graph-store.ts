@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { GraphMessage } from '../../schemas/graph';
+import type { GraphMessage } from '../../schemas';
 import { KeyedLock, Pool } from '../keyed-lock';
 import { applyMessage, countOf } from './apply';
 import { findPath } from './path';

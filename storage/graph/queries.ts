@@ -1,5 +1,5 @@
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
-import { normaliseEntityPart } from '../../schemas/graph';
+import { normaliseEntityPart } from '../../schemas';
 import { isoSql } from '../time';
 import { recordKey } from '../write-plan';
 import { inScopeSql } from './scope';

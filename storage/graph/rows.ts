@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { listValue, timestampValue, type DuckDBValue } from '@duckdb/node-api';
 import {
   entityId,
-  normaliseEntityPart,
   type EntityRef,
   type GraphEntity,
   type GraphMessage,
   type GraphRelation,
-} from '../../schemas/graph';
+  normaliseEntityPart,
+} from '../../schemas';
 import { isoToMicros } from '../time';
 
 /** An end as stored: typed ends are fixed now, untyped ones (id null) are resolved in SQL. */

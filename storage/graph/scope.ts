@@ -1,4 +1,4 @@
-import { SYSTEM_ID_PATTERN } from '../../schemas/ids';
+import { SYSTEM_ID_PATTERN } from '../../schemas';
 import { sqlString } from '../tiers/sql';
 import type { SystemScope } from './types';
 

@@ -1,4 +1,4 @@
-import type { GraphMessage } from '../../schemas/graph';
+import type { GraphMessage } from '../../schemas';
 
 /** The systems a caller may see: every one (`*`), or these. */
 export type SystemScope = '*' | readonly string[];

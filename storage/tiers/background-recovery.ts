@@ -1,4 +1,4 @@
-import type { Logger } from '../../infra/logger';
+import type { Logger } from '../../infra';
 
 export interface BackgroundRecoveryOptions {
   /** shards whose interrupted moves may need finishing (those with warm files) */

@@ -1,5 +1,4 @@
-import { COLD_READ_DEFAULTS } from '../../infra/defaults';
-import type { ColdReadLimits } from '../../infra/option-types';
+import { COLD_READ_DEFAULTS, type ColdReadLimits } from '../../infra';
 import type { ObjectStore } from './object-store';
 
 export const DEFAULT_COLD_READ_LIMITS: ColdReadLimits = { ...COLD_READ_DEFAULTS };

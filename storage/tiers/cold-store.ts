@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ObjectStore } from './object-store';
 import { keyHashSql, sqlString, warmRowHashSql } from './sql';
 import { TierMoveError, type Stats } from './verify';
-import { shardOf } from '../../schemas/ids';
+import { shardOf } from '../../schemas';
 import type { SearchOptions } from '../hot-store';
 import { searchParams, warmSearchSql } from './search-sql';
 import { toWarmHit, type WarmHit } from './warm-store';
@@ -18,7 +18,7 @@ import {
   tooManyObjects,
   TtlMemo,
 } from './cold-limits';
-import type { ColdReadLimits } from '../../infra/option-types';
+import type { ColdReadLimits } from '../../infra';
 
 /** One Parquet object of the cold tier, as planned by a move and as recorded in its metadata. */
 export interface ColdObject {

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { hitFaultPoint } from '../../infra/fault-point';
+import { hitFaultPoint } from '../../infra';
 import type { HotStore } from '../hot-store';
 import { KeyedLock } from '../keyed-lock';
 import type { ColdStore } from './cold-store';

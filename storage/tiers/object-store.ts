@@ -9,7 +9,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { readPemFile, withCertAdvice } from '../../infra/tls-files';
+import { readPemFile, withCertAdvice } from '../../infra';
 import { mkdirSynced, nodeFs, syncDir, writeSynced, type DurableFs } from './durable-file';
 
 export type ObjectMetadata = Record<string, string>;

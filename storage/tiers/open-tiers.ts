@@ -1,4 +1,4 @@
-import type { AgingConfig } from '../../infra/config';
+import type { AgingConfig } from '../../infra';
 import type { HotStore } from '../hot-store';
 import { openObjectStore, TierMover } from './index';
 

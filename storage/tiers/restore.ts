@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { shardOf } from '../../schemas/ids';
+import { shardOf } from '../../schemas';
 import { shardDbName } from '../hot-schema';
 import { readParquetSql, type ColdObject, type Downloaded } from './cold-store';
 import type { Tiers } from './context';

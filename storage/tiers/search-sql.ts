@@ -8,7 +8,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { EMBEDDING_DIM } from '../../schemas/record';
+import { EMBEDDING_DIM } from '../../schemas';
 import type { SearchOptions } from '../hot-store';
 import { isoSql, isoToMicros } from '../time';
 import { dequantiseSql } from './sql';

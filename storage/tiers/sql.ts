@@ -1,4 +1,4 @@
-import { EMBEDDING_DIM } from '../../schemas/record';
+import { EMBEDDING_DIM } from '../../schemas';
 
 /** A 60-bit hash of a text, as BIGINT: stable across DuckDB versions (md5), summable. */
 const hash60 = (text: string) => `('0x' || substr(md5(${text}), 1, 15))::BIGINT`;

@@ -1,5 +1,5 @@
 import { VARCHAR } from '@duckdb/node-api';
-import { shardOf } from '../../schemas/ids';
+import { shardOf } from '../../schemas';
 import { shardDbName } from '../hot-schema';
 import type { HotStore } from '../hot-store';
 import { coldKeyDay, KIND_PREFIX, mapLimit, type ColdStore } from './cold-store';

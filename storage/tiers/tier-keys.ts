@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { shardOf } from '../../schemas/ids';
+import { shardOf } from '../../schemas';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { KIND_PREFIX, mapLimit, readParquetSql, type Downloaded } from './cold-store';
 import type { Tiers } from './context';

@@ -4,7 +4,7 @@ import { duckdbFilesBytes, numberedFiles } from '../disk';
 import { countRows, recordKeys } from '../shard-tables';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { searchParams, warmSearchSql } from './search-sql';
-import { EMBEDDING_DIM } from '../../schemas/record';
+import { EMBEDDING_DIM } from '../../schemas';
 import type { HotStore, SearchOptions } from '../hot-store';
 import { toSearchHit } from '../search-hit';
 import { KeyedLock } from '../keyed-lock';

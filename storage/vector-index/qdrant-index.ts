@@ -1,6 +1,6 @@
 import { QdrantClient, type Schemas } from './qdrant-module';
-import { QDRANT_DEFAULTS } from '../../infra/defaults';
-import { EMBEDDING_DIM } from '../../schemas/record';
+import { QDRANT_DEFAULTS } from '../../infra';
+import { EMBEDDING_DIM } from '../../schemas';
 import { qdrantPointIdOf } from './keys';
 import { clampSimilarity } from './point-store';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './qdrant-retry';

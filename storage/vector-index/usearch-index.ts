@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
-import { EMBEDDING_DIM } from '../../schemas/record';
+import { EMBEDDING_DIM } from '../../schemas';
 import { usearchKeyOf } from './keys';
 import { dot, PointStore } from './point-store';
 import { SearchBatcher } from './search-batch';
@@ -25,7 +25,7 @@ import {
   type RecordKey,
   type VectorIndex,
 } from './types';
-import { HOT_INDEX_DEFAULTS } from '../../infra/defaults';
+import { HOT_INDEX_DEFAULTS } from '../../infra';
 
 export interface UsearchIndexOptions {
   dimensions?: number | undefined;
