@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditEvent, AuditResult, AuditSink } from '../audit/event';
-import { METRICS_ROUTES, ROUTE_PERMISSIONS } from '../auth/permissions';
+import type { AuditEvent, AuditResult, AuditSink } from '../audit';
+import { METRICS_ROUTES, ROUTE_PERMISSIONS } from '../auth';
 import { routeKey } from './auth-denials';
 
 declare module 'fastify' {

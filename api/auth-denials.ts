@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NO_AUDIT } from '../audit/event';
-import type { Need } from '../auth/permissions';
-import type { AuthFailure } from '../auth/principal';
+import { NO_AUDIT } from '../audit';
+import type { AuthFailure, Need } from '../auth';
 
 export interface Denial {
   /** `METHOD /route` as in the permission matrix */

@@ -1,9 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { NO_AUDIT, type AuditSink } from '../audit/event';
-import { LOOPBACK_PRINCIPAL } from '../auth/authenticator';
-import { isLoopbackAddress } from '../infra/cidr';
-import { METRICS_ROUTES, ROUTE_PERMISSIONS, type Need } from '../auth/permissions';
-import { hasRole, type AuthFailure, type Authenticator, type Principal } from '../auth/principal';
+import { type AuditSink, NO_AUDIT } from '../audit';
+import {
+  type Authenticator,
+  type AuthFailure,
+  hasRole,
+  LOOPBACK_PRINCIPAL,
+  METRICS_ROUTES,
+  type Need,
+  type Principal,
+  ROUTE_PERMISSIONS,
+} from '../auth';
+import { isLoopbackAddress } from '../infra';
 import { recordDenial, replyForbidden, routeKey } from './auth-denials';
 import { peerCertCN } from './tls';
 

@@ -1,8 +1,7 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../infra/logger';
-import { SystemId } from '../schemas/ids';
-import { IngestedEvent } from '../schemas/ingested';
-import { subjects } from '../streams/subjects';
+import type { Logger } from '../infra';
+import { IngestedEvent, SystemId } from '../schemas';
+import { subjects } from '../streams';
 
 /** What the watcher needs of a cache (QueryCache has it). */
 export interface InvalidatableCache {

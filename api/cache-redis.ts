@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import { explainCertError, readPemFile } from '../infra/tls-files';
+import { explainCertError, type Logger, type Metrics, readPemFile } from '../infra';
 import { ALL_SYSTEMS } from './cache-key';
 
 export interface RedisLayerOptions {

@@ -8,8 +8,7 @@ import {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { AkoshaError, ErrorCodes } from '../infra/errors';
-import { createLogger, type Logger } from '../infra/logger';
+import { AkoshaError, createLogger, ErrorCodes, type Logger } from '../infra';
 
 /** An incoming `x-request-id` is kept when it is a short plain token; else one is made. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;

@@ -1,16 +1,11 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Embedder } from '../embedding/embedder';
-import { generateBatchEmbeddings, generateEmbedding } from '../embedding/api';
-import type { HttpTlsConfig } from '../infra/config';
-import type { Metrics } from '../infra/metrics';
+import { type Embedder, generateBatchEmbeddings, generateEmbedding } from '../embedding';
+import type { HttpLimits, HttpTlsConfig, Logger, Metrics } from '../infra';
 import type { Readiness } from './readiness';
-import type { GraphQueries } from '../storage/graph/types';
-import type { HotStore } from '../storage/hot-store';
-import type { TierMover } from '../storage/tiers';
-import { NO_AUDIT, type AuditSink } from '../audit/event';
-import type { Logger } from '../infra/logger';
+import type { GraphQueries, HotStore, TierMover } from '../storage';
+import { type AuditSink, NO_AUDIT } from '../audit';
 import { registerAuditHook } from './audit-hook';
 import { GRAPH_BOUNDS } from './graph/args';
 import { withLinkedEntities } from './graph/search-entities';
@@ -20,9 +15,8 @@ import {
   registerRequestLogging,
   sendError,
 } from './http-logging';
-import type { Authenticator } from '../auth/principal';
+import type { Authenticator } from '../auth';
 import { registerAuthGuard } from './auth-guard';
-import type { HttpLimits } from '../infra/option-types';
 import { applyHttpLimits, httpLimits, replyToLimit, serverLimitOptions } from './limits';
 import { registerMcpRoutes } from './mcp';
 import { registerQueryRoutes } from './routes';

@@ -1,8 +1,12 @@
-import type { GraphQueries } from '../storage/graph/types';
-import type { HotStore } from '../storage/hot-store';
-import { findMemory, type StoredMemory } from '../storage/lookup';
-import type { TierMover } from '../storage/tiers';
-import { countsBySystem, type TierCounts } from '../storage/tiers/tier-counts';
+import {
+  countsBySystem,
+  findMemory,
+  type GraphQueries,
+  type HotStore,
+  type StoredMemory,
+  type TierCounts,
+  type TierMover,
+} from '../storage';
 import { inScope, type SystemScope } from './scope';
 import type { FailedWriter, SearchRequest, SearchResponse } from './search';
 

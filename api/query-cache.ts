@@ -1,9 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
+import { type Logger, type Metrics, QUERY_CACHE_DEFAULTS } from '../infra';
 import { ALL_SYSTEMS, requestHash, type CacheRequest } from './cache-key';
 import { RedisLayer } from './cache-redis';
-import { QUERY_CACHE_DEFAULTS } from '../infra/defaults';
 
 export interface QueryCacheOptions {
   /** off: every lookup misses, nothing is stored, Redis is not contacted */

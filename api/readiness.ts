@@ -1,7 +1,7 @@
-import type { BridgeStatus } from '../bridge/bridge-state';
-import type { WatcherStatus } from '../cloud/watcher';
-import type { StallStatus } from '../consumers/sink-stall';
-import type { NatsSyncStatus } from '../infra/nats-sync';
+import type { BridgeStatus } from '../bridge';
+import type { WatcherStatus } from '../cloud';
+import type { StallStatus } from '../consumers';
+import type { NatsSyncStatus } from '../infra';
 
 /** What /readyz reports of one process; the HTTP layer reads it without depending on the pipeline. */
 export interface Readiness {

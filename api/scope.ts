@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../auth';
 
 /** The systems a caller may see and write: every one (`*`) or these. */
 export type SystemScope = Principal['systems'];

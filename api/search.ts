@@ -1,13 +1,16 @@
 import { z } from 'zod';
-import type { Embedder } from '../embedding/embedder';
-import { shardOf, SystemId } from '../schemas/ids';
-import { IsoTimestamp } from '../schemas/record';
-import type { HotHit, HotStore, SearchOptions } from '../storage/hot-store';
-import type { HotIndexHit } from '../storage/hot-index';
-import type { HotSearch } from '../storage/hot-search';
-import type { TierMover } from '../storage/tiers';
-import type { WarmHit } from '../storage/tiers/warm-store';
-import { isoToMicros } from '../storage/time';
+import type { Embedder } from '../embedding';
+import { IsoTimestamp, shardOf, SystemId } from '../schemas';
+import {
+  type HotHit,
+  type HotIndexHit,
+  type HotSearch,
+  type HotStore,
+  isoToMicros,
+  type SearchOptions,
+  type TierMover,
+  type WarmHit,
+} from '../storage';
 import type { QueryCache } from './query-cache';
 import { ALL_SYSTEMS_SCOPE, inScope, scopeKey, type SystemScope } from './scope';
 import { withTimeout } from './timeout';

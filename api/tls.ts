@@ -1,8 +1,7 @@
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { ServerOptions } from 'node:https';
 import type { FastifyRequest } from 'fastify';
-import type { HttpTlsConfig } from '../infra/config';
-import { readPemFile, TlsFileError } from '../infra/tls-files';
+import { type HttpTlsConfig, readPemFile, TlsFileError } from '../infra';
 
 /**
  * Options of the https listener: certificate and key from their PEM files, TLS 1.2 at

@@ -1,7 +1,6 @@
-import { startCloudWatcher } from '../cloud/start-watcher';
-import type { CloudWatcher } from '../cloud/watcher';
-import type { CloudConfig } from '../infra/config-types';
-import { CLOUD_CONSUMER, STREAM } from '../streams/definitions';
+import { type CloudWatcher, startCloudWatcher } from '../cloud';
+import type { CloudConfig } from '../infra';
+import { CLOUD_CONSUMER, STREAM } from '../streams';
 import type { Stage } from './stage';
 import type { StageContext } from './stages';
 

@@ -1,7 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
+import type { Logger, Metrics } from '../infra';
 
 /** Polls the durable consumers this process serves and exports their pending counts. */
 export function watchConsumerLag(

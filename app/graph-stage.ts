@@ -1,7 +1,7 @@
-import { GraphConsumer } from '../consumers/graph';
-import type { AkoshaConfig } from '../infra/config';
-import type { GraphStore } from '../storage/graph/types';
-import { GRAPH_CONSUMER, STREAM } from '../streams/definitions';
+import { GraphConsumer } from '../consumers';
+import type { AkoshaConfig } from '../infra';
+import type { GraphStore } from '../storage';
+import { GRAPH_CONSUMER, STREAM } from '../streams';
 import type { Stage } from './stage';
 import type { StageContext } from './stages';
 

@@ -1,14 +1,10 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { FastifyInstance } from 'fastify';
-import { buildHttpServer } from '../api/http';
-import { createAuthenticator } from '../auth/authenticator';
-import type { Authenticator } from '../auth/principal';
-import { NatsAuditSink } from '../audit/publisher';
-import type { GraphStore } from '../storage/graph/types';
-import type { HotStore } from '../storage/hot-store';
-import type { TierMover } from '../storage/tiers';
+import { buildHttpServer, type Readiness } from '../api';
+import { type Authenticator, createAuthenticator } from '../auth';
+import { NatsAuditSink } from '../audit';
+import type { GraphStore, HotStore, TierMover } from '../storage';
 import { startQueryBackend, type QuerySide } from './query-service';
-import type { Readiness } from '../api/readiness';
 import type { Stage } from './stage';
 import type { StageContext } from './stages';
 

@@ -1,26 +1,25 @@
 import { jetstream } from '@nats-io/jetstream';
-import { httpsOptions } from '../api/tls';
-import { checkHttpExposure } from '../auth/exposure';
-import { DeadLetterPublisher } from '../consumers/dead-letters';
-import { SuspectLog } from '../consumers/suspects';
-import { createEmbedder } from '../embedding/factory';
-import type { Embedder } from '../embedding/embedder';
-import type { AkoshaConfig } from '../infra/config';
-import type { Logger } from '../infra/logger';
-import { createMetrics, type Metrics } from '../infra/metrics';
-import { connectOrStartNats, logNatsStatus, type NatsHandle } from '../infra/nats';
-import { openGraphStore } from '../storage/graph/duckdb-graph-store';
-import type { GraphStore } from '../storage/graph/types';
-import type { HotStore } from '../storage/hot-store';
-import type { TierMover } from '../storage/tiers';
-import { applyTopology } from '../streams/apply';
+import { httpsOptions, type Readiness } from '../api';
+import { checkHttpExposure } from '../auth';
+import { DeadLetterPublisher, SuspectLog } from '../consumers';
+import { createEmbedder, type Embedder } from '../embedding';
+import {
+  type AkoshaConfig,
+  connectOrStartNats,
+  createMetrics,
+  type Logger,
+  logNatsStatus,
+  type Metrics,
+  type NatsHandle,
+} from '../infra';
+import { type GraphStore, type HotStore, openGraphStore, type TierMover } from '../storage';
+import { applyTopology } from '../streams';
 import { writesGraph } from './graph-stage';
 import { closeWithoutAcking, settleWithin } from './shutdown';
 import { mergeReadiness, type Stage } from './stage';
 import { httpOf, stagesFor } from './stage-list';
 import type { StageContext } from './stages';
 import { openWriterState, type WriterState } from './writer-state';
-import type { Readiness } from '../api/readiness';
 import type { Role } from './roles';
 
 /** Everything one process runs: the stages named by its roles, sharing one connection. */

@@ -1,9 +1,6 @@
-import { QueryEndpoint } from '../api/remote/query-endpoint';
-import { SearchService } from '../api/search';
-import type { GraphQueries } from '../storage/graph/types';
-import { NO_HOT_SEARCH } from '../storage/hot-search';
-import { shardsOfGroup } from '../streams/subjects';
-import type { Readiness } from '../api/readiness';
+import { QueryEndpoint, type Readiness, SearchService } from '../api';
+import { type GraphQueries, NO_HOT_SEARCH } from '../storage';
+import { shardsOfGroup } from '../streams';
 import type { StageContext } from './stages';
 import type { WriterState } from './writer-state';
 

@@ -1,17 +1,16 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { watchIngestForCache } from '../api/cache-invalidation';
-import { localQueryBackend, type QueryBackend } from '../api/query-backend';
-import { QueryCache } from '../api/query-cache';
-import { RemoteQueryBackend } from '../api/remote/remote-backend';
-import { SearchService, type SearchResponse } from '../api/search';
-import type { Embedder } from '../embedding/embedder';
-import type { AkoshaConfig } from '../infra/config';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import type { GraphQueries } from '../storage/graph/types';
-import type { HotStore } from '../storage/hot-store';
-import type { TierMover } from '../storage/tiers';
-import { QdrantHotSearch } from '../storage/qdrant-hot-search';
+import {
+  localQueryBackend,
+  type QueryBackend,
+  QueryCache,
+  RemoteQueryBackend,
+  type SearchResponse,
+  SearchService,
+  watchIngestForCache,
+} from '../api';
+import type { Embedder } from '../embedding';
+import type { AkoshaConfig, Logger, Metrics } from '../infra';
+import { type GraphQueries, type HotStore, QdrantHotSearch, type TierMover } from '../storage';
 
 /** The query backend the routes read from, and how to stop what keeps it. */
 export interface QuerySide {

@@ -1,11 +1,10 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { Embedder } from '../embedding/embedder';
-import type { Logger } from '../infra/logger';
-import { replayUploads } from '../operations/replay';
-import { shardOf } from '../schemas/ids';
-import { ReplayRequest, type ReplayReply } from '../schemas/replay-request';
-import type { HotStore } from '../storage/hot-store';
-import { groupOfShard, subjects } from '../streams/subjects';
+import type { Embedder } from '../embedding';
+import type { Logger } from '../infra';
+import { replayUploads } from '../operations';
+import { type ReplayReply, ReplayRequest, shardOf } from '../schemas';
+import type { HotStore } from '../storage';
+import { groupOfShard, subjects } from '../streams';
 
 export interface ReplayServiceDeps {
   nc: NatsConnection;

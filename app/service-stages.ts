@@ -1,6 +1,5 @@
-import { MahavishnuBridge } from '../bridge/mahavishnu-bridge';
-import { AdvisoryWatcher } from '../consumers/advisories';
-import type { PullTarget } from '../consumers/loop-group';
+import { MahavishnuBridge } from '../bridge';
+import { AdvisoryWatcher, type PullTarget } from '../consumers';
 import { watchConsumerLag } from './consumer-lag';
 import type { Stage } from './stage';
 import type { StageContext } from './stages';

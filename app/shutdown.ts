@@ -1,4 +1,4 @@
-import type { Logger } from '../infra/logger';
+import type { Logger } from '../infra';
 
 export type Settled = 'done' | 'failed' | 'timed-out';
 

@@ -1,9 +1,9 @@
-import type { GraphStore } from '../storage/graph/types';
+import type { GraphStore } from '../storage';
 import { cloudWatcherStage } from './cloud-stage';
 import { graphStage } from './graph-stage';
 import { queryEndpointStage } from './query-endpoint-stage';
 import { HttpStage, httpStage } from './http-stage';
-import type { Readiness } from '../api/readiness';
+import type { Readiness } from '../api';
 import type { Role } from './roles';
 import { advisoriesStage, consumerLagStage, schedulerStage } from './service-stages';
 import { drainTogether, type Stage } from './stage';

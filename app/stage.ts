@@ -1,5 +1,5 @@
-import type { PullTarget } from '../consumers/loop-group';
-import type { Readiness } from '../api/readiness';
+import type { PullTarget } from '../consumers';
+import type { Readiness } from '../api';
 
 /** What a stage adds to the process's readiness. */
 export interface StageReadiness {

@@ -1,15 +1,15 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { DeadLetterPublisher } from '../consumers/dead-letters';
-import { EmbedStage } from '../consumers/embed-stage';
-import { HandOff } from '../consumers/hand-off';
-import type { RetryPolicy } from '../consumers/settle';
-import type { SuspectLog } from '../consumers/suspects';
-import type { Embedder } from '../embedding/embedder';
-import type { AkoshaConfig } from '../infra/config';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import { INGEST_CONSUMER, STREAM } from '../streams/definitions';
+import {
+  type DeadLetterPublisher,
+  EmbedStage,
+  HandOff,
+  type RetryPolicy,
+  type SuspectLog,
+} from '../consumers';
+import type { Embedder } from '../embedding';
+import type { AkoshaConfig, Logger, Metrics } from '../infra';
+import { INGEST_CONSUMER, STREAM } from '../streams';
 import type { Stage } from './stage';
 
 /** What every stage of a process shares. */

@@ -2,9 +2,8 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../infra/logger';
-import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
-import { isRevisionConflict, leaseKey, openLeaseBucket } from '../streams/lease-bucket';
+import { type Logger, type NatsClientSettings, natsConnectOptions } from '../infra';
+import { isRevisionConflict, leaseKey, openLeaseBucket } from '../streams';
 
 export class LeaseConflictError extends Error {
   override name = 'LeaseConflictError';

@@ -1,12 +1,15 @@
-import { AgingConsumer } from '../consumers/aging';
-import { ANNOUNCE_GIVE_UP_MS, Announcer } from '../consumers/announcer';
-import { HAND_OFF_DEFAULTS, HandOff } from '../consumers/hand-off';
-import type { PullTarget } from '../consumers/loop-group';
-import { ShardWriter } from '../consumers/shard-writer';
-import { WriterUpkeep } from '../consumers/writer-upkeep';
-import { systemClock } from '../infra/clock';
-import { ServerClock } from '../infra/server-clock';
-import { STREAM, writerConsumerName } from '../streams/definitions';
+import {
+  AgingConsumer,
+  ANNOUNCE_GIVE_UP_MS,
+  Announcer,
+  HAND_OFF_DEFAULTS,
+  HandOff,
+  type PullTarget,
+  ShardWriter,
+  WriterUpkeep,
+} from '../consumers';
+import { ServerClock, systemClock } from '../infra';
+import { STREAM, writerConsumerName } from '../streams';
 import { OnlineReplayService } from './replay-service';
 import type { Stage, StageReadiness } from './stage';
 import type { StageContext } from './stages';

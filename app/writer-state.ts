@@ -1,10 +1,5 @@
-import type { AkoshaConfig } from '../infra/config';
-import type { Logger } from '../infra/logger';
-import type { Metrics } from '../infra/metrics';
-import type { NatsHandle } from '../infra/nats';
-import { HotStore } from '../storage/hot-store';
-import { BackgroundRecovery, type TierMover } from '../storage/tiers';
-import { openTiers } from '../storage/tiers/open-tiers';
+import type { AkoshaConfig, Logger, Metrics, NatsHandle } from '../infra';
+import { BackgroundRecovery, HotStore, openTiers, type TierMover } from '../storage';
 import { WriterLease } from './writer-lease';
 
 export interface WriterState {

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { ALL_ROLES, type Role } from '../app/roles';
-import { loadConfig } from '../infra/config';
-import type { NatsClientSettings } from '../infra/nats-options';
+import { ALL_ROLES, type Role } from '../app';
+import { loadConfig, type NatsClientSettings } from '../infra';
 import { registerAuditCommands } from './audit';
 import { registerImportCommand } from './import-session-buddy';
 import { registerModelCommands } from './model';

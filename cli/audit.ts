@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { AuditQuery, listAuditEvents } from '../audit/reader';
-import { loadConfig } from '../infra/config';
-import { natsConnectOptions } from '../infra/nats-options';
+import { AuditQuery, listAuditEvents } from '../audit';
+import { loadConfig, natsConnectOptions } from '../infra';
 
 interface ListFlags {
   since?: string;

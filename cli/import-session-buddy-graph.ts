@@ -2,10 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  importSessionBuddyGraph,
-  type GraphImportFiles,
-} from '../producers/import-session-buddy-graph';
+import { type GraphImportFiles, importSessionBuddyGraph } from '../producers';
 
 /** Skipped rows listed after the run; the summary carries the full count. */
 const SKIPPED_ROWS_SHOWN = 10;

@@ -3,11 +3,9 @@ import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AkoshaError } from '../infra/errors';
-import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
-import { normaliseSystemId } from '../schemas/ids';
-import { importSessionBuddy, type ImportProgress } from '../producers/import-session-buddy';
-import type { SkippedRow } from '../producers/session-buddy';
+import { AkoshaError, type NatsClientSettings, natsConnectOptions } from '../infra';
+import { normaliseSystemId } from '../schemas';
+import { type ImportProgress, importSessionBuddy, type SkippedRow } from '../producers';
 import { runGraphImport } from './import-session-buddy-graph';
 
 export interface ImportCommandContext {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../infra/config';
-import { pullModel } from '../embedding/model-embedder';
+import { loadConfig } from '../infra';
+import { pullModel } from '../embedding';
 
 /** `akosha model pull <id>`: downloads a model into the model cache, where a network exists. */
 export function registerModelCommands(program: Command): void {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { auditCli } from '../audit/cli-audit';
-import { loadConfig } from '../infra/config';
-import { addSystem, initNatsAuth } from '../auth/nats-auth';
+import { auditCli } from '../audit';
+import { loadConfig } from '../infra';
+import { addSystem, initNatsAuth } from '../auth';
 
 const OUT_HELP = 'directory of auth.conf, users.json and the seeds (mode 0700)';
 

@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { AkoshaError } from '../infra/errors';
-import { natsConnectOptions, type NatsClientSettings } from '../infra/nats-options';
-import { normaliseSystemId, SYSTEM_ID_PATTERN } from '../schemas/ids';
-import { publishUpload } from '../producers/publish-upload';
-import type { UploadMessage } from '../schemas/upload';
+import { AkoshaError, type NatsClientSettings, natsConnectOptions } from '../infra';
+import { normaliseSystemId, SYSTEM_ID_PATTERN, type UploadMessage } from '../schemas';
+import { publishUpload } from '../producers';
 
 /** `akosha publish <upload.json>`: validates, publishes and prints the broker's answer. */
 export async function runPublish(file: string, nats: NatsClientSettings): Promise<void> {

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import { createEmbedder } from '../embedding/factory';
-import { auditCli } from '../audit/cli-audit';
-import { loadConfig } from '../infra/config';
-import { reembed } from '../operations/reembed';
-import { rebuildSharedVectors } from '../operations/vector-store';
-import { refuseOwnedShardsAt } from '../operations/lease-guard';
-import { numberedFiles } from '../storage/disk';
-import { HotStore } from '../storage/hot-store';
-import { openTiers } from '../storage/tiers/open-tiers';
+import { createEmbedder } from '../embedding';
+import { auditCli } from '../audit';
+import { loadConfig } from '../infra';
+import { rebuildSharedVectors, reembed, refuseOwnedShardsAt } from '../operations';
+import { HotStore, numberedFiles, openTiers } from '../storage';
 
 /**
  * `akosha reembed`: after a change of embedder, gives every hot and warm record a vector

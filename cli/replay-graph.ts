@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { AkoshaConfig } from '../infra/config';
-import { refuseOwnedShards } from '../operations/lease-guard';
-import type { GraphStreamProgress } from '../operations/graph-stream';
-import { replayGraph, type GraphReplaySummary } from '../operations/replay-graph';
-import { verifyGraph, type GraphVerification } from '../operations/verify-graph';
-import { openGraphStore } from '../storage/graph/duckdb-graph-store';
-import { shardsOfGroup } from '../streams/subjects';
+import type { AkoshaConfig } from '../infra';
+import {
+  type GraphReplaySummary,
+  type GraphStreamProgress,
+  type GraphVerification,
+  refuseOwnedShards,
+  replayGraph,
+  verifyGraph,
+} from '../operations';
+import { openGraphStore } from '../storage';
+import { shardsOfGroup } from '../streams';
 
 /** What the progress bar of `akosha replay` shows. */
 export interface ReplayProgressBar {

@@ -1,8 +1,7 @@
 import { RequestError, type NatsConnection } from '@nats-io/transport-node';
-import type { AkoshaConfig } from '../infra/config';
-import { shardOf } from '../schemas/ids';
-import type { ReplayReply, ReplayRequest } from '../schemas/replay-request';
-import { groupOfShard, subjects } from '../streams/subjects';
+import type { AkoshaConfig } from '../infra';
+import { type ReplayReply, type ReplayRequest, shardOf } from '../schemas';
+import { groupOfShard, subjects } from '../streams';
 
 export interface OnlineReplayFlags {
   fromSeq?: number;

@@ -2,21 +2,29 @@ import { readFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createEmbedder, embedderModelId } from '../embedding/factory';
-import { loadConfig, type AkoshaConfig } from '../infra/config';
-import { AkoshaError } from '../infra/errors';
-import { natsConnectOptions } from '../infra/nats-options';
-import { auditCli, type CliAction } from '../audit/cli-audit';
-import { DeadLetterStage } from '../schemas/dead-letter';
-import { HotStore } from '../storage/hot-store';
-import { openTiers } from '../storage/tiers/open-tiers';
-import { DeadLetterOps, type DeadLetterFilter } from '../operations/dead-letters';
-import { replayUploads, type ReplayProgress } from '../operations/replay';
-import { announcePending } from '../operations/announce';
-import { createLogger } from '../infra/logger';
-import { verifyShards } from '../operations/verify';
-import { resyncSharedVectors, verifySharedVectors } from '../operations/vector-store';
-import { refuseOwnedShards, selectedShards } from '../operations/lease-guard';
+import { createEmbedder, embedderModelId } from '../embedding';
+import {
+  type AkoshaConfig,
+  AkoshaError,
+  createLogger,
+  loadConfig,
+  natsConnectOptions,
+} from '../infra';
+import { auditCli, type CliAction } from '../audit';
+import { DeadLetterStage } from '../schemas';
+import { HotStore, openTiers } from '../storage';
+import {
+  announcePending,
+  type DeadLetterFilter,
+  DeadLetterOps,
+  refuseOwnedShards,
+  type ReplayProgress,
+  replayUploads,
+  resyncSharedVectors,
+  selectedShards,
+  verifyShards,
+  verifySharedVectors,
+} from '../operations';
 import { replayOnline, type OnlineReplayFlags } from './replay-online';
 import { runGraphReplay, runGraphVerify } from './replay-graph';
 

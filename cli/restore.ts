@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { auditCli } from '../audit/cli-audit';
-import { loadConfig } from '../infra/config';
-import { shardOf, SystemId } from '../schemas/ids';
-import { HotStore } from '../storage/hot-store';
-import { openTiers } from '../storage/tiers/open-tiers';
-import { embedderModelId } from '../embedding/factory';
-import { refuseOwnedShardsAt } from '../operations/lease-guard';
+import { auditCli } from '../audit';
+import { loadConfig } from '../infra';
+import { shardOf, SystemId } from '../schemas';
+import { HotStore, openTiers } from '../storage';
+import { embedderModelId } from '../embedding';
+import { refuseOwnedShardsAt } from '../operations';
 
 /**
  * `akosha restore --system ID [--since T]`: brings a system's warm and cold records

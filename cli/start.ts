@@ -1,8 +1,5 @@
-import { Pipeline } from '../app/pipeline';
-import { ALL_ROLES, type Role } from '../app/roles';
-import { loadConfig } from '../infra/config';
-import { armFaultPoint } from '../infra/fault-point';
-import { createLogger } from '../infra/logger';
+import { ALL_ROLES, Pipeline, type Role } from '../app';
+import { armFaultPoint, createLogger, loadConfig } from '../infra';
 
 /**
  * Runs the given stages until SIGTERM/SIGINT, then drains and exits. `force` lets the

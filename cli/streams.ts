@@ -1,10 +1,7 @@
 import { connect } from '@nats-io/transport-node';
-import { auditCli } from '../audit/cli-audit';
-import { loadConfig } from '../infra/config';
-import { createLogger } from '../infra/logger';
-import { natsConnectOptions } from '../infra/nats-options';
-import { applyTopology } from '../streams/apply';
-import { streamDefinitions } from '../streams/definitions';
+import { auditCli } from '../audit';
+import { createLogger, loadConfig, natsConnectOptions } from '../infra';
+import { applyTopology, streamDefinitions } from '../streams';
 
 /**
  * `akosha streams`: applies the topology, so producers can publish before any consumer

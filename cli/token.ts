@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
-import { ACCESS_ROLES, type AccessRole } from '../auth/principal';
-import { createToken, listTokens, revokeToken, type TokenSummary } from '../auth/token-store';
-import { auditCli } from '../audit/cli-audit';
-import { loadConfig } from '../infra/config';
+import {
+  ACCESS_ROLES,
+  type AccessRole,
+  createToken,
+  listTokens,
+  revokeToken,
+  type TokenSummary,
+} from '../auth';
+import { auditCli } from '../audit';
+import { loadConfig } from '../infra';
 
 const tokensFile = (): string => loadConfig().auth.tokensFile;
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normaliseEntityId } from '../../schemas/graph';
+import { normaliseEntityId } from '../../schemas';
 
 /** Bounds of the graph queries, shared by the MCP tools and the REST routes. */
 export const GRAPH_BOUNDS = {

@@ -1,5 +1,4 @@
-import type { GraphQueries, LinkedEntity } from '../../storage/graph/types';
-import { recordKey } from '../../storage/write-plan';
+import { type GraphQueries, type LinkedEntity, recordKey } from '../../storage';
 
 interface Hit {
   system_id: string;

@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Embedder } from '../../embedding/embedder';
-import { ColdReadLimitError } from '../../storage/tiers/cold-limits';
+import type { Embedder } from '../../embedding';
+import { ColdReadLimitError } from '../../storage';
 import { bodyTooLarge, LimitError } from './errors';
-import type { HttpLimits } from '../../infra/option-types';
+import type { HttpLimits } from '../../infra';
 import { DEFAULT_HTTP_LIMITS } from './limits';
 import { registerJsonParser } from './json-parser';
 import { registerRateLimit } from './rate-limit';

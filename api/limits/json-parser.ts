@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { jsonTextTooDeep } from '../../schemas/json-depth';
+import { jsonTextTooDeep } from '../../schemas';
 import { LimitError, jsonTooDeep } from './errors';
 
 /**

@@ -1,5 +1,4 @@
-import { HTTP_LIMIT_DEFAULTS } from '../../infra/defaults';
-import type { HttpLimits } from '../../infra/option-types';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../../infra';
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   ...HTTP_LIMIT_DEFAULTS,

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../../auth/principal';
+import type { Principal } from '../../auth';
 import { LimitError } from './errors';
 
 /** Routes no rate limit applies to: liveness probes must always answer. */

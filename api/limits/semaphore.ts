@@ -1,4 +1,4 @@
-import type { Embedder } from '../../embedding/embedder';
+import type { Embedder } from '../../embedding';
 import { LimitError } from './errors';
 
 /**

@@ -1,5 +1,4 @@
-import type { AuditResult } from '../../audit/event';
-import { searchAuditDetail } from '../../audit/search-detail';
+import { type AuditResult, searchAuditDetail } from '../../audit';
 import type { CallContext, McpDeps } from './deps';
 import { RpcCode, RpcError } from './jsonrpc';
 import type { Tool, ToolResult } from './tool';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AccessRole } from '../../auth/principal';
+import type { AccessRole } from '../../auth';
 import { recordDenial, routeOf } from '../auth-denials';
 import { auditedCall } from './audit';
 import type { CallContext, McpDeps } from './deps';

@@ -1,8 +1,8 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { AuditSink } from '../../audit/event';
-import type { Principal } from '../../auth/principal';
-import type { Embedder } from '../../embedding/embedder';
-import type { GraphQueries } from '../../storage/graph/types';
+import type { AuditSink } from '../../audit';
+import type { Principal } from '../../auth';
+import type { Embedder } from '../../embedding';
+import type { GraphQueries } from '../../storage';
 
 export interface McpSearchRequest {
   query: string;

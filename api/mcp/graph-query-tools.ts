@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NeighborsArgs, PathArgs } from '../graph/args';
-import type { GraphQueries } from '../../storage/graph/types';
+import type { GraphQueries } from '../../storage';
 import type { McpDeps } from './deps';
 import { RpcCode, RpcError } from './jsonrpc';
 import { LimitError } from '../limits/errors';

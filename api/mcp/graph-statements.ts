@@ -1,6 +1,10 @@
-import { GRAPH_SCHEMA_VERSION, type EntityRef, type GraphMessageInput } from '../../schemas/graph';
-import { normaliseSystemId } from '../../schemas/ids';
-import { IsoTimestamp } from '../../schemas/record';
+import {
+  type EntityRef,
+  GRAPH_SCHEMA_VERSION,
+  type GraphMessageInput,
+  IsoTimestamp,
+  normaliseSystemId,
+} from '../../schemas';
 import { DEFAULT_SYSTEM_ID, sha256Hex, stableJson } from './ingest';
 
 /** The graph schema's bound of a source id. */

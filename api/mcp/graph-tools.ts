@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AkoshaError, ErrorCodes } from '../../infra/errors';
-import { publishGraph } from '../../producers/publish-graph';
-import { entityId, type GraphMessageInput } from '../../schemas/graph';
+import { AkoshaError, ErrorCodes } from '../../infra';
+import { publishGraph } from '../../producers';
+import { entityId, type GraphMessageInput } from '../../schemas';
 import type { McpDeps } from './deps';
 import {
   entityRefOf,

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { decodeRecord } from '../../consumers/decode-upload';
-import { AkoshaError, toAkoshaError, type Issue } from '../../infra/errors';
-import { publishUpload } from '../../producers/publish-upload';
-import { RECORD_ID_PATTERN, normaliseSystemId } from '../../schemas/ids';
+import { decodeRecord } from '../../consumers';
+import { AkoshaError, type Issue, toAkoshaError } from '../../infra';
+import { publishUpload } from '../../producers';
 import {
   IsoTimestamp,
   MAX_CONTENT_CHARS,
   type MemoryKind,
   type MemoryRecord,
-} from '../../schemas/record';
-import type { UploadMessage } from '../../schemas/upload';
+  normaliseSystemId,
+  RECORD_ID_PATTERN,
+  type UploadMessage,
+} from '../../schemas';
 
 /** system_id of a pushed memory that names no source. */
 export const DEFAULT_SYSTEM_ID = 'mcp';

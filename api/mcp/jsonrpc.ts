@@ -1,6 +1,6 @@
-import type { AccessRole } from '../../auth/principal';
-import type { Issue } from '../../infra/errors';
-import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../../schemas/json-depth';
+import type { AccessRole } from '../../auth';
+import type { Issue } from '../../infra';
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from '../../schemas';
 import { LimitError } from '../limits/errors';
 
 /** JSON-RPC 2.0 error codes used by the MCP endpoints. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AkoshaError, issuesFrom } from '../../infra/errors';
-import type { Principal } from '../../auth/principal';
-import type { MemoryKind } from '../../schemas/record';
+import { AkoshaError, issuesFrom } from '../../infra';
+import type { Principal } from '../../auth';
+import type { MemoryKind } from '../../schemas';
 import type { McpDeps } from './deps';
 import {
   MAX_BATCH_MEMORIES,

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import {
-  GenerateBatchEmbeddingsArgs,
-  GenerateEmbeddingArgs,
   generateBatchEmbeddings,
+  GenerateBatchEmbeddingsArgs,
   generateEmbedding,
-} from '../../embedding/api';
-import { normaliseSystemId } from '../../schemas/ids';
-import { STREAM } from '../../streams/definitions';
+  GenerateEmbeddingArgs,
+} from '../../embedding';
+import { normaliseSystemId } from '../../schemas';
+import { STREAM } from '../../streams';
 import type { McpDeps } from './deps';
 import { assertInScope } from './scope-check';
 import { defineTool, type ToolResult } from './tool';

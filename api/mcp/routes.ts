@@ -18,7 +18,7 @@ import { auditIfForbidden, callContext, callTool, unauthorized } from './authori
 import { callParams, toolsFor } from './tools';
 import { LimitError } from '../limits/errors';
 import { MAX_BATCH_CALLS, checkTransport } from './transport';
-import { HTTP_LIMIT_DEFAULTS } from '../../infra/defaults';
+import { HTTP_LIMIT_DEFAULTS } from '../../infra';
 
 /** Newest first; a client asking for another version gets the newest. */
 export const MCP_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];

@@ -1,4 +1,4 @@
-import { canAccessSystem, type AccessRole, type Principal } from '../../auth/principal';
+import { type AccessRole, canAccessSystem, type Principal } from '../../auth';
 import { forbidden } from './jsonrpc';
 
 /** Refuses the call (FORBIDDEN, naming the system) when one of `systems` is outside the scope. */

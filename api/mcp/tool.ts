@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { issuesFrom } from '../../infra/errors';
+import { issuesFrom } from '../../infra';
 import type { CallContext, McpDeps } from './deps';
 import { RpcCode, RpcError } from './jsonrpc';
 

@@ -1,5 +1,4 @@
-import { TOOL_PERMISSIONS } from '../../auth/permissions';
-import { hasRole, type Principal } from '../../auth/principal';
+import { hasRole, type Principal, TOOL_PERMISSIONS } from '../../auth';
 import { createEntity, createRelation } from './graph-tools';
 import { findPath, getGraphStatistics, queryKnowledgeGraph } from './graph-query-tools';
 import { RpcCode, RpcError, forbidden } from './jsonrpc';

@@ -1,4 +1,4 @@
-import { AuditQuery } from '../../audit/reader';
+import { AuditQuery } from '../../audit';
 import { fromZod, invalid, json, type Schema } from './helpers';
 
 const properties = (fromZod(AuditQuery, 'input').properties ?? {}) as Record<string, Schema>;

@@ -4,7 +4,7 @@ import {
   GenerateBatchEmbeddingsResult,
   GenerateEmbeddingArgs,
   GenerateEmbeddingResult,
-} from '../../embedding/api';
+} from '../../embedding';
 import { SearchRequest } from '../search';
 import { adminPaths } from './admin-paths';
 import { auditPaths } from './audit-paths';

@@ -1,4 +1,4 @@
-import { RecordId, SystemId } from '../../schemas/ids';
+import { RecordId, SystemId } from '../../schemas';
 import { fromZod, invalid, json, jsonBody, noShards, ref } from './helpers';
 
 const systemIdParam = (where: 'path' | 'query') => ({

@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import { decodeVector } from '../../embedding/vector';
-import { issuesFrom } from '../../infra/errors';
-import { shardOf } from '../../schemas/ids';
-import type { GraphQueries } from '../../storage/graph/types';
-import type { HotStore } from '../../storage/hot-store';
-import { findMemory } from '../../storage/lookup';
-import type { TierMover } from '../../storage/tiers';
-import { countsBySystem } from '../../storage/tiers/tier-counts';
+import { decodeVector } from '../../embedding';
+import { issuesFrom } from '../../infra';
+import { shardOf } from '../../schemas';
+import {
+  countsBySystem,
+  findMemory,
+  type GraphQueries,
+  type HotStore,
+  type TierMover,
+} from '../../storage';
 import { inScope } from '../scope';
 import type { FailedShard, VectorSearch } from '../search';
 import {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RecordId, SystemId } from '../../schemas/ids';
+import { RecordId, SystemId } from '../../schemas';
 import { EntityIdArg, GRAPH_BOUNDS } from '../graph/args';
 import { SearchRequest } from '../search';
 

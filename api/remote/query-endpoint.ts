@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../../infra/logger';
-import { ColdReadLimitError } from '../../storage/tiers/cold-limits';
-import { QUERY_SERVICE, subjects, writerToken } from '../../streams/subjects';
+import type { Logger } from '../../infra';
+import { ColdReadLimitError } from '../../storage';
+import { QUERY_SERVICE, subjects, writerToken } from '../../streams';
 import {
   GRAPH_HANDLERS,
   WRITER_HANDLERS,

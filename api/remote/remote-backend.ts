@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Embedder } from '../../embedding/embedder';
-import type { Logger } from '../../infra/logger';
-import type { GraphQueries } from '../../storage/graph/types';
+import type { Embedder } from '../../embedding';
+import type { Logger } from '../../infra';
+import type { GraphQueries } from '../../storage';
 import type { QueryBackend, Searcher } from '../query-backend';
 import type { QueryCache } from '../query-cache';
 import { MergedSearch } from '../merged-search';

@@ -7,8 +7,8 @@ import type {
   NeighborsReply,
   PathReply,
   SystemScope,
-} from '../../storage/graph/types';
-import { subjects } from '../../streams/subjects';
+} from '../../storage';
+import { subjects } from '../../streams';
 import type { GraphCall, GraphEndpoint } from './protocol';
 import { QueryCallError, type QueryClient } from './query-client';
 import { EntityReplyShape, LinkedReplyShape, ObjectReplyShape } from './replies';

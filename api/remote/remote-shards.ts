@@ -1,7 +1,6 @@
-import { shardOf } from '../../schemas/ids';
-import type { StoredMemory } from '../../storage/lookup';
-import type { TierCounts } from '../../storage/tiers/tier-counts';
-import { groupOfShard, subjects } from '../../streams/subjects';
+import { shardOf } from '../../schemas';
+import type { StoredMemory, TierCounts } from '../../storage';
+import { groupOfShard, subjects } from '../../streams';
 import { LimitError } from '../limits/errors';
 import type { ShardQueries, ShardsStatus, SystemCounts } from '../query-backend';
 import { inScope, type SystemScope } from '../scope';

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import type { EntityDetail, LinkedEntity } from '../../storage/graph/types';
-import type { StoredMemory } from '../../storage/lookup';
-import type { TierCounts } from '../../storage/tiers/tier-counts';
+import type { EntityDetail, LinkedEntity, StoredMemory, TierCounts } from '../../storage';
 import type { FailedShard, SearchHit } from '../search';
 
 /**

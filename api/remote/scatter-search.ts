@@ -1,5 +1,4 @@
-import type { Embedder } from '../../embedding/embedder';
-import { encodeVector } from '../../embedding/vector';
+import { type Embedder, encodeVector } from '../../embedding';
 import { inScope, type SystemScope } from '../scope';
 import {
   mergeHits,

@@ -1,5 +1,5 @@
-import { shardOf } from '../../schemas/ids';
-import { groupOfShard, subjects } from '../../streams/subjects';
+import { shardOf } from '../../schemas';
+import { groupOfShard, subjects } from '../../streams';
 import { LimitError } from '../limits/errors';
 import type { SystemScope } from '../scope';
 import type { FailedWriter } from '../search';

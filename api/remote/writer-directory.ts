@@ -1,8 +1,7 @@
 import { KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openLeaseBucket } from '../../streams/lease-bucket';
-import type { Logger } from '../../infra/logger';
-import { writerToken } from '../../streams/subjects';
+import { openLeaseBucket, writerToken } from '../../streams';
+import type { Logger } from '../../infra';
 
 /** A writer process as the query side addresses it. */
 export interface WriterRef {

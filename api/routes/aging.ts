@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AgingEvent } from '../../schemas/aging';
-import { subjects } from '../../streams/subjects';
+import { AgingEvent } from '../../schemas';
+import { subjects } from '../../streams';
 import type { QueryDeps } from './deps';
 import { invalidRequest } from './replies';
 

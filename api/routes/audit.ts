@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { AuditQuery, listAuditEvents } from '../../audit/reader';
-import { issuesFrom } from '../../infra/errors';
+import { AuditQuery, listAuditEvents } from '../../audit';
+import { issuesFrom } from '../../infra';
 import type { QueryDeps } from './deps';
 
 /**

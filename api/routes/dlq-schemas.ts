@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { ErrorCodes, type ErrorCode } from '../../infra/errors';
-import { DeadLetterStage } from '../../schemas/dead-letter';
-import { SystemId } from '../../schemas/ids';
-import type { DeadLetterFilter } from '../../operations/dead-letters';
+import { type ErrorCode, ErrorCodes } from '../../infra';
+import { DeadLetterStage, SystemId } from '../../schemas';
+import type { DeadLetterFilter } from '../../operations';
 
 /** Letters per page of `GET /api/v1/dlq`. */
 export const MAX_DLQ_PAGE = 500;

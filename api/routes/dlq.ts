@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AkoshaError } from '../../infra/errors';
-import { DeadLetterOps, type RequeueResult } from '../../operations/dead-letters';
+import { AkoshaError } from '../../infra';
+import { DeadLetterOps, type RequeueResult } from '../../operations';
 import type { QueryDeps } from './deps';
 import {
   DlqListQuery,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { GraphQueries } from '../../storage/graph/types';
+import type { GraphQueries } from '../../storage';
 import { EntityIdArg, NeighborsQuery, PathQuery } from '../graph/args';
 import { scopeOf } from '../scope';
 import { invalidRequest, notFound } from './replies';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { RecordId, SystemId } from '../../schemas/ids';
+import { RecordId, SystemId } from '../../schemas';
 import { replyForbidden, routeOf } from '../auth-denials';
 import { inScope, scopeOf } from '../scope';
 import type { QueryDeps } from './deps';

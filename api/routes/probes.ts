@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Readiness } from '../readiness';
-import type { Metrics } from '../../infra/metrics';
+import type { Metrics } from '../../infra';
 
 /** Liveness, readiness and the Prometheus scrape. */
 export function registerProbeRoutes(

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { issuesFrom } from '../../infra/errors';
+import { issuesFrom } from '../../infra';
 
 /** The error bodies every query route shares with the search route. */
 export const invalidRequest = (

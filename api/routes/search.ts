@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { searchAuditDetail } from '../../audit/search-detail';
-import type { GraphQueries } from '../../storage/graph/types';
+import { searchAuditDetail } from '../../audit';
+import type { GraphQueries } from '../../storage';
 import { withLinkedEntities } from '../graph/search-entities';
 import { replyForbidden, routeOf } from '../auth-denials';
 import { inScope, scopeOf } from '../scope';

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { writerLeases } from '../../streams/lease-status';
-import { streamsStatus } from '../../streams/status';
+import { streamsStatus, writerLeases } from '../../streams';
 import type { QueryDeps } from './deps';
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { shardOf, SystemId } from '../../schemas/ids';
-import type { TierCounts } from '../../storage/tiers/tier-counts';
+import { shardOf, SystemId } from '../../schemas';
+import type { TierCounts } from '../../storage';
 import type { SystemsResponse } from '../openapi/responses';
 import { replyForbidden, routeOf } from '../auth-denials';
 import { inScope, scopeOf } from '../scope';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { listTokens } from '../../auth/token-store';
+import { listTokens } from '../../auth';
 
 export interface TokenRouteDeps {
   /** AKOSHA_AUTH_TOKENS_FILE; absent: the route answers 503 */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SystemId } from '../../schemas/ids';
-import { inboxPrefixOf } from '../../infra/nats-options';
+import { SystemId } from '../../schemas';
+import { inboxPrefixOf } from '../../infra';
 import type { NatsUser } from './permissions';
 import { authPaths, createUserSeed, ensurePrivateDir, readUsers, writeUsers } from './user-store';
 

@@ -1,6 +1,6 @@
 import type { HotStore } from '../hot-store';
 import { ColdStore } from './cold-store';
-import type { ColdReadLimits } from '../../infra/option-types';
+import type { ColdReadLimits } from '../../infra';
 import { Tiers, type TierOptions } from './context';
 import { moveHotToWarm } from './hot-to-warm';
 import { fillKeyIndex } from './key-fill';
@@ -8,7 +8,7 @@ import { keysByTier } from './tier-keys';
 import { recover, recoverShard } from './recovery';
 import { deleteExpired } from './retention';
 import { moveWarmToCold } from './warm-to-cold';
-import { shardOf } from '../../schemas/ids';
+import { shardOf } from '../../schemas';
 import {
   LocalObjectStore,
   S3ObjectStore,
