@@ -2,6 +2,33 @@ import js from '@eslint/js';
 import security from 'eslint-plugin-security';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Each top-level folder's index.ts is its public surface: code imports another folder through it
+ * ('../storage'), never a file behind it ('../storage/hot-store'). A file `depth` folders down
+ * reaches a top-level folder with `depth` '../'; that many followed by a folder and a further
+ * path segment reaches past the folder's index. Sub-folders (storage/tiers, api/remote) belong
+ * to their top-level folder and are reached through its index too.
+ */
+const throughIndex = (depth) => ({
+  files: [`${'*/'.repeat(depth)}*.ts`],
+  // Tests test internals; benchmarks, the fault harness and docs drive them too.
+  ignores: ['tests/**', 'bench/**', 'faults/**', 'docs/**'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^(\\.\\./){${depth}}[^./][^/]*/`,
+            message:
+              "Import another top-level folder through its index ('../storage'), not its files.",
+          },
+        ],
+      },
+    ],
+  },
+});
+
 export default tseslint.config(
   {
     ignores: [
@@ -27,6 +54,7 @@ export default tseslint.config(
   },
   // describe() blocks group many tests; the limit is for the functions under test.
   { files: ['tests/**'], rules: { 'max-lines-per-function': 'off' } },
+  ...[1, 2, 3, 4].map(throughIndex),
   // Security rules for the code that ships (not tests, benchmarks or the fault harness), as errors.
   {
     files: ['**/*.ts'],
