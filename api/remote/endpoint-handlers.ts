@@ -80,8 +80,9 @@ function queryVector(call: z.output<typeof SearchCall>, src: EndpointSources): F
   } catch (err) {
     throw new QueryEndpointError('invalid_request', (err as Error).message);
   }
-  if (!vector.every(Number.isFinite))
-    throw new QueryEndpointError('invalid_request', 'vector holds a non-finite number');
+  for (const x of vector)
+    if (!Number.isFinite(x))
+      throw new QueryEndpointError('invalid_request', 'vector holds a non-finite number');
   return vector;
 }
 

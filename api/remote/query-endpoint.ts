@@ -12,6 +12,8 @@ import { addMicroService, type Service, type ServiceMsg } from './micro';
 import { MAX_QUERY_REQUEST_BYTES, QUERY_PROTOCOL_VERSION, QueryEndpointError } from './protocol';
 import type { SearchReply } from './replies';
 
+const UTF8 = new TextEncoder();
+
 export interface QueryEndpointDeps {
   nc: NatsConnection;
   sources: EndpointSources;
@@ -110,9 +112,9 @@ export class QueryEndpoint {
    * UTF-8 bytes of the reply, encoded once (their length is what max_payload limits). A search
    * reply that would not fit loses its worst hits (they are counted).
    */
-  private encode(reply: unknown): string {
-    const text = JSON.stringify(reply);
-    if (Buffer.byteLength(text) <= this.deps.maxReplyBytes) return text;
+  private encode(reply: unknown): Uint8Array {
+    const bytes = UTF8.encode(JSON.stringify(reply));
+    if (bytes.length <= this.deps.maxReplyBytes) return bytes;
     const search = reply as Partial<SearchReply>;
     if (!Array.isArray(search.results))
       throw new QueryEndpointError('internal', 'reply larger than max_payload');

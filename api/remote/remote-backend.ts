@@ -52,7 +52,8 @@ export class RemoteQueryBackend implements QueryBackend {
       embedder: opts.embedder.info,
       groupCount,
     });
-    const vectors = opts.hot ? new MergedSearch([opts.hot, scatter], opts.embedder.info) : scatter;
+    // the writers first: their requests leave before the hot search's own work begins
+    const vectors = opts.hot ? new MergedSearch([scatter, opts.hot], opts.embedder.info) : scatter;
     this.search = {
       search: (req, scope = '*') => cachedSearch(opts.embedder, opts.cache, vectors, req, scope),
     };

@@ -32,26 +32,46 @@ export interface ReplyCheck<T> {
   safeParse(value: unknown): { success: true; data: T } | { success: false };
 }
 
-const Hit = z.looseObject({
-  system_id: z.string(),
-  id: z.string(),
-  similarity: z.number(),
-  tier: z.enum(['hot', 'warm', 'cold']),
-  shard: z.number().int(),
-});
+const TIERS: ReadonlySet<unknown> = new Set(['hot', 'warm', 'cold']);
+const REASONS: ReadonlySet<unknown> = new Set(['timeout', 'error']);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
-const Failed = z.object({
-  tier: z.enum(['hot', 'warm', 'cold']),
-  shard: z.number().int(),
-  reason: z.enum(['timeout', 'error']),
-  message: z.string(),
-});
+const isHit = (h: unknown): boolean =>
+  isObject(h) &&
+  typeof h.system_id === 'string' &&
+  typeof h.id === 'string' &&
+  typeof h.similarity === 'number' &&
+  TIERS.has(h.tier) &&
+  Number.isInteger(h.shard);
 
-export const SearchReplyShape = z.object({
-  results: z.array(Hit),
-  failed: z.array(Failed),
-  cut: z.number().int().optional(),
-});
+const isFailedShard = (f: unknown): boolean =>
+  isObject(f) &&
+  TIERS.has(f.tier) &&
+  Number.isInteger(f.shard) &&
+  REASONS.has(f.reason) &&
+  typeof f.message === 'string';
+
+function isSearchReply(v: unknown): v is SearchReply {
+  if (!isObject(v)) return false;
+  const { results, failed, cut } = v;
+  return (
+    Array.isArray(results) &&
+    results.every(isHit) &&
+    Array.isArray(failed) &&
+    failed.every(isFailedShard) &&
+    (cut === undefined || Number.isInteger(cut))
+  );
+}
+
+/**
+ * A search reply checked in place, field by field as a schema would, without the copy a
+ * schema makes of every hit: the fields the merge reads; the rest of a hit is the writer's,
+ * passed on as it is.
+ */
+export const SearchReplyShape: ReplyCheck<SearchReply> = {
+  safeParse: (value) =>
+    isSearchReply(value) ? { success: true, data: value } : { success: false },
+};
 
 const Count = z.number().int().nonnegative();
 export const CountsReplyShape = z.object({

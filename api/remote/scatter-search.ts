@@ -62,7 +62,7 @@ export class ScatterSearch implements VectorSearch {
         continue;
       }
       const { reply, writer } = answer;
-      hits.push(...(reply.results as unknown as SearchHit[]));
+      hits.push(...reply.results);
       failed.push(...reply.failed.map((f) => ({ ...f, writer: writer.owner })));
       if (reply.cut)
         failed.push({

@@ -29,6 +29,7 @@ const GROUP_KEY = /^group-(\d+)$/;
  */
 export class WriterDirectory {
   private readonly held = new Map<number, Held>();
+  private readonly subjectTokens = new Map<string, string>();
   private stopWatch: (() => void) | undefined;
 
   private constructor(private readonly ttlMs: number) {}
@@ -64,32 +65,44 @@ export class WriterDirectory {
     this.held.set(group, { owner: entry.string(), revision: entry.revision, liveUntilMs });
   }
 
-  /** The owner of a group's live lease. */
-  ownerOf(group: number): string | undefined {
+  /** The owner of a group's live lease at `nowMs` (monotonic). */
+  ownerOf(group: number, nowMs = performance.now()): string | undefined {
     const held = this.held.get(group);
-    return held && held.liveUntilMs > performance.now() ? held.owner : undefined;
+    return held && held.liveUntilMs > nowMs ? held.owner : undefined;
   }
 
   /** The writers holding any of `groups`, each once, and the groups no live lease covers. */
   route(groups: Iterable<number>): { writers: WriterRef[]; unheld: number[] } {
+    const nowMs = performance.now();
     const owners = new Set<string>();
     const unheld: number[] = [];
     for (const group of groups) {
-      const owner = this.ownerOf(group);
+      const owner = this.ownerOf(group, nowMs);
       if (owner === undefined) unheld.push(group);
       else owners.add(owner);
     }
-    return { writers: [...owners].map((owner) => this.writer(owner)), unheld };
+    return { writers: [...owners].map((owner) => this.writer(owner, nowMs)), unheld };
   }
 
   /** Whether any writer holds a live lease now. */
   hasWriters(): boolean {
-    return [...this.held.keys()].some((g) => this.ownerOf(g) !== undefined);
+    const nowMs = performance.now();
+    for (const group of this.held.keys()) if (this.ownerOf(group, nowMs) !== undefined) return true;
+    return false;
   }
 
-  private writer(owner: string): WriterRef {
-    const groups = [...this.held.keys()].filter((g) => this.ownerOf(g) === owner);
-    return { owner, token: writerToken(owner), groups: groups.sort((a, b) => a - b) };
+  private writer(owner: string, nowMs: number): WriterRef {
+    const groups = [...this.held.keys()].filter((g) => this.ownerOf(g, nowMs) === owner);
+    return { owner, token: this.tokenOf(owner), groups: groups.sort((a, b) => a - b) };
+  }
+
+  /** A hash per owner (a few writer processes), computed once: asked for every query. */
+  private tokenOf(owner: string): string {
+    const known = this.subjectTokens.get(owner);
+    if (known !== undefined) return known;
+    const hashed = writerToken(owner);
+    this.subjectTokens.set(owner, hashed);
+    return hashed;
   }
 
   stop(): void {
