@@ -117,34 +117,39 @@ async function build(dir: string, spec: DataSetSpec, vectors: Float32Array): Pro
   return ms;
 }
 
-/**
- * The hot store of the data set, built under .bench/query/ when missing (keyed by the spec; a
- * `built.json` marks a complete build, anything without it is rebuilt), then opened from disk.
- */
-export async function openDataSet(
-  spec: DataSetSpec,
-  vectors: Float32Array,
-): Promise<{ store: HotStore; buildNote: string; openMs: number }> {
-  const root = join(
+const rootOf = (spec: DataSetSpec) =>
+  join(
     '.bench',
     'query',
     `n${spec.n}-c${spec.clusters}-sys${spec.systems}-s${spec.seed}-v1${spec.part ? `-${spec.part.name}` : ''}`,
   );
-  const dir = join(root, 'hot');
+
+/**
+ * The data set built under .bench/query/ when missing (keyed by the spec; a `built.json`
+ * marks a complete build, anything without it is rebuilt); what was done, as a note.
+ */
+export async function ensureDataSet(spec: DataSetSpec, vectors: Float32Array): Promise<string> {
+  const root = rootOf(spec);
   const marker = join(root, 'built.json');
-  let buildNote: string;
   if (existsSync(marker)) {
     const { build_s } = JSON.parse(readFileSync(marker, 'utf8')) as { build_s: number };
-    buildNote = `reused ${root} (built in ${fmt(build_s)} s by an earlier run)`;
-  } else {
-    rmSync(root, { recursive: true, force: true });
-    console.log(`building ${root}`);
-    const ms = await build(dir, spec, vectors);
-    writeFileSync(marker, JSON.stringify({ ...spec, build_s: ms / 1000 }));
-    buildNote = `built in ${fmt(ms / 1000)} s (${fmt(spec.n / (ms / 1000))} records/s)`;
+    return `reused ${root} (built in ${fmt(build_s)} s by an earlier run)`;
   }
+  rmSync(root, { recursive: true, force: true });
+  console.log(`building ${root}`);
+  const ms = await build(join(root, 'hot'), spec, vectors);
+  writeFileSync(marker, JSON.stringify({ ...spec, build_s: ms / 1000 }));
+  return `built in ${fmt(ms / 1000)} s (${fmt(spec.n / (ms / 1000))} records/s)`;
+}
+
+/** The hot store of the data set (ensureDataSet), opened from disk. */
+export async function openDataSet(
+  spec: DataSetSpec,
+  vectors: Float32Array,
+): Promise<{ store: HotStore; buildNote: string; openMs: number }> {
+  const buildNote = await ensureDataSet(spec, vectors);
   const t = performance.now();
-  const store = await openStore(dir);
+  const store = await openStore(join(rootOf(spec), 'hot'));
   const openMs = performance.now() - t;
   const { rebuilt, reason } = store.indexOpened;
   if (rebuilt) console.log(`  note: the index file was not usable and was rebuilt (${reason})`);

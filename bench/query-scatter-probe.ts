@@ -1,11 +1,14 @@
 /**
  * What bench/query-scatter.ts measures besides the searches themselves: each writer call and
  * its reply's decode on the API side, the bare NATS round trip to the writer processes, the
- * harness's own cost, and the CPU pinning of the processes (BENCH_SCATTER_PIN).
+ * harness's own cost, and the CPU pinning (BENCH_SCATTER_PIN) and priority (BENCH_SCATTER_NICE)
+ * of the processes.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { QueryClient } from '../api/remote/query-client';
 import type { ReplyCheck } from '../api/remote/replies';
 import { percentile } from './lib';
@@ -21,29 +24,36 @@ export const p99 = (xs: number[]) =>
     99,
   );
 
+/** One subject's calls, in order: request out to reply checked, and of that the reply's decode. */
+export interface CallTimes {
+  total: number[];
+  decode: number[];
+}
+
 /** A QueryClient that records each call's round trip and, apart, its reply's decode. */
 export class TimedClient extends QueryClient {
-  /** every call: request out to reply checked */
-  readonly calls: number[] = [];
+  readonly bySubject = new Map<string, CallTimes>();
   /** per query: its slower call */
   readonly slower: number[] = [];
-  readonly decodes: number[] = [];
   private pending: number[] = [];
 
   override async call<T>(subject: string, body: string, check: ReplyCheck<T>): Promise<T> {
-    const t = performance.now();
-    const reply = await super.call(subject, body, check);
-    const ms = performance.now() - t;
-    this.calls.push(ms);
-    this.pending.push(ms);
+    const t0 = performance.now();
+    const msg = await this.send(subject, body);
+    const t1 = performance.now();
+    const reply = this.decode(msg, check);
+    const t2 = performance.now();
+    let times = this.bySubject.get(subject);
+    if (!times) this.bySubject.set(subject, (times = { total: [], decode: [] }));
+    times.total.push(t2 - t0);
+    times.decode.push(t2 - t1);
+    this.pending.push(t2 - t0);
     return reply;
   }
 
-  protected override decode<T>(msg: Msg, check: ReplyCheck<T>): T {
-    const t = performance.now();
-    const reply = super.decode(msg, check);
-    this.decodes.push(performance.now() - t);
-    return reply;
+  /** Every call's round trip. */
+  get calls(): number[] {
+    return [...this.bySubject.values()].flatMap((t) => t.total);
   }
 
   /** Closes one query: its slowest call is kept. */
@@ -53,7 +63,8 @@ export class TimedClient extends QueryClient {
   }
 
   reset(): void {
-    for (const list of [this.calls, this.slower, this.decodes, this.pending]) list.length = 0;
+    this.bySubject.clear();
+    this.slower.length = this.pending.length = 0;
   }
 }
 
@@ -114,4 +125,14 @@ export function pinning(): { api: string; nats: string; writers: [string, string
 export function pin(pid: number | undefined, cpu: string): void {
   if (pid === undefined || cpu === '*') return;
   execFileSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' });
+}
+
+/**
+ * BENCH_SCATTER_NICE (e.g. -10; unset: unchanged): the priority of every thread of the
+ * measured processes, so that other work on the machine disturbs the measurement less.
+ */
+export function prioritise(pid: number | undefined): void {
+  const nice = process.env.BENCH_SCATTER_NICE;
+  if (pid === undefined || !nice) return;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) setPriority(Number(tid), Number(nice));
 }

@@ -1,8 +1,8 @@
 /**
  * One writer process of bench/query-scatter.ts: opens its half of the data set, claims its
  * shard groups and serves its query endpoints (and a bare echo subject, the NATS round trip
- * alone) until told to stop; then reports the p50 of each step of its search requests (what
- * it spends per request) and exits.
+ * alone) until told to stop; then reports each step of its search requests (what it spends per
+ * request) and exits.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,6 @@ import { WriterLease } from '../app/writer-lease';
 import { HashingEmbedder } from '../embedding/hashing-embedder';
 import { createLogger } from '../infra/logger';
 import { shardsOfGroup } from '../streams/subjects';
-import { percentile } from './lib';
 import { EMBEDDER, openDataSet, type DataSetSpec } from './query-data';
 
 export interface WriterJob {
@@ -26,43 +25,31 @@ export interface WriterJob {
   echoSubject: string;
 }
 
-/** The p50 of each step of the search requests the writer answered, in ms. */
+/** Each step of every search request the writer answered, in order, in ms. */
 export interface WriterSteps {
-  parse: number;
-  search: number;
-  reply: number;
-  requests: number;
+  owner: string;
+  parse: number[];
+  search: number[];
+  reply: number[];
 }
 
 const log = createLogger('warn');
 
 /** The search endpoint's steps, as the endpoint times them. */
 class StepTimes {
-  private readonly steps: Record<'parse' | 'search' | 'reply', number[]> = {
-    parse: [],
-    search: [],
-    reply: [],
-  };
+  readonly parse: number[] = [];
+  readonly search: number[] = [];
+  readonly reply: number[] = [];
 
   readonly observe = (t: EndpointTiming): void => {
     if (t.endpoint !== 'search') return;
-    this.steps.parse.push(t.parseMs);
-    this.steps.search.push(t.runMs);
-    this.steps.reply.push(t.replyMs);
+    this.parse.push(t.parseMs);
+    this.search.push(t.runMs);
+    this.reply.push(t.replyMs);
   };
 
   reset(): void {
-    for (const list of Object.values(this.steps)) list.length = 0;
-  }
-
-  p50s(): WriterSteps {
-    const p50 = (xs: number[]) =>
-      percentile(
-        [...xs].sort((a, b) => a - b),
-        50,
-      );
-    const { parse, search, reply } = this.steps;
-    return { parse: p50(parse), search: p50(search), reply: p50(reply), requests: search.length };
+    this.parse.length = this.search.length = this.reply.length = 0;
   }
 }
 
@@ -105,7 +92,8 @@ async function serve(job: WriterJob): Promise<void> {
   process.on('message', (m) => {
     if (m === 'reset') times.reset();
     if (m !== 'stop') return;
-    const steps = times.p50s();
+    const { parse, search, reply } = times;
+    const steps: WriterSteps = { owner: lease.owner, parse, search, reply };
     void (async () => {
       await endpoint.stop();
       await nc.close();
