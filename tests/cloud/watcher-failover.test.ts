@@ -156,6 +156,11 @@ describe('two cloud watchers on one bucket', () => {
     for (const u of uploads) files.push(await putUpload(u.systemId, u.uploadId, u.records));
     for (const u of uploads) await waitImported(state, u.systemId, u.uploadId);
 
+    // the state is written before the log line: wait for the line
+    for (const u of uploads)
+      await waitFor(() => active.importsOf(u.uploadId) + standby.importsOf(u.uploadId), {
+        what: `the import of ${u.uploadId} logged`,
+      });
     for (const u of uploads) {
       expect(active.importsOf(u.uploadId)).toBe(1);
       expect(standby.importsOf(u.uploadId)).toBe(0);
@@ -185,7 +190,9 @@ describe('two cloud watchers on one bucket', () => {
     const restarted = startWatcher();
 
     await waitImported(state, systemId, uploadId);
-    expect(standby.importsOf(uploadId) + restarted.importsOf(uploadId)).toBe(1);
+    const imports = () => standby.importsOf(uploadId) + restarted.importsOf(uploadId);
+    await waitFor(imports, { what: 'the import logged' });
+    expect(imports()).toBe(1);
     expect(await publishedRecords(systemId)).toEqual({
       total: file.records.length,
       distinct: file.records.length,
