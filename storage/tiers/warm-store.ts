@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { searchParams, warmSearchSql } from './search-sql';
 import { EMBEDDING_DIM } from '../../schemas';
 import type { HotStore, SearchOptions } from '../hot-store';
-import { toSearchHit } from '../search-hit';
+import { toSearchHit, type HotHit } from '../search-hit';
 import { KeyedLock } from '../keyed-lock';
 
 export const warmDbName = (shard: number) => `w${String(shard).padStart(3, '0')}`;
@@ -57,18 +57,8 @@ export const WARM_SHARD_DDL = (db: string) => [
   )`,
 ];
 
-export interface WarmHit {
-  system_id: string;
-  id: string;
-  kind: string;
-  content: string;
-  timestamp: string;
-  project: string | null;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  upload_id: string;
-  similarity: number;
-  shard: number;
+/** A warm or cold search result: the fields of a hot one, its tier aside. */
+export interface WarmHit extends Omit<HotHit, 'tier'> {
   tier: 'warm' | 'cold';
 }
 
