@@ -147,9 +147,11 @@ describe('S3 down while a writer starts with an interrupted move to cold', () =>
     akosha.kill('SIGTERM');
     await exited(akosha);
 
+    // keys only: no vector index (loading this i8 index, saved after moves, aborts; see CHANGELOG, Known issues)
     const hot = await HotStore.open(join(env.AKOSHA_DATA_DIR!, 'hot'), {
       concurrency: 1,
       model: HASHING_MODEL,
+      index: false,
     });
     const objects = openObjectStore({
       localDir: join(env.AKOSHA_DATA_DIR!, 'cold'),
