@@ -129,18 +129,7 @@ export class SearchService implements VectorSearch {
     const settled = await Promise.all(partLists.flat().map((p) => this.runPart(p)));
     const failed = settled.filter((s): s is FailedShard => 'reason' in s);
     const hits = settled.flatMap((s) => ('hits' in s ? s.hits : []));
-    const visible = hits.filter((h) => inScope(scope, h.system_id));
-    const results = mergeHits(visible, req.limit, req.threshold);
-    return {
-      query: req.query,
-      cache: 'off',
-      results,
-      total: results.length,
-      embedder: this.embedder.info,
-      took_ms: performance.now() - started,
-      partial: failed.length > 0,
-      failed,
-    };
+    return mergedResponse(req, scope, { hits, failed }, this.embedder.info, started);
   }
 
   /** Cold (Parquet read back, slow) only for a query that names its system. */
@@ -227,6 +216,31 @@ function searchOptions(req: SearchRequest, model: string): SearchOptions {
  * similarities are ordered by system_id and id, so the order does not depend on which part
  * (or writer process) answered first.
  */
+/**
+ * The answer of a search from every part's hits: those of the scope's systems merged
+ * (`mergeHits`), and the parts that failed. `started`: performance.now() at its start.
+ */
+export function mergedResponse(
+  req: SearchRequest,
+  scope: SystemScope,
+  parts: { hits: SearchHit[]; failed: FailedPart[] },
+  embedder: Embedder['info'],
+  started: number,
+): SearchResponse {
+  const visible = parts.hits.filter((h) => inScope(scope, h.system_id));
+  const results = mergeHits(visible, req.limit, req.threshold);
+  return {
+    query: req.query,
+    cache: 'off',
+    results,
+    total: results.length,
+    embedder,
+    took_ms: performance.now() - started,
+    partial: parts.failed.length > 0,
+    failed: parts.failed,
+  };
+}
+
 export function mergeHits(hits: SearchHit[], limit: number, threshold?: number): SearchHit[] {
   const best = new Map<string, SearchHit>();
   for (const hit of hits) {

@@ -1,7 +1,7 @@
 import { type Embedder, encodeVector } from '../../embedding';
 import { inScope, type SystemScope } from '../scope';
 import {
-  mergeHits,
+  mergedResponse,
   type FailedPart,
   type SearchHit,
   type SearchRequest,
@@ -72,17 +72,6 @@ export class ScatterSearch implements VectorSearch {
           message: `${reply.cut} hits left out to fit the server's max_payload`,
         });
     }
-    const visible = hits.filter((h) => inScope(scope, h.system_id));
-    const results = mergeHits(visible, req.limit, req.threshold);
-    return {
-      query: req.query,
-      cache: 'off',
-      results,
-      total: results.length,
-      embedder,
-      took_ms: performance.now() - started,
-      partial: failed.length > 0,
-      failed,
-    };
+    return mergedResponse(req, scope, { hits, failed }, embedder, started);
   }
 }
