@@ -4,6 +4,7 @@ import { Index, MetricKind, ScalarKind } from 'usearch';
 import { EMBEDDING_DIM } from '../../schemas';
 import { usearchKeyOf } from './keys';
 import { dot, PointStore } from './point-store';
+import { savedSlotCount, slotsLoadable } from './usearch-slots';
 import { SearchBatcher } from './search-batch';
 import {
   fileSize,
@@ -150,6 +151,10 @@ export class UsearchIndex implements VectorIndex {
       );
     }
     await verifyIndexFile(path, h.index_bytes, h.index_sha256);
+    const slots = await savedSlotCount(path);
+    if (!slotsLoadable(slots, h.count)) {
+      throw new IndexFileError(`index holds ${slots - h.count} removed slots beside ${h.count}`);
+    }
     const native = newNativeIndex(opts);
     try {
       if (opts.mode === 'view') native.view(path);
@@ -392,7 +397,11 @@ export class UsearchIndex implements VectorIndex {
     const tmpSide = `${sidecarPath(path)}.tmp-${process.pid}`;
     try {
       this.index.save(tmpIndex);
-      const snap = this.store.snapshot(); // same tick as the native save: the two agree
+      let snap = this.store.snapshot(); // same tick as the native save: the two agree
+      if (!slotsLoadable(await savedSlotCount(tmpIndex), snap.payloads.length)) {
+        snap = this.compact();
+        this.index.save(tmpIndex);
+      }
       await fsyncFile(tmpIndex);
       const header = {
         version: 1,
@@ -412,6 +421,26 @@ export class UsearchIndex implements VectorIndex {
       await rm(tmpIndex, { force: true });
       await rm(tmpSide, { force: true });
     }
+  }
+
+  /**
+   * A new graph of the live points only, without the removed slots (usearch-slots.ts). It
+   * costs a build of the live points, and a save needs it only once more than about half
+   * the slots are removed ones.
+   */
+  private compact(): ReturnType<PointStore['snapshot']> {
+    const snap = this.store.snapshot();
+    const { payloads, vectors } = snap;
+    const native = newNativeIndex(this.opts);
+    if (payloads.length > 0) {
+      native.add(
+        BigUint64Array.from(payloads, (p) => usearchKeyOf(p)),
+        vectors,
+        this.opts.threads,
+      );
+    }
+    this.index = native;
+    return snap;
   }
 
   async close(): Promise<void> {
