@@ -14,6 +14,7 @@ import type {
 } from './config-types';
 import { EnvSchema, type Env } from './env-schema';
 import { parseFaultPoint } from './fault-point';
+import { ordinalGroupSets, podOrdinal } from './writer-groups';
 import type { EmbedderOptions, VectorStoreOptions } from './option-types';
 
 export type * from './config-types';
@@ -119,7 +120,7 @@ function ingestSlice(e: Env): IngestConfig {
 
 function writerSlice(e: Env): WriterConfig {
   return {
-    groups: parseGroups(e.AKOSHA_WRITER_GROUPS, e.AKOSHA_SHARD_GROUPS),
+    groups: writerGroups(e),
     lease: { ttlMs: e.AKOSHA_LEASE_TTL_MS, renewEveryMs: Math.floor(e.AKOSHA_LEASE_TTL_MS / 3) },
     concurrency: e.AKOSHA_WRITER_CONCURRENCY,
     ...pullSlice(e),
@@ -294,6 +295,32 @@ function authSlice(e: Env): AuthConfig {
     anonymousCidrs: commaList(e.AKOSHA_AUTH_ANONYMOUS_CIDRS),
     metricsPublic: e.AKOSHA_METRICS_PUBLIC === 'true',
   };
+}
+
+/** The groups this writer owns: a list, every group, or those of its StatefulSet ordinal. */
+function writerGroups(e: Env): number[] {
+  if (e.AKOSHA_WRITER_GROUPS !== 'ordinal')
+    return parseGroups(e.AKOSHA_WRITER_GROUPS, e.AKOSHA_SHARD_GROUPS);
+  return groupsOfOrdinal(e.AKOSHA_POD_NAME, e.AKOSHA_WRITER_REPLICAS, e.AKOSHA_SHARD_GROUPS);
+}
+
+/** `ordinal`: the pod name's `-<n>` suffix picks this writer's share (infra/writer-groups.ts). */
+export function groupsOfOrdinal(
+  podName: string,
+  replicas: number | undefined,
+  groupCount: number,
+): number[] {
+  const ordinal = podOrdinal(podName);
+  if (ordinal === undefined)
+    throw new ConfigError(
+      `AKOSHA_WRITER_GROUPS=ordinal needs AKOSHA_POD_NAME ending in -<ordinal>, not "${podName}"`,
+    );
+  if (replicas === undefined || replicas > groupCount || ordinal >= replicas)
+    throw new ConfigError(
+      `AKOSHA_WRITER_GROUPS=ordinal needs AKOSHA_WRITER_REPLICAS between ${ordinal + 1} ` +
+        `(pod ${podName}) and AKOSHA_SHARD_GROUPS ${groupCount}, not ${replicas ?? 'unset'}`,
+    );
+  return ordinalGroupSets(replicas, groupCount)[ordinal]!;
 }
 
 /** "all" → every group; "0-3,7" → [0,1,2,3,7]. */

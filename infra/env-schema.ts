@@ -75,8 +75,12 @@ export const EnvSchema = z.object({
   AKOSHA_WRITER_GROUPS: z
     .string()
     // eslint-disable-next-line security/detect-unsafe-regex -- linear: each repeat starts with a literal (',' or '-')
-    .regex(/^(all|\d+(-\d+)?(,\d+(-\d+)?)*)$/, '"all" or ranges like 0-7,12')
+    .regex(/^(all|ordinal|\d+(-\d+)?(,\d+(-\d+)?)*)$/, '"all", "ordinal" or ranges like 0-7,12')
     .default('all'),
+  /** with AKOSHA_WRITER_GROUPS=ordinal: how many writers share the groups (infra/writer-groups.ts) */
+  AKOSHA_WRITER_REPLICAS: int(1, 256).optional(),
+  /** this pod's name (Kubernetes downward API); with `ordinal`, its `-<n>` suffix is the writer's ordinal */
+  AKOSHA_POD_NAME: z.string().default(''),
   AKOSHA_WRITER_CONCURRENCY: int(1, 64).default(4),
   AKOSHA_LEASE_TTL_MS: int(1000, 600_000).default(30_000),
   AKOSHA_EMBEDDER: z.enum(['hashing', 'model']).default('hashing'),
