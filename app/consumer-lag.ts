@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger, Metrics } from '../infra';
+import { INGEST_CONSUMER, STREAM } from '../streams';
 
 /** Polls the durable consumers this process serves and exports their pending counts. */
 export function watchConsumerLag(
@@ -14,7 +15,10 @@ export function watchConsumerLag(
   const poll = async () => {
     for (const { stream, consumer } of consumers) {
       const info = await (await jsm).consumers.info(stream, consumer);
-      metrics.consumerPending.set({ stream, consumer }, info.num_pending + info.num_ack_pending);
+      const pending = info.num_pending + info.num_ack_pending;
+      metrics.consumerPending.set({ stream, consumer }, pending);
+      if (stream === STREAM.uploads && consumer === INGEST_CONSUMER)
+        metrics.ingestionQueueSize.set(pending);
     }
   };
   const timer = setInterval(

@@ -43,6 +43,8 @@ export async function openWriterState(
       log,
       onPending: (pending) => metrics.tierRecoveryPending.set(pending.length),
     });
+    const owned = store;
+    metrics.measureStoreSizes(() => ({ hot: owned.diskBytes(), warm: mover.warm.diskBytes() }));
     return { lease, store, mover, recovery };
   } catch (err) {
     await store?.close();

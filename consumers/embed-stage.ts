@@ -1,6 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Embedder } from '../embedding';
-import { AkoshaError, type Logger, type Metrics, toAkoshaError } from '../infra';
+import {
+  AkoshaError,
+  type IngestionStatus,
+  type Logger,
+  type Metrics,
+  toAkoshaError,
+} from '../infra';
 import { groupOfShard, INGEST_CONSUMER, STREAM, subjects } from '../streams';
 import type { BatchLoopOptions } from './batch-loop';
 import type { HandOffPort } from './hand-off';
@@ -12,7 +18,7 @@ import type { DeadLetterSink } from './dead-letters';
 import { decodeUpload, type DecodedUpload } from './decode-upload';
 import { embeddedMsgId, packChunks, toEmbeddedRecord } from './embedded-chunks';
 import { embedRecords, type RecordVectors } from './embed-records';
-import { settleFailure, type RetryPolicy } from './settle';
+import { settleFailure, type RetryPolicy, type Settlement } from './settle';
 
 export interface EmbedStageOptions extends BatchLoopOptions {
   workers: number;
@@ -151,6 +157,7 @@ export class EmbedStage {
       return;
     }
     msg.ack();
+    this.countAccepted(msg);
     this.deps.metrics.ingestMessages.inc({ stage: 'embed', outcome: 'ok' });
     if (upload.rejected.length)
       this.deps.metrics.ingestRecords.inc({ outcome: 'rejected' }, upload.rejected.length);
@@ -182,5 +189,21 @@ export class EmbedStage {
       ctx,
     );
     this.deps.metrics.ingestMessages.inc({ stage: 'embed', outcome });
+    this.deps.metrics.ingestionRequests.inc({ status: ingestionStatus(err, outcome) });
   }
+
+  /** An upload handed off: its time since the broker stored it (queue wait and retries included). */
+  private countAccepted(msg: PulledMsg): void {
+    const { metrics } = this.deps;
+    metrics.ingestionRequests.inc({ status: 'accepted' });
+    const storedNs = msg.info.timestampNanos;
+    if (storedNs)
+      metrics.ingestionDuration.observe(Math.max(0, Date.now() - storedNs / 1e6) / 1000);
+  }
+}
+
+/** Invalid input is rejected; a transient failure is retried, or failed once retries run out. */
+function ingestionStatus(err: AkoshaError, settled: Settlement): IngestionStatus {
+  if (settled === 'retried') return 'retried';
+  return err.retryable ? 'failed' : 'rejected';
 }

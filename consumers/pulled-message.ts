@@ -6,7 +6,14 @@ export interface PulledMsg {
   data: Uint8Array;
   /** stream sequence */
   seq: number;
-  info: { stream: string; consumer: string; deliveryCount: number; pending: number };
+  info: {
+    stream: string;
+    consumer: string;
+    deliveryCount: number;
+    pending: number;
+    /** when the stream stored the message (ns since the epoch); absent where unknown */
+    timestampNanos?: number;
+  };
   ack(): void;
   nak(delayMs?: number): void;
   term(): void;
@@ -37,7 +44,13 @@ export function toPulledMsg(nc: NatsConnection, msg: Msg): HeldMsg {
     subject: msg.subject,
     data: msg.data,
     seq: Number(t[3]),
-    info: { stream: t[0]!, consumer: t[1]!, deliveryCount: Number(t[2]), pending: Number(t[6]) },
+    info: {
+      stream: t[0]!,
+      consumer: t[1]!,
+      deliveryCount: Number(t[2]),
+      pending: Number(t[6]),
+      timestampNanos: Number(t[5]),
+    },
     get settled() {
       return settled;
     },

@@ -33,6 +33,7 @@ export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { createMetrics } from './metrics';
 export type { Metrics } from './metrics';
+export type { IngestionStatus, QueryOutcome, StoreSizes } from './service-metrics';
 export { inboxPrefixOf, natsConnectOptions } from './nats-options';
 export type { NatsClientSettings } from './nats-options';
 export type { NatsSyncStatus } from './nats-sync';

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { cloudMetrics } from './cloud-metrics';
 import { graphMetrics } from './graph-metrics';
+import { httpMetrics, ingestionMetrics, queryMetrics, storeSizeMetrics } from './service-metrics';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -16,6 +17,10 @@ export function createMetrics(registry = new Registry()) {
     ...queryCacheMetrics(r),
     ...cloudMetrics(r),
     ...graphMetrics(r),
+    ...ingestionMetrics(r),
+    ...queryMetrics(r),
+    ...httpMetrics(r),
+    ...storeSizeMetrics(r),
     auditDropped: new Counter({
       name: 'akosha_audit_dropped_total',
       help: 'Audit events not recorded: queue full (overflow) or publish failed after retries (failed).',
