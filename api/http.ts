@@ -18,11 +18,13 @@ import {
 import type { Authenticator } from '../auth';
 import { registerAuthGuard } from './auth-guard';
 import { applyHttpLimits, httpLimits, replyToLimit, serverLimitOptions } from './limits';
+import { registerHttpMetrics } from './http-metrics';
 import { registerMcpRoutes } from './mcp';
 import { registerQueryRoutes } from './routes';
 import { registerProbeRoutes } from './routes/probes';
 import { registerSearchRoute } from './routes/search';
 import { localQueryBackend, type QueryBackend, type Searcher } from './query-backend';
+import { observedQueryBackend, observedSearcher } from './query-metrics';
 import { SearchRequest } from './search';
 import { httpsServerOption } from './tls';
 
@@ -89,6 +91,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     metricsPublic: deps.metricsPublic,
   });
   registerRequestLogging(app);
+  registerHttpMetrics(app, deps.metrics);
   registerNotFound(app);
   registerAuditHook(app, deps.audit ?? NO_AUDIT);
   // after the guard's hooks: the rate limit keys on the principal the guard sets
@@ -97,7 +100,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   registerProbeRoutes(app, deps);
   app.post('/api/v1/embeddings', async (req) => generateEmbedding(embedder, req.body));
   app.post('/api/v1/embeddings/batch', async (req) => generateBatchEmbeddings(embedder, req.body));
-  const query = deps.query ?? localQueryBackend(deps);
+  const backend = deps.query ?? localQueryBackend(deps);
+  const query = observedQueryBackend(backend, deps.metrics);
+  const mcpSearch = observedSearcher(backend.search, deps.metrics, 'mcp_search');
   registerSearchRoute(app, { ...deps, search: query.search, graph: query.graph });
   registerQueryRoutes(app, { ...deps, query });
 
@@ -113,9 +118,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     auditQueries: deps.auditQueries,
     graph: query.graph,
     search: async (req, call) => {
-      if (!query.search) throw new Error('this process owns no hot shards');
+      if (!mcpSearch) throw new Error('this process owns no hot shards');
       const request = SearchRequest.parse({ ...mcpFilters(req.filters), ...req });
-      const found = await query.search.search(request, call.principal.systems);
+      const found = await mcpSearch.search(request, call.principal.systems);
       return withLinkedEntities(found, query.graph, app.log);
     },
   });
