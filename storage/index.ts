@@ -46,6 +46,8 @@ export { openTiers } from './tiers/open-tiers';
 export { quantiseSql, scaleSql } from './tiers/sql';
 export { countsBySystem } from './tiers/tier-counts';
 export type { TierCounts } from './tiers/tier-counts';
+export { emptySizes, sizesBySystem } from './tiers/tier-sizes';
+export type { SizesReport, TierSize, TierSizes } from './tiers/tier-sizes';
 export type { TierKeys } from './tiers/tier-keys';
 export { TierMoveError } from './tiers/verify';
 export { warmDbName } from './tiers/warm-store';

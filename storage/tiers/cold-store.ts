@@ -58,6 +58,8 @@ export class ColdStore {
   readonly objects: ObjectStore;
   /** per-system row counts (tier-counts.ts), dropped whenever this process writes an object */
   readonly counts: TtlMemo<Map<string, number>>;
+  /** per-system rows and bytes (tier-sizes.ts), dropped likewise */
+  readonly sizes: TtlMemo<Map<string, { records: number; bytes: number }>>;
 
   constructor(
     objects: ObjectStore,
@@ -65,7 +67,11 @@ export class ColdStore {
     readonly limits: ColdReadLimits = DEFAULT_COLD_READ_LIMITS,
   ) {
     this.counts = new TtlMemo(limits.countsTtlMs);
-    this.objects = notifyingWrites(objects, () => this.counts.clear());
+    this.sizes = new TtlMemo(limits.countsTtlMs);
+    this.objects = notifyingWrites(objects, () => {
+      this.counts.clear();
+      this.sizes.clear();
+    });
   }
 
   async tempDir(): Promise<string> {
