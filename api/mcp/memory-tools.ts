@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AkoshaError, issuesFrom } from '../../infra';
 import type { Principal } from '../../auth';
-import type { MemoryKind } from '../../schemas';
+import { type MemoryKind, normaliseSystemId } from '../../schemas';
 import type { McpDeps } from './deps';
 import {
   MAX_BATCH_MEMORIES,
@@ -39,13 +39,22 @@ const pushContext = (deps: McpDeps, tool: string, systemId?: string): PushContex
   now: new Date(),
 });
 
-/** A writer stores only as the systems of its scope: one outside it refuses the whole call. */
-const assertWritable = (prepared: PreparedMemory[], principal: Principal) =>
-  assertInScope(
-    principal,
-    prepared.map((p) => p.system_id),
-    'writer',
-  );
+/** The call's `system_id` argument as a system (none when absent or not a system id). */
+function namedSystem(ctx: PushContext): string[] {
+  if (ctx.systemId === undefined) return [];
+  try {
+    return [normaliseSystemId(ctx.systemId)];
+  } catch {
+    return []; // refused as invalid by each memory that falls back to it
+  }
+}
+
+/**
+ * A writer stores only as the systems of its scope: a memory's system, or the call's
+ * `system_id` even where every memory names its own source, outside it refuses the whole call.
+ */
+const assertWritable = (prepared: PreparedMemory[], ctx: PushContext, principal: Principal) =>
+  assertInScope(principal, [...namedSystem(ctx), ...prepared.map((p) => p.system_id)], 'writer');
 
 /**
  * Stores one memory: invalid → INVALID_PARAMS, outside the scope → FORBIDDEN; stored once
@@ -60,7 +69,7 @@ async function storeOne(
   const { prepared, failures } = prepareMemories([{ index: 0, input }], () => kind, ctx);
   if (failures[0])
     throw invalidParams(ctx.tool, failures[0].issues ?? [{ path: '', message: failures[0].error }]);
-  assertWritable(prepared, principal);
+  assertWritable(prepared, ctx, principal);
   const published = await publishMemories(prepared, ctx);
   const failure = published.failures[0];
   if (failure)
@@ -202,7 +211,7 @@ export const batchStoreMemories = defineTool({
     const ctx = pushContext(deps, 'batch_store_memories', args.system_id);
     const parsed = parseMemories(args.memories);
     const { prepared, failures } = prepareMemories(parsed.items, kindOf, ctx);
-    assertWritable(prepared, call.principal);
+    assertWritable(prepared, ctx, call.principal);
     const published = prepared.length > 0 ? await publishMemories(prepared, ctx) : undefined;
     const errors = [...parsed.failures, ...failures, ...(published?.failures ?? [])].sort(
       (a, b) => a.index - b.index,

@@ -171,6 +171,18 @@ describe('system scoping on the server', () => {
       ],
     });
     expect(batch.error).toMatchObject({ code: -32003, data: { system: C } });
+    // a system_id argument outside the scope refuses the call even when each source is in it
+    const mixed = await rpc(team, 'store_memory', {
+      text: 'planted',
+      system_id: C,
+      metadata: { source: A },
+    });
+    expect(mixed.error).toMatchObject({ code: -32003, data: { need: 'writer', system: C } });
+    const mixedBatch = await rpc(team, 'batch_store_memories', {
+      system_id: C,
+      memories: [{ memory_id: 'ok-2', text: 'fine', metadata: { source: B } }],
+    });
+    expect(mixedBatch.error).toMatchObject({ code: -32003, data: { system: C } });
     for (const tool of ['create_entity', 'create_relation']) {
       const args =
         tool === 'create_entity'
