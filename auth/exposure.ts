@@ -5,7 +5,7 @@ import {
   isLoopbackHost,
   type Logger,
 } from '../infra';
-import { jwtConfigured } from './jwt';
+import { jwtConfigured, jwtSettingsProblem } from './jwt';
 import { readTokenFile } from './token-store';
 
 /** Some way to authenticate exists: a token in the file, a JWT setting, or an anonymous role. */
@@ -19,8 +19,8 @@ export function authConfigured(auth: AuthConfig): boolean {
 
 /**
  * Secure by default: a listener reachable from other machines needs some authentication, or an
- * explicit `AKOSHA_AUTH=off`. Also rejects unusable anonymous networks and token files before
- * anything starts.
+ * explicit `AKOSHA_AUTH=off`. Also rejects JWT settings without an issuer and audience, unusable
+ * anonymous networks and token files before anything starts.
  */
 export function checkHttpExposure(
   http: { host: string },
@@ -34,6 +34,8 @@ export function checkHttpExposure(
     );
     return;
   }
+  const jwtProblem = jwtSettingsProblem(auth.jwt);
+  if (jwtProblem !== null) throw new ConfigError(jwtProblem);
   try {
     new AddressMatcher(auth.anonymousCidrs);
   } catch (err) {

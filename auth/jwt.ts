@@ -42,6 +42,21 @@ export function jwtConfigured(jwt: AuthConfig['jwt']): boolean {
   return jwt.secret !== '' || jwt.jwksUrl !== '';
 }
 
+/**
+ * A JWT setting needs an issuer and an audience to check: a secret or key set alone would take
+ * any token it signed, including one minted for another service.
+ */
+export function jwtSettingsProblem(jwt: AuthConfig['jwt']): string | null {
+  if (!jwtConfigured(jwt)) return null;
+  const missing = [
+    jwt.issuer === '' && 'AKOSHA_AUTH_JWT_ISSUER',
+    jwt.audience === '' && 'AKOSHA_AUTH_JWT_AUDIENCE',
+  ].filter((name): name is string => name !== false);
+  if (missing.length === 0) return null;
+  const setting = jwt.secret !== '' ? 'AKOSHA_AUTH_JWT_SECRET' : 'AKOSHA_AUTH_JWKS_URL';
+  return `${setting} needs ${missing.join(' and ')}: the issuer and audience every token must name`;
+}
+
 /** A compact JWS: three base64url parts. */
 export function looksLikeJwt(token: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);

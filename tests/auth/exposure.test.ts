@@ -33,17 +33,34 @@ describe('checkHttpExposure', () => {
     expect(check('0.0.0.0')).toThrow('AKOSHA_AUTH=off');
   });
 
+  /** JWT settings with the issuer and audience every token must name */
+  const jwtWith = (over: Partial<ReturnType<typeof authConfig>['jwt']>) => ({
+    jwt: { ...authConfig('').jwt, issuer: 'https://idp', audience: 'akosha', ...over },
+  });
+
   it('allows loopback, or any host once something authenticates callers', () => {
     for (const host of ['127.0.0.1', 'localhost', '::1']) expect(check(host)).not.toThrow();
-    expect(check('0.0.0.0', { jwt: { ...authConfig('').jwt, secret: 's' } })).not.toThrow();
-    expect(
-      check('0.0.0.0', { jwt: { ...authConfig('').jwt, jwksUrl: 'https://idp/jwks' } }),
-    ).not.toThrow();
+    expect(check('0.0.0.0', jwtWith({ secret: 's' }))).not.toThrow();
+    expect(check('0.0.0.0', jwtWith({ jwksUrl: 'https://idp/jwks' }))).not.toThrow();
     expect(
       check('0.0.0.0', { anonymousRole: 'reader', anonymousCidrs: ['10.0.0.0/8'] }),
     ).not.toThrow();
     createToken(file(), { name: 'ops', role: 'admin', systems: '*' });
     expect(check('0.0.0.0')).not.toThrow();
+  });
+
+  it('refuses a JWT secret or key set without an issuer and an audience to check', () => {
+    for (const host of ['127.0.0.1', '0.0.0.0']) {
+      expect(check(host, jwtWith({ secret: 's', issuer: '' }))).toThrow(
+        'AKOSHA_AUTH_JWT_SECRET needs AKOSHA_AUTH_JWT_ISSUER:',
+      );
+      expect(check(host, jwtWith({ jwksUrl: 'https://idp/jwks', audience: '' }))).toThrow(
+        'AKOSHA_AUTH_JWKS_URL needs AKOSHA_AUTH_JWT_AUDIENCE:',
+      );
+      expect(check(host, jwtWith({ secret: 's', issuer: '', audience: '' }))).toThrow(
+        'AKOSHA_AUTH_JWT_ISSUER and AKOSHA_AUTH_JWT_AUDIENCE',
+      );
+    }
   });
 
   it('AKOSHA_AUTH=off starts anywhere, with a warning', () => {
@@ -145,4 +162,61 @@ describe('akosha start', () => {
     expect(err).toContain('AKOSHA_START_NATS=auto starts a local nats-server only');
     expect(existsSync(join(env.AKOSHA_DATA_DIR!, 'nats'))).toBe(false);
   }, 90_000);
+});
+
+/** A loopback port nothing listens on now. */
+async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('akosha start with no configuration (what `npm start` runs)', () => {
+  let dataDir: string;
+  beforeAll(() => (dataDir = mkdtempSync(join(tmpdir(), 'akosha-defaults-'))));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts its own nats-server, listens on loopback and trusts loopback callers until a token exists', async () => {
+    // only what keeps this run apart from others on the machine: its data, its ports, its cache keys
+    const env = {
+      AKOSHA_DATA_DIR: dataDir,
+      AKOSHA_NATS_URL: `nats://127.0.0.1:${await freeLoopbackPort()}`,
+      AKOSHA_HTTP_PORT: String(await freeLoopbackPort()),
+      AKOSHA_QUERY_CACHE_PREFIX: `akosha-test:defaults-${process.pid}`,
+      AKOSHA_LOG_LEVEL: 'info',
+    };
+    const child = spawnAkosha(['start'], env);
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(() => out.includes('akosha started') || child.exitCode !== null, {
+        what: 'akosha started',
+        timeoutMs: 90_000,
+      });
+      expect(child.exitCode).toBeNull();
+      const started = out.split('\n').find((l) => l.includes('akosha started'))!;
+      const base = (JSON.parse(started) as { http: string }).http;
+      expect(base).toBe(`http://127.0.0.1:${env.AKOSHA_HTTP_PORT}`);
+      expect(existsSync(join(dataDir, 'nats'))).toBe(true);
+      // loopback, no credential: an admin route answers
+      expect((await fetch(`${base}/api/v1/status`)).status).toBe(200);
+
+      const created = await runAkosha(['token', 'create', '--name', 'ops', '--role', 'admin'], env);
+      expect(created.code).toBe(0);
+      const token = created.stdout.trim().split('\n').at(-1)!;
+      // the running server reads the token file again: loopback must authenticate now
+      await waitFor(async () => (await fetch(`${base}/api/v1/status`)).status === 401, {
+        what: 'loopback refused once a token exists',
+        timeoutMs: 15_000,
+      });
+      const withToken = await fetch(`${base}/api/v1/status`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(withToken.status).toBe(200);
+    } finally {
+      await kill(child, 'SIGTERM');
+    }
+  }, 180_000);
 });
