@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +8,7 @@ import type { Authenticator } from '../../auth/principal';
 import type { AuthConfig } from '../../infra/config';
 import { authConfig } from '../helpers/auth';
 import { loadJose, type Jose } from '../helpers/jose';
+import { startJwks } from '../helpers/jwks';
 import { waitFor } from '../helpers/wait-for';
 
 const silent = pino({ level: 'silent' });
@@ -147,29 +146,6 @@ describe('HS256', () => {
     expect(await a.authenticate({ remoteAddress })).toEqual({ ok: false, reason: 'missing' });
   });
 });
-
-/** A JWKS endpoint on an ephemeral port serving whatever keys the test holds now. */
-async function startJwks(): Promise<{
-  url: string;
-  keys: object[];
-  hits: () => number;
-  close(): Promise<void>;
-}> {
-  const state = { keys: [] as object[], hits: 0 };
-  const server: Server = createServer((_req, res) => {
-    state.hits += 1;
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ keys: state.keys }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/jwks.json`,
-    keys: state.keys,
-    hits: () => state.hits,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 const claims = { akosha_role: 'reader', akosha_systems: '*' };
 async function keyPair(alg: 'RS256' | 'ES256', kid: string) {

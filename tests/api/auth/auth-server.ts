@@ -5,6 +5,7 @@ import type { Pipeline } from '../../../app/pipeline';
 import { ACCESS_ROLES, type AccessRole } from '../../../auth/principal';
 import { createToken } from '../../../auth/token-store';
 import { loadJose } from '../../helpers/jose';
+import { startJwks } from '../../helpers/jwks';
 import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
 import { startTestPipeline, testConfig } from '../../helpers/pipeline';
 
@@ -77,6 +78,42 @@ export async function startAuthServer(
       await nats.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** An RS256 key pair served by a local JWKS: the server is given `url` as AKOSHA_AUTH_JWKS_URL. */
+export interface Rs256Issuer {
+  url: string;
+  /** an RS256 JWT for this identity, valid for ten minutes, signed by the served key */
+  sign(identity: TestIdentity): Promise<string>;
+  /** the same, signed by a key the set does not hold (same kid) */
+  forge(identity: TestIdentity): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startRs256Issuer(): Promise<Rs256Issuer> {
+  const jose = await loadJose();
+  const kid = 'matrix-rs256';
+  const served = await jose.generateKeyPair('RS256', { extractable: true });
+  const stranger = await jose.generateKeyPair('RS256');
+  const jwks = await startJwks();
+  jwks.keys.push({ ...(await jose.exportJWK(served.publicKey)), kid, alg: 'RS256', use: 'sig' });
+  const signWith =
+    (key: typeof served.privateKey) =>
+    (identity: TestIdentity): Promise<string> =>
+      new jose.SignJWT({ akosha_role: identity.role, akosha_systems: identity.systems })
+        .setProtectedHeader({ alg: 'RS256', kid })
+        .setSubject(identity.name)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(key);
+  return {
+    url: jwks.url,
+    sign: signWith(served.privateKey),
+    forge: signWith(stranger.privateKey),
+    close: () => jwks.close(),
   };
 }
 

@@ -1,6 +1,14 @@
 import { ROUTE_PERMISSIONS, TOOL_PERMISSIONS } from '../../../auth/permissions';
 import { ACCESS_ROLES, hasRole, type Principal } from '../../../auth/principal';
-import { call, roleIdentity, signJwt, startAuthServer, type AuthServer } from './auth-server';
+import {
+  call,
+  roleIdentity,
+  signJwt,
+  startAuthServer,
+  startRs256Issuer,
+  type AuthServer,
+  type Rs256Issuer,
+} from './auth-server';
 
 /** A concrete request for each matrix entry: parameters filled in, a small body for POSTs. */
 function requestOf(key: string): { method: string; path: string; body?: unknown } {
@@ -25,23 +33,35 @@ const principalOf = (role: (typeof ACCESS_ROLES)[number]): Principal => ({
   via: 'token',
 });
 
-describe.each(['token', 'jwt'] as const)('the permission matrix with %s credentials', (kind) => {
+/** token: static tokens; jwt: HS256 JWTs; jwks: RS256 JWTs whose key a local JWKS serves. */
+const KINDS = ['token', 'jwt', 'jwks'] as const;
+
+describe.each(KINDS)('the permission matrix with %s credentials', (kind) => {
   let server: AuthServer;
+  let issuer: Rs256Issuer | undefined;
   const credentials = new Map<string, string>();
   let bad: string;
 
+  const credentialOf = (role: (typeof ACCESS_ROLES)[number]): Promise<string> | string => {
+    const identity = roleIdentity(role);
+    if (kind === 'token') return server.token(identity);
+    return kind === 'jwt' ? server.jwt(identity) : issuer!.sign(identity);
+  };
+
   beforeAll(async () => {
-    server = await startAuthServer();
-    for (const role of ACCESS_ROLES) {
-      const identity = roleIdentity(role);
-      credentials.set(role, kind === 'token' ? server.token(identity) : await server.jwt(identity));
-    }
-    bad =
-      kind === 'token'
-        ? `akosha_${'x'.repeat(43)}`
-        : await signJwt(roleIdentity('admin'), 'another-secret-0123456789abcdefghij');
+    if (kind === 'jwks') issuer = await startRs256Issuer();
+    server = await startAuthServer(issuer ? { AKOSHA_AUTH_JWKS_URL: issuer.url } : {});
+    for (const role of ACCESS_ROLES) credentials.set(role, await credentialOf(role));
+    const forgedAdmin = roleIdentity('admin');
+    if (kind === 'token') bad = `akosha_${'x'.repeat(43)}`;
+    else if (kind === 'jwt')
+      bad = await signJwt(forgedAdmin, 'another-secret-0123456789abcdefghij');
+    else bad = await issuer!.forge(forgedAdmin);
   }, 60_000);
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server?.close();
+    await issuer?.close();
+  });
 
   it.each(Object.entries(ROUTE_PERMISSIONS))('%s needs %s', async (key, need) => {
     const { method, path, body } = requestOf(key);
