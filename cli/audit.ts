@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { AuditQuery, listAuditEvents } from '../audit';
+import { AuditQuery, auditCli, listAuditEvents } from '../audit';
 import { loadConfig, natsConnectOptions } from '../infra';
 
 interface ListFlags {
@@ -32,15 +32,20 @@ async function runAuditList(flags: ListFlags): Promise<void> {
     throw new Error(`invalid filters:\n  ${lines.join('\n  ')}`);
   }
   const config = loadConfig();
-  const nc = await connect(natsConnectOptions(config.nats, { name: 'akosha-audit' }));
-  try {
-    const page = await listAuditEvents(jetstream(nc), parsed.data);
-    for (const event of page.events) console.log(JSON.stringify(event));
-    if (page.truncated) {
-      const last = page.events.at(-1);
-      console.error(`more events: raise --limit or pass --since ${last?.at ?? ''}`);
+  const { principal, action, since, limit } = parsed.data;
+  // reading the trail is an admin action too, recorded like GET /api/v1/audit
+  const what = { action: 'audit.list', detail: { principal, action, since, limit } };
+  await auditCli(config, what, async () => {
+    const nc = await connect(natsConnectOptions(config.nats, { name: 'akosha-audit' }));
+    try {
+      const page = await listAuditEvents(jetstream(nc), parsed.data);
+      for (const event of page.events) console.log(JSON.stringify(event));
+      if (page.truncated) {
+        const last = page.events.at(-1);
+        console.error(`more events: raise --limit or pass --since ${last?.at ?? ''}`);
+      }
+    } finally {
+      await nc.close();
     }
-  } finally {
-    await nc.close();
-  }
+  });
 }

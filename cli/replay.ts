@@ -69,7 +69,11 @@ export function registerReplayCommands(program: Command): void {
         'and cold, and (without --shard) the graph statements AKOSHA_GRAPH would give with the graph',
     )
     .option('--shard <n>', 'only this shard (0-255)', shardNumber)
-    .action((flags: { shard?: number }) => runVerify(flags.shard));
+    .action((flags: { shard?: number }) =>
+      auditCli(loadConfig(), { action: 'verify', detail: { shard: flags.shard } }, () =>
+        runVerify(flags.shard),
+      ),
+    );
 
   registerDlqCommands(program.command('dlq').description('inspect and re-drive dead letters'));
 }
@@ -85,12 +89,12 @@ function registerDlqCommands(dlq: Command): void {
     .option('--after <seq>', 'page: letters after this DLQ sequence', positiveInt)
     .option('--limit <n>', 'page size (default 100)', positiveInt)
     .action((f: FilterFlags & { after?: number; limit?: number }) =>
-      withDlq((ops) => listLetters(ops, f)),
+      auditCli(loadConfig(), listAudit(f), () => withDlq((ops) => listLetters(ops, f))),
     );
   dlq
     .command('show <seq>')
     .description('one letter, its payload decoded, and where the payload is kept')
-    .action((seq: string) => withDlq(async (ops) => print(await ops.show(positiveInt(seq)), true)));
+    .action(showLetter);
   dlq
     .command('requeue <seq...>')
     .description('republish the payload where it failed, then delete the letter')
@@ -143,6 +147,17 @@ const replayAudit = (f: ReplayFlags): CliAction => ({
     online: f.online,
     graph: f.graph,
   },
+});
+
+const showLetter = (seq: string) =>
+  auditCli(loadConfig(), { action: 'dlq.show', target: { sequence: Number(seq) } }, () =>
+    withDlq(async (ops) => print(await ops.show(positiveInt(seq)), true)),
+  );
+
+const listAudit = (f: FilterFlags & { after?: number; limit?: number }): CliAction => ({
+  action: 'dlq.list',
+  target: f.system !== undefined ? { system: f.system } : {},
+  detail: { filter: { stage: f.stage, code: f.code, since: f.since }, after: f.after },
 });
 
 const requeueAudit = (seqs: string[], f: { payloadFile?: string; force?: boolean }): CliAction => ({

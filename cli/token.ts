@@ -44,19 +44,9 @@ export function registerTokenCommands(program: Command): void {
     .command('list')
     .description('list tokens: name, role, systems, created (never the token or its hash)')
     .option('--json', 'one JSON document')
-    .action((opts: { json?: boolean }) => {
-      const tokens = listTokens(tokensFile());
-      if (opts.json) {
-        console.log(JSON.stringify({ tokens }));
-        return;
-      }
-      if (tokens.length === 0) {
-        console.log('no tokens');
-        return;
-      }
-      for (const t of tokens)
-        console.log(`${t.name}\t${t.role}\t${systemsText(t.systems)}\t${t.created_at}`);
-    });
+    .action((opts: { json?: boolean }) =>
+      auditCli(loadConfig(), { action: 'token.list' }, () => printTokens(opts)),
+    );
 
   token
     .command('revoke <name>')
@@ -68,6 +58,20 @@ export function registerTokenCommands(program: Command): void {
         console.log(`revoked token "${name}" in ${file}`);
       }),
     );
+}
+
+function printTokens(opts: { json?: boolean }): void {
+  const tokens = listTokens(tokensFile());
+  if (opts.json) {
+    console.log(JSON.stringify({ tokens }));
+    return;
+  }
+  if (tokens.length === 0) {
+    console.log('no tokens');
+    return;
+  }
+  for (const t of tokens)
+    console.log(`${t.name}\t${t.role}\t${systemsText(t.systems)}\t${t.created_at}`);
 }
 
 const tokenDetail = (opts: { name: string; role: string; system: string[] }) => ({

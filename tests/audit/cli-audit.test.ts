@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { StoredAuditEvent } from '../../audit/reader';
+import { AuditQuery, listAuditEvents, type StoredAuditEvent } from '../../audit/reader';
 import { startTestNatsWithStreams, type TestNats } from '../helpers/nats';
 import { runAkosha } from '../helpers/processes';
 
@@ -73,4 +73,28 @@ describe('CLI actions in the audit trail, and `akosha audit list`', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--since');
   });
+
+  it('records operator and admin reads: dlq list and show, verify, token list, audit list', async () => {
+    const since = new Date().toISOString();
+    expect((await runAkosha(['dlq', 'list', '--stage', 'embed'], env)).code).toBe(0);
+    expect((await runAkosha(['dlq', 'show', '999'], env)).code).not.toBe(0);
+    expect((await runAkosha(['verify', '--shard', '3'], env)).code).toBe(0);
+    expect((await runAkosha(['token', 'list'], env)).code).toBe(0);
+    expect((await runAkosha(['audit', 'list', '--since', since], env)).code).toBe(0);
+
+    // read in process: one CLI process less on a loaded machine
+    const { events } = await listAuditEvents(nats.js, AuditQuery.parse({ since }));
+    expect(events.map((e) => [e.action, e.result])).toEqual([
+      ['dlq.list', 'ok'],
+      ['dlq.show', 'error'],
+      ['verify', 'ok'],
+      ['token.list', 'ok'],
+      ['audit.list', 'ok'],
+    ]);
+    for (const e of events)
+      expect(e).toMatchObject({ principal: me, role: 'admin', source: 'cli' });
+    expect(events[0]!.detail).toMatchObject({ filter: { stage: 'embed' } });
+    expect(events[1]!.target).toEqual({ sequence: 999 });
+    expect(events[2]!.detail).toEqual({ shard: 3 });
+  }, 120_000);
 });
