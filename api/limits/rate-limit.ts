@@ -8,11 +8,13 @@ const EXEMPT_ROUTES = new Set(['/health']);
 
 /**
  * The rate-limit key: the authenticated principal (set by the authorization guard in
- * onRequest), else the client address.
+ * onRequest), else the client address. Callers of an anonymous network all have the
+ * principal `anonymous`: each is counted by its address, so one cannot use up the others' rate.
  */
 export function rateLimitKey(req: FastifyRequest): string {
-  const principal = (req as FastifyRequest & { principal?: Principal }).principal;
-  return principal ? `principal:${principal.name}` : `address:${req.ip}`;
+  const principal = (req as FastifyRequest & { principal?: Principal | null }).principal;
+  if (!principal || principal.via === 'anonymous') return `address:${req.ip}`;
+  return `principal:${principal.name}`;
 }
 
 type Limiter = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;

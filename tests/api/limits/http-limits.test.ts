@@ -1,3 +1,6 @@
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../../../auth/principal';
+import { rateLimitKey } from '../../../api/limits/rate-limit';
 import { post } from '../../helpers/http';
 import { startTestNatsWithStreams, type TestNats } from '../../helpers/nats';
 import { HashingEmbedder } from '../../../embedding/hashing-embedder';
@@ -119,6 +122,26 @@ describe('HTTP limits: rate per principal', () => {
     expect((await status('alice', '/mcp/status')).status).toBe(429); // every route counts
     expect((await status('bob')).status).not.toBe(429);
     for (let i = 0; i < 5; i++) expect((await fetch(`${server.base}/health`)).status).toBe(200);
+  });
+});
+
+describe('rateLimitKey', () => {
+  const request = (principal: Principal | null, ip: string) =>
+    ({ principal, ip }) as unknown as FastifyRequest;
+  const named = (name: string, via: Principal['via']): Principal => ({
+    name,
+    role: 'writer',
+    systems: '*',
+    via,
+  });
+
+  it('counts a principal wherever it calls from, and anonymous callers each by address', () => {
+    expect(rateLimitKey(request(named('alice', 'token'), '10.0.0.1'))).toBe('principal:alice');
+    expect(rateLimitKey(request(named('alice', 'jwt'), '10.0.0.2'))).toBe('principal:alice');
+    const anonymous = named('anonymous', 'anonymous');
+    expect(rateLimitKey(request(anonymous, '10.0.0.1'))).toBe('address:10.0.0.1');
+    expect(rateLimitKey(request(anonymous, '10.0.0.2'))).toBe('address:10.0.0.2');
+    expect(rateLimitKey(request(null, '10.0.0.3'))).toBe('address:10.0.0.3');
   });
 });
 
