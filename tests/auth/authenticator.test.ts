@@ -96,6 +96,14 @@ describe('authenticator', () => {
     });
   });
 
+  it('enforces with a JWT setting alone, loopback included', async () => {
+    const jwt = { ...authConfig(file).jwt, secret: 'a-secret', issuer: 'idp', audience: 'akosha' };
+    const auth = createAuthenticator(authConfig(file, { jwt }), silent);
+    expect(auth.enforcing).toBe(true);
+    for (const remoteAddress of ['127.0.0.1', '::1'])
+      expect(await auth.authenticate({ remoteAddress })).toEqual({ ok: false, reason: 'missing' });
+  });
+
   it('grants the anonymous role to listed networks without credentials, and only to them', async () => {
     const auth = createAuthenticator(
       authConfig(file, { anonymousRole: 'writer', anonymousCidrs: ['10.0.0.0/8', 'fd00::/8'] }),

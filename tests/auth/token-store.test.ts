@@ -14,6 +14,7 @@ import {
   TOKEN_PREFIX,
   TokenFileError,
 } from '../../auth/token-store';
+import { loadConfig } from '../../infra/config';
 import { authConfig } from '../helpers/auth';
 import { runAkosha } from '../helpers/processes';
 import { waitFor } from '../helpers/wait-for';
@@ -29,6 +30,13 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('token file', () => {
+  it('is <data dir>/auth/tokens.json unless AKOSHA_AUTH_TOKENS_FILE names one', () => {
+    expect(loadConfig({ AKOSHA_DATA_DIR: dir }).auth.tokensFile).toBe(`${dir}/auth/tokens.json`);
+    expect(
+      loadConfig({ AKOSHA_DATA_DIR: dir, AKOSHA_AUTH_TOKENS_FILE: file }).auth.tokensFile,
+    ).toBe(file);
+  });
+
   it('stores hashes only, in a 0600 file in a 0700 directory', () => {
     const { token, entry } = createToken(file, { name: 'ops', role: 'admin', systems: '*' });
     expect(token.startsWith(TOKEN_PREFIX)).toBe(true);
