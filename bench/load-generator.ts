@@ -76,5 +76,5 @@ export async function offerLoad(
     else if (k < total) await sleep(Math.min(10, Math.max(1, t0 + k * intervalMs - now)));
   }
   await Promise.all(pending);
-  await sleep(t0 + shape.seconds * 1000 - performance.now()); // the window lasts its length
+  await sleep(Math.max(0, t0 + shape.seconds * 1000 - performance.now())); // the window lasts its length
 }
