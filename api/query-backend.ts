@@ -3,9 +3,11 @@ import {
   findMemory,
   type GraphQueries,
   type HotStore,
+  sizesBySystem,
   type StoredMemory,
   type TierCounts,
   type TierMover,
+  type TierSizes,
 } from '../storage';
 import { inScope, type SystemScope } from './scope';
 import type { FailedWriter, SearchRequest, SearchResponse } from './search';
@@ -18,6 +20,13 @@ export interface Searcher {
 /** Records per system and tier; writers that gave no answer are listed. */
 export interface SystemCounts {
   counts: Map<string, TierCounts>;
+  failed: FailedWriter[];
+}
+
+/** Records and bytes per system and tier, with the tiers' files on disk summed over writers. */
+export interface SystemSizes {
+  sizes: Map<string, TierSizes>;
+  diskBytes: Record<keyof TierSizes, number>;
   failed: FailedWriter[];
 }
 
@@ -42,6 +51,7 @@ export interface ShardQueries {
   /** null: unknown, or outside the scope */
   memory(systemId: string, id: string, scope: SystemScope): Promise<StoredMemory | null>;
   counts(systemId: string | undefined, scope: SystemScope): Promise<SystemCounts>;
+  sizes(systemId: string | undefined, scope: SystemScope): Promise<SystemSizes>;
   status(): Promise<ShardsStatus>;
 }
 
@@ -73,6 +83,11 @@ export function localQueryBackend(deps: {
       const all = await countsBySystem(store, mover, systemId);
       const counts = new Map([...all].filter(([id]) => inScope(scope, id)));
       return { counts, failed: [] };
+    },
+    sizes: async (systemId, scope) => {
+      const { systems, diskBytes } = await sizesBySystem(store, mover, systemId);
+      const sizes = new Map([...systems].filter(([id]) => inScope(scope, id)));
+      return { sizes, diskBytes, failed: [] };
     },
     status: async () => ({ hot_shards: store.shards, warm_shards: mover?.warm.shards ?? [] }),
   };

@@ -30,6 +30,12 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Need>> = {
   'POST /api/v1/aging/:tier': 'admin',
   'GET /api/v1/tokens': 'admin',
   'GET /api/v1/audit': 'admin',
+  'GET /api/v1/whoami': 'reader',
+  'GET /api/v1/tiers': 'reader',
+  'GET /api/v1/cache': 'operator',
+  // the operator console: a page and its files, no data (each call it makes needs its role)
+  'GET /console': 'public',
+  'GET /console/:asset': 'public',
   // MCP: the route needs reader; each tool then needs its own role (TOOL_PERMISSIONS)
   'POST /mcp': 'reader',
   'GET /mcp': 'reader',

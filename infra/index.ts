@@ -25,7 +25,7 @@ export {
   QDRANT_DEFAULTS,
   QUERY_CACHE_DEFAULTS,
 } from './defaults';
-export { workerThreadCode } from './entry-files';
+export { PACKAGE_ROOT, workerThreadCode } from './entry-files';
 export { AkoshaError, ErrorCodes, issuesFrom, toAkoshaError } from './errors';
 export type { ErrorCode, Issue } from './errors';
 export { armFaultPoint, hitFaultPoint, hitPoisonPoint } from './fault-point';

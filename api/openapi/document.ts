@@ -8,6 +8,8 @@ import {
 import { SearchRequest } from '../search';
 import { adminPaths } from './admin-paths';
 import { auditPaths } from './audit-paths';
+import * as consoleSchemas from './console-schemas';
+import { consolePaths } from './console-paths';
 import * as graph from './graph-schemas';
 import { graphPaths } from './graph-paths';
 import * as hand from './hand-schemas';
@@ -29,8 +31,16 @@ export function buildOpenApiDocument() {
       version,
       description: 'Memories of AI coding sessions, aggregated across systems and searchable.',
     },
-    paths: { ...opsPaths, ...apiPaths, ...graphPaths, ...adminPaths, ...auditPaths, ...mcpPaths },
-    // every route but /health takes a static token or a JWT (README, "Security")
+    paths: {
+      ...opsPaths,
+      ...apiPaths,
+      ...graphPaths,
+      ...adminPaths,
+      ...auditPaths,
+      ...consolePaths,
+      ...mcpPaths,
+    },
+    // every route but /health and the console's files takes a static token or a JWT (README, "Security")
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -45,6 +55,9 @@ export function buildOpenApiDocument() {
         Memory: fromZod(res.Memory, 'output'),
         SystemsResponse: fromZod(res.SystemsResponse, 'output'),
         StatusResponse: fromZod(res.StatusResponse, 'output'),
+        WhoAmI: fromZod(consoleSchemas.WhoAmI, 'output'),
+        TiersResponse: fromZod(consoleSchemas.TiersResponse, 'output'),
+        CacheStats: fromZod(consoleSchemas.CacheStats, 'output'),
         Readiness: fromZod(res.Readiness, 'output'),
         Health: fromZod(res.Health, 'output'),
         McpStatus: fromZod(res.McpStatus, 'output'),

@@ -50,7 +50,7 @@ export type Memory = z.infer<typeof Memory>;
 const TierCounts = z.object({ hot: Count, warm: Count, cold: Count });
 
 /** A writer process asked over NATS that gave no answer (`none`: no writer holds the groups). */
-const FailedWriter = z.object({
+export const FailedWriter = z.object({
   writer: z.string().describe('lease owner, <host>:<hot dir>, or none'),
   groups: z.array(Int),
   reason: z.enum(['timeout', 'error']),

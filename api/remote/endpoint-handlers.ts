@@ -5,6 +5,7 @@ import { shardOf } from '../../schemas';
 import {
   countsBySystem,
   findMemory,
+  sizesBySystem,
   type GraphQueries,
   type HotStore,
   type TierMover,
@@ -20,7 +21,7 @@ import {
   StatusCall,
   type GraphEndpoint,
 } from './protocol';
-import type { CountsReply, SearchReply, StatusReply } from './replies';
+import type { CountsReply, SearchReply, SizesReply, StatusReply } from './replies';
 
 /** What a writer's query endpoints answer from: its own tiers, and the graph if it holds it. */
 export interface EndpointSources {
@@ -120,6 +121,17 @@ const counts = checked(CountsCall, async (call, src): Promise<CountsReply> => {
   return { systems };
 });
 
+/** As counts, with bytes; disk bytes of cold are those of this writer's own systems. */
+const sizes = checked(CountsCall, async (call, src): Promise<SizesReply> => {
+  const report = await sizesBySystem(src.store, src.mover, call.system_id);
+  const mine = [...report.systems].filter(([id]) => src.shards.has(shardOf(id)));
+  const systems = mine
+    .filter(([id]) => inScope(call.scope, id))
+    .map(([system_id, s]) => ({ system_id, ...s }));
+  const cold = mine.reduce((sum, [, s]) => sum + s.cold.bytes, 0);
+  return { systems, disk_bytes: { ...report.diskBytes, cold } };
+});
+
 const status = checked(StatusCall, async (_call, src): Promise<StatusReply> => ({
   owner: src.owner,
   groups: src.groups,
@@ -129,7 +141,7 @@ const status = checked(StatusCall, async (_call, src): Promise<StatusReply> => (
 }));
 
 /** The query endpoints of every writer, by endpoint name. */
-export const WRITER_HANDLERS: Record<string, Handler> = { search, memory, counts, status };
+export const WRITER_HANDLERS: Record<string, Handler> = { search, memory, counts, sizes, status };
 
 function graphOf(src: EndpointSources): GraphQueries {
   if (!src.graph) throw new Error('graph endpoint without a graph'); // never registered so

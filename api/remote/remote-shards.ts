@@ -1,13 +1,13 @@
 import { shardOf } from '../../schemas';
-import type { StoredMemory, TierCounts } from '../../storage';
+import type { StoredMemory, TierCounts, TierSizes } from '../../storage';
 import { groupOfShard, subjects } from '../../streams';
 import { LimitError } from '../limits/errors';
-import type { ShardQueries, ShardsStatus, SystemCounts } from '../query-backend';
+import type { ShardQueries, ShardsStatus, SystemCounts, SystemSizes } from '../query-backend';
 import { inScope, type SystemScope } from '../scope';
 import type { FailedWriter } from '../search';
 import type { CountsCall, MemoryCall } from './protocol';
 import { QueryCallError, type QueryClient } from './query-client';
-import { CountsReplyShape, MemoryReplyShape, StatusReplyShape } from './replies';
+import { CountsReplyShape, MemoryReplyShape, SizesReplyShape, StatusReplyShape } from './replies';
 import { assertWriters, groupsOf, isFailure, scatter } from './scatter';
 import type { WriterDirectory } from './writer-directory';
 
@@ -66,6 +66,36 @@ export class RemoteShards implements ShardQueries {
           if (inScope(scope, system_id)) counts.set(system_id, { hot, warm, cold });
     }
     return { counts, failed };
+  }
+
+  /** Each writer's systems (it reports only those of its shards) and its files, summed. */
+  async sizes(systemId: string | undefined, scope: SystemScope): Promise<SystemSizes> {
+    const { client, directory, groupCount } = this.deps;
+    assertWriters(directory);
+    const groups = groupsOf(systemId, scope, groupCount);
+    const call: CountsCall = { ...(systemId !== undefined && { system_id: systemId }), scope };
+    const target = { groups, endpoint: 'sizes' };
+    const gathered = await scatter(
+      client,
+      directory,
+      target,
+      JSON.stringify(call),
+      SizesReplyShape,
+    );
+    const sizes = new Map<string, TierSizes>();
+    const diskBytes = { hot: 0, warm: 0, cold: 0 };
+    const failed: FailedWriter[] = [];
+    for (const answer of gathered) {
+      if (isFailure(answer)) {
+        failed.push(answer);
+        continue;
+      }
+      for (const tier of ['hot', 'warm', 'cold'] as const)
+        diskBytes[tier] += answer.reply.disk_bytes[tier];
+      for (const { system_id, ...tiers } of answer.reply.systems)
+        if (inScope(scope, system_id)) sizes.set(system_id, tiers);
+    }
+    return { sizes, diskBytes, failed };
   }
 
   /** Every writer's shards; their union as this process's own would list them. */

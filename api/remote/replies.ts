@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { EntityDetail, LinkedEntity, StoredMemory, TierCounts } from '../../storage';
+import type {
+  EntityDetail,
+  LinkedEntity,
+  StoredMemory,
+  TierCounts,
+  TierSizes,
+} from '../../storage';
 import type { FailedShard, SearchHit } from '../search';
 
 /**
@@ -17,6 +23,12 @@ export interface SearchReply {
 
 export interface CountsReply {
   systems: ({ system_id: string } & TierCounts)[];
+}
+
+export interface SizesReply {
+  systems: ({ system_id: string } & TierSizes)[];
+  /** this writer's shard files per tier; cold: the objects of its systems */
+  disk_bytes: Record<keyof TierSizes, number>;
 }
 
 export interface StatusReply {
@@ -76,6 +88,13 @@ export const SearchReplyShape: ReplyCheck<SearchReply> = {
 const Count = z.number().int().nonnegative();
 export const CountsReplyShape = z.object({
   systems: z.array(z.object({ system_id: z.string(), hot: Count, warm: Count, cold: Count })),
+});
+
+const Size = z.object({ records: Count, bytes: Count });
+const Tiers = <T extends z.ZodType>(of: T) => z.object({ hot: of, warm: of, cold: of });
+export const SizesReplyShape = z.object({
+  systems: z.array(Tiers(Size).extend({ system_id: z.string() })),
+  disk_bytes: Tiers(Count),
 });
 
 const Shards = z.array(z.number().int());

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Metrics } from '../../infra';
 import type { Readiness } from '../readiness';
 import type { QueryBackend } from '../query-backend';
 
@@ -13,6 +14,8 @@ export interface QueryDeps {
   /** memories, systems, graph and status: this process's tiers, or the writers' over NATS */
   query: QueryBackend;
   readiness: () => Readiness;
+  /** the query cache's lookups, for `GET /api/v1/cache` */
+  metrics: Metrics;
   /** AKOSHA_AUTH_TOKENS_FILE, listed by `GET /api/v1/tokens` */
   tokensFile?: string | undefined;
 }

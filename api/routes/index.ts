@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { registerAgingRoutes } from './aging';
 import { registerAuditRoute } from './audit';
+import { registerCacheRoute } from './cache';
+import { registerConsoleRoutes } from './console';
 import type { QueryDeps } from './deps';
 import { registerDlqRoutes } from './dlq';
 import { registerGraphRoutes } from './graph';
@@ -8,11 +10,16 @@ import { registerMemoryRoutes } from './memories';
 import { registerOpenApiRoute } from './openapi';
 import { registerStatusRoute } from './status';
 import { registerSystemRoutes } from './systems';
+import { registerTiersRoute } from './tiers';
 import { registerTokenRoutes } from './tokens';
+import { registerWhoAmIRoute } from './whoami';
 
 export type { QueryDeps } from './deps';
 
-/** The read side of the query service besides search: memories, systems, graph, status, OpenAPI. */
+/**
+ * The read side of the query service besides search (memories, systems, tiers, graph, status,
+ * cache, OpenAPI), the operations routes, and the operator console that reads them.
+ */
 export function registerQueryRoutes(app: FastifyInstance, deps: QueryDeps): void {
   registerMemoryRoutes(app, deps);
   registerSystemRoutes(app, deps);
@@ -23,4 +30,8 @@ export function registerQueryRoutes(app: FastifyInstance, deps: QueryDeps): void
   registerDlqRoutes(app, deps);
   registerAgingRoutes(app, deps);
   registerAuditRoute(app, deps);
+  registerWhoAmIRoute(app);
+  registerTiersRoute(app, deps);
+  registerCacheRoute(app, deps);
+  registerConsoleRoutes(app);
 }
