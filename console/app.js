@@ -82,6 +82,7 @@ async function loadStatus() {
 async function loadStorage() {
   const reply = await api('/api/v1/tiers');
   storage.render(reply);
+  search.offerSystems(reply.systems.map((/** @type {{ system_id: string }} */ s) => s.system_id));
   const records = reply.systems.length;
   const total = ['hot', 'warm', 'cold'].reduce((n, t) => n + reply.tiers[t].records, 0);
   tile('tile-records', fmt.count(total), `records of ${records} system${records === 1 ? '' : 's'}`);

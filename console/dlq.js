@@ -164,15 +164,15 @@ async function showLetter(/** @type {number} */ seq) {
   show(byId('letter-body'), note('Loading…'));
   dialog.showModal();
   try {
-    const letter = await api(`/api/v1/dlq/${seq}`);
-    show(byId('letter-body'), ...letterDetail(letter));
+    const shown = await api(`/api/v1/dlq/${seq}`);
+    show(byId('letter-body'), ...letterDetail(shown));
   } catch (err) {
     show(byId('letter-body'), failure(err));
   }
 }
 
-/** @param {Letter & { payload?: unknown, payload_source?: string }} letter */
-function letterDetail(letter) {
+/** @param {{ letter: Letter, payload?: unknown, payload_source: string }} shown */
+function letterDetail({ letter, payload: body, payload_source: source }) {
   const fields = /** @type {[string, unknown][]} */ ([
     ['Stage', letter.stage],
     ['Code', letter.code],
@@ -182,12 +182,9 @@ function letterDetail(letter) {
     ['Record', letter.record_id],
     ['Failed at', fmt.time(letter.failed_at)],
     ['Deliveries', letter.delivery_count],
-    [
-      'Payload',
-      `${letter.payload_kind}, ${fmt.bytes(letter.payload_bytes)}, ${letter.payload_source ?? ''}`,
-    ],
+    ['Payload', `${letter.payload_kind}, ${fmt.bytes(letter.payload_bytes)}, ${source}`],
   ]).filter(([, v]) => v !== undefined);
-  const payload = JSON.stringify(letter.payload, null, 2) ?? 'gone';
+  const payload = JSON.stringify(body, null, 2) ?? 'gone';
   return [
     h(
       'dl',

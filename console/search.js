@@ -71,19 +71,31 @@ export function setup() {
     const data = new FormData(form);
     const query = String(data.get('query') ?? '').trim();
     const limit = Number(data.get('limit') ?? 10);
-    if (query) void run(query, limit);
+    const system = String(data.get('system_id') ?? '');
+    if (query) void run({ query, limit, ...(system && { system_id: system }) });
   });
 }
 
 /**
- * @param {string} query
- * @param {number} limit
+ * The systems to choose from, as the storage panel last listed them. One system's search
+ * reaches its cold tier too; a search of all systems reads hot and warm.
+ * @param {string[]} systems
  */
-async function run(query, limit) {
+export function offerSystems(systems) {
+  const select = byId('search-system', HTMLSelectElement);
+  const chosen = select.value;
+  const all = h('option', { value: '' }, 'All systems (hot and warm)');
+  const each = systems.map((id) => h('option', { value: id }, `${id} (every tier)`));
+  select.replaceChildren(all, ...each);
+  select.value = systems.includes(chosen) ? chosen : '';
+}
+
+/** @param {{ query: string, limit: number, system_id?: string }} request */
+async function run(request) {
   const out = byId('search-results');
   show(out, note('Searching…'));
   try {
-    show(out, ...results(await api('/api/v1/search', { json: { query, limit } })));
+    show(out, ...results(await api('/api/v1/search', { json: request })));
   } catch (err) {
     show(out, failure(err));
   }

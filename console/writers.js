@@ -30,8 +30,38 @@ function ranges(/** @type {number[]} */ groups) {
   return out.join(', ');
 }
 
+const OWNER_COLOURS = 6;
+
+/** Each owner's colour class, in the order of their lowest group. */
+function ownerClasses(/** @type {Lease[]} */ leases) {
+  /** @type {Map<string, string>} */
+  const classes = new Map();
+  for (const lease of [...leases].sort((a, b) => a.group - b.group))
+    if (!classes.has(lease.owner))
+      classes.set(lease.owner, `owner-${classes.size % OWNER_COLOURS}`);
+  return classes;
+}
+
+/**
+ * Every shard group as a cell, coloured by the writer that holds its lease.
+ * @param {Lease[]} leases
+ * @param {Map<string, string>} classes
+ */
+function groupGrid(leases, classes) {
+  const cells = [...leases]
+    .sort((a, b) => a.group - b.group)
+    .map((l) =>
+      h(
+        'span',
+        { class: `group ${classes.get(l.owner)}`, title: `group ${l.group}: ${l.owner}` },
+        l.group,
+      ),
+    );
+  return h('div', { class: 'groups', 'aria-label': 'Shard groups by lease owner' }, ...cells);
+}
+
 /** Leases by owner: one row per writer process with the groups it holds. */
-function ownerRows(/** @type {Lease[]} */ leases) {
+function ownerRows(/** @type {Lease[]} */ leases, /** @type {Map<string, string>} */ classes) {
   /** @type {Map<string, Lease[]>} */
   const byOwner = new Map();
   for (const lease of leases)
@@ -41,7 +71,7 @@ function ownerRows(/** @type {Lease[]} */ leases) {
     return h(
       'tr',
       {},
-      h('td', { class: 'mono' }, owner),
+      h('td', { class: 'mono' }, h('span', { class: `swatch ${classes.get(owner)}` }), owner),
       h('td', {}, ranges(held.map((l) => l.group))),
       h('td', { class: 'num' }, fmt.count(held.length)),
       h(
@@ -82,13 +112,19 @@ function writerRows(writers) {
 /** @param {WriterStatus} writer */
 export function renderWriters(writer) {
   const groups = writer.leases.length;
+  const classes = ownerClasses(writer.leases);
   show(
     byId('writers'),
     note(
       `${groups} shard group${groups === 1 ? '' : 's'} leased · this process has ${writer.hot_shards.length} hot and ${writer.warm_shards.length} warm shard files open`,
     ),
+    groups > 0 && groupGrid(writer.leases, classes),
     groups > 0
-      ? table(['Lease owner', 'Groups', 'Count', 'Renewed'], ownerRows(writer.leases), 'leases')
+      ? table(
+          ['Lease owner', 'Groups', 'Count', 'Renewed'],
+          ownerRows(writer.leases, classes),
+          'leases',
+        )
       : note('No writer holds a lease.', 'warn'),
     writer.writers &&
       table(

@@ -1,0 +1,140 @@
+import type { Page } from 'playwright-core';
+import type { Pipeline } from '../../app/pipeline';
+import { getJson } from '../helpers/http';
+import { startTestNats, type TestNats } from '../helpers/nats';
+import { startTestPipeline, testConfig } from '../helpers/pipeline';
+import { waitFor } from '../helpers/wait-for';
+import { openBrowser, shot, watchedPage, type Browser } from './browser';
+import { ageMemories, seedDeadLetters, seedMemories } from './seed';
+
+interface Letter {
+  seq: number;
+  code: string;
+}
+
+const letters = async (base: string) =>
+  (await getJson<{ letters: Letter[] }>(base, '/api/v1/dlq')).body.letters;
+
+/** The console open and every panel filled in. */
+async function openConsole(page: Page, base: string) {
+  await page.goto(`${base}/console`);
+  await page.locator('#principal .who').waitFor();
+  await page.locator('#streams table.streams').waitFor();
+  await page.locator('#storage svg.chart').first().waitFor();
+  await page.locator('#dlq table.letters').waitFor();
+}
+
+describe('the operator console on a trusted loopback (no authentication configured)', () => {
+  let nats: TestNats;
+  let pipeline: Pipeline;
+  let base: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    pipeline = await startTestPipeline(testConfig(nats.url));
+    base = pipeline.httpAddress!;
+    await seedMemories(nats);
+    await ageMemories(pipeline);
+    await seedDeadLetters(nats);
+    browser = await openBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await pipeline?.close();
+    await nats?.stop();
+  });
+
+  it('loads every panel with no console error, as the loopback admin', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await openConsole(page, base);
+    await expectText(page, '#principal', /loopback\s*admin\s*all systems/);
+    // streams with their durable consumers and lag
+    await expectText(page, '#streams', /AKOSHA_UPLOADS/);
+    expect(await page.locator('#streams tr[data-consumer]').count()).toBeGreaterThan(0);
+    // records per tier: hot, warm and cold bars, and the three systems
+    await expectText(page, '#storage', /ci-runner-03/);
+    const segments = page.locator('#storage svg.chart rect.seg');
+    for (const tier of ['hot', 'warm', 'cold'])
+      expect(await segments.and(page.locator(`.${tier}`)).count()).toBeGreaterThan(0);
+    // tiles: readiness, breaker (the local scheduler's), cache, letters, records
+    await expectText(page, '#tile-ready .value', /^Ready$/);
+    await expectText(page, '#tile-breaker .value', /Closed|Open|Half open/);
+    await expectText(page, '#tile-cache .value', /%|–/);
+    await expectText(page, '#tile-dlq .value', /^2$/);
+    await expectText(page, '#writers', /Lease owner/);
+    await shot(page, 'overview');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('finds what was ingested: system, tier, similarity and the passage', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await openConsole(page, base);
+    await page.fill('#search-form input[name=query]', 'JetStream consumer redelivery loop');
+    await page.click('#search-form button[type=submit]');
+    const hit = page.locator('#search-results li.hit').first();
+    await hit.waitFor();
+    await expectText(page, '#search-results li.hit:first-child .system', /^dev-laptop-anna$/);
+    await expectText(page, '#search-results li.hit:first-child .tier-badge', /^hot$/);
+    await expectText(page, '#search-results li.hit:first-child .similarity', /^\d\.\d{3}$/);
+    await expectText(
+      page,
+      '#search-results li.hit:first-child .passage',
+      /acking after the DuckDB write/,
+    );
+    // one system's search reaches its cold tier: an aged record in its own tier
+    await page.selectOption('#search-system', 'ci-runner-03');
+    await page.fill('#search-form input[name=query]', 'Kubernetes readiness probe consumers');
+    await page.click('#search-form button[type=submit]');
+    await page.locator('#search-results li.hit[data-id=c4]').waitFor();
+    await expectText(page, '#search-results li.hit[data-id=c4] .tier-badge', /^cold$/);
+    await page.locator('#search-results').scrollIntoViewIfNeeded();
+    await shot(page, 'search');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a dead letter and requeues it from the page; it leaves the DLQ', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await openConsole(page, base);
+    const letter = (await letters(base)).find((l) => l.code === 'INVALID_RECORD')!;
+    const row = page.locator(`#dlq tr[data-seq="${letter.seq}"]`);
+    // by stage and code: the counts
+    await expectText(page, '#dlq .dlq-summary', /validate/);
+    await expectText(page, '#dlq .dlq-summary', /INVALID_RECORD/);
+
+    await row.locator('button.show').click();
+    await expectText(page, '#letter-body', /bad-1/);
+    await expectText(page, '#letter-body', /INVALID_RECORD/);
+    await shot(page, 'dead-letter');
+    await page.click('#letter-close');
+
+    await row.locator('button.requeue').click();
+    // the record is still invalid: the page asks before forcing it through
+    await expectText(page, '#confirm-body', /still fails validation \(INVALID_RECORD\)/);
+    await page.click('#confirm-ok');
+    await waitFor(async () => (await getJson(base, `/api/v1/dlq/${letter.seq}`)).status, {
+      until: (status) => status === 404,
+      what: 'the letter deleted from AKOSHA_DLQ',
+    });
+    await row.waitFor({ state: 'detached' });
+    await expectText(page, '#toast', new RegExp(`Letter ${letter.seq} requeued as upload`));
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
+/** Waits until the element's text matches. */
+async function expectText(page: Page, selector: string, pattern: RegExp) {
+  const text = await waitFor(
+    async () => (await page.locator(selector).first().textContent()) ?? '',
+    {
+      until: (t) => pattern.test(t.trim()),
+      what: `${selector} to match ${pattern}`,
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    },
+  );
+  expect(text.trim()).toMatch(pattern);
+}
