@@ -44,14 +44,9 @@ function stamp() {
 /**
  * A panel's refresh: its data rendered, or why there is none.
  * @param {string} id  the panel's body
- * @param {import('./api.js').Role} need
  * @param {() => Promise<unknown>} load
  */
-function panel(id, need, load) {
-  if (!hasRole(who, need)) {
-    show(byId(id), note(`Needs the ${need} role.`, 'muted'));
-    return async () => undefined;
-  }
+function panel(id, load) {
   return async () => {
     try {
       await load();
@@ -60,6 +55,21 @@ function panel(id, need, load) {
       show(byId(id), failure(err));
     }
   };
+}
+
+async function loadCache() {
+  try {
+    renderCache(await api('/api/v1/cache'));
+  } catch (err) {
+    tile('tile-cache', '–', err instanceof Error ? err.message : String(err), 'error');
+  }
+}
+
+/** What a role below operator sees instead of the operator's panels. */
+function operatorOnly() {
+  for (const id of ['streams', 'writers', 'dlq']) show(byId(id), note('Needs the operator role.'));
+  for (const id of ['tile-ready', 'tile-breaker', 'tile-cache', 'tile-dlq'])
+    tile(id, '–', 'needs the operator role');
 }
 
 async function loadStatus() {
@@ -97,24 +107,18 @@ function startPanels() {
   stopPanels();
   const admin = hasRole(who, 'admin');
   document.body.classList.toggle('is-admin', admin);
-  dlq.setup({ admin, reload: panel('dlq', 'operator', dlq.load) });
-  every(STATUS_MS, panel('streams', 'operator', loadStatus));
-  every(STATUS_MS, panel('dlq', 'operator', dlq.load));
-  every(
-    STATUS_MS,
-    panel('tile-cache', 'operator', async () => renderCache(await api('/api/v1/cache'))),
-  );
-  every(STORAGE_MS, panel('storage', 'reader', loadStorage));
-  if (!hasRole(who, 'operator')) {
-    show(byId('writers'), note('Needs the operator role.'));
-    for (const id of ['tile-ready', 'tile-breaker', 'tile-cache', 'tile-dlq'])
-      tile(id, '–', 'needs the operator role');
-  }
+  every(STORAGE_MS, panel('storage', loadStorage));
+  if (!hasRole(who, 'operator')) return operatorOnly();
+  dlq.setup({ admin, reload: panel('dlq', dlq.load) });
+  every(STATUS_MS, panel('streams', loadStatus));
+  every(STATUS_MS, panel('dlq', dlq.load));
+  every(STATUS_MS, loadCache);
 }
 
 /** Shows who the page calls as; `null` when the API wants a token first. */
 function renderPrincipal() {
-  const scope = who?.systems === '*' ? 'all systems' : `${who?.systems.length ?? 0} systems`;
+  const count = who?.systems.length ?? 0;
+  const scope = who?.systems === '*' ? 'all systems' : `${count} system${count === 1 ? '' : 's'}`;
   show(
     byId('principal'),
     who &&

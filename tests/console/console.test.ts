@@ -1,11 +1,20 @@
 import type { Page } from 'playwright-core';
 import type { Pipeline } from '../../app/pipeline';
+import type { AccessRole } from '../../auth/principal';
+import { call, roleIdentity, startAuthServer, type AuthServer } from '../api/auth/auth-server';
 import { getJson } from '../helpers/http';
 import { startTestNats, type TestNats } from '../helpers/nats';
 import { startTestPipeline, testConfig } from '../helpers/pipeline';
 import { waitFor } from '../helpers/wait-for';
 import { openBrowser, shot, watchedPage, type Browser } from './browser';
 import { ageMemories, seedDeadLetters, seedMemories } from './seed';
+
+// what the page's own scripts see, in the functions the tests run inside it
+declare const sessionStorage: {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+};
+declare const location: { pathname: string };
 
 interface Letter {
   seq: number;
@@ -138,3 +147,101 @@ async function expectText(page: Page, selector: string, pattern: RegExp) {
   );
   expect(text.trim()).toMatch(pattern);
 }
+
+describe('the operator console with authentication: each role sees what it may do', () => {
+  const SCOPED = { name: 'reader-anna', role: 'reader' as const, systems: ['dev-laptop-anna'] };
+  let server: AuthServer;
+  let browser: Browser;
+  let letter: Letter;
+  const tokenOf = (role: AccessRole) => server.token(roleIdentity(role));
+  const asAdmin = (path: string) => call(server.base, 'GET', path, tokenOf('admin'));
+
+  /** A page that starts signed in: the token in this tab's sessionStorage, as the form leaves it. */
+  async function signedIn(token: string) {
+    const watched = await watchedPage(browser);
+    await watched.page.addInitScript((value) => {
+      if (location.pathname.startsWith('/console'))
+        sessionStorage.setItem('akosha.console.token', value);
+    }, token);
+    await watched.page.goto(`${server.base}/console`);
+    await watched.page.locator('#principal .who').waitFor();
+    return watched;
+  }
+
+  beforeAll(async () => {
+    server = await startAuthServer({}, [SCOPED]);
+    await seedMemories(server.nats);
+    await seedDeadLetters(server.nats);
+    const res = await asAdmin('/api/v1/dlq');
+    const body = (await res.json()) as { letters: Letter[] };
+    letter = body.letters.find((l) => l.code === 'INVALID_RECORD')!;
+    browser = await openBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('asks for a token on 401, then shows a reader no operator data and no admin action', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await page.goto(`${server.base}/console`);
+    await page.locator('#login-dialog[open]').waitFor();
+    // the only complaint: the browser's own line about the refused whoami call
+    expect(problems).toEqual([expect.stringMatching(/status of 401.*\/api\/v1\/whoami/)]);
+    problems.length = 0;
+
+    await page.fill('#login-form input[name=token]', tokenOf('reader'));
+    await page.click('#login-form button[type=submit]');
+    await expectText(page, '#principal', /all-reader\s*reader\s*all systems/);
+    await page.locator('#storage svg.chart').first().waitFor();
+    await expectText(page, '#dlq', /Needs the operator role/);
+    await expectText(page, '#streams', /Needs the operator role/);
+    await expectText(page, '#tile-cache .detail', /needs the operator role/);
+    expect(await page.locator('button.requeue, button.purge').count()).toBe(0);
+    await shot(page, 'reader');
+    expect(problems).toEqual([]);
+
+    // the server refuses what the page does not offer, whoever sends it
+    const status = await page.evaluate(async (seq) => {
+      const token = sessionStorage.getItem('akosha.console.token');
+      const res = await fetch('/api/v1/dlq/requeue', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ seqs: [seq], force: true }),
+      });
+      return res.status;
+    }, letter.seq);
+    expect(status).toBe(403);
+    expect((await asAdmin(`/api/v1/dlq/${letter.seq}`)).status).toBe(200);
+    await page.close();
+  });
+
+  it('shows a reader of one system only that system', async () => {
+    const { page, problems } = await signedIn(server.token(SCOPED));
+    await expectText(page, '#principal', /reader-anna\s*reader\s*1 system$/);
+    await page.locator('#storage svg.chart').first().waitFor();
+    await expectText(page, '#storage', /dev-laptop-anna/);
+    expect(await page.locator('#storage').textContent()).not.toMatch(/ci-runner-03|on disk/);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('lets an operator read the dead letters but offers no requeue or purge', async () => {
+    const { page, problems } = await signedIn(tokenOf('operator'));
+    await page.locator(`#dlq tr[data-seq="${letter.seq}"] button.show`).waitFor();
+    await page.locator('#streams table.streams').waitFor();
+    expect(await page.locator('button.requeue, button.purge').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('offers an admin signed in with a token requeue and purge', async () => {
+    const { page, problems } = await signedIn(tokenOf('admin'));
+    await page.locator(`#dlq tr[data-seq="${letter.seq}"] button.requeue`).waitFor();
+    expect(await page.locator('#dlq button.purge').count()).toBe(1);
+    await expectText(page, '#principal', /all-admin\s*admin/);
+    expect(await page.locator('#sign-out').isVisible()).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
