@@ -3,7 +3,8 @@
  * Docker engine), and as written: its text, its variables, and .env.example's.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -119,3 +120,33 @@ export function publishedPorts(service: ComposeService): { hostIp: string; targe
     };
   });
 }
+
+/** the named volume mounted at `path`, if any */
+export const volumeAt = (s: ComposeService, path: string): string | undefined =>
+  s.volumes?.map((v) => v.split(':')).find((parts) => parts[1] === path)?.[0];
+
+/** `use` of a copy of .env.example with `changes` made (null: the line removed) */
+export function withEnv<T>(changes: Record<string, string | null>, use: (file: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'akosha-compose-'));
+  try {
+    let text = readFileSync(ENV_EXAMPLE, 'utf8');
+    for (const [key, value] of Object.entries(changes))
+      text = text.replace(new RegExp(`^${key}=.*$`, 'm'), value === null ? '' : `${key}=${value}`);
+    const file = join(dir, '.env');
+    writeFileSync(file, text);
+    return use(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ScrapeConfig {
+  job_name: string;
+  authorization?: { type: string; credentials_file: string };
+  dns_sd_configs?: { type: string; port: number; names: string[] }[];
+}
+export const scrapeConfig = () =>
+  parse(readFileSync(join(ROOT, 'deploy/compose/prometheus.yml'), 'utf8')) as {
+    rule_files: string[];
+    scrape_configs: ScrapeConfig[];
+  };

@@ -2,10 +2,8 @@
  * docker-compose.yml: the stack docker-compose builds from it (`docker-compose config`, no
  * Docker engine needed), checked for what an operator relies on.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parse } from 'yaml';
 import { ALL_ROLES } from '../../app/roles';
 import {
   composeConfig,
@@ -13,12 +11,14 @@ import {
   type ComposeService,
   composeSource,
   composeText,
-  ENV_EXAMPLE,
   publishedPorts,
   readEnvFile,
   ROOT,
   rolesOf,
+  scrapeConfig,
   variableUses,
+  volumeAt,
+  withEnv,
   writablePaths,
 } from './compose-stack';
 
@@ -40,22 +40,7 @@ const service = (name: string): ComposeService => {
   return found;
 };
 const env = (s: ComposeService): Record<string, string | null> => s.environment ?? {};
-/** the named volume mounted at `path`, if any */
-const volumeAt = (s: ComposeService, path: string): string | undefined =>
-  s.volumes?.map((v) => v.split(':')).find((parts) => parts[1] === path)?.[0];
 const initScript = () => readFileSync(join(ROOT, 'deploy/compose/akosha-init.sh'), 'utf8');
-
-interface ScrapeConfig {
-  job_name: string;
-  authorization?: { type: string; credentials_file: string };
-  dns_sd_configs?: { type: string; port: number; names: string[] }[];
-}
-const scrapeConfig = () =>
-  parse(readFileSync(join(ROOT, 'deploy/compose/prometheus.yml'), 'utf8')) as {
-    rule_files: string[];
-    scrape_configs: ScrapeConfig[];
-  };
-
 describe('docker-compose.yml', () => {
   it('is a stack docker-compose accepts, with every part of the deployment', () => {
     expect(Object.keys(stack.services)).toEqual(
@@ -69,12 +54,26 @@ describe('docker-compose.yml', () => {
   it('runs every Akosha role from one image, each service with its own role', () => {
     expect(stack.services.api?.image).toBe('akosha:local');
     for (const [, s] of akosha) expect(s.build).toBeDefined();
-    const primary = serving.map(([name, s]) => [name, rolesOf(s)[0]]);
-    expect(primary).toEqual(serving.map(([name]) => [name, name]));
-    expect(serving.map(([name]) => name).sort()).toEqual([...ALL_ROLES].sort());
+    // a service is named after its role (writer-b: a second writer)
+    for (const [name, s] of serving) expect(name).toMatch(new RegExp(`^${rolesOf(s)[0]}(-|$)`));
+    const roles = new Set(serving.map(([, s]) => rolesOf(s)[0]));
+    expect([...roles].sort()).toEqual([...ALL_ROLES].sort());
     // besides its own, a service runs only `api`: its /health and /metrics
     for (const [, s] of serving)
       expect(rolesOf(s).slice(1)).toEqual(rolesOf(s)[0] === 'api' ? [] : ['api']);
+  });
+
+  it('splits the shard groups between two writers as .env.example says', () => {
+    const groups = (spec: string | null | undefined): number[] => {
+      if (spec === 'all') return Array.from({ length: 16 }, (_, g) => g);
+      const [from = 0, to = from] = (spec ?? '').split('-').map(Number);
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    };
+    const split = withEnv({ WRITER_GROUPS: '0-7' }, composeConfig);
+    const writers = ['writer', 'writer-b'].map((n) => env(split.services[n]!).AKOSHA_WRITER_GROUPS);
+    expect(writers.flatMap(groups).sort((a, b) => a - b)).toEqual(groups('all'));
+    expect(env(service('writer')).AKOSHA_WRITER_GROUPS).toBe('all'); // one writer by default
+    expect(service('writer-b').profiles).toEqual(['two-writers']);
   });
 
   it('publishes only the API and Grafana, on 127.0.0.1 by default', () => {
@@ -88,15 +87,9 @@ describe('docker-compose.yml', () => {
     ];
     expect(withPorts(stack)).toEqual(expected);
     // the same without PUBLISH_ADDRESS in .env: the file's default
-    const dir = mkdtempSync(join(tmpdir(), 'akosha-compose-'));
-    try {
-      const file = join(dir, '.env');
-      const text = readFileSync(ENV_EXAMPLE, 'utf8').replace(/^PUBLISH_ADDRESS=.*$/m, '');
-      writeFileSync(file, text);
-      expect(withPorts(composeConfig(file))).toEqual(expected);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expect(withEnv({ PUBLISH_ADDRESS: null }, (file) => withPorts(composeConfig(file)))).toEqual(
+      expected,
+    );
   });
 
   it('takes every password, secret, key and token from a ${VAR} (.env), never a literal', () => {
@@ -245,6 +238,7 @@ describe('docker-compose.yml', () => {
       ['nats-2', '/data'],
       ['nats-3', '/data'],
       ['writer', '/data'],
+      ['writer-b', '/data'],
       ['qdrant', '/qdrant/storage'],
       ['minio', '/data'],
       ['prometheus', '/prometheus'],
