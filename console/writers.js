@@ -179,6 +179,6 @@ export function renderCache(cache) {
   const detail =
     cache.lookups === 0
       ? 'no lookups yet'
-      : `${fmt.count(cache.hits)} hits of ${fmt.count(cache.lookups)} lookups`;
+      : `${fmt.count(cache.hits)} hit${cache.hits === 1 ? '' : 's'} of ${fmt.count(cache.lookups)} lookups`;
   tile('tile-cache', fmt.percent(cache.hit_ratio), detail);
 }

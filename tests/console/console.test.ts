@@ -104,6 +104,21 @@ describe('the operator console on a trusted loopback (no authentication configur
     await page.close();
   });
 
+  it('shows the query cache at work once a search is repeated (the README picture)', async () => {
+    const { page, problems } = await watchedPage(browser);
+    await openConsole(page, base);
+    await page.fill('#search-form input[name=query]', 'shard writers and their leases');
+    for (let i = 0; i < 2; i++) {
+      await page.click('#search-form button[type=submit]');
+      await page.locator('#search-results li.hit').first().waitFor();
+    }
+    await expectText(page, '#search-results .note', /\(cached\)/);
+    await expectText(page, '#tile-cache .value', /^(?!0\.0)\d+\.\d %$/);
+    await shot(page, 'console');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('shows a dead letter and requeues it from the page; it leaves the DLQ', async () => {
     const { page, problems } = await watchedPage(browser);
     await openConsole(page, base);
