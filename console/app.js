@@ -15,8 +15,10 @@ import { renderCache, renderReadiness, renderWriters, tile } from './writers.js'
 
 /** @typedef {import('./api.js').WhoAmI} WhoAmI */
 
+// Every operator read is audited: streams poll fast (lag is live), the rest less often.
 const STATUS_MS = 5000;
-const STORAGE_MS = 15_000;
+const LETTERS_MS = 15_000;
+const STORAGE_MS = 30_000;
 /** @type {WhoAmI | null} */
 let who = null;
 /** @type {number[]} */
@@ -108,11 +110,13 @@ function startPanels() {
   const admin = hasRole(who, 'admin');
   document.body.classList.toggle('is-admin', admin);
   every(STORAGE_MS, panel('storage', loadStorage));
+  search.onSearched(() => undefined);
   if (!hasRole(who, 'operator')) return operatorOnly();
   dlq.setup({ admin, reload: panel('dlq', dlq.load) });
   every(STATUS_MS, panel('streams', loadStatus));
-  every(STATUS_MS, panel('dlq', dlq.load));
-  every(STATUS_MS, loadCache);
+  every(LETTERS_MS, panel('dlq', dlq.load));
+  every(LETTERS_MS, loadCache);
+  search.onSearched(() => void loadCache());
 }
 
 /** Shows who the page calls as; `null` when the API wants a token first. */

@@ -64,6 +64,14 @@ function results(reply) {
   ];
 }
 
+/** @type {() => void} */
+let searched = () => {};
+
+/** @param {() => void} handler  called after each search (the cache tile refreshes) */
+export function onSearched(handler) {
+  searched = handler;
+}
+
 export function setup() {
   const form = byId('search-form', HTMLFormElement);
   form.addEventListener('submit', (event) => {
@@ -96,6 +104,7 @@ async function run(request) {
   show(out, note('Searching…'));
   try {
     show(out, ...results(await api('/api/v1/search', { json: request })));
+    searched();
   } catch (err) {
     show(out, failure(err));
   }
