@@ -1,14 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { shardOf, SystemId } from '../../schemas';
+import { shardOf } from '../../schemas';
 import type { TierCounts } from '../../storage';
 import type { SystemsResponse } from '../openapi/responses';
-import { replyForbidden, routeOf } from '../auth-denials';
-import { inScope, scopeOf } from '../scope';
+import { inScope } from '../scope';
 import type { QueryDeps } from './deps';
-import { invalidRequest, noShards } from './replies';
-
-const SystemsQuery = z.object({ system_id: SystemId.optional() });
+import { scopedSystemQuery } from './system-query';
 
 /**
  * `GET /api/v1/systems[?system_id=]`: records per system and tier, by system_id; only the
@@ -16,14 +12,9 @@ const SystemsQuery = z.object({ system_id: SystemId.optional() });
  */
 export function registerSystemRoutes(app: FastifyInstance, deps: QueryDeps): void {
   app.get('/api/v1/systems', async (req, reply) => {
-    const parsed = SystemsQuery.safeParse(req.query ?? {});
-    if (!parsed.success) return invalidRequest(reply, parsed.error.issues);
-    const scope = scopeOf(req);
-    const system = parsed.data.system_id;
-    if (system !== undefined && !inScope(scope, system))
-      return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
-    const shards = deps.query.shards;
-    if (!shards) return noShards(reply);
+    const query = scopedSystemQuery(req, reply, deps);
+    if ('replied' in query) return query.replied;
+    const { scope, system, shards } = query;
     const { counts, failed } = await shards.counts(system, scope);
     const totals: TierCounts = { hot: 0, warm: 0, cold: 0 };
     const visible = [...counts.keys()].filter((id) => inScope(scope, id));

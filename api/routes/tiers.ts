@@ -1,14 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { shardOf, SystemId } from '../../schemas';
+import { shardOf } from '../../schemas';
 import type { TierSizes } from '../../storage';
-import { replyForbidden, routeOf } from '../auth-denials';
 import type { TiersResponse } from '../openapi/console-schemas';
-import { inScope, scopeOf } from '../scope';
+import { inScope } from '../scope';
 import type { QueryDeps } from './deps';
-import { invalidRequest, noShards } from './replies';
+import { scopedSystemQuery } from './system-query';
 
-const TiersQuery = z.object({ system_id: SystemId.optional() }).strict();
 const TIERS = ['hot', 'warm', 'cold'] as const;
 
 /**
@@ -18,14 +15,9 @@ const TIERS = ['hot', 'warm', 'cold'] as const;
  */
 export function registerTiersRoute(app: FastifyInstance, deps: QueryDeps): void {
   app.get('/api/v1/tiers', async (req, reply) => {
-    const parsed = TiersQuery.safeParse(req.query ?? {});
-    if (!parsed.success) return invalidRequest(reply, parsed.error.issues);
-    const scope = scopeOf(req);
-    const system = parsed.data.system_id;
-    if (system !== undefined && !inScope(scope, system))
-      return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
-    const shards = deps.query.shards;
-    if (!shards) return noShards(reply);
+    const query = scopedSystemQuery(req, reply, deps);
+    if ('replied' in query) return query.replied;
+    const { scope, system, shards } = query;
     const { sizes, diskBytes, failed } = await shards.sizes(system, scope);
     const visible = [...sizes].filter(([id]) => inScope(scope, id));
     const body: TiersResponse = {
