@@ -58,16 +58,16 @@ export class Pipeline {
     return this.graphStore;
   }
 
-  /** where the API listens (role `api`), once started */
+  /** where it listens, once started: the API (role `api`), else the probe listener */
   get httpAddress(): string | undefined {
     return httpOf(this.stages)?.address;
   }
 
   static async start(config: AkoshaConfig, roles: Role[], log: Logger): Promise<Pipeline> {
-    // unusable certificate files fail here, before anything is started
-    if (roles.includes('api') && config.http.tls) httpsOptions(config.http.tls);
-    // a listener open to other machines without authentication fails here
-    if (roles.includes('api')) checkHttpExposure(config.http, config.auth, log);
+    // every process listens (the API or the probes): unusable certificate files, or a
+    // listener open to other machines without authentication, fail here
+    if (config.http.tls) httpsOptions(config.http.tls);
+    checkHttpExposure(config.http, config.auth, log);
     // a missing or wrong model fails here, before anything is consumed
     const embedder = await createEmbedder(config.embedder);
     const nats = await connectOrStartNats(config.nats, log).catch(async (err: unknown) => {

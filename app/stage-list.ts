@@ -2,7 +2,7 @@ import type { GraphStore } from '../storage';
 import { cloudWatcherStage } from './cloud-stage';
 import { graphStage } from './graph-stage';
 import { queryEndpointStage } from './query-endpoint-stage';
-import { HttpStage, httpStage } from './http-stage';
+import { HttpStage, httpStage, probeStage } from './http-stage';
 import type { Readiness } from '../api';
 import type { Role } from './roles';
 import { advisoriesStage, consumerLagStage, schedulerStage } from './service-stages';
@@ -25,7 +25,8 @@ export interface ProcessParts {
  * The stages a process runs, in start order; the pipeline stops them in reverse. The
  * services come first (advisories, consumer lag, HTTP, scheduler) and the consumer stages
  * the roles pick last, draining together: so on SIGTERM the consumers drain first while
- * /ready answers 503, and the services stop after them.
+ * /ready answers 503, and the services stop after them. Every process listens: the API with
+ * role `api`, else the probe listener (/health, /ready, /metrics).
  */
 export function stagesFor(ctx: StageContext, parts: ProcessParts): Stage[] {
   const { roles, writer, graph } = parts;
@@ -41,11 +42,11 @@ export function stagesFor(ctx: StageContext, parts: ProcessParts): Stage[] {
   if (roles.includes('api')) {
     const sources = { store: writer?.store, mover: writer?.mover, graph };
     services.push(httpStage(ctx, { ...sources, readiness: parts.readiness }));
-  }
+  } else services.push(probeStage(ctx, parts.readiness));
   if (roles.includes('scheduler')) services.push(schedulerStage(ctx));
   return [...services, work];
 }
 
-/** The HTTP stage of a list, when the process serves the API. */
+/** The HTTP stage of a list: the API, or the probe listener of a process without it. */
 export const httpOf = (stages: Stage[]): HttpStage | undefined =>
   stages.find((s): s is HttpStage => s instanceof HttpStage);

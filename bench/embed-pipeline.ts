@@ -224,6 +224,7 @@ function pipelineConfig(url: string, dir: string, env: Record<string, string>): 
     AKOSHA_NATS_URL: url,
     AKOSHA_START_NATS: 'never',
     AKOSHA_DATA_DIR: join(dir, 'data'),
+    AKOSHA_HTTP_PORT: '0', // its probe listener: any free port
     AKOSHA_LOG_LEVEL: 'warn',
     AKOSHA_MAHAVISHNU_URL: '',
     ...env,

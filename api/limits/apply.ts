@@ -22,17 +22,16 @@ export const serverLimitOptions = (limits: HttpLimits) => ({
 });
 
 /**
- * Installs the limits on the root scope: the depth-checking JSON parser, the rate limit
- * (before any route is declared), and returns the embedder the embedding endpoints must
- * use: the shared one behind a bounded semaphore.
+ * Installs the limits on the root scope: the depth-checking JSON parser and the rate limit
+ * (before any route is declared).
  */
-export function applyHttpLimits(
-  app: FastifyInstance,
-  limits: HttpLimits,
-  embedder: Embedder,
-): Embedder {
+export function applyHttpLimits(app: FastifyInstance, limits: HttpLimits): void {
   registerJsonParser(app, { bodyLimitBytes: limits.bodyLimitBytes, maxDepth: limits.jsonMaxDepth });
   registerRateLimit(app, { perMinute: limits.ratePerMinute });
+}
+
+/** The embedder the embedding endpoints must use: the shared one behind a bounded semaphore. */
+export function limitEmbedding(embedder: Embedder, limits: HttpLimits): Embedder {
   const { concurrency, queue } = limits.embedding;
   return gateEmbedder(embedder, new Semaphore(concurrency, queue, 'embedding'));
 }
