@@ -58,9 +58,10 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of serving) expect(name).toMatch(new RegExp(`^${rolesOf(s)[0]}(-|$)`));
     const roles = new Set(serving.map(([, s]) => rolesOf(s)[0]));
     expect([...roles].sort()).toEqual([...ALL_ROLES].sort());
-    // besides its own, a service runs only `api`: its /health and /metrics
-    for (const [, s] of serving)
-      expect(rolesOf(s).slice(1)).toEqual(rolesOf(s)[0] === 'api' ? [] : ['api']);
+    // one role a service: without `api`, the probe listener serves /health, /ready and
+    // /metrics, so search, stores and MCP are served by the api service alone
+    for (const [name, s] of serving) expect([name, rolesOf(s)]).toEqual([name, [rolesOf(s)[0]]]);
+    expect(serving.filter(([, s]) => rolesOf(s).includes('api')).map(([n]) => n)).toEqual(['api']);
   });
 
   it('splits the shard groups between two writers as .env.example says', () => {
