@@ -13,12 +13,19 @@ import {
   schemaProblems,
   workloads,
 } from './kustomize';
-import { configProblems, containerProblems, drainProblems, secretProblems } from './pod-checks';
+import {
+  configProblems,
+  containerProblems,
+  drainProblems,
+  roleProblems,
+  secretProblems,
+} from './pod-checks';
 
 /** The checks every overlay passes; each is shown to fail on a broken manifest below. */
 const CHECKS = {
   schemas: schemaProblems,
   containers: containerProblems,
+  roles: roleProblems,
   config: configProblems,
   drain: drainProblems,
   secrets: (o: K8sObject[]) => secretProblems(o, documentedSecretKeys()),
@@ -32,6 +39,7 @@ type Check = keyof typeof CHECKS;
 const CHECK_TITLES: Record<Check, string> = {
   schemas: 'objects of known kinds, each valid against its schema',
   containers: 'containers with resources, /health and /ready probes, a locked-down securityContext',
+  roles: 'each workload its own role; role api (search, stores, MCP) in the api only',
   config: 'environments that are valid configurations',
   drain: 'grace periods that cover the drain',
   secrets: 'Secret references to documented keys of the Secret akosha only, no Secret object',
@@ -158,6 +166,16 @@ describe('each check catches a broken manifest', () => {
       'containers',
       /ingest .*\/tmp is not an emptyDir/,
       (o) => (container(o, 'Deployment', 'ingest').volumeMounts = []),
+    ],
+    [
+      'roles',
+      /writer .*runs role api/,
+      (o) => (container(o, 'StatefulSet', 'writer').args = ['start', '--roles', 'writer,api']),
+    ],
+    [
+      'roles',
+      /api .*not api first/,
+      (o) => (container(o, 'Deployment', 'api').args = ['start', '--roles', 'scheduler']),
     ],
     [
       'config',

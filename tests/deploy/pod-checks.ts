@@ -67,6 +67,31 @@ function tmpIssues(w: Workload, c: IContainer): string[] {
   return volume?.emptyDir ? [] : ['/tmp is not an emptyDir'];
 }
 
+/** The roles of `start --roles a,b`, or [] for another command. */
+function rolesOf(c: IContainer): string[] {
+  const args = c.args ?? [];
+  const at = args.indexOf('--roles');
+  return at < 0 ? [] : (args[at + 1] ?? '').split(',');
+}
+
+/**
+ * Each workload runs the role it is named after, first; only the api runs role `api`. The
+ * others serve /health, /ready and /metrics from their probe listener, and no search, store
+ * or MCP route.
+ */
+export function roleProblems(objects: K8sObject[]): string[] {
+  return workloads(objects).flatMap((w) =>
+    w.containers.flatMap((c) => {
+      const role = w.labels['app.kubernetes.io/component'] ?? w.name;
+      const roles = rolesOf(c);
+      const issues: string[] = [];
+      if (roles[0] !== role) issues.push(`runs roles ${roles.join(',')}, not ${role} first`);
+      if (role !== 'api' && roles.includes('api')) issues.push('runs role api (only the api may)');
+      return issues.map((issue) => `${where(w, c)}: ${issue}`);
+    }),
+  );
+}
+
 /** The environment a container starts with: ConfigMap, literal values, pod name, secrets. */
 export function containerEnv(
   objects: K8sObject[],
