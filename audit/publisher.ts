@@ -17,6 +17,8 @@ export interface AuditPublisherOptions {
   retryDelayMs?: number;
   publishTimeoutMs?: number;
   now?: () => Date;
+  /** where an event goes; `akosha.audit.<action>` unless told */
+  subjectOf?: (event: AuditEvent) => string;
 }
 
 /** Bigger events lose their detail: an audit line is a fact, not a payload. */
@@ -75,9 +77,10 @@ export class NatsAuditSink implements AuditSink {
   private async publish(event: AuditEvent): Promise<void> {
     const { js, attempts = 3, retryDelayMs = 250, publishTimeoutMs = 5000 } = this.opts;
     const data = encodeAuditEvent(event);
+    const subject = this.opts.subjectOf?.(event) ?? subjects.audit(event.action);
     for (let attempt = 1; ; attempt++) {
       try {
-        await js.publish(subjects.audit(event.action), data, { timeout: publishTimeoutMs });
+        await js.publish(subject, data, { timeout: publishTimeoutMs });
         return;
       } catch (err) {
         if (attempt >= attempts) return this.drop('failed', event.action, err);

@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type GraphImportFiles, importSessionBuddyGraph } from '../producers';
+import {
+  type GraphImportFiles,
+  type GraphImportTotals,
+  importSessionBuddyGraph,
+} from '../producers';
 
 /** Skipped rows listed after the run; the summary carries the full count. */
 const SKIPPED_ROWS_SHOWN = 10;
@@ -12,7 +16,7 @@ const SYSTEM_ID_CHARS = 60;
 
 /**
  * `--graph`: publishes a knowledge_graph.duckdb (and the memory entities of the reflection file,
- * when one is given) as graph messages; a one-line JSON summary on stdout.
+ * when one is given) as graph messages; a one-line JSON summary on stdout, and the totals back.
  * Batch ids hash the files' bytes: importing the same files again publishes the same batches,
  * which the broker drops within its duplicate window.
  */
@@ -20,7 +24,7 @@ export async function runGraphImport(
   nc: NatsConnection,
   files: GraphImportFiles,
   systemId: string,
-): Promise<void> {
+): Promise<GraphImportTotals> {
   const batchIdPrefix = `graph_${systemId.slice(0, SYSTEM_ID_CHARS)}_${await filesKey(files)}`;
   let shown = 0;
   const totals = await importSessionBuddyGraph(jetstream(nc), files, {
@@ -41,6 +45,7 @@ export async function runGraphImport(
       ...totals,
     }),
   );
+  return totals;
 }
 
 async function filesKey(files: GraphImportFiles): Promise<string> {

@@ -3,10 +3,12 @@ import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { auditCli } from '../audit';
 import { AkoshaError, type NatsClientSettings, natsConnectOptions } from '../infra';
 import { normaliseSystemId } from '../schemas';
 import { type ImportProgress, importSessionBuddy, type SkippedRow } from '../producers';
 import { runGraphImport } from './import-session-buddy-graph';
+import { SystemRunAudit } from './system-run-audit';
 
 export interface ImportCommandContext {
   /** the configured server, credentials and TLS; `creds` replaces the configured credentials */
@@ -66,18 +68,36 @@ export async function runImportCommand(
   opts: ImportCommandOptions,
 ): Promise<void> {
   const systemId = resolveSystemId(opts.systemId);
-  const nc = await connect(natsConnectOptions(opts.nats, { name: 'akosha-import' }));
+  // one event per run, on the system's own audit subject, with the import's credentials
+  const audit = new SystemRunAudit('import_session_buddy', systemId);
   try {
-    if (file !== undefined) await importRecords(nc, file, systemId, opts);
-    if (opts.graph !== undefined) {
-      const reflection = file === undefined ? {} : { reflection: file };
-      await runGraphImport(nc, { knowledgeGraph: opts.graph, ...reflection }, systemId);
-    }
+    await auditCli(
+      opts,
+      () => audit.toAction(),
+      () => importFiles(file, systemId, opts, audit),
+    );
   } catch (err) {
     if (!(err instanceof AkoshaError)) throw err;
     console.error(`${err.code}: ${err.message}`);
     for (const issue of err.issues) console.error(`  ${issue.path}: ${issue.message}`);
     process.exitCode = 2;
+  }
+}
+
+async function importFiles(
+  file: string | undefined,
+  systemId: string,
+  opts: ImportCommandOptions,
+  audit: SystemRunAudit,
+): Promise<void> {
+  const nc = await connect(natsConnectOptions(opts.nats, { name: 'akosha-import' }));
+  try {
+    if (file !== undefined) await importRecords(nc, file, systemId, opts, audit);
+    if (opts.graph !== undefined) {
+      const reflection = file === undefined ? {} : { reflection: file };
+      const files = { knowledgeGraph: opts.graph, ...reflection };
+      audit.note('graph', await runGraphImport(nc, files, systemId));
+    }
   } finally {
     await nc.close();
   }
@@ -88,6 +108,7 @@ async function importRecords(
   file: string,
   systemId: string,
   opts: ImportCommandOptions,
+  audit: SystemRunAudit,
 ): Promise<void> {
   const bar = new ProgressBar();
   const skipped: SkippedRow[] = [];
@@ -97,6 +118,7 @@ async function importRecords(
       maxPayloadBytes: nc.info?.max_payload ?? 1024 * 1024,
       ...(opts.recordsPerUpload === undefined ? {} : { recordsPerUpload: opts.recordsPerUpload }),
       onProgress: (p) => bar.update(p),
+      onPublished: (result) => audit.published(result),
       onSkip: (row) => {
         if (skipped.length < SKIPPED_ROWS_SHOWN) skipped.push(row);
       },
@@ -105,6 +127,8 @@ async function importRecords(
     for (const row of skipped)
       console.error(`skipped ${row.table} row ${JSON.stringify(row.id)}: ${row.reason}`);
     console.log(JSON.stringify({ file, system_id: systemId, ...totals }));
+    audit.note('skipped', totals.skipped);
+    audit.note('unchanged', totals.unchanged);
   } finally {
     bar.stop();
   }

@@ -32,7 +32,9 @@ export function registerNatsAuthCommands(program: Command): void {
     );
   natsAuth
     .command('add-system <id>')
-    .description('add a user that may publish only akosha.uploads.*.<id>; rewrites auth.conf')
+    .description(
+      'add a user that may publish only the uploads, graph and run audit events of system <id>; rewrites auth.conf',
+    )
     .requiredOption('--out <dir>', OUT_HELP)
     .action((id: string, opts: { out: string }) =>
       auditCli(

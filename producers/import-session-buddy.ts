@@ -10,7 +10,7 @@ import {
   type UploadMessage,
 } from '../schemas';
 import type { DigestSet } from './digest-set';
-import { publishUpload } from './publish-upload';
+import { type PublishResult, publishUpload } from './publish-upload';
 import { digestFingerprint, recordDigestKey } from './record-digest';
 import { openSessionBuddyFile, type SessionBuddyFile, type SkippedRow } from './session-buddy';
 
@@ -32,6 +32,8 @@ export interface ImportOptions {
   maxPayloadBytes: number;
   onProgress?: (progress: ImportProgress) => void;
   onSkip?: (row: SkippedRow) => void;
+  /** each upload once the broker acked it */
+  onPublished?: (result: PublishResult) => void;
   /** digests of records an earlier import of this system published: not published again */
   known?: DigestSet;
   /** receives the digest of every record read, published or not */
@@ -130,6 +132,7 @@ async function publishBatches(
     totals.uploads += 1;
     totals.records += records.length;
     if (result.duplicate) totals.duplicates += 1;
+    plan.onPublished?.(result);
     progress();
   }
   progress();

@@ -19,6 +19,7 @@ export { streamsStatus } from './status';
 export { openStreamReader, scanBatches } from './stream-reader';
 export {
   QUERY_SERVICE,
+  SYSTEM_AUDIT_ACTIONS,
   groupOfShard,
   parseEmbeddedSubject,
   parseGraphSubject,
@@ -27,4 +28,4 @@ export {
   subjects,
   writerToken,
 } from './subjects';
-export type { AgingTier } from './subjects';
+export type { AgingTier, SystemAuditAction } from './subjects';

@@ -36,11 +36,21 @@ export const subjects = {
   /** the audit trail; an action is dotted (`dlq.requeue`), so it spans tokens */
   audit: (action: string) => `akosha.audit.${action}`,
   auditAll: 'akosha.audit.>',
+  /** a system's own CLI run (`akosha publish`): the audit subjects its NATS user may publish */
+  auditOfSystem: (action: SystemAuditAction, systemId: string) =>
+    `akosha.audit.${action}.${systemId}`,
   /** a query endpoint of one writer process (`writer`: writerToken of its lease owner) */
   query: (writer: string, endpoint: string) => `akosha.query.${writer}.${endpoint}`,
   /** a knowledge-graph query, answered by the process that holds the graph */
   graphQuery: (endpoint: string) => `akosha.query.graph.${endpoint}`,
 };
+
+/**
+ * The CLI actions a producing system runs with its own NATS credential; each is recorded on
+ * `akosha.audit.<action>.<system_id>`, so that credential may record exactly its own.
+ */
+export const SYSTEM_AUDIT_ACTIONS = ['publish', 'import_session_buddy'] as const;
+export type SystemAuditAction = (typeof SYSTEM_AUDIT_ACTIONS)[number];
 
 /** The NATS micro service every writer process offers its query endpoints as. */
 export const QUERY_SERVICE = 'akosha-query';

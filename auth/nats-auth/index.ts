@@ -33,7 +33,10 @@ export function initNatsAuth(dir: string): InitResult {
   return { authConf: paths.authConf, serviceSeed, readerSeed };
 }
 
-/** Adds a system that may publish only its own uploads; writes DIR/systems/ID.nk and a new auth.conf. */
+/**
+ * Adds a system that may publish only its own uploads, graph and the audit events of its own
+ * CLI runs; writes DIR/systems/ID.nk and a new auth.conf.
+ */
 export function addSystem(
   dir: string,
   id: string,

@@ -1,4 +1,4 @@
-import { subjects } from '../../streams';
+import { SYSTEM_AUDIT_ACTIONS, subjects } from '../../streams';
 import { inboxPrefixOf } from '../../infra';
 
 /** Who a generated user is: Akosha's services, the downstream reader, or one producing system. */
@@ -21,8 +21,9 @@ const INGESTED_STREAM = 'AKOSHA_INGESTED';
 
 /**
  * What a user may do. Allow-lists only: whatever is not listed is refused, so a system
- * cannot publish on akosha.embedded.>, akosha.ingested.> or akosha.aging.>, call any
- * other $JS.API (stream reads, purges, deletes) or write a KV bucket ($KV.>).
+ * cannot publish on akosha.embedded.>, akosha.ingested.>, akosha.aging.> or any audit subject
+ * but its own runs', call any other $JS.API (stream reads, purges, deletes) or write a KV
+ * bucket ($KV.>).
  * Each user reads replies only on its own inbox prefix (nats.js `inboxPrefix`).
  * Akosha's services have no list: every right.
  */
@@ -39,7 +40,12 @@ export function permissionsOf(user: NatsUser): NatsPermissions | undefined {
     case 'system':
       return {
         publish: {
-          allow: [subjects.uploadsOfSystem(user.name), subjects.graphOfSystem(user.name)],
+          allow: [
+            subjects.uploadsOfSystem(user.name),
+            subjects.graphOfSystem(user.name),
+            // its own `akosha publish` / `import-session-buddy` runs, and no other audit event
+            ...SYSTEM_AUDIT_ACTIONS.map((action) => subjects.auditOfSystem(action, user.name)),
+          ],
         },
         subscribe: { allow: [inbox] },
       };

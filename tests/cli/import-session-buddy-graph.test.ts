@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { AuditQuery, listAuditEvents } from '../../audit/reader';
 import type { GraphMessage } from '../../schemas/graph';
 import { STREAM } from '../../streams/definitions';
 import { createKnowledgeGraphFile, createMemoryGraphFile } from '../fixtures/session-buddy-graph';
@@ -61,6 +62,32 @@ test('--graph publishes the knowledge graph and the memory entities; the same fi
     graph.batch_id_prefix,
   );
   expect(await streamMessageCount(nats.nc, STREAM.graph)).toBe(stored.length);
+
+  // one audit event per run, on the system's own subject, with what it published
+  const trail = await readStream(nats.nc, nats.js, STREAM.audit);
+  expect(trail.map((m) => m.subject)).toEqual([
+    'akosha.audit.import_session_buddy.cli-graph',
+    'akosha.audit.import_session_buddy.cli-graph',
+  ]);
+  const query = AuditQuery.parse({ action: 'import_session_buddy' });
+  const [run, rerun] = (await listAuditEvents(nats.js, query)).events;
+  const [firstUpload] = await readStream(nats.nc, nats.js, STREAM.uploads);
+  expect(run).toMatchObject({
+    action: 'import_session_buddy',
+    result: 'ok',
+    target: {
+      system: 'cli-graph',
+      ids: [`${records.upload_id_prefix}_1`],
+      sequence: [firstUpload!.seq, firstUpload!.seq],
+    },
+    detail: {
+      uploads: records.uploads,
+      records: records.records,
+      duplicates: 0,
+      graph: { entities: graph.entities, relations: graph.relations, messages: 2 },
+    },
+  });
+  expect(rerun!.detail).toMatchObject({ uploads: records.uploads, duplicates: records.uploads });
 });
 
 test('--graph alone imports only the graph; no file at all is an error', async () => {

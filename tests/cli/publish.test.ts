@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { AuditQuery, listAuditEvents } from '../../audit/reader';
 import type { UploadMessage } from '../../schemas/upload';
 import { STREAM } from '../../streams/definitions';
 import { startTestNatsWithStreams, type TestNats } from '../helpers/nats';
@@ -23,6 +25,9 @@ function runCli(
 
 describe('akosha publish', () => {
   let nats: TestNats;
+  /** every run's one audit event, on akosha.audit.publish.<system_id> */
+  const publishEvents = async () =>
+    (await listAuditEvents(nats.js, AuditQuery.parse({ action: 'publish' }))).events;
   beforeAll(async () => {
     nats = await startTestNatsWithStreams();
   });
@@ -45,6 +50,19 @@ describe('akosha publish', () => {
     });
     const [stored] = await readStream<UploadMessage>(nats.nc, nats.js, STREAM.uploads);
     expect(stored!.subject).toMatch(/^akosha\.uploads\.\d+\.dev-box-local$/);
+    const trail = await readStream(nats.nc, nats.js, STREAM.audit);
+    expect(trail.map((m) => m.subject)).toEqual(['akosha.audit.publish.dev-box-local']);
+    const [event, ...more] = await publishEvents();
+    expect(more).toEqual([]);
+    expect(event).toMatchObject({
+      principal: `cli:${userInfo().username}`,
+      role: 'admin',
+      source: 'cli',
+      action: 'publish',
+      result: 'ok',
+      target: { system: 'dev-box-local', ids: ['cli-1'], sequence: [stored!.seq, stored!.seq] },
+      detail: { uploads: 1, records: 1, duplicates: 0 },
+    });
   });
 
   it('refuses an invalid upload with exit code 2 and every issue', async () => {
@@ -58,5 +76,12 @@ describe('akosha publish', () => {
     expect(result.stderr).toContain('SCHEMA_INVALID');
     for (const path of ['upload_id', 'created_at', 'records.0.content'])
       expect(result.stderr).toContain(path);
+    const refused = (await publishEvents()).at(-1);
+    expect(refused).toMatchObject({
+      action: 'publish',
+      result: 'error',
+      target: { system: 'dev-box' },
+    });
+    expect(refused!.detail).toEqual({ uploads: 0, records: 0, duplicates: 0 });
   });
 });

@@ -43,7 +43,12 @@ describe('akosha nats-auth files', () => {
     expect(mode(seedFile)).toBe(0o600);
     expect(mode(join(dir, 'systems'))).toBe(0o700);
     expect(readUsers(dir)).toEqual([...before, expect.objectContaining({ name: 'sys-a' })]);
-    expect(readFileSync(join(dir, 'auth.conf'), 'utf8')).toContain('"akosha.uploads.*.sys-a"');
+    const conf = readFileSync(join(dir, 'auth.conf'), 'utf8');
+    expect(conf).toContain('"akosha.uploads.*.sys-a"');
+    // the audit events of its own runs, and no wider audit right
+    expect(conf).toContain('"akosha.audit.publish.sys-a"');
+    expect(conf).toContain('"akosha.audit.import_session_buddy.sys-a"');
+    expect(conf).not.toMatch(/akosha\.audit\.[^"]*[*>]/);
   });
 
   it('add-system refuses an id that is not a subject token, and a second user for one id', () => {

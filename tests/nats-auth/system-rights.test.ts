@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -6,9 +7,11 @@ import type { Pipeline } from '../../app/pipeline';
 import { LEASE_BUCKET } from '../../streams/lease-bucket';
 import { natsConnectOptions } from '../../infra/nats-options';
 import { addSystem, initNatsAuth } from '../../auth/nats-auth';
+import { AuditQuery, listAuditEvents } from '../../audit/reader';
 import { publishUpload } from '../../producers/publish-upload';
 import { shardOf } from '../../schemas/ids';
 import { STREAM } from '../../streams/definitions';
+import { subjects } from '../../streams/subjects';
 import { startTestPipeline, testConfig } from '../helpers/pipeline';
 import { runAkosha } from '../helpers/processes';
 import { waitFor } from '../helpers/wait-for';
@@ -84,11 +87,36 @@ describe('nats-auth users against a real nats-server', () => {
     const creds = seed('systems/sys-a.nk');
     const own = await runAkosha(['publish', '--creds', creds, file('sys-a', 'cli-1')], env);
     expect(own.code).toBe(0);
-    expect(JSON.parse(own.stdout)).toMatchObject({ upload_id: 'cli-1' });
+    expect(own.stderr).not.toContain('not recorded');
+    const ack = JSON.parse(own.stdout) as { upload_id: string; seqs: number[] };
+    expect(ack).toMatchObject({ upload_id: 'cli-1' });
     const other = await runAkosha(['publish', '--creds', creds, file('sys-b', 'cli-2')], env);
     expect(other.code).not.toBe(0);
     expect(other.stderr).toMatch(PERMISSION);
+    // the forged run's event would be on sys-b's audit subject: refused, and said so
+    expect(other.stderr).toContain('warning: audit event publish not recorded');
+
+    // the run's event, recorded with the system's own credential
+    const query = AuditQuery.parse({ action: 'publish', since: '10m' });
+    const { events } = await listAuditEvents(jetstream(pipeline.nats.nc), query);
+    expect(events).toEqual([
+      expect.objectContaining({
+        principal: `cli:${userInfo().username}`,
+        action: 'publish',
+        result: 'ok',
+        target: { system: 'sys-a', ids: ['cli-1'], sequence: [ack.seqs[0], ack.seqs[0]] },
+        detail: { uploads: 1, records: 1, duplicates: 0 },
+      }),
+    ]);
   }, 120_000); // two CLI processes from source, on a loaded machine
+
+  it('a system records the audit events of its own runs, and only those', async () => {
+    const event = JSON.stringify({ action: 'import_session_buddy', principal: 'cli:test' });
+    for (const action of ['publish', 'import_session_buddy'] as const) {
+      const ack = await jetstream(sysA).publish(subjects.auditOfSystem(action, 'sys-a'), event);
+      expect(ack.stream).toBe(STREAM.audit);
+    }
+  });
 
   it('a system added to a running server connects after a reload', async () => {
     const { seedFile } = addSystem(join(server.dir, 'auth'), 'sys-c');
@@ -110,6 +138,11 @@ describe('nats-auth users against a real nats-server', () => {
     ['a consumer on the uploads', `$JS.API.CONSUMER.CREATE.${STREAM.uploads}`],
     ['a lease write', `$KV.${LEASE_BUCKET}.group-0`],
     ['a scheduler claim', '$KV.akosha_scheduler.aging'],
+    ["another system's publish audit event", 'akosha.audit.publish.sys-b'],
+    ["another system's import audit event", 'akosha.audit.import_session_buddy.sys-b'],
+    ['an audit event of another action', 'akosha.audit.token.create'],
+    ['its own audit event under another action', 'akosha.audit.token.create.sys-a'],
+    ['an audit event without its system', 'akosha.audit.publish'],
   ])('refuses a system %s (%s)', async (_what, subject) => {
     await expect(sysA.request(subject, '{}', { timeout: 5_000 })).rejects.toThrow(PERMISSION);
   });
