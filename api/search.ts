@@ -13,7 +13,7 @@ import {
 } from '../storage';
 import type { QueryCache } from './query-cache';
 import { ALL_SYSTEMS_SCOPE, inScope, scopeKey, type SystemScope } from './scope';
-import { withTimeout } from './timeout';
+import { type Deadline, withDeadline } from './timeout';
 
 export const SearchRequest = z
   .object({
@@ -126,7 +126,10 @@ export class SearchService implements VectorSearch {
         this.partsOf(vector, { ...req, system_id: systemId }, named !== undefined),
       ),
     );
-    const settled = await Promise.all(partLists.flat().map((p) => this.runPart(p)));
+    // every part starts now, so one deadline gives each of them partTimeoutMs
+    const settled = await withDeadline(this.options.partTimeoutMs, (deadline) =>
+      Promise.all(partLists.flat().map((p) => runPart(p, deadline))),
+    );
     const failed = settled.filter((s): s is FailedShard => 'reason' in s);
     const hits = settled.flatMap((s) => ('hits' in s ? s.hits : []));
     return mergedResponse(req, scope, { hits, failed }, this.embedder.info, started);
@@ -142,16 +145,6 @@ export class SearchService implements VectorSearch {
     ];
   }
 
-  private async runPart(part: Part): Promise<{ hits: SearchHit[] } | FailedShard> {
-    const { tier, shard } = part;
-    try {
-      return { hits: await withTimeout(part.run(), this.options.partTimeoutMs) };
-    } catch (err) {
-      const timedOut = err instanceof Error && err.name === 'TimeoutError';
-      return { tier, shard, reason: timedOut ? 'timeout' : 'error', message: String(err) };
-    }
-  }
-
   private async hotParts(vector: Float32Array, opts: SearchOptions, threshold?: number) {
     const { hot } = this.options;
     if (hot)
@@ -163,7 +156,9 @@ export class SearchService implements VectorSearch {
     for (const hit of hits) {
       if (threshold !== undefined && hit.similarity < threshold) continue;
       const shard = shardOf(hit.system_id);
-      byShard.set(shard, [...(byShard.get(shard) ?? []), hit]);
+      const list = byShard.get(shard);
+      if (list) list.push(hit);
+      else byShard.set(shard, [hit]);
     }
     return [...byShard].map(([shard, list]): Part => ({
       tier: 'hot',
@@ -198,6 +193,20 @@ export class SearchService implements VectorSearch {
       }
     };
     return [{ tier: 'cold', shard: shardOf(systemId), run }];
+  }
+}
+
+/** A part's hits, or why it has none: it failed or missed the deadline. */
+async function runPart(
+  part: Part,
+  deadline: Deadline,
+): Promise<{ hits: SearchHit[] } | FailedShard> {
+  const { tier, shard } = part;
+  try {
+    return { hits: await deadline.race(part.run()) };
+  } catch (err) {
+    const timedOut = err instanceof Error && err.name === 'TimeoutError';
+    return { tier, shard, reason: timedOut ? 'timeout' : 'error', message: String(err) };
   }
 }
 

@@ -8,9 +8,22 @@ export const SYSTEM_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 export const UPLOAD_ID_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
 export const RECORD_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-/** shard = uint32_be(sha256(system_id)[0..4]) % 256 */
+/** system ids whose shard is remembered; past it the memo starts again (ids are few) */
+const SHARD_MEMO_ENTRIES = 100_000;
+const shardMemo = new Map<string, number>();
+
+/**
+ * shard = uint32_be(sha256(system_id)[0..4]) % 256. Remembered per system id: a search maps
+ * each of its hits to a shard, and a sha256 costs more than the rest of that per hit.
+ */
 export function shardOf(systemId: string): number {
-  return createHash('sha256').update(systemId, 'utf8').digest().readUInt32BE(0) % SHARD_COUNT;
+  const known = shardMemo.get(systemId);
+  if (known !== undefined) return known;
+  const shard =
+    createHash('sha256').update(systemId, 'utf8').digest().readUInt32BE(0) % SHARD_COUNT;
+  if (shardMemo.size >= SHARD_MEMO_ENTRIES) shardMemo.clear();
+  shardMemo.set(systemId, shard);
+  return shard;
 }
 
 export const SystemId = z

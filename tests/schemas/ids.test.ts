@@ -9,6 +9,12 @@ describe('shard key', () => {
   ])('%s → shard %i (reference values of the Python Akosha)', (systemId, shard) => {
     expect(shardOf(systemId)).toBe(shard);
   });
+
+  it('gives the same shard when asked again, also once the remembered ids start over', () => {
+    const first = [shardOf('system-001'), shardOf('system-001')];
+    for (let i = 0; i <= 100_000; i++) shardOf(`bench-${i}`);
+    expect([...first, shardOf('system-001'), shardOf('test-system')]).toEqual([10, 10, 10, 215]);
+  });
 });
 
 describe('identifiers', () => {
