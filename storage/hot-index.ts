@@ -3,17 +3,27 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeVector } from '../embedding';
 import { EMBEDDING_DIM } from '../schemas';
+import { markSeq, readCommitMark, readCommitMarks } from './commit-mark';
+import type { HotHit } from './search-hit';
 import {
-  hotShardCount,
-  hotShardFingerprint,
   hotShardKeys,
   hotShardPoints,
   parsePointId,
   passagePointId,
 } from './vector-index/hot-source';
-import type { IndexHit, IndexPoint, PointPayload, SearchFilter } from './vector-index/types';
+import type {
+  IndexHit,
+  IndexPoint,
+  PointPayload,
+  RecordKey,
+  SearchFilter,
+} from './vector-index/types';
 import { isoToEpochMs, recordKeyString } from './vector-index/types';
-import { UsearchIndex, type UsearchIndexOptions } from './vector-index/usearch-index';
+import {
+  IndexFileError,
+  UsearchIndex,
+  type UsearchIndexOptions,
+} from './vector-index/usearch-index';
 import type { NewRow } from './write-plan';
 
 const INDEX_FILE = 'hot.usearch';
@@ -37,17 +47,24 @@ export interface HotIndexOpen {
 
 /**
  * The hot tier's HNSW index (usearch): every record of every attached shard, plus one point
- * per passage of a long text. One index per process rather than per shard: a query over all
- * systems costs one graph search, not one per shard. DuckDB stays the source of truth: the
- * index is rebuilt from the shards when its file is missing, corrupt or stale (a crash before
- * the last save), and re-synced with a shard after bulk changes (tier moves, restores).
+ * per passage of a long text, each point keeping what a search result shows (read from the
+ * index's file, not held in memory). One index per process rather than per shard: a query
+ * over all systems costs one graph search, not one per shard. DuckDB stays the source of
+ * truth: the index is rebuilt from the shards when its file is missing or corrupt; a shard
+ * whose commit mark (commit-mark.ts) is not the one saved with the file (a crash before the
+ * last save) is re-synced from its rows at open, and so is a shard after bulk changes (tier
+ * moves, restores).
  */
 export class HotIndex {
   /** a stale shard is repaired at its next write: syncing the embedded index is cheap */
   readonly repairOnWrite = true;
   private dirty = false;
 
-  private constructor(private readonly index: UsearchIndex) {}
+  /** `marks`: per shard, the commit mark of the rows the points match */
+  private constructor(
+    private readonly index: UsearchIndex,
+    private readonly marks: Map<number, string>,
+  ) {}
 
   /** Deletes the index files of a hot directory (vectors changed behind the index's back). */
   static async remove(hotDir: string): Promise<void> {
@@ -60,38 +77,107 @@ export class HotIndex {
     shards: number[],
     graph: HotGraphOptions = {},
   ): Promise<HotIndexOpen> {
-    const opened = await UsearchIndex.openOrRebuild(
-      join(hotDir, 'index', INDEX_FILE),
-      async function* () {
-        for (const shard of shards) yield* hotShardPoints(conn, shard);
-      },
-      {
-        expectedCount: async () => sum(await mapSerial(shards, (s) => hotShardCount(conn, s))),
-        expectedFingerprint: async () =>
-          xor(await mapSerial(shards, (s) => hotShardFingerprint(conn, s))),
-        ...graph,
-      },
-    );
-    return { index: new HotIndex(opened.index), rebuilt: opened.rebuilt, reason: opened.reason };
+    const path = join(hotDir, 'index', INDEX_FILE);
+    const marks = await readCommitMarks(conn, shards);
+    let saved: UsearchIndex;
+    try {
+      saved = await UsearchIndex.open(path, graph);
+    } catch (err) {
+      if (!(err instanceof IndexFileError)) throw err;
+      const index = await HotIndex.rebuild(path, conn, shards, graph, marks);
+      return { index, rebuilt: true, reason: err.message };
+    }
+    const index = new HotIndex(saved, marks);
+    const reason = await index.catchUp(conn, shards, saved.savedMarks ?? {}).catch(async (err) => {
+      await saved.close();
+      throw err;
+    });
+    return { index, rebuilt: false, reason };
   }
 
-  /** Adds the records (and passages) a shard transaction stored. */
-  async add(shard: number, rows: NewRow[]): Promise<void> {
-    const points = rows.flatMap((row) => pointsOfRow(shard, row));
-    if (points.length === 0) return;
-    await this.index.upsert(points);
+  private static async rebuild(
+    path: string,
+    conn: DuckDBConnection,
+    shards: number[],
+    graph: HotGraphOptions,
+    marks: Map<number, string>,
+  ): Promise<HotIndex> {
+    const index = new HotIndex(UsearchIndex.create({ ...graph, path, mode: 'load' }), marks);
+    for (const shard of shards)
+      for await (const batch of hotShardPoints(conn, shard, 2000, true))
+        await index.index.upsert(batch);
+    index.dirty = true;
+    await index.save();
+    return index;
+  }
+
+  /**
+   * Re-syncs the shards whose mark differs from the one saved with the file (changed after
+   * the last save, or new), drops the points of shards no longer attached; the others are
+   * trusted as saved. Returns what it did, when anything.
+   */
+  private async catchUp(
+    conn: DuckDBConnection,
+    shards: number[],
+    saved: Record<string, string>,
+  ): Promise<string | undefined> {
+    const attached = new Set(shards);
+    const stale = shards.filter((s) => saved[String(s)] !== this.marks.get(s));
+    const gone = [...this.index.shardsHeld()].filter((s) => !attached.has(s));
+    if (stale.length === 0 && gone.length === 0) return undefined;
+    const keys = this.index.keysOfShards([...stale, ...gone]);
+    for (const shard of gone) await this.index.remove(keys.get(shard)!);
+    for (const shard of stale) await this.syncKeys(conn, shard, keys.get(shard)!);
+    this.dirty = true;
+    return `re-synced ${stale.length} shards changed since the index was saved${
+      gone.length ? `, dropped ${gone.length} shards no longer there` : ''
+    }`;
+  }
+
+  /**
+   * Adds the records (and passages) a shard transaction stored; `mark`: the shard's commit
+   * mark after it. A mark that does not follow the last one known means a commit the index
+   * never saw: the shard's mark is forgotten (a restart re-syncs it) and this throws, so
+   * that the store repairs the shard.
+   */
+  async add(shard: number, rows: NewRow[], mark?: string): Promise<void> {
+    const points = rows.flatMap((row) => pointsOfRow(shard, row, true));
+    if (points.length > 0) {
+      await this.index.upsert(points);
+      this.dirty = true;
+    }
+    if (mark !== undefined) this.follow(shard, mark);
+  }
+
+  private follow(shard: number, mark: string): void {
+    const known = this.marks.get(shard);
+    if (known === mark) return;
+    const next = known === undefined ? markSeq(mark) === 1 : markSeq(known) + 1 === markSeq(mark);
+    if (!next) {
+      this.marks.delete(shard);
+      throw new Error(`shard ${shard}: a commit the vector index missed (${known} → ${mark})`);
+    }
+    this.marks.set(shard, mark);
     this.dirty = true;
   }
 
   /** Makes the shard's points equal to its records after changes made outside `add`. */
   async sync(conn: DuckDBConnection, shard: number): Promise<{ added: number; removed: number }> {
+    const mark = await readCommitMark(conn, shard); // the caller holds the shard: it stays so
+    this.marks.delete(shard);
+    const synced = await this.syncKeys(conn, shard, this.index.keysOfShards([shard]).get(shard)!);
+    this.marks.set(shard, mark);
+    this.dirty = true;
+    return synced;
+  }
+
+  private async syncKeys(conn: DuckDBConnection, shard: number, inIndex: RecordKey[]) {
     const inDb = new Set((await hotShardKeys(conn, shard)).map(recordKeyString));
-    const inIndex = this.index.keysWhere((p) => p.shard === shard);
     const stale = inIndex.filter((k) => !inDb.delete(recordKeyString(k)));
     await this.index.remove(stale);
     let added = 0;
     if (inDb.size > 0) {
-      for await (const batch of hotShardPoints(conn, shard)) {
+      for await (const batch of hotShardPoints(conn, shard, 2000, true)) {
         const missing = batch.filter((p) => inDb.has(recordKeyString(p.key)));
         await this.index.upsert(missing);
         added += missing.length;
@@ -99,6 +185,46 @@ export class HotIndex {
     }
     if (stale.length || added) this.dirty = true;
     return { added, removed: stale.length };
+  }
+
+  /**
+   * The search results of a shard's hits, from what the points keep (no DuckDB read);
+   * records no longer indexed are left out.
+   */
+  hits(shard: number, hits: HotIndexHit[]): HotHit[] {
+    const out: HotHit[] = [];
+    for (const h of hits) {
+      const key = { system_id: h.system_id, id: h.id };
+      const payload = this.index.payloadOf(key);
+      const shown = this.index.extraOf(key);
+      if (!payload || !shown) continue;
+      const span =
+        h.passage === undefined
+          ? undefined
+          : this.index.extraOf({ system_id: h.system_id, id: passagePointId(h.id, h.passage) });
+      out.push({
+        system_id: h.system_id,
+        id: h.id,
+        kind: payload.kind,
+        content: String(shown.content),
+        timestamp: payload.timestamp,
+        project: payload.project,
+        tags: (shown.tags as string[] | undefined) ?? [],
+        metadata: JSON.parse(String(shown.metadata_json)) as Record<string, unknown>,
+        upload_id: String(shown.upload_id),
+        similarity: h.similarity,
+        shard,
+        tier: 'hot',
+        ...(span && {
+          passage: {
+            index: h.passage!,
+            start: Number(span.passage_start),
+            end: Number(span.passage_end),
+          },
+        }),
+      });
+    }
+    return out;
   }
 
   /**
@@ -118,11 +244,15 @@ export class HotIndex {
     return this.index.count();
   }
 
-  /** Persists the index when it changed since the last save. */
+  /** Persists the index, with each shard's mark, when either changed since the last save. */
   async save(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    await this.index.save();
+    const marks = () => Object.fromEntries([...this.marks].map(([s, m]) => [String(s), m]));
+    await this.index.save(marks).catch((err: unknown) => {
+      this.dirty = true;
+      throw err;
+    });
   }
 
   async close(): Promise<void> {
@@ -183,12 +313,3 @@ const shownOfRow = ({ input, record }: NewRow) => ({
   metadata_json: JSON.stringify(record.metadata),
   upload_id: input.message.upload_id,
 });
-
-async function mapSerial<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (const item of items) out.push(await fn(item));
-  return out;
-}
-
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const xor = (xs: bigint[]) => xs.reduce((a, b) => a ^ b, 0n);

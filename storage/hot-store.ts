@@ -23,11 +23,11 @@ import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
 import { HOT_INDEX_DEFAULTS, type VectorStoreOptions } from '../infra';
 import type { HotVectors } from './hot-vectors';
 import { openHotVectors } from './open-hot-vectors';
-import { HotRows } from './hot-rows';
 import { toSearchHit, type HotHit } from './search-hit';
 import type { SearchFilter } from './vector-index/types';
 import type { ShardSink } from './shard-sink';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
+import { bumpCommitMark } from './commit-mark';
 
 export interface SearchOptions {
   limit: number;
@@ -56,8 +56,9 @@ export interface HotStoreOptions {
    */
   index?: boolean | undefined;
   /**
-   * Where search results' fields come from: 'memory' (default; HotRows, loaded at open) or
-   * 'duckdb' (one query per shard hit: slower, no memory for the text).
+   * Where search results' fields come from: 'memory' (default): what the vector index keeps
+   * with each point, read from its file (not held in memory); 'duckdb': one query per shard
+   * hit (slower). A store without such points (Qdrant) reads DuckDB either way.
    */
   searchRows?: 'memory' | 'duckdb' | undefined;
   /** the vector index's graph: quantisation and ef at query time */
@@ -81,6 +82,7 @@ export class ModelMismatchError extends Error {
  */
 export class HotStore implements ShardSink {
   private readonly attached = new Set<number>();
+  /** loaded at a shard's first write, not at open: a start reads no shard's keys */
   private readonly filters = new Map<number, ShardFilter>();
   /** attaches run one at a time: they share the admin connection (and its migrations' transactions) */
   private readonly attachLock = new KeyedLock<'admin'>();
@@ -89,7 +91,6 @@ export class HotStore implements ShardSink {
   private readonly staleIndex = new Set<number>();
   private closed = false;
   private index: HotVectors | undefined;
-  private rows: HotRows | undefined;
   private saveTimer?: NodeJS.Timeout;
   /** how the vector index was opened: from its file, or rebuilt (and why) */
   indexOpened: { rebuilt: boolean; reason?: string | undefined } = { rebuilt: false };
@@ -122,8 +123,6 @@ export class HotStore implements ShardSink {
           opts.indexSaveIntervalMs ?? HOT_INDEX_DEFAULTS.saveIntervalMs,
           opts.graph,
         );
-        if (opts.searchRows !== 'duckdb' && !shared)
-          store.rows = await HotRows.load(store.admin, store.shards);
       }
     } catch (err) {
       store.closeConnections();
@@ -187,9 +186,18 @@ export class HotStore implements ShardSink {
       const db = shardDbName(shard);
       await this.admin.run(`ATTACH '${this.shardFile(shard)}' AS ${db}`);
       await prepareShard(this.admin, db, this.chunksBefore(Date.now()));
-      this.filters.set(shard, await loadShardFilter(this.admin, db));
       this.attached.add(shard);
     });
+  }
+
+  /** The shard's dedupe filter, loaded at its first use (under the shard's lock). */
+  private async filterOf(shard: number): Promise<ShardFilter> {
+    let filter = this.filters.get(shard);
+    if (!filter) {
+      filter = await this.pool.use((conn) => loadShardFilter(conn, shardDbName(shard)));
+      this.filters.set(shard, filter);
+    }
+    return filter;
   }
 
   /**
@@ -207,10 +215,11 @@ export class HotStore implements ShardSink {
     const otherModel = inputs.filter((i) => i.message.embedder.model !== this.model);
     const accepted = inputs.filter((i) => i.message.embedder.model === this.model);
     const result = await this.shardLock.run(shard, async () => {
+      const filter = await this.filterOf(shard);
       const written = await this.pool.use((conn) =>
-        writeShardTransaction(conn, shardDbName(shard), this.filters.get(shard)!, accepted, fence),
+        writeShardTransaction(conn, shardDbName(shard), filter, accepted, fence),
       );
-      await this.indexRows(shard, written.rows);
+      await this.indexRows(shard, written.rows, written.mark);
       return written;
     });
     return { ...result, otherModel };
@@ -238,15 +247,14 @@ export class HotStore implements ShardSink {
    * already, so a failure here must not fail the write (a redelivery would find them
    * written and skip them): the shard is marked stale and rebuilt from its rows.
    */
-  private async indexRows(shard: number, rows: NewRow[]): Promise<void> {
+  private async indexRows(shard: number, rows: NewRow[], mark?: string): Promise<void> {
     try {
       if (this.staleIndex.has(shard)) {
         // a remote store that failed is not asked again at every write: the upkeep repairs it
         if (!this.index?.repairOnWrite) return;
         await this.pool.use((conn) => this.repairIndex(conn, shard));
       }
-      await this.index?.add(shard, rows);
-      this.rows?.add(shard, rows);
+      await this.index?.add(shard, rows, mark);
     } catch {
       this.staleIndex.add(shard);
     }
@@ -254,7 +262,6 @@ export class HotStore implements ShardSink {
 
   private async repairIndex(conn: DuckDBConnection, shard: number) {
     const synced = await this.index?.sync(conn, shard);
-    await this.rows?.reload(conn, shard);
     this.staleIndex.delete(shard);
     return synced ?? { added: 0, removed: 0 };
   }
@@ -330,7 +337,8 @@ export class HotStore implements ShardSink {
   /** The stored records of index hits of one shard, with their similarity; gone ones are left out. */
   async hitRows(shard: number, hits: HotIndexHit[]): Promise<HotHit[]> {
     if (!this.attached.has(shard) || hits.length === 0) return [];
-    if (this.rows) return this.rows.hits(shard, hits);
+    const kept = this.options.searchRows === 'duckdb' ? undefined : this.index?.hits?.(shard, hits);
+    if (kept) return kept;
     const keys: HitRowKey[] = hits.map((h) => ({ ...h, passage: h.passage ?? -1 }));
     const reader = await this.pool.use((conn) =>
       conn.runAndReadAll(hitRowsSql(shardDbName(shard), shard, keys)),
@@ -387,20 +395,25 @@ export class HotStore implements ShardSink {
     ) => Promise<T>,
   ): Promise<T> {
     await this.attach(shard);
-    const filter = this.filters.get(shard)!;
-    const learn = (systemId: string, id: string, sha256: string) => {
-      filter.add(filterKey.record(systemId, id));
-      filter.add(filterKey.content(systemId, sha256));
-    };
-    return this.shardLock.run(shard, () =>
-      this.pool.use(async (conn) => {
-        const out = await task(conn, shardDbName(shard), learn);
+    return this.shardLock.run(shard, async () => {
+      const filter = await this.filterOf(shard);
+      const learn = (systemId: string, id: string, sha256: string) => {
+        filter.add(filterKey.record(systemId, id));
+        filter.add(filterKey.content(systemId, sha256));
+      };
+      return this.pool.use(async (conn) => {
+        // before the task: from here on the index's saved mark no longer vouches for the rows
+        await bumpCommitMark(conn, shardDbName(shard));
+        const out = await task(conn, shardDbName(shard), learn).catch((err: unknown) => {
+          this.staleIndex.add(shard); // it may have committed some of its changes
+          throw err;
+        });
         await this.dropOrphanPassages(conn, shardDbName(shard));
         // the task's changes are committed: an index that fails to follow is repaired later
         await this.repairIndex(conn, shard).catch(() => this.staleIndex.add(shard));
         return out;
-      }),
-    );
+      });
+    });
   }
 
   /** Passages of records a task deleted (moved to warm, expired). */

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { HotIndexHit } from './hot-index';
+import type { HotHit } from './search-hit';
 import type { SearchFilter } from './vector-index/types';
 import type { NewRow } from './write-plan';
 
@@ -13,8 +14,11 @@ export interface HotVectors {
    * false: only by the writer's upkeep (a remote store that may be down for a while)
    */
   readonly repairOnWrite: boolean;
-  /** Adds the records (and passages) a shard transaction stored. */
-  add(shard: number, rows: NewRow[]): Promise<void>;
+  /**
+   * Adds the records (and passages) a shard transaction stored; `mark`: the shard's commit
+   * mark after it (commit-mark.ts), for a store that checks marks at open.
+   */
+  add(shard: number, rows: NewRow[], mark?: string): Promise<void>;
   /** Makes the shard's points equal to its records after changes made outside `add`. */
   sync(conn: DuckDBConnection, shard: number): Promise<{ added: number; removed: number }>;
   /** The records nearest to the query, best first, each once, at most `limit`. */
@@ -22,6 +26,11 @@ export interface HotVectors {
     query: Float32Array,
     opts: { limit: number; filter?: SearchFilter | undefined },
   ): Promise<HotIndexHit[]>;
+  /**
+   * The search results of a shard's hits from what the store keeps with its points; absent
+   * where the store keeps no such thing (the hot store reads them from DuckDB then).
+   */
+  hits?(shard: number, hits: HotIndexHit[]): HotHit[];
   count(): Promise<number>;
   /** Persists what is not persisted yet (embedded index); a no-op for a server. */
   save(): Promise<void>;

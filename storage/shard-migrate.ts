@@ -1,18 +1,20 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { COMMIT_MARK_DDL } from './commit-mark';
 import { HOT_SHARD_DDL } from './hot-schema';
 
 /**
  * Brings an attached shard file to the current schema, each step in one transaction (a
- * crash leaves the old or the new form, never half): tables created, `upload_chunks`
- * keyed by the counts too, `record_keys` filled from the hot records of a file written
- * before it existed, chunk rows older than `chunksBefore` pruned.
+ * crash leaves the old or the new form, never half): tables created (and the commit mark's
+ * row, commit-mark.ts), `upload_chunks` keyed by the counts too, `record_keys` filled from
+ * the hot records of a file written before it existed, chunk rows older than `chunksBefore`
+ * pruned.
  */
 export async function prepareShard(
   conn: DuckDBConnection,
   db: string,
   chunksBefore: Date | undefined,
 ): Promise<void> {
-  for (const ddl of HOT_SHARD_DDL(db)) await conn.run(ddl);
+  for (const ddl of [...HOT_SHARD_DDL(db), ...COMMIT_MARK_DDL(db)]) await conn.run(ddl);
   await keyChunksByCounts(conn, db);
   await fillKeysFromHot(conn, db);
   if (chunksBefore) await pruneChunks(conn, db, chunksBefore);
@@ -20,13 +22,12 @@ export async function prepareShard(
 
 /** DuckDB can't alter a primary key: new table, copy, swap. */
 async function keyChunksByCounts(conn: DuckDBConnection, db: string): Promise<void> {
+  // pragma_table_info reads one table; duckdb_constraints() every attached file's (slow with many)
   const reader = await conn.runAndReadAll(
-    `SELECT constraint_column_names AS cols FROM duckdb_constraints()
-      WHERE database_name = $1 AND table_name = 'upload_chunks' AND constraint_type = 'PRIMARY KEY'`,
-    [db],
+    `SELECT count(*)::INTEGER AS n FROM pragma_table_info('${db}.upload_chunks')
+      WHERE name = 'chunk_count' AND pk`,
   );
-  const cols = (reader.getRowObjectsJS()[0]?.cols ?? []) as string[];
-  if (cols.includes('chunk_count')) return;
+  if (Number(reader.getRowObjectsJS()[0]?.n) > 0) return;
   const ddl = HOT_SHARD_DDL(db).find((d) => d.includes(`${db}.upload_chunks (`))!;
   await inTransaction(conn, async () => {
     await conn.run(ddl.replace(`${db}.upload_chunks (`, `${db}.upload_chunks_v2 (`));

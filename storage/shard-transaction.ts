@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { hitFaultPoint } from '../infra';
+import { bumpCommitMark } from './commit-mark';
 import { settleCompletions, type CompletedUpload } from './completion';
 import { appendRows } from './duckdb-append';
 import type { ShardFilter } from './shard-filter';
@@ -23,6 +24,8 @@ export interface ShardWriteResult {
   completed: CompletedUpload[];
   /** the records this transaction stored (for the vector index) */
   rows: NewRow[];
+  /** the shard's commit mark after this transaction, when it stored records (commit-mark.ts) */
+  mark?: string | undefined;
 }
 
 /**
@@ -41,6 +44,7 @@ export async function writeShardTransaction(
   let written: { result: ShardWriteResult; newKeys: string[] };
   try {
     written = await writeChunks(conn, db, filter, inputs);
+    if (written.result.rows.length > 0) written.result.mark = await bumpCommitMark(conn, db);
     // a writer paused past its lease must not commit: the new owner gets these chunks
     if (fence && !fence()) throw new Error('writer lease lost before COMMIT');
     await conn.run('COMMIT');

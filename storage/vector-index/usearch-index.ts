@@ -3,7 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { EMBEDDING_DIM } from '../../schemas';
 import { usearchKeyOf } from './keys';
-import { dot, PointStore } from './point-store';
+import { PointFile } from './point-file';
+import { dot, PointStore, type PointSnapshot } from './point-store';
 import { savedSlotCount, slotsLoadable } from './usearch-slots';
 import { SearchBatcher } from './search-batch';
 import {
@@ -13,6 +14,7 @@ import {
   SidecarError,
   sidecarPath,
   writeSidecar,
+  type SidecarLayout,
 } from './usearch-sidecar';
 import {
   compileFilter,
@@ -122,6 +124,8 @@ export class UsearchIndex implements VectorIndex {
     private index: Index,
     private readonly store: PointStore,
     private readonly opts: Resolved,
+    /** the marks the loaded file was saved with (`save(marksOf)`); undefined: none */
+    readonly savedMarks?: Record<string, string> | undefined,
   ) {
     this.searches = new SearchBatcher(() => this.index, opts.threads);
   }
@@ -142,6 +146,7 @@ export class UsearchIndex implements VectorIndex {
       throw err instanceof SidecarError ? new IndexFileError(err.message) : err;
     });
     const h = side.header;
+    const cols = side.columns;
     if (h.dimensions !== opts.dimensions) {
       throw new IndexFileError(`index has ${h.dimensions} dimensions, expected ${opts.dimensions}`);
     }
@@ -165,17 +170,13 @@ export class UsearchIndex implements VectorIndex {
     if (native.size() !== h.count || native.dimensions() !== opts.dimensions) {
       throw new IndexFileError(`index holds ${native.size()} points, its sidecar ${h.count}`);
     }
-    const store = new PointStore(opts.dimensions);
-    const keys = BigUint64Array.from(side.payloads, (p) => usearchKeyOf(p));
-    const present = native.contains(keys);
-    if (keys.length > 0 && [present].flat().some((x) => !x)) {
+    const present = native.contains(cols.keys);
+    if (cols.keys.length > 0 && [present].flat().some((x) => !x)) {
       throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
     }
-    const d = opts.dimensions;
-    side.payloads.forEach((p, i) =>
-      store.put(keys[i]!, p, side.vectors.subarray(i * d, (i + 1) * d)),
-    );
-    return new UsearchIndex(native, store, opts);
+    const file = openPointFile(path, opts.dimensions, cols.extraBytes, side.layout);
+    const store = PointStore.fromColumns(opts.dimensions, cols, file);
+    return new UsearchIndex(native, store, opts, h.marks);
   }
 
   /**
@@ -237,7 +238,7 @@ export class UsearchIndex implements VectorIndex {
       this.reconcile(keys, batch);
       throw err;
     }
-    for (const [key, p] of batch) this.store.put(key, p.payload, p.vector);
+    for (const [key, p] of batch) this.store.put(key, p.payload, p.vector, extraBytes(p));
   }
 
   /** After a failed batch add: keep what usearch holds, forget what it does not. */
@@ -245,7 +246,8 @@ export class UsearchIndex implements VectorIndex {
     const present = this.index.contains(keys);
     keys.forEach((key, i) => {
       const there = Array.isArray(present) ? present[i] : present;
-      if (there) this.store.put(key, batch.get(key)!.payload, batch.get(key)!.vector);
+      const p = batch.get(key)!;
+      if (there) this.store.put(key, p.payload, p.vector, extraBytes(p));
       else this.store.delete(key);
     });
   }
@@ -368,6 +370,36 @@ export class UsearchIndex implements VectorIndex {
     return out;
   }
 
+  /** The payload of the point of `key` (its timestamp as ISO-8601 UTC, milliseconds). */
+  payloadOf(key: RecordKey): PointPayload | undefined {
+    this.assertOpen();
+    return this.store.payloadOf(usearchKeyOf(key));
+  }
+
+  /** The `extra` stored with the point of `key` (IndexPoint.extra); undefined: none. */
+  extraOf(key: RecordKey): Record<string, unknown> | undefined {
+    this.assertOpen();
+    const bytes = this.store.extraOf(usearchKeyOf(key));
+    return bytes && (JSON.parse(bytes.toString('utf8')) as Record<string, unknown>);
+  }
+
+  /** The keys of the points of each of `shards` (payload `shard`), in one pass. */
+  keysOfShards(shards: Iterable<number>): Map<number, RecordKey[]> {
+    this.assertOpen();
+    return this.store.keysOfShards(new Set(shards));
+  }
+
+  /** The shards (payload `shard`) that some point belongs to. */
+  shardsHeld(): Set<number> {
+    this.assertOpen();
+    return this.store.shardsHeld();
+  }
+
+  /** Points whose vector is in memory until the next save (the others are read from the file). */
+  get unsaved(): number {
+    return this.store.inMemory;
+  }
+
   /** `keySetFingerprint` of the keys this index holds. */
   fingerprint(): bigint {
     this.assertOpen();
@@ -381,13 +413,13 @@ export class UsearchIndex implements VectorIndex {
    * to temporary files, fsynced and renamed, index first. A crash between the two renames
    * leaves a sidecar whose checksum does not match the index: the next open rebuilds.
    */
-  save(): Promise<void> {
-    const run = this.saving.then(() => this.saveNow());
+  save(marksOf?: () => Record<string, string>): Promise<void> {
+    const run = this.saving.then(() => this.saveNow(marksOf));
     this.saving = run.catch(() => undefined);
     return run;
   }
 
-  private async saveNow(): Promise<void> {
+  private async saveNow(marksOf?: () => Record<string, string>): Promise<void> {
     this.assertWritable();
     const path = this.opts.path;
     if (!path) throw new Error('this index has no path to save to');
@@ -397,26 +429,33 @@ export class UsearchIndex implements VectorIndex {
     const tmpSide = `${sidecarPath(path)}.tmp-${process.pid}`;
     try {
       this.index.save(tmpIndex);
-      let snap = this.store.snapshot(); // same tick as the native save: the two agree
-      if (!slotsLoadable(await savedSlotCount(tmpIndex), snap.payloads.length)) {
-        snap = this.compact();
+      // same tick as the native save: graph, points and marks agree
+      let snap = this.store.snapshot();
+      let marks = marksOf?.();
+      if (!slotsLoadable(await savedSlotCount(tmpIndex), snap.count)) {
+        snap = this.store.snapshot();
+        marks = marksOf?.();
+        this.compact(snap);
         this.index.save(tmpIndex);
       }
       await fsyncFile(tmpIndex);
       const header = {
         version: 1,
         dimensions: this.opts.dimensions,
-        count: snap.payloads.length,
+        count: snap.count,
         index_bytes: (await fileSize(tmpIndex)) ?? 0,
         index_sha256: await sha256File(tmpIndex),
         connectivity: this.opts.connectivity,
         quantization: this.opts.quantization,
         saved_at: new Date().toISOString(),
+        ...(marks && { marks }),
       };
-      await writeSidecar(tmpSide, { header, ...snap });
+      const layout = await writeSidecar(tmpSide, header, snap);
       await rename(tmpIndex, path);
       await rename(tmpSide, sidecarPath(path));
       await fsyncFile(dirname(path)).catch(() => undefined);
+      const d = this.opts.dimensions;
+      this.store.adopt(openPointFile(path, d, snap.columns.extraBytes, layout), snap);
     } finally {
       await rm(tmpIndex, { force: true });
       await rm(tmpSide, { force: true });
@@ -428,25 +467,24 @@ export class UsearchIndex implements VectorIndex {
    * costs a build of the live points, and a save needs it only once more than about half
    * the slots are removed ones.
    */
-  private compact(): ReturnType<PointStore['snapshot']> {
-    const snap = this.store.snapshot();
-    const { payloads, vectors } = snap;
+  private compact(snap: PointSnapshot): void {
     const native = newNativeIndex(this.opts);
-    if (payloads.length > 0) {
-      native.add(
-        BigUint64Array.from(payloads, (p) => usearchKeyOf(p)),
-        vectors,
-        this.opts.threads,
-      );
+    const d = this.opts.dimensions;
+    const rows = 16_384;
+    for (let start = 0; start < snap.count; start += rows) {
+      const count = Math.min(rows, snap.count - start);
+      const vectors = new Float32Array(count * d);
+      snap.readVectors(start, count, vectors);
+      native.add(snap.columns.keys.slice(start, start + count), vectors, this.opts.threads);
     }
     this.index = native;
-    return snap;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.saving;
     this.closed = true;
+    this.store.close();
     // usearch frees its native memory when the wrapper is garbage-collected
     this.index = undefined as unknown as Index;
   }
@@ -459,6 +497,23 @@ export class UsearchIndex implements VectorIndex {
     this.assertOpen();
     if (this.opts.mode === 'view') throw new Error('vector index is a read-only view');
   }
+}
+
+const extraBytes = (p: IndexPoint) =>
+  p.extra === undefined ? undefined : Buffer.from(JSON.stringify(p.extra));
+
+function openPointFile(
+  indexPath: string,
+  dimensions: number,
+  extraBytes: Uint32Array,
+  layout: SidecarLayout,
+): PointFile {
+  return PointFile.open(sidecarPath(indexPath), {
+    dimensions,
+    rows: extraBytes.length,
+    extraBytes,
+    ...layout,
+  });
 }
 
 /** XOR of the records' 64-bit keys: equal sets give equal fingerprints, in any order. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { usearchKeyOf } from '../../../storage/vector-index/keys';
+import { PointStore } from '../../../storage/vector-index/point-store';
 import {
   IndexFileError,
   UsearchIndex,
@@ -100,21 +101,18 @@ describe('usearch files with removed slots', () => {
     );
     native.remove(BigUint64Array.from(points.slice(0, 500), (p) => usearchKeyOf(p.key)));
     native.save(file);
-    const vectors = new Float32Array(kept.length * DIM);
-    kept.forEach((p, i) => vectors.set(p.vector, i * DIM));
-    await writeSidecar(sidecarPath(file), {
-      header: {
-        version: 1,
-        dimensions: DIM,
-        count: kept.length,
-        index_bytes: statSync(file).size,
-        index_sha256: await sha256File(file),
-        connectivity: 16,
-        quantization: 'f32',
-        saved_at: new Date().toISOString(),
-      },
-      payloads: kept.map((p) => p.payload),
-      vectors,
-    });
+    const store = new PointStore(DIM);
+    for (const p of kept) store.put(usearchKeyOf(p.key), p.payload, p.vector);
+    const header = {
+      version: 2,
+      dimensions: DIM,
+      count: kept.length,
+      index_bytes: statSync(file).size,
+      index_sha256: await sha256File(file),
+      connectivity: 16,
+      quantization: 'f32' as const,
+      saved_at: new Date().toISOString(),
+    };
+    await writeSidecar(sidecarPath(file), header, store.snapshot());
   }
 });

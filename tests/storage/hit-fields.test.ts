@@ -55,11 +55,11 @@ function chunk(system: string, records: EmbeddedRecord[]): ChunkInput {
   return { message, vectors: records.map((r) => decodeVector(r.vector, 384)) };
 }
 
-describe('search rows held in memory', () => {
+describe("search hits' fields kept with the vector index", () => {
   let dir: string;
   const queries = Array.from({ length: 12 }, () => Float32Array.from(vector(rand)));
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'akosha-hot-rows-'));
+    dir = mkdtempSync(join(tmpdir(), 'akosha-hit-fields-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
