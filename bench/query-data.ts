@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { HASHING_MODEL } from '../embedding/hashing-embedder';
 import { encodeVector } from '../embedding/vector';
 import type { EmbeddedMessage, EmbeddedRecord } from '../schemas/embedded';
@@ -153,5 +155,23 @@ export async function openDataSet(
   const openMs = performance.now() - t;
   const { rebuilt, reason } = store.indexOpened;
   if (rebuilt) console.log(`  note: the index file was not usable and was rebuilt (${reason})`);
+  else if (reason) console.log(`  note: ${reason}`);
+  printOpenStep(openMs, vectors);
   return { store, buildNote, openMs };
+}
+
+/**
+ * The open step as a writer's start sees it: its time, and the process's RSS right after
+ * (garbage collected first), less the benchmark's own generated vectors.
+ */
+function printOpenStep(openMs: number, vectors: Float32Array): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  const mib = (bytes: number) => fmt(bytes / 2 ** 20);
+  const rss = process.memoryUsage().rss;
+  console.log(
+    `  open step: ${fmt(openMs / 1000, 1)} s; RSS after reopening ${mib(rss)} MiB, ` +
+      `${mib(rss - vectors.byteLength)} MiB without the benchmark's generated vectors ` +
+      `(${mib(vectors.byteLength)} MiB); peak RSS so far ${mib(process.resourceUsage().maxRSS * 1024)} MiB`,
+  );
 }
