@@ -34,6 +34,7 @@ export async function openWriterState(
     const stale = store.staleIndexShards; // a shared store (Qdrant) that missed writes, or is away
     if (stale.length > 0)
       log.warn({ reason, shards: stale }, 'hot vectors to re-sync by the upkeep');
+    else if (!rebuilt && reason) log.info({ reason }, 'vector index caught up with the shards');
     const mover = await openTiers(store, config.aging);
     // moves a crash interrupted are finished or rolled back beside ingest: S3 may be away
     const recovery = new BackgroundRecovery({

@@ -48,7 +48,7 @@ export interface HotStoreOptions {
   model: string;
   allowOtherModels?: boolean | undefined;
   /** how often the vector index is saved when it changed (ms); default 5 min. A crash loses
-   * nothing: a stale index is rebuilt from the shards at the next open. */
+   * nothing: the shards written since the last save are re-synced at the next open. */
   indexSaveIntervalMs?: number | undefined;
   /**
    * false: no vector index (offline tools that change vectors: the index file is removed,
