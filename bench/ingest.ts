@@ -1,60 +1,29 @@
 /**
- * npm run bench:ingest — sustained ingest throughput and publish→ingest-complete
- * latency of the whole pipeline (separate process, default embedder), beside raw
- * JetStream publish+consume of the same payloads, all in one run.
+ * npm run bench:ingest — the whole pipeline (its own process, default embedder) beside raw
+ * JetStream: sustained uploads/s, then steady rates (BENCH_RATES uploads/min, each for
+ * BENCH_STEADY_SECONDS) with publish → ingest-complete p50/p99 split stage by stage from the
+ * events' trace headers, the CPU each process spent, and the latency-vs-load curve as a PNG.
+ * BENCH_CPU_PROF=<dir> writes a CPU profile of the pipeline process there.
  */
 import { jetstream, jetstreamManager, AckPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { applyTopology } from '../streams/apply';
 import { loadConfig } from '../infra/config';
 import { startNatsServer } from '../infra/nats-server';
-import { shardOf } from '../schemas/ids';
-import { subjects } from '../streams/subjects';
-import { fmt, percentile, sleep, tempDir, textOfBytes } from './lib';
+import { writeLatencyChart, type LoadPoint } from './ingest-chart';
+import { EventTracker, waitForEvents } from './ingest-events';
+import { prepareUploads, publishPaced, publishWindowed } from './ingest-load';
+import { breakdown, CpuMeter, machineLine, printBreakdown, type Breakdown } from './ingest-report';
+import { envInt, fmt, sleep, tempDir } from './lib';
+import { RESULTS_DIR } from './load-report';
 
-const THROUGHPUT_UPLOADS = Number(process.env.BENCH_UPLOADS ?? 20_000);
-const STEADY_PER_MINUTE = 10_000;
-const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 30);
-const SYSTEMS = 50;
-const PUBLISH_WINDOW = 1000;
-
-const systemOf = (i: number) => `bench-host-${i % SYSTEMS}`;
-
-function uploadPayload(i: number, runId: string): string {
-  return JSON.stringify({
-    schema_version: 1,
-    upload_id: `${runId}-${i}`,
-    system_id: systemOf(i),
-    created_at: new Date().toISOString(),
-    records: [
-      {
-        id: `m-${i}`,
-        kind: 'conversation',
-        content: textOfBytes(i, 2000),
-        timestamp: new Date().toISOString(),
-        project: 'bench',
-      },
-    ],
-  });
-}
-
-/** Publishes with at most `window` unacknowledged publishes in flight. */
-async function publishWindowed(
-  js: JetStreamClient,
-  count: number,
-  message: (i: number) => [string, string, string],
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const [subject, body, msgID] = message(next++);
-      await js.publish(subject, body, { msgID });
-    }
-  };
-  await Promise.all(Array.from({ length: PUBLISH_WINDOW }, worker));
-}
+const THROUGHPUT_UPLOADS = envInt('BENCH_UPLOADS', 20_000);
+const STEADY_SECONDS = envInt('BENCH_STEADY_SECONDS', 30);
+const RATES = (process.env.BENCH_RATES ?? '1000,10000,30000,60000').split(',').map(Number);
+const TARGET = { perMinute: 10_000, p50Ms: 30, p99Ms: 250, uploadsPerSecond: 1000 };
 
 async function rawBaseline(nc: NatsConnection, js: JetStreamClient): Promise<number> {
   const jsm = await jetstreamManager(nc);
@@ -65,6 +34,7 @@ async function rawBaseline(nc: NatsConnection, js: JetStreamClient): Promise<num
     max_ack_pending: 10_000,
   });
   const consumer = await js.consumers.get('BENCH_RAW', 'raw');
+  const uploads = prepareUploads('raw', THROUGHPUT_UPLOADS, (s) => `bench.raw.${s}`);
   const started = performance.now();
   let consumed = 0;
   const done = (async () => {
@@ -74,70 +44,118 @@ async function rawBaseline(nc: NatsConnection, js: JetStreamClient): Promise<num
       if (++consumed === THROUGHPUT_UPLOADS) break;
     }
   })();
-  await publishWindowed(js, THROUGHPUT_UPLOADS, (i) => [
-    `bench.raw.${shardOf(systemOf(i))}.${systemOf(i)}`,
-    uploadPayload(i, 'raw'),
-    `raw-${i}`,
-  ]);
+  await publishWindowed(js, uploads);
   await done;
   return THROUGHPUT_UPLOADS / ((performance.now() - started) / 1000);
 }
 
-/** Resolves each upload's ingest-complete event time by upload id. */
-function watchEvents(nc: NatsConnection): Map<string, number> {
-  const seen = new Map<string, number>();
-  nc.subscribe(subjects.ingestedAll, {
-    callback: (_err, msg) => {
-      seen.set((msg.json() as { upload_id: string }).upload_id, performance.now());
+function startAkosha(natsUrl: string, dataDir: string): ChildProcess {
+  const profile = process.env.BENCH_CPU_PROF;
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const roles = process.env.BENCH_ROLES ?? 'ingest,writer,api';
+  const entry = join(__dirname, '..', 'bin', 'akosha-source.js');
+  return spawn(process.execPath, [...flags, entry, 'start', '--roles', roles], {
+    env: {
+      ...process.env,
+      AKOSHA_NATS_URL: natsUrl,
+      AKOSHA_START_NATS: 'never',
+      AKOSHA_DATA_DIR: dataDir,
+      AKOSHA_LOG_LEVEL: 'warn',
+      AKOSHA_HTTP_PORT: process.env.BENCH_HTTP_PORT ?? '0',
     },
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  return seen;
 }
 
-async function waitForEvents(
-  seen: Map<string, number>,
-  prefix: string,
-  count: number,
-): Promise<void> {
-  const deadline = Date.now() + 600_000;
-  while ([...seen.keys()].filter((k) => k.startsWith(prefix)).length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${seen.size} events after 10 min`);
-    await sleep(20);
-  }
+/** A few uploads through the whole pipeline: it is up, its shards attached. */
+async function warmUp(js: JetStreamClient, tracker: EventTracker): Promise<void> {
+  const uploads = prepareUploads('warm', 100);
+  const phase = tracker.expect('warm', uploads.length);
+  await publishWindowed(js, uploads, 10);
+  await waitForEvents(phase, 120_000);
 }
 
-async function sustained(js: JetStreamClient, seen: Map<string, number>): Promise<number> {
-  const started = performance.now();
-  await publishWindowed(js, THROUGHPUT_UPLOADS, (i) => [
-    subjects.upload(shardOf(systemOf(i)), systemOf(i)),
-    uploadPayload(i, 'tp'),
-    `tp-${i}`,
-  ]);
-  await waitForEvents(seen, 'tp-', THROUGHPUT_UPLOADS);
-  const last = Math.max(...[...seen].filter(([k]) => k.startsWith('tp-')).map(([, t]) => t));
-  return THROUGHPUT_UPLOADS / ((last - started) / 1000);
+async function sustained(js: JetStreamClient, tracker: EventTracker): Promise<number> {
+  const uploads = prepareUploads('tp', THROUGHPUT_UPLOADS);
+  const phase = tracker.expect('tp', uploads.length);
+  const started = performance.timeOrigin + performance.now();
+  await publishWindowed(js, uploads);
+  await waitForEvents(phase);
+  return THROUGHPUT_UPLOADS / ((Math.max(...phase.eventAtMs) - started) / 1000);
 }
 
-async function steadyLatency(js: JetStreamClient, seen: Map<string, number>): Promise<number[]> {
-  const total = Math.round((STEADY_PER_MINUTE / 60) * STEADY_SECONDS);
-  const intervalMs = 60_000 / STEADY_PER_MINUTE;
-  const sentAt = new Map<string, number>();
-  const start = performance.now();
-  const sends: Promise<unknown>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + i * intervalMs;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    sentAt.set(`lat-${i}`, performance.now());
-    sends.push(
-      js.publish(subjects.upload(shardOf(systemOf(i)), systemOf(i)), uploadPayload(i, 'lat'), {
-        msgID: `lat-${i}`,
-      }),
-    );
-  }
-  await Promise.all(sends);
-  await waitForEvents(seen, 'lat-', total);
-  return [...sentAt].map(([id, t]) => seen.get(id)! - t).sort((a, b) => a - b);
+interface SteadyResult {
+  perMinute: number;
+  uploads: number;
+  breakdown: Breakdown;
+  behindMaxMs: number;
+  failed: number;
+  cpu: string;
+}
+
+async function steady(
+  js: JetStreamClient,
+  tracker: EventTracker,
+  cpu: CpuMeter,
+  perMinute: number,
+): Promise<SteadyResult> {
+  const count = Math.round((perMinute / 60) * STEADY_SECONDS);
+  const uploads = prepareUploads(`lat${perMinute}`, count);
+  const phase = tracker.expect(`lat${perMinute}`, count);
+  cpu.start();
+  const paced = await publishPaced(js, uploads, perMinute);
+  await waitForEvents(phase);
+  const usage = cpu.stop(count);
+  const { behindMaxMs, failed } = paced;
+  return {
+    perMinute,
+    uploads: count,
+    breakdown: breakdown(phase, paced.sentAtMs),
+    behindMaxMs,
+    failed,
+    cpu: usage,
+  };
+}
+
+function printSteady(r: SteadyResult): void {
+  const t = r.breakdown.total;
+  console.log(
+    `\nsteady ${fmt(r.perMinute)} uploads/min (${fmt(r.uploads)} uploads): publish→ingest-complete ` +
+      `p50 ${fmt(t.p50, 1)} ms, p99 ${fmt(t.p99, 1)} ms, max ${fmt(t.max, 1)} ms` +
+      (r.failed ? `; ${r.failed} publishes failed` : ''),
+  );
+  printBreakdown(r.breakdown);
+  console.log(`    ${r.cpu}; generator at worst ${fmt(r.behindMaxMs, 1)} ms behind schedule`);
+}
+
+function printTargets(tp: number, results: SteadyResult[]): void {
+  const at = results.find((r) => r.perMinute === TARGET.perMinute)?.breakdown.total;
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  console.log(
+    `\ntargets: sustained ≥ ${fmt(TARGET.uploadsPerSecond)} uploads/s → ${met(tp >= TARGET.uploadsPerSecond)}` +
+      (at
+        ? `; at ${fmt(TARGET.perMinute)}/min p50 ≤ ${TARGET.p50Ms} ms → ${met(at.p50 <= TARGET.p50Ms)}, ` +
+          `p99 ≤ ${TARGET.p99Ms} ms → ${met(at.p99 <= TARGET.p99Ms)}`
+        : ''),
+  );
+}
+
+function writeResults(raw: number, tp: number, results: SteadyResult[]): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const points: LoadPoint[] = results.map((r) => ({
+    perMinute: r.perMinute,
+    p50Ms: r.breakdown.total.p50,
+    p99Ms: r.breakdown.total.p99,
+  }));
+  const json = { raw, sustained: tp, steady: results };
+  writeFileSync(join(RESULTS_DIR, `ingest-${stamp}.json`), JSON.stringify(json, null, 2));
+  const png = writeLatencyChart(
+    join(RESULTS_DIR, 'ingest-latency'),
+    points,
+    'Akosha ingest: latency vs steady load',
+  );
+  console.log(`\nlatency-vs-load chart: ${png}`);
 }
 
 async function main(): Promise<void> {
@@ -146,47 +164,38 @@ async function main(): Promise<void> {
   const nc = await connect({ servers: server.url });
   const js = jetstream(nc);
   await applyTopology(nc, loadConfig({}).streams);
-  console.log(
-    `nats-server ${nc.info?.version} at ${server.url}; ${THROUGHPUT_UPLOADS} uploads of one ~2 KB record from ${SYSTEMS} systems\n`,
-  );
+  console.log(machineLine(nc.info?.version ?? 'unknown'));
+  console.log(`${fmt(THROUGHPUT_UPLOADS)} uploads of one ~2 KB record from 50 systems\n`);
 
   const raw = await rawBaseline(nc, js);
   console.log(`raw JetStream publish+consume+ack:      ${fmt(raw)} msg/s`);
 
-  const akosha = spawn(
-    process.execPath,
-    [
-      join(__dirname, '..', 'bin', 'akosha-source.js'),
-      'start',
-      '--roles',
-      process.env.BENCH_ROLES ?? 'ingest,writer,api',
-    ],
-    {
-      env: {
-        ...process.env,
-        AKOSHA_NATS_URL: server.url,
-        AKOSHA_START_NATS: 'never',
-        AKOSHA_DATA_DIR: join(dir, 'data'),
-        AKOSHA_LOG_LEVEL: 'warn',
-        AKOSHA_HTTP_PORT: process.env.BENCH_HTTP_PORT ?? '0',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  const seen = watchEvents(nc);
-  const tp = await sustained(js, seen);
+  const tracker = new EventTracker(nc);
+  const akosha = startAkosha(server.url, join(dir, 'data'));
+  let stopping = false;
+  akosha.once('exit', (code) => {
+    if (stopping) return;
+    console.error(`the pipeline process exited (${code}) before the bench ended`);
+    server.process.kill();
+    process.exit(1);
+  });
+  await warmUp(js, tracker);
+  const tp = await sustained(js, tracker);
   console.log(
     `pipeline sustained (publish→event):     ${fmt(tp)} uploads/s   (${fmt((tp / raw) * 100, 1)} % of raw)`,
   );
 
-  const lat = await steadyLatency(js, seen);
-  console.log(
-    `steady ${fmt(STEADY_PER_MINUTE)} uploads/min for ${STEADY_SECONDS} s: publish→ingest-complete p50 ${fmt(percentile(lat, 50), 1)} ms, p99 ${fmt(percentile(lat, 99), 1)} ms, max ${fmt(lat[lat.length - 1]!, 1)} ms`,
-  );
-  console.log(
-    `\ntargets: sustained ≥ 1,000 uploads/s → ${tp >= 1000 ? 'met' : 'NOT met'}; p99 ≤ 250 ms → ${percentile(lat, 99) <= 250 ? 'met' : 'NOT met'}`,
-  );
+  const cpu = new CpuMeter({ akosha: akosha.pid!, nats: server.process.pid! });
+  const results: SteadyResult[] = [];
+  for (const perMinute of RATES) {
+    await sleep(1000); // the previous phase's last acks and index work settle
+    results.push(await steady(js, tracker, cpu, perMinute));
+    printSteady(results[results.length - 1]!);
+  }
+  printTargets(tp, results);
+  writeResults(raw, tp, results);
 
+  stopping = true;
   akosha.kill('SIGTERM');
   await new Promise((r) => akosha.once('exit', r));
   await nc.close();

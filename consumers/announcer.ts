@@ -1,5 +1,5 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger, Metrics } from '../infra';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { type Logger, type Metrics, preciseNowMs } from '../infra';
 import type { EmbedderInfo } from '../schemas';
 import {
   type CompletedUpload,
@@ -12,6 +12,14 @@ import { subjects } from '../streams';
 import { reconcileAnnouncements } from './announce-reconcile';
 import type { HandOffPort } from './hand-off';
 import { buildIngestedEvent, ingestedMsgId } from './ingest-events';
+import { observeStage } from './stage-trace';
+
+/** What the writer knows of the uploads it announces: when it committed, their traces. */
+export interface AnnounceTrace {
+  committedAtMs?: number | undefined;
+  /** the events' trace headers by uploadKey(system_id, upload_id) (consumers/stage-trace.ts) */
+  headers?: ReadonlyMap<string, MsgHdrs> | undefined;
+}
 
 /** The fast path stops retrying an event's publish after this; the outbox takes over. */
 export const ANNOUNCE_GIVE_UP_MS = 5000;
@@ -45,9 +53,12 @@ export class Announcer {
     shard: number,
     uploads: CompletedUpload[],
     embedder: EmbedderInfo,
+    trace: AnnounceTrace = {},
   ): Promise<number> {
     if (uploads.length === 0) return 0;
-    const settled = await Promise.allSettled(uploads.map((u) => this.publish(shard, u, embedder)));
+    const settled = await Promise.allSettled(
+      uploads.map((u) => this.publish(shard, u, embedder, trace)),
+    );
     const done = uploads.filter((_, i) => settled[i]!.status === 'fulfilled');
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
@@ -99,14 +110,21 @@ export class Announcer {
     return result;
   }
 
-  private async publish(shard: number, u: CompletedUpload, embedder: EmbedderInfo): Promise<void> {
+  private async publish(
+    shard: number,
+    u: CompletedUpload,
+    embedder: EmbedderInfo,
+    trace: AnnounceTrace,
+  ): Promise<void> {
     const event = buildIngestedEvent(u, shard, embedder);
     await this.deps.events.publish(
       subjects.ingested(u.systemId),
       JSON.stringify(event),
       ingestedMsgId(u),
+      trace.headers?.get(uploadKey(u.systemId, u.uploadId)),
     );
     this.deps.metrics.ingestedEvents.inc();
+    observeStage(this.deps.metrics, 'announce', trace.committedAtMs, preciseNowMs());
   }
 }
 

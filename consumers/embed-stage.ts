@@ -5,6 +5,7 @@ import {
   type IngestionStatus,
   type Logger,
   type Metrics,
+  preciseNowMs,
   toAkoshaError,
 } from '../infra';
 import { groupOfShard, INGEST_CONSUMER, STREAM, subjects } from '../streams';
@@ -19,6 +20,7 @@ import { decodeUpload, type DecodedUpload } from './decode-upload';
 import { embeddedMsgId, packChunks, toEmbeddedRecord } from './embedded-chunks';
 import { embedRecords, type RecordVectors } from './embed-records';
 import { settleFailure, type RetryPolicy, type Settlement } from './settle';
+import { nextTrace, observeStage, storedAtMs, TRACE } from './stage-trace';
 
 export interface EmbedStageOptions extends BatchLoopOptions {
   workers: number;
@@ -75,6 +77,8 @@ export class EmbedStage {
 
   async handleBatch(batch: PulledMsg[]): Promise<void> {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'embed' });
+    for (const msg of batch)
+      observeStage(this.deps.metrics, 'upload_wait', storedAtMs(msg), msg.receivedAtMs);
     const decoded = batch.map((msg) => this.decode(msg));
     const good = decoded.filter(
       (d): d is Extract<Decoded, { upload: DecodedUpload }> => 'upload' in d,
@@ -137,6 +141,10 @@ export class EmbedStage {
       maxBytes: Math.min(this.deps.maxPayloadBytes, this.options.maxMessageBytes),
     });
     const group = groupOfShard(upload.shard, this.options.shardGroups);
+    const stamps = {
+      [TRACE.uploadStored]: storedAtMs(msg),
+      [TRACE.embedReceived]: msg.receivedAtMs,
+    };
     try {
       await Promise.all([
         ...chunks.map((c) =>
@@ -144,6 +152,7 @@ export class EmbedStage {
             subjects.embedded(group, upload.shard),
             JSON.stringify(c),
             embeddedMsgId(c),
+            nextTrace(msg.headers, stamps),
           ),
         ),
         ...upload.rejected.map((r) => this.deadLetterRecord(msg, upload, r)),
@@ -157,6 +166,7 @@ export class EmbedStage {
       return;
     }
     msg.ack();
+    observeStage(this.deps.metrics, 'embed', msg.receivedAtMs, preciseNowMs());
     this.countAccepted(msg);
     this.deps.metrics.ingestMessages.inc({ stage: 'embed', outcome: 'ok' });
     if (upload.rejected.length)

@@ -1,4 +1,5 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import type { Logger } from '../infra';
 import { Pool } from '../storage';
 
@@ -13,7 +14,7 @@ export interface HandOffOptions {
 
 /** What a stage needs of a hand-off: a publish that lands once (by message id), and close. */
 export interface HandOffPort {
-  publish(subject: string, data: string, msgID: string): Promise<unknown>;
+  publish(subject: string, data: string, msgID: string, headers?: MsgHdrs): Promise<unknown>;
   /** pending retries end at their next attempt */
   close(): void;
 }
@@ -56,8 +57,8 @@ export class HandOff implements HandOffPort {
     this.slots = new Pool(Array.from({ length: options.maxInFlight }, (_, i) => i));
   }
 
-  publish(subject: string, data: string, msgID: string): Promise<PubAck> {
-    return this.slots.use(() => this.publishWithRetries(subject, data, msgID));
+  publish(subject: string, data: string, msgID: string, headers?: MsgHdrs): Promise<PubAck> {
+    return this.slots.use(() => this.publishWithRetries(subject, data, msgID, headers));
   }
 
   /** Pending retries end at their next attempt (a draining process stops waiting). */
@@ -65,13 +66,19 @@ export class HandOff implements HandOffPort {
     this.closed = true;
   }
 
-  private async publishWithRetries(subject: string, data: string, msgID: string): Promise<PubAck> {
+  private async publishWithRetries(
+    subject: string,
+    data: string,
+    msgID: string,
+    headers: MsgHdrs | undefined,
+  ): Promise<PubAck> {
     const deadline = Date.now() + this.options.giveUpAfterMs;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.js.publish(subject, data, {
           msgID,
           timeout: this.options.attemptTimeoutMs,
+          ...(headers && { headers }),
         });
       } catch (err) {
         if (this.closed || !isTransientPublishError(err) || Date.now() >= deadline) throw err;

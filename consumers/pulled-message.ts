@@ -1,4 +1,5 @@
-import { nanos, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { nanos, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { preciseNowMs } from '../infra';
 
 /** The part of a JetStream message the stages use; nats.js's JsMsg fits it too. */
 export interface PulledMsg {
@@ -19,6 +20,10 @@ export interface PulledMsg {
   term(): void;
   /** in progress: the server restarts this delivery's ack_wait */
   working(): void;
+  /** the message's headers (a trace of stage timestamps rides there: consumers/stage-trace.ts) */
+  headers?: MsgHdrs | undefined;
+  /** when this process received it (ms since the epoch, fractional); absent where unknown */
+  receivedAtMs?: number | undefined;
 }
 
 /** A pulled message that knows whether it was settled (acked, nak'ed or terminated). */
@@ -43,6 +48,8 @@ export function toPulledMsg(nc: NatsConnection, msg: Msg): HeldMsg {
   return {
     subject: msg.subject,
     data: msg.data,
+    headers: msg.headers,
+    receivedAtMs: preciseNowMs(),
     seq: Number(t[3]),
     info: {
       stream: t[0]!,

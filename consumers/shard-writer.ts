@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import {
   AkoshaError,
   hitFaultPoint,
@@ -8,7 +8,7 @@ import {
   toAkoshaError,
 } from '../infra';
 import { STREAM, writerConsumerName } from '../streams';
-import type { ChunkInput, ShardSink, ShardWriteResult } from '../storage';
+import { type ChunkInput, type ShardSink, type ShardWriteResult, uploadKey } from '../storage';
 import type { Announcer } from './announcer';
 import type { BatchLoopOptions } from './batch-loop';
 import type { DeadLetterSink } from './dead-letters';
@@ -19,6 +19,7 @@ import type { SuspectLog } from './suspects';
 import type { PulledMsg } from './pulled-message';
 import { settleFailure, type RetryPolicy } from './settle';
 import { SinkStall, stallDelayMs, stallReason, type StallStatus } from './sink-stall';
+import { nextTrace, observeStage, storedAtMs, TRACE } from './stage-trace';
 
 export interface ShardWriterOptions extends BatchLoopOptions {
   groups: number[];
@@ -95,6 +96,7 @@ export class ShardWriter {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'write' });
     const byShard = new Map<number, Item[]>();
     for (const msg of batch) {
+      observeStage(this.deps.metrics, 'embedded_wait', storedAtMs(msg), msg.receivedAtMs);
       const input = decodeChunk(msg, this.owner);
       if (input instanceof AkoshaError) {
         await this.fail(msg, input);
@@ -118,7 +120,13 @@ export class ShardWriter {
     if (!this.fenceHolds() || items.length === 0) return;
     // a completion an earlier delivery recorded may have been announced: the outbox checks
     const completedNow = result.completed.filter((u) => u.completedNow);
-    await this.deps.announcer.announce(shard, completedNow, items[0]!.input.message.embedder);
+    const { committedAtMs } = result;
+    for (const { msg } of items)
+      observeStage(this.deps.metrics, 'write', msg.receivedAtMs, committedAtMs);
+    await this.deps.announcer.announce(shard, completedNow, items[0]!.input.message.embedder, {
+      committedAtMs,
+      headers: traceHeaders(items, committedAtMs),
+    });
     hitFaultPoint('after-event-before-ack');
     if (!this.fenceHolds()) return;
     for (const { msg } of items) msg.ack();
@@ -192,4 +200,20 @@ export class ShardWriter {
     });
     this.deps.metrics.ingestMessages.inc({ stage: 'write', outcome });
   }
+}
+
+/** The events' trace headers of the traced chunks among `items`, by upload; none when untraced. */
+function traceHeaders(items: Item[], committedAtMs: number | undefined) {
+  let traces: Map<string, MsgHdrs> | undefined;
+  for (const { msg, input } of items) {
+    const trace = nextTrace(msg.headers, {
+      [TRACE.embeddedStored]: storedAtMs(msg),
+      [TRACE.writeReceived]: msg.receivedAtMs,
+      [TRACE.commit]: committedAtMs,
+    });
+    if (!trace) continue;
+    traces ??= new Map();
+    traces.set(uploadKey(input.message.system_id, input.message.upload_id), trace);
+  }
+  return traces;
 }

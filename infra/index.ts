@@ -5,7 +5,7 @@
  */
 
 export { AddressMatcher, isLoopbackAddress, isLoopbackHost } from './cidr';
-export { systemClock } from './clock';
+export { preciseNowMs, systemClock } from './clock';
 export type { Clock } from './clock';
 export type {
   AgingConfig,

@@ -4,6 +4,10 @@ import { graphMetrics } from './graph-metrics';
 import { httpMetrics, ingestionMetrics, queryMetrics, storeSizeMetrics } from './service-metrics';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** One step of one message: from a fraction of a millisecond (idle) to a backlog's seconds. */
+const STAGE_BUCKETS = [
+  0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 /** Every metric Akosha exports. Created once per process and injected; labels are bounded. */
 export function createMetrics(registry = new Registry()) {
@@ -74,6 +78,16 @@ function ingestMetrics(r: Registry[]) {
     ingestedEvents: new Counter({
       name: 'akosha_ingested_events_total',
       help: 'Ingest-complete events published.',
+      registers: r,
+    }),
+    stageLatency: new Histogram({
+      name: 'akosha_stage_latency_seconds',
+      help:
+        'Time one message spends in each step from upload to event: upload_wait (stored → embed ' +
+        'stage received), embed (received → hand-off acked), embedded_wait (hand-off stored → ' +
+        'writer received), write (received → COMMIT), announce (COMMIT → event acked).',
+      labelNames: ['stage'] as const,
+      buckets: STAGE_BUCKETS,
       registers: r,
     }),
   };

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { hitFaultPoint } from '../infra';
+import { hitFaultPoint, preciseNowMs } from '../infra';
 import { bumpCommitMark } from './commit-mark';
 import { settleCompletions, type CompletedUpload } from './completion';
 import { appendRows } from './duckdb-append';
@@ -26,6 +26,8 @@ export interface ShardWriteResult {
   rows: NewRow[];
   /** the shard's commit mark after this transaction, when it stored records (commit-mark.ts) */
   mark?: string | undefined;
+  /** when COMMIT returned (ms since the epoch, fractional); absent for sinks that don't say */
+  committedAtMs?: number | undefined;
 }
 
 /**
@@ -52,9 +54,10 @@ export async function writeShardTransaction(
     await conn.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
+  const committedAtMs = preciseNowMs();
   hitFaultPoint('after-commit');
   for (const key of written.newKeys) filter.add(key);
-  return written.result;
+  return { ...written.result, committedAtMs };
 }
 
 async function writeChunks(
