@@ -74,12 +74,16 @@ function systemChunks(s: number, spec: DataSetSpec, vectors: Float32Array): Chun
   });
 }
 
-const openStore = (dir: string) =>
+/** `efSearch`: the graph's ef at query time; default the configured one */
+const openStore = (dir: string, efSearch?: number) =>
   HotStore.open(dir, {
     concurrency: 4,
     model: HASHING_MODEL,
     indexSaveIntervalMs: NO_PERIODIC_SAVE_MS,
-    graph: loadConfig().writer.graph,
+    graph: {
+      ...loadConfig().writer.graph,
+      ...(efSearch !== undefined && { expansionSearch: efSearch }),
+    },
   });
 
 /**
@@ -144,14 +148,15 @@ export async function ensureDataSet(spec: DataSetSpec, vectors: Float32Array): P
   return `built in ${fmt(ms / 1000)} s (${fmt(spec.n / (ms / 1000))} records/s)`;
 }
 
-/** The hot store of the data set (ensureDataSet), opened from disk. */
+/** The hot store of the data set (ensureDataSet), opened from disk with that ef at query time. */
 export async function openDataSet(
   spec: DataSetSpec,
   vectors: Float32Array,
+  efSearch?: number,
 ): Promise<{ store: HotStore; buildNote: string; openMs: number }> {
   const buildNote = await ensureDataSet(spec, vectors);
   const t = performance.now();
-  const store = await openStore(join(rootOf(spec), 'hot'));
+  const store = await openStore(join(rootOf(spec), 'hot'), efSearch);
   const openMs = performance.now() - t;
   const { rebuilt, reason } = store.indexOpened;
   if (rebuilt) console.log(`  note: the index file was not usable and was rebuilt (${reason})`);

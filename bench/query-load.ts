@@ -8,8 +8,14 @@ export interface LoadJob {
   url: string;
   connections: number;
   durationS: number;
-  /** JSON bodies for POST /api/v1/search; each connection cycles through them */
+  /** JSON bodies POSTed to `path`, each connection cycling through them; none: GET `path` */
   bodies: string[];
+  /** default `/api/v1/search` */
+  path?: string;
+  /** sent with every request (an Authorization header) */
+  headers?: Record<string, string>;
+  /** a 2xx answer without this text counts as a mismatch (`"partial":false` for searches) */
+  expect?: string;
 }
 
 export interface LoadResult {
@@ -25,18 +31,27 @@ export interface LoadResult {
   mismatches: number;
 }
 
+function requestsOf(job: LoadJob) {
+  const path = job.path ?? '/api/v1/search';
+  const headers = job.headers ?? {};
+  if (job.bodies.length === 0) return [{ method: 'GET' as const, path, headers }];
+  return job.bodies.map((body) => ({
+    method: 'POST' as const,
+    path,
+    headers: { ...headers, 'content-type': 'application/json' },
+    body,
+  }));
+}
+
 export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const r = await autocannon({
     url: job.url,
     connections: job.connections,
     duration: job.durationS,
-    requests: job.bodies.map((body) => ({
-      method: 'POST' as const,
-      path: '/api/v1/search',
-      headers: { 'content-type': 'application/json' },
-      body,
-    })),
-    verifyBody: (body) => String(body).includes('"partial":false'),
+    requests: requestsOf(job),
+    ...(job.expect !== undefined && {
+      verifyBody: (body: unknown) => String(body).includes(job.expect!),
+    }),
   });
   return {
     durationS: r.duration,

@@ -3,276 +3,204 @@
  *
  *   npm run bench:query                        # 1,000,000 records (the first run builds ~30 min)
  *   BENCH_VECTORS=100000 npm run bench:query
+ *   BENCH_EF=32,48,64,96,128 BENCH_RUNS=3 BENCH_VECTORS=100000 npm run bench:query
  *
  * N clustered 384-d unit vectors (seeded, bench/clustered.ts) become hot records of SYSTEMS
  * systems, written through HotStore.writeShard like the shard writers do. The data set (DuckDB
  * shard files and the saved index) is built once under .bench/query/, keyed by N and the seed,
  * and reopened by later runs (the index is rebuilt from the shards when AKOSHA_INDEX_QUANTIZATION
- * differs from the saved file's; AKOSHA_INDEX_EF_SEARCH applies at open). Then:
+ * differs from the saved file's). For each ef of BENCH_EF (default: AKOSHA_INDEX_EF_SEARCH's),
+ * the store is opened with that ef, then:
  *  1. SearchService.searchVector (no cache, no warm or cold tier): top-10 p50/p99 over QUERIES
  *     queries from the same clusters, recall@10 on RECALL_QUERIES of them against exact brute
- *     force over all N vectors; the same with a system_id filter; where the time goes.
- *  2. buildHttpServer on 127.0.0.1 with that search (cache off), loaded by autocannon in a child
- *     process (the server keeps its event loop) with varied query texts.
- *  3. scatter-gather over 2 writer processes against one process on the same (smaller) data,
- *     BENCH_SCATTER_VECTORS (100,000): bench/query-scatter.ts.
+ *     force over all N vectors; the same with a system_id filter.
+ *  2. the API's HTTP server on 127.0.0.1 in this process (cache off), loaded by wrk with
+ *     BENCH_TEXTS distinct query bodies rotated per request (autocannon in a child process
+ *     where wrk is missing, or with BENCH_LOAD_TOOL=autocannon); this process on core 0 and
+ *     the load generator on core 1 (BENCH_PIN=0: not pinned).
+ * At the configured ef (or the first of BENCH_EF), also: where the search's time goes, the
+ * per-request stages around it (bench/query-profile.ts), and the HTTP variants
+ * (bench/query-variants.ts). Last, scatter-gather over 2 writer processes against one process
+ * on the same (smaller) data, BENCH_SCATTER_VECTORS (100,000; 0 skips it): bench/query-scatter.ts.
  *
  * Env: BENCH_VECTORS (1,000,000), BENCH_QUERIES (1000), BENCH_RECALL_QUERIES (100),
- * BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_WARMUP_S (3).
+ * BENCH_TEXTS (20,000), BENCH_EF, BENCH_CONNECTIONS (32), BENCH_DURATION_S (15),
+ * BENCH_WARMUP_S (3), BENCH_RUNS (1: runs per HTTP measurement, the median kept), BENCH_PIN.
  */
-import { fork } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import type { JetStreamClient } from '@nats-io/jetstream';
-import { buildHttpServer } from '../api/http';
-import { SearchService, type SearchRequest } from '../api/search';
+import { SearchService } from '../api/search';
 import { HashingEmbedder } from '../embedding/hashing-embedder';
-import { createMetrics } from '../infra/metrics';
-import { shardOf } from '../schemas/ids';
-import type { HotStore } from '../storage/hot-store';
-import type { HotIndexHit } from '../storage/hot-index';
-import { bruteForce, clustered, DIM } from './clustered';
-import { envInt, fmt, percentile } from './lib';
-import type { LoadJob, LoadResult } from './query-load';
-import { openDataSet, systemOf } from './query-data';
+import { loadConfig } from '../infra/config';
+import { clustered, DIM } from './clustered';
+import { envInt, fmt } from './lib';
+import { openDataSet, type DataSetSpec } from './query-data';
+import {
+  describePlan,
+  failuresOf,
+  httpPlan,
+  loadLine,
+  measureLoad,
+  pinned,
+  startBenchServer,
+  type HttpPlan,
+  type MeasuredLoad,
+} from './query-http';
+import {
+  breakdown,
+  groundTruth,
+  inProcess,
+  K,
+  ms,
+  printInProcess,
+  SYSTEMS,
+  type CaseRow,
+} from './query-inprocess';
+import { printStages, profileStages } from './query-profile';
 import { printScatterRow, scatterBench } from './query-scatter';
+import { httpVariants, printVariants } from './query-variants';
 
 const N = envInt('BENCH_VECTORS', 1_000_000);
 const QUERIES = envInt('BENCH_QUERIES', 1000);
-const RECALL_QUERIES = Math.min(QUERIES, envInt('BENCH_RECALL_QUERIES', 100));
-const CONNECTIONS = envInt('BENCH_CONNECTIONS', 32);
-const DURATION_S = envInt('BENCH_DURATION_S', 15);
-const WARMUP_S = envInt('BENCH_WARMUP_S', 3);
-const CLUSTERS = Math.max(100, Math.floor(N / 100));
-const SYSTEMS = 1000;
-const SEED = 1;
-const K = 10;
-const TEXTS = 300;
-
-const stats = (times: number[]) => {
-  const sorted = [...times].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+const PLAN = {
+  queries: QUERIES,
+  recallQueries: Math.min(QUERIES, envInt('BENCH_RECALL_QUERIES', 100)),
 };
-const ms = (x: number) => `${fmt(x, 2)} ms`;
+const TEXTS = envInt('BENCH_TEXTS', 20_000);
+const CLUSTERS = Math.max(100, Math.floor(N / 100));
+const SEED = 1;
+/** the goals: 1,000 searches/s over HTTP at 1M records, 2,000 at 100k */
+const GOAL_PER_S = N > 100_000 ? 1000 : 2000;
+const CONFIGURED_EF = loadConfig().writer.graph.expansionSearch;
 
-interface Case {
-  name: string;
-  /** the system a query of this case is limited to */
-  system?: (q: number) => string;
-}
-const CASES: Case[] = [
-  { name: 'top-10' },
-  { name: 'top-10, system_id filter', system: (q) => systemOf(q, SYSTEMS) },
-];
-
-/** Latency of SearchService.searchVector per case, and recall@10 against `truth`. */
-async function inProcess(search: SearchService, queries: Float32Array, truth: number[][][]) {
-  const q = (i: number) => queries.subarray(i * DIM, (i + 1) * DIM);
-  const request = (c: Case, i: number): SearchRequest => ({
-    query: 'bench',
-    limit: K,
-    ...(c.system && { system_id: c.system(i) }),
-  });
-  const rows = [];
-  for (const [c, kase] of CASES.entries()) {
-    for (let i = 0; i < 100; i++) await search.searchVector(q(i), request(kase, i));
-    const times: number[] = [];
-    let found = 0;
-    let partial = 0;
-    for (let i = 0; i < QUERIES; i++) {
-      const t0 = performance.now();
-      const res = await search.searchVector(q(i), request(kase, i));
-      times.push(performance.now() - t0);
-      if (res.partial) partial++;
-      if (i < RECALL_QUERIES) {
-        const want = new Set(truth[i]![c]!.map((p) => `rec-${p}`));
-        found += res.results.filter((h) => want.has(h.id)).length;
-      }
-    }
-    rows.push({ name: kase.name, ...stats(times), recall: found / (RECALL_QUERIES * K), partial });
-  }
-  return rows;
-}
-
-interface Breakdown {
-  index: ReturnType<typeof stats>;
-  rows: ReturnType<typeof stats>;
-  shardsPerQuery: number;
-}
-
-/** Where an unfiltered search's time goes: the index search, then the shards' hit rows. */
-async function breakdown(store: HotStore, queries: Float32Array): Promise<Breakdown> {
-  const index: number[] = [];
-  const rows: number[] = [];
-  let shards = 0;
-  for (let i = 0; i < QUERIES; i++) {
-    const t0 = performance.now();
-    const hits = await store.searchIndex(queries.subarray(i * DIM, (i + 1) * DIM), { limit: K });
-    const t1 = performance.now();
-    const byShard = new Map<number, HotIndexHit[]>();
-    for (const h of hits)
-      byShard.set(shardOf(h.system_id), [...(byShard.get(shardOf(h.system_id)) ?? []), h]);
-    await Promise.all([...byShard].map(([shard, list]) => store.hitRows(shard, list)));
-    index.push(t1 - t0);
-    rows.push(performance.now() - t1);
-    shards += byShard.size;
-  }
-  return { index: stats(index), rows: stats(rows), shardsPerQuery: shards / QUERIES };
+function efList(): number[] {
+  const text = process.env.BENCH_EF;
+  if (!text) return [CONFIGURED_EF];
+  const efs = text.split(',').map((x) => Number(x.trim()));
+  if (efs.some((ef) => !Number.isInteger(ef) || ef < 10))
+    throw new Error('BENCH_EF: integers ≥ 10');
+  return efs;
 }
 
 /** Distinct short query texts built from a small vocabulary. */
-function queryTexts(): string[] {
+function queryTexts(count: number): string[] {
   const words =
     'stream shard writer duckdb vector index replay ack latency cache memory session'.split(' ');
-  return Array.from({ length: TEXTS }, (_, i) => {
+  return Array.from({ length: count }, (_, i) => {
     const w = (k: number) => words[(i * (k + 3) + k * 5) % words.length]!;
     return `${w(0)} ${w(1)} ${w(2)} ${i}`;
   });
 }
 
-function loadInChild(job: LoadJob): Promise<LoadResult> {
-  // fork inherits tsx's loader flags (execArgv), so the child runs the .ts file as well
-  const child = fork(require.resolve('./query-load'));
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as LoadResult));
-    child.once('exit', (code) => reject(new Error(`load generator exited with ${code}`)));
-    child.send(job);
-  });
+interface EfRow {
+  ef: number;
+  top: CaseRow;
+  filtered: CaseRow;
+  http: MeasuredLoad;
 }
 
-async function http(search: SearchService, embedder: HashingEmbedder) {
-  const app = buildHttpServer({
-    js: {} as JetStreamClient, // the search route does not touch NATS
-    maxPayloadBytes: 1 << 20,
-    metrics: createMetrics(),
-    embedder,
-    search,
-    readiness: () => ({
-      ready: true,
-      consuming: true,
-      nats: 'none',
-      roles: ['api'],
-      embedder: 'hashing',
-    }),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const bodies = queryTexts().map((query) => JSON.stringify({ query, limit: K }));
+interface Run {
+  spec: DataSetSpec;
+  vectors: Float32Array;
+  queries: Float32Array;
+  truth: number[][][];
+  plan: HttpPlan;
+  texts: string[];
+}
+
+/** One ef: in-process latency and recall, HTTP throughput; with `detail`, the breakdowns. */
+async function measureEf(run: Run, ef: number, detail: boolean): Promise<EfRow> {
+  const { store, buildNote, openMs } = await openDataSet(run.spec, run.vectors, ef);
   try {
-    const probe = await fetch(`${url}/api/v1/search`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: bodies[0]!,
+    console.log(`\n## ef ${ef}\ndata set: ${buildNote}; opened in ${fmt(openMs / 1000, 1)} s`);
+    const embedder = new HashingEmbedder();
+    const search = new SearchService(store, embedder, { partTimeoutMs: 2000 });
+    const [top, filtered] = await inProcess(search, run.queries, run.truth, PLAN);
+    if (detail) {
+      printInProcess([top!, filtered!], await breakdown(store, run.queries), PLAN);
+      const texts = run.texts.slice(0, 2000);
+      printStages(await profileStages(store, embedder, search, texts), texts.length);
+    }
+    const bodies = run.texts.map((query) => JSON.stringify({ query, limit: K }));
+    const http = await pinned(run.plan, async () => {
+      const server = await startBenchServer({ search, embedder });
+      const job = {
+        url: server.url,
+        connections: run.plan.connections,
+        durationS: run.plan.durationS,
+      };
+      try {
+        return await measureLoad(run.plan, { ...job, bodies, expect: '"partial":false' });
+      } finally {
+        await server.close();
+      }
     });
-    const body = (await probe.json()) as { total: number; partial: boolean };
-    if (probe.status !== 200 || body.total !== K || body.partial)
-      throw new Error(`probe search answered ${probe.status}: ${JSON.stringify(body)}`);
-    await loadInChild({ url, connections: CONNECTIONS, durationS: WARMUP_S, bodies });
-    return await loadInChild({ url, connections: CONNECTIONS, durationS: DURATION_S, bodies });
+    console.log(`HTTP search (cache off): ${loadLine(http)}`);
+    if (detail) {
+      const rows = await pinned(run.plan, () =>
+        httpVariants({ store, embedder, plan: run.plan, bodies }),
+      );
+      printVariants(rows, run.texts.length);
+    }
+    return { ef, top: top!, filtered: filtered!, http };
   } finally {
-    await app.close();
+    await store.close();
   }
 }
 
-function printInProcess(
-  rows: Awaited<ReturnType<typeof inProcess>>,
-  parts: Breakdown,
-  embed: number[],
-) {
+function printEfTable(rows: EfRow[]): void {
   console.log(
-    `\nin process: SearchService.searchVector, ${fmt(QUERIES)} queries per row, recall@10 over ${RECALL_QUERIES}`,
+    `\n| ef | recall@10 | p50 in process | p99 in process | recall@10, system_id filter | searches/s over HTTP | HTTP p99 |`,
   );
-  console.log('| query | p50 | p99 | recall@10 | partial |');
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows)
-    console.log(`| ${r.name} | ${ms(r.p50)} | ${ms(r.p99)} | ${fmt(r.recall, 3)} | ${r.partial} |`);
-  console.log(
-    `where a top-10 search goes: index search p50 ${ms(parts.index.p50)} p99 ${ms(parts.index.p99)}; ` +
-      `hit rows (${fmt(parts.shardsPerQuery, 1)} shards in parallel) p50 ${ms(parts.rows.p50)} p99 ${ms(parts.rows.p99)}; ` +
-      `embedding a query text p50 ${ms(stats(embed).p50)}`,
-  );
+    console.log(
+      `| ${r.ef} | ${fmt(r.top.recall, 3)} | ${ms(r.top.p50)} | ${ms(r.top.p99)} | ` +
+        `${fmt(r.filtered.recall, 3)} | ${fmt(r.http.perSecond)} | ${fmt(r.http.p99, 1)} ms |`,
+    );
 }
 
-function printTargets(top: { p99: number; recall: number }, load: LoadResult): void {
-  const failures = load.errors + load.timeouts + load.non2xx + load.mismatches;
-  console.log(
-    `${fmt(load.perSecond)} searches/s (${fmt(load.ok)} in ${fmt(load.durationS, 1)} s), ` +
-      `p50 ${load.p50} ms, p99 ${load.p99} ms; errors ${load.errors}, timeouts ${load.timeouts}, ` +
-      `non-2xx ${load.non2xx}, partial ${load.mismatches}`,
-  );
+function printTargets(row: EfRow): void {
+  const { top, http } = row;
+  const failures = failuresOf(http);
   const targets = [
     ['top-10 p99 ≤ 20 ms', ms(top.p99), top.p99 <= 20],
     ['recall@10 ≥ 0.95', fmt(top.recall, 3), top.recall >= 0.95],
     [
-      '≥ 1,000 searches/s over HTTP',
-      `${fmt(load.perSecond)}/s, ${failures} failed`,
-      load.perSecond >= 1000 && failures === 0,
+      `≥ ${fmt(GOAL_PER_S)} searches/s over HTTP`,
+      `${fmt(http.perSecond)}/s, ${failures} failed`,
+      http.perSecond >= GOAL_PER_S && failures === 0,
     ],
   ] as const;
-  console.log(`\n| target (${fmt(N)} records) | measured | met |`);
+  console.log(`\n| target (${fmt(N)} records, ef ${row.ef}) | measured | met |`);
   console.log('| --- | --- | --- |');
   for (const [name, value, met] of targets)
     console.log(`| ${name} | ${value} | ${met ? 'met' : 'NOT met'} |`);
-}
-
-/** Exact top-10 of the first RECALL_QUERIES queries, per case. */
-function groundTruth(vectors: Float32Array, queries: Float32Array): number[][][] {
-  const t = performance.now();
-  const truth = Array.from({ length: RECALL_QUERIES }, (_, i) =>
-    bruteForce(
-      vectors,
-      queries.subarray(i * DIM, (i + 1) * DIM),
-      K,
-      CASES.map((c) => (c.system ? (p: number) => p % SYSTEMS === i % SYSTEMS : () => true)),
-    ),
-  );
-  console.log(
-    `brute force: ${RECALL_QUERIES} queries in ${fmt((performance.now() - t) / 1000, 1)} s`,
-  );
-  return truth;
-}
-
-async function embedTimes(embedder: HashingEmbedder): Promise<number[]> {
-  const times: number[] = [];
-  for (const text of queryTexts()) {
-    const t0 = performance.now();
-    await embedder.embed([text]);
-    times.push(performance.now() - t0);
-  }
-  return times;
 }
 
 async function main(): Promise<void> {
   console.log(
     `records ${fmt(N)} × ${DIM} in ${fmt(CLUSTERS)} clusters, ${fmt(SYSTEMS)} systems; seed ${SEED}`,
   );
-  const t = performance.now();
   const vectors = clustered(N, CLUSTERS, SEED, SEED);
   const queries = clustered(QUERIES, CLUSTERS, SEED + 1, SEED);
-  console.log(`generated in ${fmt(performance.now() - t)} ms`);
-
-  const spec = { n: N, clusters: CLUSTERS, systems: SYSTEMS, seed: SEED };
-  const { store, buildNote, openMs } = await openDataSet(spec, vectors);
-  try {
-    console.log(`data set: ${buildNote}`);
-    console.log(
-      `opened in ${fmt(openMs / 1000, 1)} s: ${fmt(await store.count())} records in ${store.shards.length} shard files, ` +
-        `index ${store.indexOpened.rebuilt ? 'rebuilt' : 'from its file'}`,
-    );
-    const truth = groundTruth(vectors, queries);
-    const embedder = new HashingEmbedder();
-    const search = new SearchService(store, embedder, { partTimeoutMs: 2000 });
-    const rows = await inProcess(search, queries, truth);
-    printInProcess(rows, await breakdown(store, queries), await embedTimes(embedder));
-
-    console.log(
-      `\nHTTP: POST /api/v1/search, ${TEXTS} texts, ${CONNECTIONS} connections, ${DURATION_S} s after ${WARMUP_S} s warm-up (autocannon in a child process)`,
-    );
-    printTargets(rows[0]!, await http(search, embedder));
-  } finally {
-    await store.close();
-  }
-  printScatterRow(await scatterBench());
+  const plan = httpPlan();
+  const texts = queryTexts(TEXTS);
+  console.log(`HTTP: POST /api/v1/search, ${describePlan(plan)}`);
+  const run: Run = {
+    spec: { n: N, clusters: CLUSTERS, systems: SYSTEMS, seed: SEED },
+    vectors,
+    queries,
+    truth: groundTruth(vectors, queries, PLAN.recallQueries),
+    plan,
+    texts,
+  };
+  const efs = efList();
+  const detailed = efs.includes(CONFIGURED_EF) ? CONFIGURED_EF : efs[0]!;
+  const rows: EfRow[] = [];
+  for (const ef of efs) rows.push(await measureEf(run, ef, ef === detailed));
+  console.log(`\nby ef (the configured one: ${CONFIGURED_EF})`);
+  printEfTable(rows);
+  printTargets(rows.find((r) => r.ef === detailed)!);
+  if (envInt('BENCH_SCATTER_VECTORS', 100_000) > 0) printScatterRow(await scatterBench());
 }
 
 main().then(
