@@ -160,10 +160,10 @@ async function keyPair(alg: 'RS256' | 'ES256', kid: string) {
   return { jwk, sign };
 }
 
-/** The authenticator's verifier with a 1 s key set cooldown (30 s in service), to see rotation. */
+/** The authenticator's verifier with a 3 s key set cooldown (30 s in service), to see rotation. */
 function keySetVerifier(jwksUrl: string): Pick<Authenticator, 'authenticate'> {
   const verifier = createJwtVerifier(jwtSettings({ jwksUrl }), silent, {
-    cooldownMs: 1000,
+    cooldownMs: 3000,
     maxAgeMs: 600_000,
   })!;
   return { authenticate: (c) => verifier.verify(c.authorization!.replace(/^Bearer /, '')) };
@@ -191,7 +191,9 @@ describe('RS256 and ES256 through a JWKS', () => {
     async (alg) => {
       const jwks = await startJwks();
       try {
+        // both pairs made first: an RSA pair can take longer than the cooldown on a busy machine
         const first = await keyPair(alg, `${alg}-1`);
+        const second = await keyPair(alg, `${alg}-2`);
         jwks.keys.push(first.jwk);
         const a = keySetVerifier(jwks.url);
         expect(await a.authenticate(bearer(await first.sign('svc-a')))).toEqual({
@@ -203,7 +205,6 @@ describe('RS256 and ES256 through a JWKS', () => {
         expect(await a.authenticate(bearer(await first.sign('svc-a')))).toMatchObject({ ok: true });
         expect(jwks.hits()).toBe(fetched);
 
-        const second = await keyPair(alg, `${alg}-2`);
         jwks.keys.splice(0, jwks.keys.length, second.jwk);
         const rotated = await second.sign('svc-b');
         // an unknown kid makes the key set fetched again, once the cooldown since the last fetch is over
