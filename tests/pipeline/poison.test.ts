@@ -69,5 +69,5 @@ describe('a message that kills its process', () => {
     expect(keys.sort()).toEqual(
       Array.from({ length: GOOD }, (_, u) => `${SYSTEM}/good-${u}-r`).sort(),
     );
-  });
+  }, 180_000); // beyond the 120 s wait: each restart starts a process from source
 });
