@@ -53,9 +53,16 @@ export class AddressMatcher {
 
 const LOOPBACK = new AddressMatcher(['127.0.0.0/8', '::1/128']);
 
-/** 127.0.0.0/8, ::1 and ::ffff:127.x.y.z */
+/**
+ * 127.0.0.0/8, ::1 and ::ffff:127.x.y.z. Asked for every request without credentials: an
+ * IPv4 address (already checked by isIP) is read from its text, as BlockList.check costs
+ * a SocketAddress per call.
+ */
 export function isLoopbackAddress(remoteAddress: string): boolean {
-  return LOOPBACK.matches(remoteAddress);
+  const peer = unmapAddress(remoteAddress);
+  if (!peer) return false;
+  if (peer.family === 'ipv4') return peer.address.startsWith('127.');
+  return LOOPBACK.matches(peer.address);
 }
 
 /** A host name or address to bind or connect to that stays on this machine. */

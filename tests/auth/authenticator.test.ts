@@ -51,7 +51,11 @@ describe('anonymous networks', () => {
   it('knows loopback addresses and hosts', () => {
     for (const a of ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1'])
       expect(isLoopbackAddress(a)).toBe(true);
-    for (const a of ['10.0.0.1', '::', '0.0.0.0', '::ffff:10.0.0.1'])
+    for (const a of ['0:0:0:0:0:0:0:1', '::ffff:127.255.255.254', '127.0.0.1%lo'])
+      expect(isLoopbackAddress(a)).toBe(true);
+    for (const a of ['10.0.0.1', '::', '0.0.0.0', '::ffff:10.0.0.1', '128.0.0.1', '::2'])
+      expect(isLoopbackAddress(a)).toBe(false);
+    for (const a of ['127.0.0.01', '127.1', 'localhost', '', '127.0.0.1.5'])
       expect(isLoopbackAddress(a)).toBe(false);
     for (const h of ['localhost', '127.0.0.1', '[::1]', '::1'])
       expect(isLoopbackHost(h)).toBe(true);
