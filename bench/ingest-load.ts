@@ -39,7 +39,8 @@ export function prepareUploads(prefix: string, count: number, subjectOf = upload
         {
           id: `m-${uploadId}`,
           kind: 'conversation',
-          content: textOfBytes(i, RECORD_BYTES),
+          // unique per upload: a text seen before would be a duplicate, not a write
+          content: `${uploadId} ${textOfBytes(i, RECORD_BYTES - uploadId.length - 1)}`,
           timestamp: now,
           project: 'bench',
         },

@@ -80,7 +80,7 @@ export class CpuMeter {
     this.startedMs = performance.now();
   }
 
-  /** Share of one core each used since start(), and the harness's CPU per upload. */
+  /** Share of one core each used since start(), and CPU per upload (none: an idle span). */
   stop(uploads: number): string {
     const seconds = (performance.now() - this.startedMs) / 1000;
     const self = process.cpuUsage(this.startSelf);
@@ -88,9 +88,12 @@ export class CpuMeter {
     const akosha = cpuSecondsOf(this.pids.akosha) - this.startPids[0]!;
     const nats = cpuSecondsOf(this.pids.nats) - this.startPids[1]!;
     const pct = (s: number) => `${fmt((s / seconds) * 100)} %`;
+    const per = (s: number, unit: number, label: string) =>
+      uploads ? ` (${fmt((s / uploads) * unit, 1)} ${label}/upload)` : '';
     return (
-      `CPU (% of one core): harness ${pct(selfSeconds)} (${fmt((selfSeconds / uploads) * 1e6)} µs/upload), ` +
-      `akosha ${pct(akosha)}, nats-server ${pct(nats)}; load average ${fmt(loadavg()[0]!, 2)}`
+      `CPU (% of one core): harness ${pct(selfSeconds)}${per(selfSeconds, 1e6, 'µs')}, ` +
+      `akosha ${pct(akosha)}${per(akosha, 1000, 'ms')}, nats-server ${pct(nats)}; ` +
+      `load average ${fmt(loadavg()[0]!, 2)}`
     );
   }
 }

@@ -22,6 +22,7 @@ import { RESULTS_DIR } from './load-report';
 
 const THROUGHPUT_UPLOADS = envInt('BENCH_UPLOADS', 20_000);
 const STEADY_SECONDS = envInt('BENCH_STEADY_SECONDS', 30);
+const IDLE_SECONDS = envInt('BENCH_IDLE_SECONDS', 10);
 const RATES = (process.env.BENCH_RATES ?? '1000,10000,30000,60000').split(',').map(Number);
 const TARGET = { perMinute: 10_000, p50Ms: 30, p99Ms: 250, uploadsPerSecond: 1000 };
 
@@ -186,6 +187,10 @@ async function main(): Promise<void> {
   );
 
   const cpu = new CpuMeter({ akosha: akosha.pid!, nats: server.process.pid! });
+  await sleep(2000); // the sustained phase's last acks and index work settle
+  cpu.start();
+  await sleep(IDLE_SECONDS * 1000);
+  console.log(`idle ${IDLE_SECONDS} s: ${cpu.stop(0)}`);
   const results: SteadyResult[] = [];
   for (const perMinute of RATES) {
     await sleep(1000); // the previous phase's last acks and index work settle
