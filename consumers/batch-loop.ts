@@ -14,7 +14,7 @@ export interface BatchLoopOptions {
   batchSize: number;
   /** bound of one pull request and one batch (a single larger message still comes alone) */
   maxBatchBytes: number;
-  /** how long to wait for more messages once the first of a batch arrived */
+  /** how long to wait for more messages once the first of a batch arrived, when more are pending */
   batchLingerMs: number;
   /** the consumer's ack_wait: held messages get `working()` every third of it */
   ackWaitMs: number;
@@ -170,10 +170,20 @@ export class BatchLoop {
     if (
       this.queue.length < this.options.batchSize &&
       this.options.batchLingerMs > 0 &&
-      this.open.size
+      this.open.size &&
+      this.moreOnTheWay()
     ) {
       await new Promise((resolve) => setTimeout(resolve, this.options.batchLingerMs));
     }
     return takeBatch(this.queue, this.options);
+  }
+
+  /**
+   * The server had messages not yet delivered when it sent the last one (its `pending`):
+   * an open request brings them now, and lingering makes one batch of them. With none, a
+   * linger only adds its time to every message (each stage's at low load).
+   */
+  private moreOnTheWay(): boolean {
+    return (this.queue[this.queue.length - 1]?.info.pending ?? 0) > 0;
   }
 }

@@ -80,6 +80,23 @@ describe('BatchLoop', () => {
     expect(Math.max(...batchBytes)).toBeLessThanOrEqual(300 * 1024);
   });
 
+  it('hands a message over at once when nothing more is pending (no linger)', async () => {
+    const { subject } = await workStream('ALONE');
+    const handled: number[] = [];
+    startLoop('ALONE', { batchLingerMs: 5000 }, async (batch) => {
+      handled.push(performance.now());
+      for (const m of batch) m.ack();
+    });
+    await waitFor(async () => (await jetstreamManager(nats.nc)).consumers.info('ALONE', 'work'), {
+      until: (i) => i.num_waiting > 0,
+      what: 'the loop pulling',
+    });
+    const sent = performance.now();
+    await nats.js.publish(subject, 'alone');
+    await waitFor(() => handled.length, { until: (n) => n === 1, what: 'the message handled' });
+    expect(handled[0]! - sent).toBeLessThan(2500);
+  });
+
   it('keeps a batch slower than ack_wait alive: no message is delivered twice', async () => {
     const { subject } = await workStream('SLOW');
     for (let i = 0; i < 10; i++) await nats.js.publish(subject, `m${i}`);
