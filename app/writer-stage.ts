@@ -1,6 +1,7 @@
 import {
   AgingConsumer,
   ANNOUNCE_GIVE_UP_MS,
+  AnnounceFlags,
   Announcer,
   HAND_OFF_DEFAULTS,
   HandOff,
@@ -31,6 +32,7 @@ class ShardWriterStage implements Stage {
   readonly failure: Promise<Error>;
   private fail: (err: Error) => void = () => undefined;
   private readonly events: HandOff;
+  private readonly flags: AnnounceFlags;
   private readonly writer: ShardWriter;
   private readonly upkeep: WriterUpkeep;
   private readonly replays: OnlineReplayService;
@@ -46,7 +48,8 @@ class ShardWriterStage implements Stage {
     const fence = () => state.lease.holds();
     const giveUpAfterMs = ANNOUNCE_GIVE_UP_MS;
     this.events = new HandOff(common.js, common.log, { ...HAND_OFF_DEFAULTS, giveUpAfterMs });
-    const announcer = new Announcer({ ...common, events: this.events, store });
+    this.flags = new AnnounceFlags(store, common.log, fence);
+    const announcer = new Announcer({ ...common, events: this.events, store, flags: this.flags });
     this.writer = new ShardWriter(
       { ...common, store, announcer, fence },
       { ...config.writer, retry: ctx.retry, shardGroups: config.streams.shardGroups },
@@ -74,6 +77,7 @@ class ShardWriterStage implements Stage {
   }
 
   async start(): Promise<void> {
+    this.flags.start();
     this.upkeep.start();
     await this.writer.start();
     await this.startAging();
@@ -96,6 +100,7 @@ class ShardWriterStage implements Stage {
   /** The pulling parts drain together; then replays end and the events stop retrying. */
   async stop(): Promise<void> {
     await this.stopPulling();
+    await this.flags.close();
     await this.replays.stop();
     this.events.close();
   }

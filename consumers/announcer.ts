@@ -10,6 +10,7 @@ import {
 } from '../storage';
 import { subjects } from '../streams';
 import { reconcileAnnouncements } from './announce-reconcile';
+import type { AnnounceFlags } from './announce-flags';
 import type { HandOffPort } from './hand-off';
 import { buildIngestedEvent, ingestedMsgId } from './ingest-events';
 import { observeStage } from './stage-trace';
@@ -36,6 +37,8 @@ export interface AnnouncerDeps {
   store: AnnounceStore;
   metrics: Metrics;
   log: Logger;
+  /** flags written later, together (the writer's fast path); none: each announce flags at once */
+  flags?: AnnounceFlags | undefined;
 }
 
 /**
@@ -68,9 +71,11 @@ export class Announcer {
         'ingest-complete publish failed; the sweep retries',
       );
     }
-    await this.deps.store
-      .markAnnounced(shard, done)
-      .catch((err: unknown) => this.deps.log.warn({ err, shard }, 'announce flag failed'));
+    if (this.deps.flags) this.deps.flags.add(shard, done);
+    else
+      await this.deps.store
+        .markAnnounced(shard, done)
+        .catch((err: unknown) => this.deps.log.warn({ err, shard }, 'announce flag failed'));
     return done.length;
   }
 

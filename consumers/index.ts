@@ -8,6 +8,7 @@
 export { AdvisoryWatcher } from './advisories';
 export { AgingConsumer } from './aging';
 export { ANNOUNCE_GIVE_UP_MS, Announcer } from './announcer';
+export { AnnounceFlags } from './announce-flags';
 export type { AnnounceStore, SweepResult } from './announcer';
 export { PayloadRefs } from './dead-letter-payloads';
 export { DeadLetterPublisher } from './dead-letters';

@@ -26,8 +26,9 @@ export async function flagAnnounced(
 ): Promise<void> {
   if (uploads.length === 0) return;
   await conn.run(
+    // rows flagged already are skipped whole row groups at a time (their min/max say so)
     `UPDATE ${db}.uploads_completed SET event_published = true
-     WHERE list_contains($1, system_id || chr(31) || upload_id)`,
+     WHERE NOT event_published AND list_contains($1, system_id || chr(31) || upload_id)`,
     [listValue(uploads.map((u) => uploadKey(u.systemId, u.uploadId)))],
   );
 }
