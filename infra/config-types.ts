@@ -70,6 +70,8 @@ export interface WriterConfig extends PullConfig {
   /** writer lease of those groups: lapses ttlMs after the last renewal, renewed every renewEveryMs */
   lease: { ttlMs: number; renewEveryMs: number };
   concurrency: number;
+  /** threads of the hot tier's DuckDB instance (HotStoreOptions.duckdbThreads) */
+  duckdbThreads: number;
   hotDir: string;
   /** where hot search results' fields come from (HotStoreOptions.searchRows) */
   searchRows: 'memory' | 'duckdb';

@@ -123,6 +123,7 @@ function writerSlice(e: Env): WriterConfig {
     groups: writerGroups(e),
     lease: { ttlMs: e.AKOSHA_LEASE_TTL_MS, renewEveryMs: Math.floor(e.AKOSHA_LEASE_TTL_MS / 3) },
     concurrency: e.AKOSHA_WRITER_CONCURRENCY,
+    duckdbThreads: e.AKOSHA_HOT_DUCKDB_THREADS,
     ...pullSlice(e),
     hotDir: `${e.AKOSHA_DATA_DIR}/hot`,
     searchRows: e.AKOSHA_SEARCH_ROWS,

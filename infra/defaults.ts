@@ -12,6 +12,15 @@ export const HOT_INDEX_DEFAULTS = {
   saveIntervalMs: 300_000,
 } as const;
 
+/**
+ * the hot tier's DuckDB instance (storage/hot-store.ts). One thread: its work is many small
+ * transactions, and with more, the thread that runs a statement spins waiting on the others
+ * (2-3× the CPU of a small commit); searches are served by the vector index, not DuckDB.
+ */
+export const HOT_STORE_DEFAULTS = {
+  duckdbThreads: 1,
+} as const;
+
 /** the model embedder (embedding/) */
 export const EMBEDDER_DEFAULTS = {
   model: 'Xenova/all-MiniLM-L6-v2',

@@ -3,6 +3,7 @@ import {
   COLD_READ_DEFAULTS,
   EMBEDDER_DEFAULTS,
   HOT_INDEX_DEFAULTS,
+  HOT_STORE_DEFAULTS,
   HTTP_LIMIT_DEFAULTS,
   MAHAVISHNU_DEFAULTS,
   QDRANT_DEFAULTS,
@@ -82,6 +83,7 @@ export const EnvSchema = z.object({
   /** this pod's name (Kubernetes downward API); with `ordinal`, its `-<n>` suffix is the writer's ordinal */
   AKOSHA_POD_NAME: z.string().default(''),
   AKOSHA_WRITER_CONCURRENCY: int(1, 64).default(4),
+  AKOSHA_HOT_DUCKDB_THREADS: int(1, 256).default(HOT_STORE_DEFAULTS.duckdbThreads),
   AKOSHA_LEASE_TTL_MS: int(1000, 600_000).default(30_000),
   AKOSHA_EMBEDDER: z.enum(['hashing', 'model']).default('hashing'),
   AKOSHA_EMBEDDING_MODEL: z.string().min(1).default(EMBEDDER_DEFAULTS.model),

@@ -20,7 +20,7 @@ import {
   type UploadRef,
 } from './announcements';
 import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
-import { HOT_INDEX_DEFAULTS, type VectorStoreOptions } from '../infra';
+import { HOT_INDEX_DEFAULTS, HOT_STORE_DEFAULTS, type VectorStoreOptions } from '../infra';
 import type { HotVectors } from './hot-vectors';
 import { openHotVectors } from './open-hot-vectors';
 import { toSearchHit, type HotHit } from './search-hit';
@@ -41,6 +41,8 @@ export interface SearchOptions {
 
 export interface HotStoreOptions {
   concurrency: number;
+  /** threads of the DuckDB instance; default HOT_STORE_DEFAULTS.duckdbThreads (1) */
+  duckdbThreads?: number | undefined;
   /**
    * The embedder model whose vectors the store holds. Opening a store that holds another
    * model's vectors fails (re-embed first) unless `allowOtherModels` (the re-embed itself).
@@ -106,7 +108,8 @@ export class HotStore implements ShardSink {
 
   static async open(dir: string, opts: HotStoreOptions): Promise<HotStore> {
     mkdirSync(dir, { recursive: true });
-    const instance = await DuckDBInstance.create(':memory:');
+    const threads = opts.duckdbThreads ?? HOT_STORE_DEFAULTS.duckdbThreads;
+    const instance = await DuckDBInstance.create(':memory:', { threads: String(threads) });
     const admin = await instance.connect();
     const conns = await Promise.all(
       Array.from({ length: opts.concurrency }, () => instance.connect()),

@@ -5,6 +5,7 @@ import { loadConfig } from '../../infra/config';
 import {
   EMBEDDER_DEFAULTS,
   HOT_INDEX_DEFAULTS,
+  HOT_STORE_DEFAULTS,
   MAHAVISHNU_DEFAULTS,
   QUERY_CACHE_DEFAULTS,
 } from '../../infra/defaults';
@@ -21,6 +22,10 @@ describe('defaults: the environment schema and the components', () => {
       expansionSearch: USEARCH_DEFAULTS.expansionSearch,
     });
     expect(config.writer.indexSaveIntervalMs).toBe(HOT_INDEX_DEFAULTS.saveIntervalMs);
+  });
+
+  it('hot store: DuckDB threads', () => {
+    expect(config.writer.duckdbThreads).toBe(HOT_STORE_DEFAULTS.duckdbThreads);
   });
 
   it('model embedder: model, dtype and batch size', () => {
