@@ -1,5 +1,5 @@
 import { timestampValue, type DuckDBConnection } from '@duckdb/node-api';
-import { appendRows } from './duckdb-append';
+import { writeRows } from './duckdb-insert';
 import { chunkRows, type ChunkRow } from './shard-queries';
 import { uploadKey, type ChunkInput, type ChunkOutcome } from './write-plan';
 
@@ -44,7 +44,7 @@ export async function settleCompletions(
     ...settled.filter((s) => s.upload.completedNow).map((s) => s.upload),
   ];
   const now = timestampValue(BigInt(Date.now()) * 1000n);
-  await appendRows(
+  await writeRows(
     conn,
     db,
     'uploads_completed',

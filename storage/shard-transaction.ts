@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { hitFaultPoint, preciseNowMs } from '../infra';
 import { bumpCommitMark } from './commit-mark';
 import { settleCompletions, type CompletedUpload } from './completion';
-import { appendRows } from './duckdb-append';
+import { writeRows } from './duckdb-insert';
 import type { ShardFilter } from './shard-filter';
 import { chunkRows, knownRecords } from './shard-queries';
 import { chunkValues, keyValues, memoryValues, passageValues } from './shard-rows';
@@ -77,10 +77,10 @@ async function writeChunks(
         filter.has(filterKey.content(c.systemId, c.sha256)),
     );
   const { rows, outcomes } = planWrites(fresh, await knownRecords(conn, db, candidates));
-  await appendRows(conn, db, 'memories', memoryValues(rows));
-  await appendRows(conn, db, 'record_keys', keyValues(rows));
-  await appendRows(conn, db, 'memory_passages', passageValues(rows));
-  await appendRows(conn, db, 'upload_chunks', chunkValues(fresh, outcomes));
+  await writeRows(conn, db, 'memories', memoryValues(rows));
+  await writeRows(conn, db, 'record_keys', keyValues(rows));
+  await writeRows(conn, db, 'memory_passages', passageValues(rows));
+  await writeRows(conn, db, 'upload_chunks', chunkValues(fresh, outcomes));
   const completed = await settleCompletions(
     conn,
     db,
