@@ -39,6 +39,9 @@ export interface HotIndexHit {
 /** The graph's settings; an index file saved with another quantisation is rebuilt. */
 export type HotGraphOptions = Pick<UsearchIndexOptions, 'quantization' | 'expansionSearch'>;
 
+/** The index file read and checked ahead of the open (HotIndex.preload), or why it could not be. */
+export type PreloadedIndex = { index: UsearchIndex } | { error: unknown };
+
 export interface HotIndexOpen {
   index: HotIndex;
   rebuilt: boolean;
@@ -71,22 +74,42 @@ export class HotIndex {
     await rm(join(hotDir, 'index'), { recursive: true, force: true });
   }
 
+  /**
+   * Reads and checks the index file (hashing it: the longest part of an open) without DuckDB,
+   * so that it can run while the shards attach. Never rejects.
+   */
+  static preload(hotDir: string, graph: HotGraphOptions = {}): Promise<PreloadedIndex> {
+    return UsearchIndex.open(join(hotDir, 'index', INDEX_FILE), graph).then(
+      (index) => ({ index }),
+      (error: unknown) => ({ error }),
+    );
+  }
+
+  /** Closes what `preload` opened, when nothing took it. */
+  static async discard(preloaded: Promise<PreloadedIndex>): Promise<void> {
+    const loaded = await preloaded;
+    if ('index' in loaded) await loaded.index.close();
+  }
+
   static async open(
     hotDir: string,
     conn: DuckDBConnection,
     shards: number[],
     graph: HotGraphOptions = {},
+    preloaded: Promise<PreloadedIndex> = HotIndex.preload(hotDir, graph),
   ): Promise<HotIndexOpen> {
     const path = join(hotDir, 'index', INDEX_FILE);
-    const marks = await readCommitMarks(conn, shards);
-    let saved: UsearchIndex;
-    try {
-      saved = await UsearchIndex.open(path, graph);
-    } catch (err) {
-      if (!(err instanceof IndexFileError)) throw err;
+    const marks = await readCommitMarks(conn, shards).catch(async (err: unknown) => {
+      await HotIndex.discard(preloaded);
+      throw err;
+    });
+    const loaded = await preloaded;
+    if ('error' in loaded) {
+      if (!(loaded.error instanceof IndexFileError)) throw loaded.error;
       const index = await HotIndex.rebuild(path, conn, shards, graph, marks);
-      return { index, rebuilt: true, reason: err.message };
+      return { index, rebuilt: true, reason: loaded.error.message };
     }
+    const saved = loaded.index;
     const index = new HotIndex(saved, marks);
     const reason = await index.catchUp(conn, shards, saved.savedMarks ?? {}).catch(async (err) => {
       await saved.close();

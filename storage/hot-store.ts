@@ -19,7 +19,7 @@ import {
   type UnannouncedUpload,
   type UploadRef,
 } from './announcements';
-import { HotIndex, type HotGraphOptions, type HotIndexHit } from './hot-index';
+import { HotIndex, type HotGraphOptions, type HotIndexHit, type PreloadedIndex } from './hot-index';
 import { HOT_INDEX_DEFAULTS, HOT_STORE_DEFAULTS, type VectorStoreOptions } from '../infra';
 import type { HotVectors } from './hot-vectors';
 import { openHotVectors } from './open-hot-vectors';
@@ -115,29 +115,40 @@ export class HotStore implements ShardSink {
       Array.from({ length: opts.concurrency }, () => instance.connect()),
     );
     const store = new HotStore(dir, instance, admin, new Pool(conns), opts.model, opts);
+    const shared = opts.vectorStore?.kind === 'qdrant';
+    // the embedded index's file is read and checked while the shards attach (off this thread)
+    let preloaded = opts.index !== false && !shared ? HotIndex.preload(dir, opts.graph) : undefined;
     try {
       for (const shard of numberedFiles(dir, /^shard-(\d{3})\.duckdb$/)) await store.attach(shard);
       if (!opts.allowOtherModels) await store.assertOneModel();
-      const shared = opts.vectorStore?.kind === 'qdrant';
       if (opts.index === false) {
         if (!shared) await HotIndex.remove(dir);
       } else {
+        const taken = preloaded;
+        preloaded = undefined; // the open owns it now
         await store.openIndex(
           opts.indexSaveIntervalMs ?? HOT_INDEX_DEFAULTS.saveIntervalMs,
           opts.graph,
+          taken,
         );
       }
     } catch (err) {
+      if (preloaded) await HotIndex.discard(preloaded);
       store.closeConnections();
       throw err;
     }
     return store;
   }
 
-  private async openIndex(saveEveryMs: number, graph?: HotGraphOptions): Promise<void> {
+  private async openIndex(
+    saveEveryMs: number,
+    graph: HotGraphOptions | undefined,
+    preloaded: Promise<PreloadedIndex> | undefined,
+  ): Promise<void> {
     const opened = await openHotVectors(this.dir, this.admin, this.shards, {
       graph,
       store: this.options.vectorStore,
+      preloaded,
     });
     const index = opened.index;
     this.index = index;

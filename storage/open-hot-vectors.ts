@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { HotIndex, type HotGraphOptions } from './hot-index';
+import { HotIndex, type HotGraphOptions, type PreloadedIndex } from './hot-index';
 import type { VectorStoreOptions } from '../infra';
 import type { HotVectors } from './hot-vectors';
 import { QdrantHotIndex } from './qdrant-hot-index';
@@ -18,10 +18,15 @@ export async function openHotVectors(
   hotDir: string,
   conn: DuckDBConnection,
   shards: number[],
-  opts: { graph?: HotGraphOptions | undefined; store?: VectorStoreOptions | undefined },
+  opts: {
+    graph?: HotGraphOptions | undefined;
+    store?: VectorStoreOptions | undefined;
+    /** the embedded index's file, read ahead (HotIndex.preload) */
+    preloaded?: Promise<PreloadedIndex> | undefined;
+  },
 ): Promise<HotVectorsOpen> {
   if (opts.store?.kind !== 'qdrant') {
-    const opened = await HotIndex.open(hotDir, conn, shards, opts.graph);
+    const opened = await HotIndex.open(hotDir, conn, shards, opts.graph, opts.preloaded);
     return { ...opened, stale: [] };
   }
   const index = QdrantHotIndex.create(opts.store.qdrant);
