@@ -3,6 +3,7 @@ import {
   DuckDBArrayValue,
   VARCHAR,
   type DuckDBConnection,
+  type DuckDBPreparedStatement,
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
@@ -52,15 +53,49 @@ export async function insertRows(
     });
     return `(${params.join(', ')})`;
   });
+  const sql = `INSERT INTO ${db}.${table} VALUES ${tuples.join(', ')}`;
+  if (rows.length === 1) return runCached(conn, sql, values, bound);
   // prepare, bind, run: run(sql, values) would first split the text into statements, a parse
   // and a trip to a worker thread more (a third of an INSERT's time)
-  const statement = await conn.prepare(`INSERT INTO ${db}.${table} VALUES ${tuples.join(', ')}`);
+  const statement = await conn.prepare(sql);
   try {
     statement.bind(values, bound);
     await statement.run();
   } finally {
     statement.destroySync();
   }
+}
+
+/** Single-row INSERTs kept prepared, per connection (~20 KB each), the least used evicted. */
+export const CACHED_PER_CONNECTION = 256;
+const cached = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
+
+/**
+ * Runs a prepared single-row INSERT, prepared once per connection: the common write at low
+ * load skips its parse and plan, and a worker-thread trip. A connection runs one statement
+ * at a time (the store's pool), so a statement is never bound twice at once; its closing
+ * destroys them.
+ */
+async function runCached(
+  conn: DuckDBConnection,
+  sql: string,
+  values: DuckDBValue[],
+  types: DuckDBType[],
+): Promise<void> {
+  let statements = cached.get(conn);
+  if (!statements) cached.set(conn, (statements = new Map()));
+  let statement = statements.get(sql);
+  if (statement)
+    statements.delete(sql); // re-inserted below: most recently used last
+  else statement = await conn.prepare(sql);
+  statements.set(sql, statement);
+  if (statements.size > CACHED_PER_CONNECTION) {
+    const [oldest, evicted] = statements.entries().next().value!;
+    statements.delete(oldest);
+    evicted.destroySync();
+  }
+  statement.bind(values, types);
+  await statement.run();
 }
 
 /** `[1.5,-0,…]`: -0 keeps its sign (String(-0) is "0"). */

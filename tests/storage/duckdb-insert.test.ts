@@ -4,11 +4,17 @@ import { join } from 'node:path';
 import {
   arrayValue,
   DuckDBInstance,
+  INTEGER,
   timestampValue,
   type DuckDBConnection,
 } from '@duckdb/node-api';
 import { appendRows, APPEND_TYPES } from '../../storage/duckdb-append';
-import { INSERT_MAX_ROWS, insertRows, writeRows } from '../../storage/duckdb-insert';
+import {
+  CACHED_PER_CONNECTION,
+  INSERT_MAX_ROWS,
+  insertRows,
+  writeRows,
+} from '../../storage/duckdb-insert';
 import { HOT_SHARD_DDL } from '../../storage/hot-schema';
 import { chunkValues, keyValues, memoryValues, passageValues } from '../../storage/shard-rows';
 import type { NewRow } from '../../storage/write-plan';
@@ -94,6 +100,24 @@ describe('rows written by INSERT', () => {
     await appendRows(conn, 'b', 'memories', values);
     expect(await table('a', 'memories')).toEqual(await table('b', 'memories'));
     await writeRows(conn, 'a', 'memories', []);
+  });
+
+  it('single rows, through statements kept prepared, are the rows the appender writes', async () => {
+    const values = memoryValues(rowsOf(6));
+    for (const row of values) await writeRows(conn, 'a', 'memories', [row]);
+    await appendRows(conn, 'b', 'memories', values);
+    expect(await table('a', 'memories')).toEqual(await table('b', 'memories'));
+  });
+
+  it('keeps at most so many statements prepared per connection, and goes on past them', async () => {
+    const tables = CACHED_PER_CONNECTION + 20;
+    for (let t = 0; t < tables; t++) await conn.run(`CREATE TABLE t${t} (x INTEGER)`);
+    for (let round = 0; round < 2; round++)
+      for (let t = 0; t < tables; t++)
+        await insertRows(conn, 'memory.main', `t${t}`, [INTEGER], [[round]]);
+    const union = Array.from({ length: tables }, (_, t) => `SELECT sum(x) AS s FROM t${t}`);
+    const reader = await conn.runAndReadAll(`SELECT sum(s) FROM (${union.join(' UNION ALL ')})`);
+    expect(Number(reader.getRows()[0]![0])).toBe(tables);
   });
 
   it('keeps a vector exact through its text', async () => {
