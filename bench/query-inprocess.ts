@@ -41,6 +41,8 @@ export interface CaseRow {
   p99: number;
   recall: number;
   partial: number;
+  /** this process's CPU per search (µs): steadier than the latencies on a shared machine */
+  cpuUs: number;
 }
 
 const queryOf = (queries: Float32Array, i: number) => queries.subarray(i * DIM, (i + 1) * DIM);
@@ -63,6 +65,7 @@ export async function inProcess(
     const times: number[] = [];
     let found = 0;
     let partial = 0;
+    const cpu = process.cpuUsage();
     for (let i = 0; i < plan.queries; i++) {
       const t0 = performance.now();
       const res = await search.searchVector(queryOf(queries, i), request(kase, i));
@@ -73,8 +76,10 @@ export async function inProcess(
         found += res.results.filter((h) => want.has(h.id)).length;
       }
     }
+    const used = process.cpuUsage(cpu);
+    const cpuUs = (used.user + used.system) / plan.queries;
     const recall = found / (plan.recallQueries * K);
-    rows.push({ name: kase.name, ...stats(times), recall, partial });
+    rows.push({ name: kase.name, ...stats(times), recall, partial, cpuUs });
   }
   return rows;
 }
@@ -131,10 +136,12 @@ export function printInProcess(rows: CaseRow[], parts: Breakdown, plan: InProces
   console.log(
     `\nin process: SearchService.searchVector, ${fmt(plan.queries)} queries per row, recall@10 over ${plan.recallQueries}`,
   );
-  console.log('| query | p50 | p99 | recall@10 | partial |');
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log('| query | p50 | p99 | CPU per search | recall@10 | partial |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
   for (const r of rows)
-    console.log(`| ${r.name} | ${ms(r.p50)} | ${ms(r.p99)} | ${fmt(r.recall, 3)} | ${r.partial} |`);
+    console.log(
+      `| ${r.name} | ${ms(r.p50)} | ${ms(r.p99)} | ${fmt(r.cpuUs)} µs | ${fmt(r.recall, 3)} | ${r.partial} |`,
+    );
   console.log(
     `where a top-10 search goes: index search p50 ${ms(parts.index.p50)} p99 ${ms(parts.index.p99)}; ` +
       `hit rows (${fmt(parts.shardsPerQuery, 1)} shards in parallel) p50 ${ms(parts.rows.p50)} p99 ${ms(parts.rows.p99)}`,

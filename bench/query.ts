@@ -148,13 +148,14 @@ async function measureEf(run: Run, ef: number, detail: boolean): Promise<EfRow> 
 
 function printEfTable(rows: EfRow[]): void {
   console.log(
-    `\n| ef | recall@10 | p50 in process | p99 in process | recall@10, system_id filter | searches/s over HTTP | HTTP p99 |`,
+    `\n| ef | recall@10 | p50 in process | p99 in process | CPU per search in process | recall@10, system_id filter | searches/s over HTTP | HTTP p99 | server CPU per request |`,
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows)
     console.log(
-      `| ${r.ef} | ${fmt(r.top.recall, 3)} | ${ms(r.top.p50)} | ${ms(r.top.p99)} | ` +
-        `${fmt(r.filtered.recall, 3)} | ${fmt(r.http.perSecond)} | ${fmt(r.http.p99, 1)} ms |`,
+      `| ${r.ef} | ${fmt(r.top.recall, 3)} | ${ms(r.top.p50)} | ${ms(r.top.p99)} | ${fmt(r.top.cpuUs)} µs | ` +
+        `${fmt(r.filtered.recall, 3)} | ${fmt(r.http.perSecond)} | ${fmt(r.http.p99, 1)} ms | ` +
+        `${fmt(r.http.serverUsPerRequest)} µs |`,
     );
 }
 
