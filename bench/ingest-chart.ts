@@ -15,7 +15,7 @@ export interface LoadPoint {
 
 const W = 720;
 const H = 420;
-const PLOT = { left: 80, right: 30, top: 50, bottom: 60 };
+const PLOT = { left: 80, right: 30, top: 56, bottom: 60 };
 const SERIES = [
   { key: 'p50Ms', name: 'p50', color: '#1f6fb4' },
   { key: 'p99Ms', name: 'p99', color: '#d0452b' },
@@ -34,7 +34,7 @@ const logScale = (lo: number, hi: number, a: number, b: number) => (v: number) =
 
 const short = (v: number) => (v >= 1000 ? `${v / 1000}k` : String(v));
 
-export function latencySvg(points: LoadPoint[], title: string): string {
+export function latencySvg(points: LoadPoint[], title: string, subtitle = ''): string {
   const loads = points.map((p) => p.perMinute);
   const values = points.flatMap((p) => [p.p50Ms, p.p99Ms]).filter((v) => v > 0);
   const [xLo, xHi] = [Math.min(...loads) / 1.5, Math.max(...loads) * 1.5];
@@ -44,7 +44,8 @@ export function latencySvg(points: LoadPoint[], title: string): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${PLOT.left}" y="28" font-size="15" font-weight="bold">${title}</text>`,
+    `<text x="${PLOT.left}" y="24" font-size="15" font-weight="bold">${title}</text>`,
+    `<text x="${PLOT.left}" y="41" font-size="11" fill="#555">${subtitle}</text>`,
   ];
   for (const t of logTicks(yLo, yHi))
     out.push(
@@ -70,7 +71,7 @@ export function latencySvg(points: LoadPoint[], title: string): string {
     for (const p of points)
       out.push(
         `<circle cx="${x(p.perMinute)}" cy="${y(Math.max(yLo, p[s.key]))}" r="4" fill="${s.color}"/>`,
-        `<text x="${x(p.perMinute) + 7}" y="${y(Math.max(yLo, p[s.key])) - 7}" fill="${s.color}">${p[s.key].toFixed(1)}</text>`,
+        `<text x="${x(p.perMinute) + 7}" y="${y(Math.max(yLo, p[s.key])) - 7}" fill="${s.color}" stroke="white" stroke-width="3" paint-order="stroke">${p[s.key].toFixed(1)}</text>`,
       );
     const ly = PLOT.top + 8 + k * 18;
     out.push(
@@ -83,8 +84,13 @@ export function latencySvg(points: LoadPoint[], title: string): string {
 }
 
 /** Writes `<base>.svg` and `<base>.png`; returns the PNG's path. */
-export function writeLatencyChart(base: string, points: LoadPoint[], title: string): string {
-  const svg = latencySvg(points, title);
+export function writeLatencyChart(
+  base: string,
+  points: LoadPoint[],
+  title: string,
+  subtitle = '',
+): string {
+  const svg = latencySvg(points, title, subtitle);
   writeFileSync(`${base}.svg`, svg);
   const converted = spawnSync('rsvg-convert', ['-o', `${base}.png`, `${base}.svg`]);
   if (converted.status !== 0) writeFileSync(`${base}.png`, fallbackPng(points, title));

@@ -141,7 +141,7 @@ function printTargets(tp: number, results: SteadyResult[]): void {
   );
 }
 
-function writeResults(raw: number, tp: number, results: SteadyResult[]): void {
+function writeResults(natsVersion: string, raw: number, tp: number, results: SteadyResult[]): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const points: LoadPoint[] = results.map((r) => ({
@@ -155,6 +155,7 @@ function writeResults(raw: number, tp: number, results: SteadyResult[]): void {
     join(RESULTS_DIR, 'ingest-latency'),
     points,
     'Akosha ingest: latency vs steady load',
+    `${new Date().toISOString().slice(0, 16)}Z, ${machineLine(natsVersion)}`,
   );
   console.log(`\nlatency-vs-load chart: ${png}`);
 }
@@ -162,7 +163,8 @@ function writeResults(raw: number, tp: number, results: SteadyResult[]): void {
 async function main(): Promise<void> {
   const dir = tempDir('ingest');
   const server = await startNatsServer({ storeDir: join(dir, 'nats') });
-  const nc = await connect({ servers: server.url });
+  // no async stack traces: each publish would capture one (the harness's own CPU)
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
   const js = jetstream(nc);
   await applyTopology(nc, loadConfig({}).streams);
   console.log(machineLine(nc.info?.version ?? 'unknown'));
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
     printSteady(results[results.length - 1]!);
   }
   printTargets(tp, results);
-  writeResults(raw, tp, results);
+  writeResults(nc.info?.version ?? 'unknown', raw, tp, results);
 
   stopping = true;
   akosha.kill('SIGTERM');
