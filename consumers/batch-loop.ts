@@ -1,13 +1,8 @@
-import {
-  createInbox,
-  nanos,
-  type Msg,
-  type NatsConnection,
-  type Subscription,
-} from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../infra';
 import { Heartbeat } from './heartbeat';
 import { toPulledMsg, type HeldMsg, type PulledMsg } from './pulled-message';
+import { PullRequests } from './pull-requests';
 import { bytesOf, takeBatch } from './take-batch';
 
 export interface BatchLoopOptions {
@@ -20,17 +15,7 @@ export interface BatchLoopOptions {
   ackWaitMs: number;
 }
 
-/** A pull request lives this long at the server; stop() waits at most this for the open one. */
-const PULL_EXPIRES_MS = 2000;
-/** A request with no answer after this is taken as lost (e.g. the server restarted). */
-const PULL_LOST_MS = PULL_EXPIRES_MS + 3000;
 const OPEN_PULLS = 2;
-
-interface OpenPull {
-  remaining: number;
-  sub: Subscription | undefined;
-  timer: NodeJS.Timeout | undefined;
-}
 
 /**
  * Pulls from a durable consumer with its own pull requests and hands messages over in
@@ -44,19 +29,27 @@ export class BatchLoop {
   private readonly queue: HeldMsg[] = [];
   private readonly heartbeat: Heartbeat;
   private wake?: () => void;
-  private readonly open = new Set<OpenPull>();
+  private readonly requests: PullRequests;
   private stopping = false;
   private paused = false;
   private done: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly target: { stream: string; consumer: string },
+    target: { stream: string; consumer: string },
     private readonly options: BatchLoopOptions,
     private readonly handle: (batch: PulledMsg[]) => Promise<void>,
     private readonly log: Logger,
   ) {
     this.heartbeat = new Heartbeat(options.ackWaitMs);
+    this.requests = new PullRequests(
+      nc,
+      target,
+      { batch: options.batchSize, maxBytes: options.maxBatchBytes },
+      (msg) => this.receive(msg),
+      () => this.requestEnded(),
+      log,
+    );
   }
 
   async start(): Promise<void> {
@@ -69,6 +62,7 @@ export class BatchLoop {
     this.stopping = true;
     this.wake?.();
     await this.done;
+    this.requests.close();
     this.heartbeat.stop();
   }
 
@@ -82,67 +76,29 @@ export class BatchLoop {
     this.pull();
   }
 
-  /** Messages requested but not yet arrived. */
-  private get outstanding(): number {
-    let n = 0;
-    for (const request of this.open) n += request.remaining;
-    return n;
-  }
-
   /** Room for one more request: what is queued plus what may still come stays bounded. */
   private hasRoom(): boolean {
     const { batchSize: batch, maxBatchBytes: bytes } = this.options;
-    if (this.queue.length + this.outstanding + batch > batch * (OPEN_PULLS + 1)) return false;
-    return bytesOf(this.queue) + (this.open.size + 1) * bytes <= bytes * (OPEN_PULLS + 1);
+    const queued = this.queue.length + this.requests.outstanding;
+    if (queued + batch > batch * (OPEN_PULLS + 1)) return false;
+    return bytesOf(this.queue) + (this.requests.size + 1) * bytes <= bytes * (OPEN_PULLS + 1);
   }
 
-  /**
-   * Keeps two pull requests open, each on its own inbox, so that a request the
-   * server lets lapse without a word (2.9 does, under load) leaves no gap, and
-   * each request's messages and end (408 expired, 404, 409) are told apart.
-   */
+  /** Keeps two pull requests open, so that one the server lets lapse leaves no gap. */
   private pull(): void {
-    const { batchSize: batch, maxBatchBytes } = this.options;
-    while (!this.stopping && !this.paused && this.open.size < OPEN_PULLS && this.hasRoom()) {
-      const request: OpenPull = { remaining: batch, sub: undefined, timer: undefined };
-      request.sub = this.nc.subscribe(createInbox(), {
-        callback: (_err, msg) => this.receive(request, msg),
-      });
-      request.timer = setTimeout(() => this.endPull(request, 'lost'), PULL_LOST_MS);
-      this.open.add(request);
-      const subject = `$JS.API.CONSUMER.MSG.NEXT.${this.target.stream}.${this.target.consumer}`;
-      const body = JSON.stringify({
-        batch,
-        max_bytes: maxBatchBytes,
-        expires: nanos(PULL_EXPIRES_MS),
-      });
-      this.nc.publish(subject, body, { reply: request.sub.getSubject() });
-    }
+    while (!this.stopping && !this.paused && this.requests.size < OPEN_PULLS && this.hasRoom())
+      this.requests.issue();
   }
 
-  private endPull(request: OpenPull, why: 'served' | 'ended' | 'lost'): void {
-    if (!this.open.delete(request)) return;
-    clearTimeout(request.timer);
-    request.sub?.unsubscribe();
-    if (why === 'lost') this.log.debug({ ...this.target }, 'pull request lapsed without an answer');
+  private requestEnded(): void {
     this.pull();
     this.wake?.();
   }
 
-  private receive(request: OpenPull, msg: Msg): void {
-    const status = msg.headers?.code ?? 0;
-    if (status >= 100 && !msg.reply) {
-      const description = msg.headers?.description ?? '';
-      // 409 "Message Size Exceeds MaxBytes" is the byte bound doing its work
-      if (status === 409 && !/MaxBytes/i.test(description))
-        this.log.warn({ ...this.target, status: description }, 'pull refused');
-      if (status >= 400) this.endPull(request, 'ended');
-      return;
-    }
+  private receive(msg: Msg): void {
     const pulled = toPulledMsg(this.nc, msg);
     this.heartbeat.hold(pulled);
     this.queue.push(pulled);
-    if (--request.remaining <= 0) this.endPull(request, 'served');
     this.wake?.();
   }
 
@@ -164,13 +120,13 @@ export class BatchLoop {
   /** The next batch, or undefined once stopping and nothing is queued or on its way. */
   private async nextBatch(): Promise<HeldMsg[] | undefined> {
     while (this.queue.length === 0) {
-      if (this.stopping && this.open.size === 0) return undefined;
+      if (this.stopping && this.requests.size === 0) return undefined;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
     if (
       this.queue.length < this.options.batchSize &&
       this.options.batchLingerMs > 0 &&
-      this.open.size &&
+      this.requests.size &&
       this.moreOnTheWay()
     ) {
       await new Promise((resolve) => setTimeout(resolve, this.options.batchLingerMs));
