@@ -124,12 +124,14 @@ function childrenCpuS(): number {
   }
 }
 
+const answered = (r: LoadResult) => r.ok + r.non2xx + r.mismatches;
+
 async function loadOnce(plan: HttpPlan, job: LoadJob): Promise<MeasuredLoad> {
   const cpus = plan.pin ? LOAD_CPU : undefined;
   const children0 = childrenCpuS();
   const run = plan.tool === 'wrk' ? await runWrk(job, cpus) : await loadInChild(job, cpus);
   const r = run.result;
-  const requests = Math.max(1, r.ok + r.non2xx + r.mismatches);
+  const requests = Math.max(1, answered(r));
   return {
     ...r,
     serverUsPerRequest: run.serverCpuUs / requests,
@@ -137,11 +139,21 @@ async function loadOnce(plan: HttpPlan, job: LoadJob): Promise<MeasuredLoad> {
   };
 }
 
-/** A warm-up run, then `plan.runs` runs; the run of median throughput. */
+/**
+ * A warm-up run, then `plan.runs` runs, each continuing the bodies' rotation where the last
+ * stopped (no body comes back before all the others have had their turn); the run of median
+ * throughput.
+ */
 export async function measureLoad(plan: HttpPlan, job: LoadJob): Promise<MeasuredLoad> {
-  await loadOnce(plan, { ...job, durationS: plan.warmupS });
+  let startAt = job.startAt ?? 0;
+  const warm = await loadOnce(plan, { ...job, startAt, durationS: plan.warmupS });
+  startAt += answered(warm);
   const runs: MeasuredLoad[] = [];
-  for (let i = 0; i < plan.runs; i++) runs.push(await loadOnce(plan, job));
+  for (let i = 0; i < plan.runs; i++) {
+    const run = await loadOnce(plan, { ...job, startAt });
+    startAt += answered(run);
+    runs.push(run);
+  }
   runs.sort((a, b) => a.perSecond - b.perSecond);
   return runs[Math.floor(runs.length / 2)]!;
 }

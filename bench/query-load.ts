@@ -14,6 +14,11 @@ export interface LoadJob {
   path?: string;
   /** sent with every request (an Authorization header) */
   headers?: Record<string, string>;
+  /**
+   * the body to start with: a run continues the rotation where the last one stopped, so that
+   * a cache smaller than the bodies never sees a body again while it still holds it
+   */
+  startAt?: number;
   /** a 2xx answer without this text counts as a mismatch (`"partial":false` for searches) */
   expect?: string;
 }
@@ -35,7 +40,9 @@ function requestsOf(job: LoadJob) {
   const path = job.path ?? '/api/v1/search';
   const headers = job.headers ?? {};
   if (job.bodies.length === 0) return [{ method: 'GET' as const, path, headers }];
-  return job.bodies.map((body) => ({
+  const start = (job.startAt ?? 0) % job.bodies.length;
+  const rotated = [...job.bodies.slice(start), ...job.bodies.slice(0, start)];
+  return rotated.map((body) => ({
     method: 'POST' as const,
     path,
     headers: { ...headers, 'content-type': 'application/json' },

@@ -71,7 +71,7 @@ local bodies = {
 ${bodies.map((b) => `  ${luaString(b)},`).join('\n')}
 }
 local formatted = {}
-local n = 0
+local n = ${Math.max(0, Math.floor(job.startAt ?? 0)) % Math.max(1, bodies.length)} - 1
 non2xx = 0
 mismatches = 0
 function init(args)

@@ -39,7 +39,7 @@ const withWrk = wrkAvailable() ? describe : describe.skip;
 withWrk('wrk against a local server', () => {
   let server: Server;
   let url: string;
-  const seen = { bodies: new Set<string>(), authorized: 0, requests: 0 };
+  const seen = { bodies: new Set<string>(), first: [] as string[], authorized: 0, requests: 0 };
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -48,6 +48,7 @@ withWrk('wrk against a local server', () => {
       req.on('end', () => {
         seen.requests++;
         seen.bodies.add(body);
+        if (seen.first.length < 2) seen.first.push(body);
         if (req.headers.authorization === 'Bearer t') seen.authorized++;
         const status = body.includes('"refuse"') ? 503 : 200;
         res.writeHead(status, { 'content-type': 'application/json' });
@@ -80,5 +81,15 @@ withWrk('wrk against a local server', () => {
     // each body a quarter of the requests (wrk may stop with a few in flight)
     expect(Math.abs(result.non2xx - result.ok / 2)).toBeLessThan(result.ok / 4 + 10);
     expect(serverCpuUs).toBeGreaterThan(0);
+  });
+
+  it('continues a rotation where it is told to start', async () => {
+    seen.first = [];
+    const bodies = ['{"q":"0"}', '{"q":"1"}', '{"q":"2"}', '{"q":"3"}'];
+    await runWrk({ url, connections: 1, durationS: 1, bodies, startAt: 6 });
+    // 6 of 4 bodies: the third first (wrk may ask its script once before the first request)
+    expect([bodies[2], bodies[3]]).toContain(seen.first[0]);
+    const next = bodies[(bodies.indexOf(seen.first[0]!) + 1) % bodies.length];
+    expect(seen.first[1]).toBe(next);
   });
 });
