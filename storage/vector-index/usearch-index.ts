@@ -7,6 +7,7 @@ import { PointFile } from './point-file';
 import { dot, PointStore, type PointSnapshot } from './point-store';
 import { savedSlotCount, slotsLoadable } from './usearch-slots';
 import { SearchBatcher } from './search-batch';
+import { sha256InWorker } from './file-hash';
 import {
   fileSize,
   readSidecar,
@@ -142,6 +143,8 @@ export class UsearchIndex implements VectorIndex {
   /** Opens a saved index; throws IndexFileError when the file or its sidecar cannot be used. */
   static async open(path: string, options: UsearchIndexOptions = {}): Promise<UsearchIndex> {
     const opts = { ...resolve(options), path };
+    // the usearch file is hashed (on a worker thread) while the sidecar is read
+    const indexSha256 = sha256InWorker(path).catch(() => undefined);
     const side = await readSidecar(sidecarPath(path)).catch((err: unknown) => {
       throw err instanceof SidecarError ? new IndexFileError(err.message) : err;
     });
@@ -155,7 +158,7 @@ export class UsearchIndex implements VectorIndex {
         `index stores ${h.quantization ?? 'f32'}, configured ${opts.quantization}`,
       );
     }
-    await verifyIndexFile(path, h.index_bytes, h.index_sha256);
+    await verifyIndexFile(path, h.index_bytes, h.index_sha256, indexSha256);
     const slots = await savedSlotCount(path);
     if (!slotsLoadable(slots, h.count)) {
       throw new IndexFileError(`index holds ${slots - h.count} removed slots beside ${h.count}`);
@@ -170,8 +173,7 @@ export class UsearchIndex implements VectorIndex {
     if (native.size() !== h.count || native.dimensions() !== opts.dimensions) {
       throw new IndexFileError(`index holds ${native.size()} points, its sidecar ${h.count}`);
     }
-    const present = native.contains(cols.keys);
-    if (cols.keys.length > 0 && [present].flat().some((x) => !x)) {
+    if (!containsAll(native, sampleKeys(cols.keys))) {
       throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
     }
     const file = openPointFile(path, opts.dimensions, cols.extraBytes, side.layout);
@@ -566,14 +568,42 @@ function newNativeIndex(o: Resolved): Index {
   });
 }
 
-/** usearch 2.25 aborts the process on a truncated file: check size and sha256 before loading. */
-async function verifyIndexFile(path: string, bytes: number, sha256: string): Promise<void> {
+/**
+ * usearch 2.25 aborts the process on a truncated file: check size and sha256 (`actual`, being
+ * computed) before loading.
+ */
+async function verifyIndexFile(
+  path: string,
+  bytes: number,
+  sha256: string,
+  actual: Promise<string | undefined>,
+): Promise<void> {
   const size = await fileSize(path);
   if (size === undefined) throw new IndexFileError(`index file missing: ${path}`);
   if (size !== bytes) throw new IndexFileError(`index file has ${size} bytes, expected ${bytes}`);
-  if ((await sha256File(path)) !== sha256) {
+  if ((await actual) !== sha256) {
     throw new IndexFileError(`index file checksum mismatch: ${path}`);
   }
+}
+
+/**
+ * Keys the loaded graph must hold: every one of a small index, an even sample of a large one
+ * (the sidecar's checksum of the graph file already ties the two; 1M lookups cost ~1 s).
+ */
+function sampleKeys(keys: BigUint64Array): BigUint64Array {
+  const step = Math.max(1, Math.floor(keys.length / 8192));
+  if (step === 1) return keys;
+  const out = new BigUint64Array(Math.ceil(keys.length / step));
+  for (let i = 0; i < out.length; i++) out[i] = keys[i * step]!;
+  return out;
+}
+
+function containsAll(native: Index, keys: BigUint64Array): boolean {
+  if (keys.length === 0) return true;
+  const present = native.contains(keys);
+  if (!Array.isArray(present)) return present;
+  for (const x of present) if (!x) return false;
+  return true;
 }
 
 /** Temporary files of a save that a crash interrupted (any process). */

@@ -1,6 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { sha256InWorker } from './file-hash';
 import type { PointColumns, PointSnapshot } from './point-snapshot';
 
 /**
@@ -158,9 +159,8 @@ async function writeVectors(w: HashedWriter, snap: PointSnapshot): Promise<void>
   }
 }
 
-/** Reads from a position on, hashing every byte read. */
-class HashedReader {
-  readonly hash: Hash = createHash('sha256');
+/** Reads from a position on. */
+class SidecarReader {
   position = 0;
 
   constructor(
@@ -173,21 +173,10 @@ class HashedReader {
     for (let off = 0; off < n;) {
       const { bytesRead } = await this.fh.read(b, off, Math.min(CHUNK, n - off), this.position);
       if (bytesRead === 0) throw new SidecarError(`sidecar truncated: ${this.path}`);
-      this.hash.update(b.subarray(off, off + bytesRead));
       off += bytesRead;
       this.position += bytesRead;
     }
     return b;
-  }
-
-  /** Hashes n bytes without keeping them. */
-  async skip(n: number): Promise<void> {
-    const b = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, n)));
-    for (let left = n; left > 0;) {
-      const step = Math.min(b.length, left);
-      await this.read(step, b.subarray(0, step));
-      left -= step;
-    }
   }
 
   async json<T>(): Promise<T> {
@@ -207,16 +196,19 @@ class HashedReader {
 }
 
 /**
- * Reads and verifies a sidecar (every byte against its sha256, the vectors and extras too);
- * keeps its columns. Throws SidecarError when it is missing, cut, altered or of version 1.
+ * Reads and verifies a sidecar (every byte against its sha256, the vectors and extras too,
+ * hashed on a worker thread while the columns are read); keeps its columns. Throws
+ * SidecarError when it is missing, cut, altered or of version 1.
  */
 export async function readSidecar(path: string): Promise<SidecarContent> {
   const size = await fileSize(path);
   if (size === undefined) throw new SidecarError(`sidecar missing: ${path}`);
   if (size < MAGIC.length + 8 + 32) throw new SidecarError(`sidecar truncated: ${path}`);
+  const digest = sha256InWorker(path, size - 32);
+  digest.catch(() => undefined); // awaited below, unless the checks before it throw
   const fh = await open(path, 'r');
   try {
-    const r = new HashedReader(fh, path);
+    const r = new SidecarReader(fh, path);
     const magic = await r.read(MAGIC.length);
     if (magic.subarray(0, 6).equals(MAGIC.subarray(0, 6)) && !magic.equals(MAGIC))
       throw new SidecarError(`sidecar of an older format: ${path}`);
@@ -246,10 +238,9 @@ export async function readSidecar(path: string): Promise<SidecarContent> {
     const extrasAt = vectorsAt + n * header.dimensions * 4;
     const extras = columns.extraBytes.reduce((a, b) => a + b, 0);
     if (extrasAt + extras + 32 !== size) throw new SidecarError(`sidecar length is wrong: ${path}`);
-    await r.skip(extrasAt + extras - vectorsAt);
     const stored = Buffer.alloc(32);
-    await fh.read(stored, 0, 32, r.position);
-    if (!stored.equals(r.hash.digest()))
+    await fh.read(stored, 0, 32, size - 32);
+    if (stored.toString('hex') !== (await digest))
       throw new SidecarError(`sidecar checksum mismatch: ${path}`);
     return { header, columns, layout: { vectorsAt, extrasAt } };
   } finally {
