@@ -54,29 +54,22 @@ export async function insertRows(
     return `(${params.join(', ')})`;
   });
   const sql = `INSERT INTO ${db}.${table} VALUES ${tuples.join(', ')}`;
-  if (rows.length === 1) return runCached(conn, sql, values, bound);
-  // prepare, bind, run: run(sql, values) would first split the text into statements, a parse
-  // and a trip to a worker thread more (a third of an INSERT's time)
-  const statement = await conn.prepare(sql);
-  try {
-    statement.bind(values, bound);
-    await statement.run();
-  } finally {
-    statement.destroySync();
-  }
+  return runPrepared(conn, sql, values, bound);
 }
 
-/** Single-row INSERTs kept prepared, per connection (~20 KB each), the least used evicted. */
+/** INSERTs kept prepared, per connection (~20 KB each), the least used evicted. */
 export const CACHED_PER_CONNECTION = 256;
 const cached = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
 
 /**
- * Runs a prepared single-row INSERT, prepared once per connection: the common write at low
- * load skips its parse and plan, and a worker-thread trip. A connection runs one statement
- * at a time (the store's pool), so a statement is never bound twice at once; its closing
- * destroys them.
+ * Runs an INSERT prepared once per connection and shape (table and row count): a small
+ * write skips its parse and plan, and the worker-thread trip to prepare it; each trip is
+ * a wait for a thread and then for the event loop, which a busy process pays many times
+ * per transaction. (run(sql, values) would even split the text into statements first.) A
+ * connection runs one statement at a time (the store's pool), so a statement is never
+ * bound twice at once; closing the connection destroys them.
  */
-async function runCached(
+async function runPrepared(
   conn: DuckDBConnection,
   sql: string,
   values: DuckDBValue[],
