@@ -123,7 +123,8 @@ async function build(dir: string, spec: DataSetSpec, vectors: Float32Array): Pro
   return ms;
 }
 
-const rootOf = (spec: DataSetSpec) =>
+/** The data set's directory under .bench/query/ (its shards under `hot/`). */
+export const rootOf = (spec: DataSetSpec) =>
   join(
     '.bench',
     'query',

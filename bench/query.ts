@@ -27,12 +27,13 @@
  * BENCH_TEXTS (20,000), BENCH_EF, BENCH_CONNECTIONS (32), BENCH_DURATION_S (15),
  * BENCH_WARMUP_S (3), BENCH_RUNS (1: runs per HTTP measurement, the median kept), BENCH_PIN.
  */
+import { join } from 'node:path';
 import { SearchService } from '../api/search';
 import { HashingEmbedder } from '../embedding/hashing-embedder';
 import { loadConfig } from '../infra/config';
 import { clustered, DIM } from './clustered';
 import { envInt, fmt } from './lib';
-import { openDataSet, type DataSetSpec } from './query-data';
+import { ensureDataSet, openDataSet, rootOf, type DataSetSpec } from './query-data';
 import {
   describePlan,
   failuresOf,
@@ -79,6 +80,9 @@ function efList(): number[] {
     throw new Error('BENCH_EF: integers ≥ 10');
   return efs;
 }
+
+/** The exact top-10s of the queries (seed SEED + 1), kept beside the data set. */
+const truthFile = (spec: DataSetSpec) => join(rootOf(spec), `truth-q${SEED + 1}.json`);
 
 /** Distinct short query texts built from a small vocabulary. */
 function queryTexts(count: number): string[] {
@@ -186,11 +190,13 @@ async function main(): Promise<void> {
   const plan = httpPlan();
   const texts = queryTexts(TEXTS);
   console.log(`HTTP: POST /api/v1/search, ${describePlan(plan)}`);
+  const spec = { n: N, clusters: CLUSTERS, systems: SYSTEMS, seed: SEED };
+  await ensureDataSet(spec, vectors);
   const run: Run = {
-    spec: { n: N, clusters: CLUSTERS, systems: SYSTEMS, seed: SEED },
+    spec,
     vectors,
     queries,
-    truth: groundTruth(vectors, queries, PLAN.recallQueries),
+    truth: groundTruth(vectors, queries, PLAN.recallQueries, truthFile(spec)),
     plan,
     texts,
   };
