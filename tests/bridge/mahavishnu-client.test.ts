@@ -28,7 +28,8 @@ describe('MahavishnuClient', () => {
   let client: MahavishnuClient;
   beforeAll(async () => {
     fake = await new FakeMahavishnu().start();
-    client = new MahavishnuClient({ url: fake.url, timeoutMs: 150 });
+    // generous: a busy machine must not turn a good call into a timeout
+    client = new MahavishnuClient({ url: fake.url, timeoutMs: 1000 });
   });
   afterAll(() => fake.stop());
   beforeEach(() => {
@@ -96,10 +97,10 @@ describe('MahavishnuClient', () => {
 
   it('aborts a call slower than the timeout', async () => {
     fake.behaviour = 'slow';
-    fake.delayMs = 2000;
+    fake.delayMs = 6000;
     const started = Date.now();
     expect(await codeOf(client.getHealth())).toBe('MAHAVISHNU_TIMEOUT');
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it('codes a refused connection as unreachable', async () => {

@@ -65,6 +65,7 @@ describe('pipeline with the model embedder (generated ONNX model, offline)', () 
       await waitFor(() => streamMessageCount(nats.nc, STREAM.ingested), {
         until: (n) => n === 4,
         what: 'events',
+        timeoutMs: 60_000, // the model's workers start slowly on a busy machine
       });
 
       const [event] = await readStream<IngestedEvent>(nats.nc, nats.js, STREAM.ingested);
@@ -102,5 +103,5 @@ describe('pipeline with the model embedder (generated ONNX model, offline)', () 
     } finally {
       await kill(akosha, 'SIGTERM');
     }
-  });
+  }, 120_000);
 });

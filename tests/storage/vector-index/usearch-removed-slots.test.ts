@@ -46,9 +46,10 @@ describe('usearch files with removed slots', () => {
       await index.remove(points.slice(0, 500).map((p) => p.key));
       const queries = [kept[3]!.vector, unitVector(rng(11)), unitVector(rng(12))];
       const ask = (i: UsearchIndex) => Promise.all(queries.map((q) => i.search(q, { limit: 10 })));
-      const before = await ask(index);
       await index.save();
       expect(await savedSlotCount(path)).toBe(100);
+      // after the save: the compacted graph is another approximation than the one before it
+      const before = await ask(index);
       await index.upsert([points[0]!]); // the compacted graph takes writes
       expect((await index.search(points[0]!.vector, { limit: 1 }))[0]!.key).toEqual(points[0]!.key);
       await index.close();
