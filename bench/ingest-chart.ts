@@ -71,7 +71,8 @@ export function latencySvg(points: LoadPoint[], title: string, subtitle = ''): s
     for (const p of points)
       out.push(
         `<circle cx="${x(p.perMinute)}" cy="${y(Math.max(yLo, p[s.key]))}" r="4" fill="${s.color}"/>`,
-        `<text x="${x(p.perMinute) + 7}" y="${y(Math.max(yLo, p[s.key])) - 7}" fill="${s.color}" stroke="white" stroke-width="3" paint-order="stroke">${p[s.key].toFixed(1)}</text>`,
+        // p99 above its point, p50 below: neither sits on a line
+        `<text x="${x(p.perMinute) - 6}" y="${y(Math.max(yLo, p[s.key])) + (k === 0 ? 18 : -9)}" text-anchor="end" fill="${s.color}" stroke="white" stroke-width="3" paint-order="stroke">${p[s.key].toFixed(1)}</text>`,
       );
     const ly = PLOT.top + 8 + k * 18;
     out.push(

@@ -66,6 +66,14 @@ export function machineLine(natsVersion: string): string {
   );
 }
 
+/** The same, short enough for a chart's subtitle. */
+export function machineShort(natsVersion: string): string {
+  return (
+    `${cpus().length} cores · Node ${process.version} · nats-server ${natsVersion} · ` +
+    `load average ${fmt(loadavg()[0]!, 1)}`
+  );
+}
+
 /** CPU time over a span: this process (the harness), the pipeline's and nats-server's. */
 export class CpuMeter {
   private startSelf = process.cpuUsage();

@@ -16,7 +16,14 @@ import { startNatsServer } from '../infra/nats-server';
 import { writeLatencyChart, type LoadPoint } from './ingest-chart';
 import { EventTracker, waitForEvents } from './ingest-events';
 import { prepareUploads, publishPaced, publishWindowed } from './ingest-load';
-import { breakdown, CpuMeter, machineLine, printBreakdown, type Breakdown } from './ingest-report';
+import {
+  breakdown,
+  CpuMeter,
+  machineLine,
+  machineShort,
+  printBreakdown,
+  type Breakdown,
+} from './ingest-report';
 import { envInt, fmt, sleep, tempDir } from './lib';
 import { RESULTS_DIR } from './load-report';
 
@@ -155,7 +162,7 @@ function writeResults(natsVersion: string, raw: number, tp: number, results: Ste
     join(RESULTS_DIR, 'ingest-latency'),
     points,
     'Akosha ingest: latency vs steady load',
-    `${new Date().toISOString().slice(0, 16)}Z, ${machineLine(natsVersion)}`,
+    `${new Date().toISOString().slice(0, 16).replace('T', ' ')}Z · ${machineShort(natsVersion)}`,
   );
   console.log(`\nlatency-vs-load chart: ${png}`);
 }
