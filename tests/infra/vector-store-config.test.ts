@@ -15,7 +15,7 @@ describe('vector store settings', () => {
       loadConfig({ AKOSHA_VECTOR_STORE: 'qdrant', ...env }).writer.vectorStore;
     expect(qdrant({ QDRANT_URL: 'http://q:6333' })).toEqual({
       kind: 'qdrant',
-      qdrant: { url: 'http://q:6333', collection: 'akosha_hot', timeoutMs: 10_000, hnswEf: 128 },
+      qdrant: { url: 'http://q:6333', collection: 'akosha_hot', timeoutMs: 10_000, hnswEf: 80 },
     });
     expect(
       qdrant({

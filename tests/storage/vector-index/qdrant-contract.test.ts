@@ -127,7 +127,7 @@ describe('Qdrant adapter against the REST contract', () => {
     const [req] = qdrant.calls('query_points');
     expect(req!.body).toMatchObject({
       limit: 3,
-      params: { hnsw_ef: 128, quantization: { rescore: true, oversampling: 2 } },
+      params: { hnsw_ef: 80, quantization: { rescore: true, oversampling: 2 } },
       with_payload: ['system_id', 'id'],
       with_vector: false,
       filter: {
