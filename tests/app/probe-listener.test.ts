@@ -7,7 +7,7 @@ import { createToken } from '../../auth/token-store';
 import { startTestNats, type TestNats } from '../helpers/nats';
 import { startTestPipeline, testConfig, testEnv } from '../helpers/pipeline';
 import { httpsRequest } from '../helpers/https-client';
-import { kill, spawnAkosha } from '../helpers/processes';
+import { kill, startAkosha } from '../helpers/processes';
 import { makeTestCa } from '../helpers/tls';
 import { waitFor } from '../helpers/wait-for';
 
@@ -35,17 +35,8 @@ describe('the probe listener of a process without role api', () => {
 
   it('akosha start --roles ingest answers /health, /ready and /metrics, and 404 elsewhere', async () => {
     const env = testEnv(nats.url, { AKOSHA_LOG_LEVEL: 'info' });
-    const child = spawnAkosha(['start', '--roles', 'ingest'], env);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const { child, http: base } = await startAkosha(['start', '--roles', 'ingest'], env);
     try {
-      await waitFor(() => out.includes('akosha started') || child.exitCode !== null, {
-        what: 'akosha started',
-        timeoutMs: 90_000,
-      });
-      expect(child.exitCode).toBeNull();
-      const started = out.split('\n').find((l) => l.includes('akosha started'))!;
-      const base = (JSON.parse(started) as { http: string }).http;
       expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
       // no token file: loopback callers are admins, as on the API

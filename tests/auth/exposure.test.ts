@@ -10,7 +10,7 @@ import { ConfigError } from '../../infra/config';
 import { authConfig } from '../helpers/auth';
 import { startTestNats, type TestNats } from '../helpers/nats';
 import { testEnv } from '../helpers/pipeline';
-import { exited, kill, runAkosha, spawnAkosha } from '../helpers/processes';
+import { exited, kill, runAkosha, spawnAkosha, startAkosha } from '../helpers/processes';
 import { waitFor } from '../helpers/wait-for';
 
 const silent = pino({ level: 'silent' });
@@ -135,16 +135,9 @@ describe('akosha start', () => {
       AKOSHA_AUTH: 'off',
       AKOSHA_LOG_LEVEL: 'info',
     });
-    const child = spawnAkosha(['start', '--roles', 'api'], env);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const { child, lines } = await startAkosha(['start', '--roles', 'api'], env, 60_000);
     try {
-      await waitFor(() => out.includes('akosha started') || child.exitCode !== null, {
-        what: 'akosha started',
-        timeoutMs: 60_000,
-      });
-      expect(child.exitCode).toBeNull();
-      const warning = out.split('\n').find((l) => l.includes('AKOSHA_AUTH=off'));
+      const warning = lines().find((l) => l.includes('AKOSHA_AUTH=off'));
       expect(JSON.parse(warning!)).toMatchObject({ level: 40 });
     } finally {
       await kill(child, 'SIGTERM');
@@ -187,17 +180,8 @@ describe('akosha start with no configuration (what `npm start` runs)', () => {
       AKOSHA_QUERY_CACHE_PREFIX: `akosha-test:defaults-${process.pid}`,
       AKOSHA_LOG_LEVEL: 'info',
     };
-    const child = spawnAkosha(['start'], env);
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const { child, http: base } = await startAkosha(['start'], env);
     try {
-      await waitFor(() => out.includes('akosha started') || child.exitCode !== null, {
-        what: 'akosha started',
-        timeoutMs: 90_000,
-      });
-      expect(child.exitCode).toBeNull();
-      const started = out.split('\n').find((l) => l.includes('akosha started'))!;
-      const base = (JSON.parse(started) as { http: string }).http;
       expect(base).toBe(`http://127.0.0.1:${env.AKOSHA_HTTP_PORT}`);
       expect(existsSync(join(dataDir, 'nats'))).toBe(true);
       // loopback, no credential: an admin route answers

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { waitFor } from './wait-for';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -55,4 +56,40 @@ export async function runAkosha(
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   await exited(child);
   return { code: child.exitCode, stdout, stderr };
+}
+
+/** A CLI process past its `akosha started` log line (AKOSHA_LOG_LEVEL=info or lower). */
+export interface StartedAkosha {
+  child: ChildProcess;
+  /** the http address the started line names */
+  http: string;
+  /** stdout so far, one JSON log line each */
+  lines: () => string[];
+}
+
+/**
+ * Spawns the CLI and waits for its `akosha started` line. A process that exits first, or
+ * does not start in time, fails the call (and is killed).
+ */
+export async function startAkosha(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<StartedAkosha> {
+  const child = spawnAkosha(args, env);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const started = () => out.split('\n').find((l) => l.includes('akosha started'));
+  try {
+    await waitFor(() => started() !== undefined || child.exitCode !== null, {
+      what: 'akosha started',
+      timeoutMs,
+    });
+    if (!started()) throw new Error(`akosha exited with ${child.exitCode} before it started`);
+  } catch (err) {
+    await kill(child, 'SIGKILL');
+    throw err;
+  }
+  const http = (JSON.parse(started()!) as { http: string }).http;
+  return { child, http, lines: () => out.split('\n') };
 }
