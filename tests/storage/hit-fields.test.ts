@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HASHING_MODEL } from '../../embedding/hashing-embedder';
-import { decodeVector, encodeVector } from '../../embedding/vector';
-import type { EmbeddedMessage, EmbeddedRecord } from '../../schemas/embedded';
+import { encodeVector } from '../../embedding/vector';
+import type { EmbeddedRecord } from '../../schemas/embedded';
 import { shardOf } from '../../schemas/ids';
 import { HotStore, type HotHit, type HotStoreOptions } from '../../storage/hot-store';
-import type { ChunkInput } from '../../storage/write-plan';
 import { rng } from '../helpers/random';
+import { chunkInput } from './chunk-inputs';
 import { seedHot, SEED_DAYS, SEED_START, vector } from './tiers/fixtures';
 
 const WRITTEN = ['rows-host-a', 'rows-host-b'];
@@ -37,22 +37,6 @@ function record(system: string, i: number): EmbeddedRecord {
       })),
     }),
   };
-}
-
-function chunk(system: string, records: EmbeddedRecord[]): ChunkInput {
-  const message: EmbeddedMessage = {
-    schema_version: 1,
-    upload_id: `upload-${system}`,
-    system_id: system,
-    shard: shardOf(system),
-    part: { index: 0, count: 1 },
-    chunk: { index: 0, count: 1 },
-    upload_seq: 1,
-    embedder: { name: 'hashing', model: HASHING_MODEL, dim: 384 },
-    records,
-    rejected_ids: [],
-  };
-  return { message, vectors: records.map((r) => decodeVector(r.vector, 384)) };
 }
 
 describe("search hits' fields kept with the vector index", () => {
@@ -86,7 +70,7 @@ describe("search hits' fields kept with the vector index", () => {
     let store = await open('memory');
     for (const system of WRITTEN) {
       const records = Array.from({ length: 30 }, (_, i) => record(system, i));
-      await store.writeShard(shardOf(system), [chunk(system, records)]);
+      await store.writeShard(shardOf(system), [chunkInput(system, `upload-${system}`, records)]);
     }
     await seedHot(store, { systems: SEEDED, perSystem: 40, start: SEED_START, days: SEED_DAYS });
     // a bulk change behind the write path (what a tier move does)
