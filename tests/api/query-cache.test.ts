@@ -414,6 +414,25 @@ describe('watchIngestForCache', () => {
     expect(await cache.get(req('q'), 'system-u')).toEqual({ answer: 'system-u' });
   });
 
+  it('gathers the events that arrive during an invalidation into the next one', async () => {
+    const calls: string[][] = [];
+    const slowCache = {
+      invalidate: async (systems: string[]) => {
+        calls.push(systems);
+        await new Promise((r) => setTimeout(r, 200));
+      },
+    };
+    const stop = watchIngestForCache(nats.nc, slowCache, quiet);
+    await nats.nc.flush();
+    const systems = Array.from({ length: 40 }, (_, i) => `system-burst-${i}`);
+    for (const system of systems) publish(`akosha.ingested.${system}`, event(system));
+    await waitFor(() => calls.flat().length, { until: (n) => n >= systems.length });
+    await stop();
+    expect(new Set(calls.flat())).toEqual(new Set(systems));
+    expect(calls.flat()).toHaveLength(systems.length);
+    expect(calls.length).toBeLessThan(systems.length / 2);
+  });
+
   it('takes the system from the subject and the payload, each when valid', () => {
     const data = (payload: unknown) => new TextEncoder().encode(JSON.stringify(payload));
     expect(
