@@ -22,6 +22,8 @@
  * per-request stages around it (bench/query-profile.ts), and the HTTP variants
  * (bench/query-variants.ts). Last, scatter-gather over 2 writer processes against one process
  * on the same (smaller) data, BENCH_SCATTER_VECTORS (100,000; 0 skips it): bench/query-scatter.ts.
+ * Then search while ingesting, against `akosha start` with BENCH_INGEST_HOT records (20,000; 0
+ * skips it): bench/query-under-ingest.ts.
  *
  * Env: BENCH_VECTORS (1,000,000), BENCH_QUERIES (1000), BENCH_RECALL_QUERIES (100),
  * BENCH_TEXTS (20,000), BENCH_EF, BENCH_CONNECTIONS (32), BENCH_DURATION_S (15),
@@ -57,6 +59,7 @@ import {
 } from './query-inprocess';
 import { printStages, profileStages } from './query-profile';
 import { printScatterRow, scatterBench } from './query-scatter';
+import { printUnderIngest, underIngestBench } from './query-under-ingest';
 import { httpVariants, printVariants } from './query-variants';
 
 const N = envInt('BENCH_VECTORS', 1_000_000);
@@ -208,6 +211,7 @@ async function main(): Promise<void> {
   printEfTable(rows);
   printTargets(rows.find((r) => r.ef === detailed)!);
   if (envInt('BENCH_SCATTER_VECTORS', 100_000) > 0) printScatterRow(await scatterBench());
+  if (envInt('BENCH_INGEST_HOT', 20_000) > 0) printUnderIngest(await underIngestBench());
 }
 
 main().then(
