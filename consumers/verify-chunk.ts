@@ -107,6 +107,9 @@ function decodeChecked(b64: string, path: string): Float32Array | AkoshaError {
   const bytes = Buffer.from(b64, 'base64');
   if (bytes.byteLength !== EMBEDDING_DIM * 4)
     return invalidVector(path, `${bytes.byteLength / 4} dimensions, expected ${EMBEDDING_DIM}`);
+  // Buffer skips characters outside the alphabet and takes base64url too: only the
+  // canonical form (what encodeVector writes) round-trips
+  if (bytes.toString('base64') !== b64) return invalidVector(path, 'is not canonical base64');
   const vector = new Float32Array(EMBEDDING_DIM);
   new Uint8Array(vector.buffer).set(bytes);
   if (!vector.every(Number.isFinite)) return invalidVector(path, 'holds NaN or Infinity');

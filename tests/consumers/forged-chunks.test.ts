@@ -70,6 +70,16 @@ const FORGED: { code: string; subject: string; message: EmbeddedMessage }[] = [
     subject: SUBJECT,
     message: chunk(HONEST, 'u-dim', [rec('dim-1', { vector: vectorOf(Array(512).fill(0.04)) })]),
   },
+  // 384 float32s in base64url with junk after them: Buffer would still decode 1,536 bytes
+  {
+    code: 'CHUNK_VECTOR_INVALID',
+    subject: SUBJECT,
+    message: chunk(HONEST, 'u-b64', [
+      rec('b64-1', {
+        vector: `${Buffer.from(Float32Array.from(Array(384).fill(0.25)).buffer).toString('base64url')}!!`,
+      }),
+    ]),
+  },
   {
     code: 'CHUNK_TOO_LARGE',
     subject: SUBJECT,
