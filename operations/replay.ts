@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Embedder } from '../embedding';
-import type { ChunkInput, HotStore } from '../storage';
+import type { ChunkInput, DeferredIndex, DeferredIndexResult, HotStore } from '../storage';
 import { openStreamReader, STREAM } from '../streams';
 import { deferCheckpoints } from './checkpoints';
 import { prepareBatch, type PreparedBatch, type RawUpload } from './replay-prepare';
@@ -57,7 +57,11 @@ export interface ReplaySummary {
     writeSeconds: number;
     /** the one checkpoint per shard at the end (deferred while writing) */
     checkpointSeconds: number;
+    /** the vector index of the written shards, re-synced once at the end (deferred while writing) */
+    indexSeconds: number;
   };
+  /** what the index re-sync added and removed; shards it could not re-sync are left stale */
+  index?: Omit<DeferredIndexResult, 'seconds'> | undefined;
 }
 
 const READ_BATCH = 64;
@@ -72,6 +76,9 @@ const PREPARED_AHEAD = 2;
  * it completes stay in the shard's outbox, and `announcePending` (run after it, and by
  * the writer at start) announces those the live path never did, each once.
  * Batches are prepared ahead while earlier ones are written; writes keep stream order.
+ * The written shards skip the vector index while it runs (searches miss their new rows
+ * until it ends) and are re-synced once at the end: one graph build in large batches
+ * instead of an insert per shard transaction (HotStore.deferIndex).
  */
 export async function replayUploads(opts: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
@@ -83,6 +90,28 @@ export async function replayUploads(opts: ReplayOptions): Promise<ReplaySummary>
     since: opts.since,
   });
   const run = new ReplayRun(opts, reader.total);
+  const deferred = opts.dryRun ? undefined : opts.store.deferIndex();
+  run.deferred = deferred;
+  try {
+    await replayStream(run, reader, opts);
+  } catch (err) {
+    deferred?.abandon(); // left stale: the upkeep, their next write or the next open repairs them
+    throw err;
+  }
+  if (deferred) {
+    const { seconds, ...index } = await deferred.finish();
+    run.timings.indexSeconds = seconds;
+    run.index = index;
+  }
+  return run.summary((performance.now() - started) / 1000);
+}
+
+/** Reads, prepares and writes every selected upload; one checkpoint per shard at the end. */
+async function replayStream(
+  run: ReplayRun,
+  reader: Awaited<ReturnType<typeof openStreamReader>>,
+  opts: ReplayOptions,
+): Promise<void> {
   const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
   let pending: RawUpload[] = [];
   let pendingBytes = 0;
@@ -109,7 +138,6 @@ export async function replayUploads(opts: ReplayOptions): Promise<ReplaySummary>
     await checkpoints?.finish(run.shards);
     run.timings.checkpointSeconds = (performance.now() - checkpointStarted) / 1000;
   }
-  return run.summary((performance.now() - started) / 1000);
 }
 
 class ReplayRun {
@@ -119,7 +147,10 @@ class ReplayRun {
     embedSeconds: 0,
     writeSeconds: 0,
     checkpointSeconds: 0,
+    indexSeconds: 0,
   };
+  deferred: DeferredIndex | undefined;
+  index: ReplaySummary['index'];
   /** shards written to */
   readonly shards = new Set<number>();
   private messages = 0;
@@ -178,6 +209,7 @@ class ReplayRun {
 
   private async write(shard: number, inputs: ChunkInput[]): Promise<void> {
     this.shards.add(shard);
+    this.deferred?.defer(shard);
     const result = await this.opts.store.writeShard(shard, inputs, this.opts.fence);
     const received = inputs.reduce((n, i) => n + i.message.records.length, 0);
     const stored = result.chunks
@@ -198,6 +230,7 @@ class ReplayRun {
       recordsPerSecond: seconds > 0 ? handled / seconds : 0,
       dryRun: this.opts.dryRun === true,
       timings: { ...this.timings },
+      ...(this.index && { index: this.index }),
     };
   }
 }

@@ -28,6 +28,7 @@ import type { SearchFilter } from './vector-index/types';
 import type { ShardSink } from './shard-sink';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
 import { bumpCommitMark } from './commit-mark';
+import { DeferredIndex } from './deferred-index';
 
 export interface SearchOptions {
   limit: number;
@@ -91,6 +92,8 @@ export class HotStore implements ShardSink {
   private readonly shardLock = new KeyedLock<number>();
   /** shards whose vector index missed rows written after COMMIT; repaired at their next write */
   private readonly staleIndex = new Set<number>();
+  /** shards a bulk load writes without per-write index adds, and how many loads hold each */
+  private readonly deferredIndex = new Map<number, number>();
   private closed = false;
   private index: HotVectors | undefined;
   private saveTimer?: NodeJS.Timeout;
@@ -262,6 +265,7 @@ export class HotStore implements ShardSink {
    * written and skip them): the shard is marked stale and rebuilt from its rows.
    */
   private async indexRows(shard: number, rows: NewRow[], mark?: string): Promise<void> {
+    if (this.deferredIndex.has(shard)) return; // its bulk load re-syncs it once, at its end
     try {
       if (this.staleIndex.has(shard)) {
         // a remote store that failed is not asked again at every write: the upkeep repairs it
@@ -312,6 +316,24 @@ export class HotStore implements ShardSink {
       total.removed += synced.removed;
     }
     return total;
+  }
+
+  /**
+   * For bulk loads (replay, restore, tier moves): the shards passed to `defer` skip the
+   * per-write index work until `finish` re-syncs each once (deferred-index.ts).
+   */
+  deferIndex(): DeferredIndex {
+    return new DeferredIndex({
+      hold: (shard) => this.deferredIndex.set(shard, (this.deferredIndex.get(shard) ?? 0) + 1),
+      release: (shard) => {
+        const holders = (this.deferredIndex.get(shard) ?? 1) - 1;
+        if (holders > 0) this.deferredIndex.set(shard, holders);
+        else this.deferredIndex.delete(shard);
+        return holders <= 0;
+      },
+      resync: (shard) => this.resyncIndex([shard]),
+      markStale: (shard) => this.staleIndex.add(shard),
+    });
   }
 
   /** Flags uploads announced, in a transaction of its own: a restart must not announce them again. */
@@ -424,7 +446,8 @@ export class HotStore implements ShardSink {
         });
         await this.dropOrphanPassages(conn, shardDbName(shard));
         // the task's changes are committed: an index that fails to follow is repaired later
-        await this.repairIndex(conn, shard).catch(() => this.staleIndex.add(shard));
+        if (!this.deferredIndex.has(shard))
+          await this.repairIndex(conn, shard).catch(() => this.staleIndex.add(shard));
         return out;
       });
     });

@@ -29,6 +29,7 @@ export { NO_HOT_SEARCH } from './hot-search';
 export type { HotSearch } from './hot-search';
 export { HotStore } from './hot-store';
 export type { SearchOptions } from './hot-store';
+export type { DeferredIndex, DeferredIndexResult } from './deferred-index';
 export { Pool, SharedExclusiveLock } from './keyed-lock';
 export { findMemory } from './lookup';
 export type { StoredMemory } from './lookup';

@@ -2,12 +2,13 @@ import { existsSync, rmSync } from 'node:fs';
 import type { Pipeline } from '../../app/pipeline';
 import { HASHING_MODEL, HashingEmbedder } from '../../embedding/hashing-embedder';
 import type { AkoshaConfig } from '../../infra/config';
-import { replayUploads } from '../../operations/replay';
+import { replayUploads, type ReplayOptions } from '../../operations/replay';
 import { summariseKeys, verifyShards } from '../../operations/verify';
 import { publishUpload } from '../../producers/publish-upload';
 import { shardOf } from '../../schemas/ids';
 import { shardDbName } from '../../storage/hot-schema';
 import { HotStore } from '../../storage/hot-store';
+import { hotShardCount } from '../../storage/vector-index/hot-source';
 import { STREAM } from '../../streams/definitions';
 import { subjects } from '../../streams/subjects';
 import { startTestNats, type TestNats } from '../helpers/nats';
@@ -85,7 +86,32 @@ describe('replay rebuilds a shard from AKOSHA_UPLOADS', () => {
     return Number(reader.getRowObjectsJS()[0]?.n);
   };
 
-  const replay = (store: HotStore, workerThread = false) =>
+  /**
+   * The index holds a point for every record and passage of every shard, and a sample of the
+   * shard's records is found by its own vector (or a point just as near: texts that differ
+   * only in numbers can share a vector).
+   */
+  const indexMisses = async (store: HotStore) => {
+    const conn = await store.connect();
+    let points = 0;
+    for (const shard of store.shards) points += await hotShardCount(conn, shard);
+    const reader = await conn.runAndReadAll(
+      `SELECT id, embedding FROM ${shardDbName(SHARD)}.memories USING SAMPLE 40 ROWS`,
+    );
+    conn.closeSync();
+    const missed: string[] = [];
+    if ((await store.indexCount()) !== points)
+      missed.push(`${await store.indexCount()} ≠ ${points}`);
+    for (const row of reader.getRowObjectsJS()) {
+      const query = Float32Array.from(row.embedding as number[]);
+      const hits = await store.searchIndex(query, { limit: 5, systemId: TARGET });
+      const nearest = hits[0]?.similarity ?? 0;
+      if (!hits.some((h) => h.id === row.id) && nearest < 0.9999) missed.push(String(row.id));
+    }
+    return missed;
+  };
+
+  const replay = (store: HotStore, workerThread = false, more: Partial<ReplayOptions> = {}) =>
     replayUploads({
       nc: nats.nc,
       store,
@@ -95,6 +121,7 @@ describe('replay rebuilds a shard from AKOSHA_UPLOADS', () => {
       shard: SHARD,
       batchBytes: 64 * 1024,
       workerThread,
+      ...more,
     });
 
   it('gives the same keys, passes verify, publishes nothing, and a second replay changes nothing', async () => {
@@ -150,6 +177,11 @@ describe('replay rebuilds a shard from AKOSHA_UPLOADS', () => {
     expect(once.records.stored).toBe(before.length);
     expect(once.records.rejected).toBeGreaterThan(0);
     expect(once.records.duplicate).toBe(12); // wave two: six by key, six by content
+    // the index was deferred while writing and re-synced once at the end
+    expect(once.index).toMatchObject({ shards: 1, stale: [] });
+    expect(once.index!.added).toBeGreaterThanOrEqual(before.length);
+    expect(store.staleIndexShards).toEqual([]);
+    expect(await indexMisses(store)).toEqual([]);
     const rebuilt = await store.keys(SHARD);
     expect(rebuilt).toEqual(before);
     expect(summariseKeys(rebuilt)).toEqual(summariseKeys(before));
@@ -173,6 +205,26 @@ describe('replay rebuilds a shard from AKOSHA_UPLOADS', () => {
     await store.close();
     expect(existsSync(file)).toBe(true);
     expect(await streamMessageCount(nats.nc, STREAM.ingested)).toBe(events);
+  });
+
+  it('leaves the shard stale when a replay stops midway, and the repair indexes what it wrote', async () => {
+    let store = await HotStore.open(config.writer.hotDir, { concurrency: 2, model: HASHING_MODEL });
+    const file = store.shardFile(SHARD);
+    await store.close();
+    rmSync(file, { force: true });
+    rmSync(`${file}.wal`, { force: true });
+    store = await HotStore.open(config.writer.hotDir, { concurrency: 2, model: HASHING_MODEL });
+    const stopped = () => {
+      throw new Error('stopped after its first batch');
+    };
+    await expect(replay(store, false, { onProgress: stopped })).rejects.toThrow(/stopped/);
+    const written = await store.count(SHARD);
+    expect(written).toBeGreaterThan(0);
+    expect(store.staleIndexShards).toEqual([SHARD]);
+    await store.repairStaleIndexes();
+    expect(store.staleIndexShards).toEqual([]);
+    expect(await indexMisses(store)).toEqual([]);
+    await store.close();
   });
 
   it('reports drift with example keys when the shard lacks records', async () => {
