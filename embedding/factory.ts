@@ -35,5 +35,6 @@ export async function createEmbedder(options: EmbedderOptions): Promise<Embedder
   return WorkerPoolEmbedder.start({
     ...modelOptions,
     ...(options.workers ? { workers: options.workers } : {}),
+    nice: options.nice ?? EMBEDDER_DEFAULTS.nice,
   });
 }

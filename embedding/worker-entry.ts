@@ -1,18 +1,22 @@
 /**
- * One embedding worker thread: loads its own ModelEmbedder (one ONNX session,
- * intra-op threads as told, 1 by default) and answers embed requests from
+ * One embedding worker thread: lowers its own priority (AKOSHA_EMBEDDING_NICE), then loads its
+ * own ModelEmbedder (one ONNX session, intra-op threads as told, 1 by default) and answers embed requests from
  * WorkerPoolEmbedder. Loaded by path, compiled or through tsx: infra/entry-files.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ModelEmbedder, type ModelEmbedderOptions } from './model-embedder';
-import type { FromWorker, ToWorker } from './worker-pool';
+import { ModelEmbedder } from './model-embedder';
+import { lowerThreadPriority } from './thread-priority';
+import type { FromWorker, ToWorker, WorkerData } from './worker-pool';
 
 const port = parentPort!;
 
 async function main(): Promise<void> {
+  const { nice, ...options } = workerData as WorkerData;
+  // before the session exists: its intra-op threads inherit this thread's priority
+  lowerThreadPriority(nice);
   let embedder: ModelEmbedder;
   try {
-    embedder = await ModelEmbedder.load(workerData as ModelEmbedderOptions);
+    embedder = await ModelEmbedder.load(options);
   } catch (err) {
     port.postMessage({ type: 'error', message: (err as Error).message } satisfies FromWorker);
     return;

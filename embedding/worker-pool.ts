@@ -20,6 +20,13 @@ export type FromWorker =
 export interface WorkerPoolOptions extends ModelEmbedderOptions {
   /** worker threads, one ONNX session each (default: the number of cores) */
   workers?: number;
+  /** each worker thread's nice value, set before its ONNX session starts (0: unchanged) */
+  nice?: number;
+}
+
+/** What a worker thread starts with: its model's options and its nice value. */
+export interface WorkerData extends ModelEmbedderOptions {
+  nice: number;
 }
 
 interface Job {
@@ -56,16 +63,16 @@ export class WorkerPoolEmbedder implements Embedder {
     readonly maxTokens: number,
     private readonly batchSize: number,
     private readonly modelDir: string,
-    private readonly workerOptions: ModelEmbedderOptions,
+    private readonly workerOptions: WorkerData,
   ) {
     for (const slot of slots) this.watch(slot, slot.worker!);
   }
 
   static async start(options: WorkerPoolOptions): Promise<WorkerPoolEmbedder> {
-    const { workers = availableParallelism(), allowRemote, ...modelOptions } = options;
+    const { workers = availableParallelism(), allowRemote, nice = 0, ...modelOptions } = options;
     // a download happens once, here, not in every worker
     if (allowRemote) await (await ModelEmbedder.load({ ...modelOptions, allowRemote })).close();
-    const perWorker: ModelEmbedderOptions = { intraOpThreads: 1, ...modelOptions };
+    const perWorker: WorkerData = { intraOpThreads: 1, ...modelOptions, nice };
     const started = Array.from({ length: Math.max(1, workers) }, () => startWorker(perWorker));
     const results = await Promise.allSettled(started);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -195,7 +202,7 @@ interface StartedWorker {
   maxTokens: number;
 }
 
-function startWorker(options: ModelEmbedderOptions): Promise<StartedWorker> {
+function startWorker(options: WorkerData): Promise<StartedWorker> {
   const worker = new Worker(workerThreadCode(__dirname, 'worker-entry'), {
     eval: true,
     workerData: options,

@@ -65,6 +65,7 @@ function embedderSlice(e: Env): EmbedderOptions {
     model: e.AKOSHA_EMBEDDING_MODEL,
     dtype: e.AKOSHA_EMBEDDING_DTYPE,
     batchSize: e.AKOSHA_EMBEDDING_BATCH,
+    nice: e.AKOSHA_EMBEDDING_NICE,
     allowRemote: e.AKOSHA_EMBEDDING_ALLOW_REMOTE === 'true',
     cacheDir: `${e.AKOSHA_DATA_DIR}/models`,
     ...(e.AKOSHA_EMBEDDING_WORKERS !== undefined && { workers: e.AKOSHA_EMBEDDING_WORKERS }),

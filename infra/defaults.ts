@@ -30,6 +30,8 @@ export const EMBEDDER_DEFAULTS = {
   model: 'Xenova/all-MiniLM-L6-v2',
   dtype: 'q8',
   batchSize: 32,
+  /** worker threads run at this nice value: searches on the main thread win the cores */
+  nice: 10,
 } as const;
 
 /** the Mahavishnu bridge, its client and its circuit breaker (bridge/) */

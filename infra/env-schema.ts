@@ -90,6 +90,7 @@ export const EnvSchema = z.object({
   AKOSHA_EMBEDDING_DTYPE: z.enum(['fp32', 'q8']).default(EMBEDDER_DEFAULTS.dtype),
   AKOSHA_EMBEDDING_WORKERS: int(0, 64).optional(),
   AKOSHA_EMBEDDING_BATCH: int(1, 128).default(EMBEDDER_DEFAULTS.batchSize),
+  AKOSHA_EMBEDDING_NICE: int(0, 19).default(EMBEDDER_DEFAULTS.nice),
   AKOSHA_EMBEDDING_ALLOW_REMOTE: z.enum(['true', 'false']).default('false'),
   AKOSHA_WARM_AFTER_DAYS: int(1, 36_500).default(7),
   AKOSHA_COLD_AFTER_DAYS: int(1, 36_500).default(90),

@@ -35,6 +35,11 @@ export interface EmbedderOptions {
   dtype?: ModelDtype;
   /** worker threads; 0 runs one in-process session on all cores (default: one worker per core) */
   workers?: number;
+  /**
+   * nice value (0–19) of the worker threads and their ONNX threads (default
+   * EMBEDDER_DEFAULTS.nice): on Linux per thread, so searches on the main thread come first
+   */
+  nice?: number;
   /** texts per ONNX run (default 32) */
   batchSize?: number;
   /** download a missing model id into cacheDir (default false) */

@@ -3,6 +3,8 @@ import { ModelEmbedder } from '../../embedding/model-embedder';
 import { WorkerPoolEmbedder } from '../../embedding/worker-pool';
 import { createEmbedder } from '../../embedding/factory';
 import type { Worker } from 'node:worker_threads';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { ensureModel, TINY_MODEL } from '../fixtures/model/ensure-model';
 import { waitFor } from '../helpers/wait-for';
 
@@ -80,4 +82,33 @@ describe('WorkerPoolEmbedder', () => {
     await p.close();
     await expect(p.embed(['x'])).rejects.toThrow(/closed/);
   });
+
+  (process.platform === 'linux' ? it : it.skip)(
+    'runs its workers and their ONNX threads at the nice value asked for, not the event loop',
+    async () => {
+      const mainNice = getPriority(0);
+      const nice = Math.min(19, mainNice + 6);
+      const p = await WorkerPoolEmbedder.start({ model: dir, dtype: 'fp32', workers: 1, nice });
+      try {
+        await p.embed(TEXTS.slice(0, 4));
+        // the worker thread and the threads its session started, beside the process's own
+        expect(threadNiceValues().filter((n) => n === nice).length).toBeGreaterThanOrEqual(1);
+        expect(getPriority(0)).toBe(mainNice);
+      } finally {
+        await p.close();
+      }
+    },
+  );
 });
+
+/** The nice value of every thread of this process (Linux: field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
