@@ -1,9 +1,12 @@
+import { readPriority, type ReadPriority } from '../infra';
 import { EMBEDDING_DIM } from '../schemas';
 import type { Embedder } from './embedder';
 import { l2Normalise } from './vector';
 
 const WORD = /[\p{L}\p{N}]+/gu;
 const TRIGRAM_WEIGHT = 0.5;
+/** How long one step of embedding may hold the event loop (ms). */
+const EMBED_STEP_MS = 2;
 
 /** FNV-1a, 32 bit: fast, stable across processes and platforms. */
 function fnv1a(text: string): number {
@@ -31,8 +34,20 @@ export const HASHING_MODEL = 'fnv1a-words-trigrams-v1';
 export class HashingEmbedder implements Embedder {
   readonly info = { name: 'hashing', model: HASHING_MODEL, dim: EMBEDDING_DIM };
 
+  constructor(private readonly priority: ReadPriority = readPriority) {}
+
+  /** Many texts are embedded in steps of about EMBED_STEP_MS that yield to searches between. */
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
-    return texts.map((t) => this.embedOne(t));
+    const vectors: Float32Array[] = [];
+    let stepStarted = performance.now();
+    for (const text of texts) {
+      if (performance.now() - stepStarted >= EMBED_STEP_MS) {
+        await this.priority.yieldToReads();
+        stepStarted = performance.now();
+      }
+      vectors.push(this.embedOne(text));
+    }
+    return vectors;
   }
 
   embedOne(text: string): Float32Array {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { searchAuditDetail } from '../../audit';
+import { readPriority } from '../../infra';
 import type { GraphQueries } from '../../storage';
 import { withLinkedEntities } from '../graph/search-entities';
 import { replyForbidden, routeOf } from '../auth-denials';
@@ -27,7 +28,8 @@ export function registerSearchRoute(app: FastifyInstance, deps: SearchRouteDeps)
     const system = parsed.data.system_id;
     if (system !== undefined && !inScope(scope, system))
       return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
-    const found = await deps.search.search(parsed.data, scope);
+    // marked in flight: ingest work on this thread yields to it between its steps
+    const found = await readPriority.track(() => deps.search!.search(parsed.data, scope));
     const { project, kind, since, until } = parsed.data;
     req.auditDetail = searchAuditDetail(
       { ...parsed.data, filters: { project, kind, since, until } },
