@@ -1,12 +1,10 @@
-import { readPriority, type ReadPriority } from '../infra';
+import { readPriority, type ReadPriority, writeSteps } from '../infra';
 import { EMBEDDING_DIM } from '../schemas';
 import type { Embedder } from './embedder';
 import { l2Normalise } from './vector';
 
 const WORD = /[\p{L}\p{N}]+/gu;
 const TRIGRAM_WEIGHT = 0.5;
-/** How long one step of embedding may hold the event loop (ms). */
-const EMBED_STEP_MS = 2;
 
 /** FNV-1a, 32 bit: fast, stable across processes and platforms. */
 function fnv1a(text: string): number {
@@ -36,15 +34,12 @@ export class HashingEmbedder implements Embedder {
 
   constructor(private readonly priority: ReadPriority = readPriority) {}
 
-  /** Many texts are embedded in steps of about EMBED_STEP_MS that yield to searches between. */
+  /** Many texts are embedded in steps of about WRITE_STEP_MS that yield to searches between. */
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     const vectors: Float32Array[] = [];
-    let stepStarted = performance.now();
+    const step = writeSteps(this.priority);
     for (const text of texts) {
-      if (performance.now() - stepStarted >= EMBED_STEP_MS) {
-        await this.priority.yieldToReads();
-        stepStarted = performance.now();
-      }
+      await step();
       vectors.push(this.embedOne(text));
     }
     return vectors;

@@ -58,6 +58,25 @@ export class ReadPriority {
   }
 }
 
+/** How long one step of write work may hold the event loop (ms). */
+export const WRITE_STEP_MS = 2;
+
+/**
+ * A checkpoint for a loop of write work: awaiting it yields to searches once the current
+ * step has run `stepMs`, and costs a clock read otherwise.
+ */
+export function writeSteps(
+  priority: ReadPriority = readPriority,
+  stepMs = WRITE_STEP_MS,
+): () => Promise<void> {
+  let stepStarted = performance.now();
+  return async () => {
+    if (performance.now() - stepStarted < stepMs) return;
+    await priority.yieldToReads();
+    stepStarted = performance.now();
+  };
+}
+
 /** How long a write step waits for the searches in flight, at most (ms). */
 export const READ_PRIORITY_MAX_WAIT_MS = 20;
 

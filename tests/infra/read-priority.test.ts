@@ -1,4 +1,4 @@
-import { ReadPriority } from '../../infra/read-priority';
+import { ReadPriority, writeSteps } from '../../infra/read-priority';
 
 /** Lets every callback already queued run (a few turns of the event loop). */
 const settle = async () => {
@@ -53,5 +53,24 @@ describe('ReadPriority', () => {
     fail(new Error('gone'));
     await expect(read).rejects.toThrow('gone');
     expect(priority.reads).toBe(0);
+  });
+});
+
+describe('writeSteps', () => {
+  it('yields to a search in flight once a step has run its time, not before', async () => {
+    const priority = new ReadPriority(60_000);
+    const step = writeSteps(priority, 5);
+    const end = priority.begin();
+    const first = watch(step()); // the step has just started: no yield
+    await settle();
+    expect(first.done()).toBe(true);
+    const until = performance.now() + 6;
+    while (performance.now() < until); // a step's worth of work
+    const second = watch(step());
+    await settle();
+    expect(second.done()).toBe(false);
+    end();
+    await settle();
+    expect(second.done()).toBe(true);
   });
 });
