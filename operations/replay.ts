@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Embedder } from '../embedding';
 import type { ChunkInput, DeferredIndex, DeferredIndexResult, HotStore } from '../storage';
 import { openStreamReader, STREAM } from '../streams';
-import { deferCheckpoints } from './checkpoints';
+import { bulkSettings } from './checkpoints';
 import { prepareBatch, type PreparedBatch, type RawUpload } from './replay-prepare';
 import { PrepareWorker } from './replay-worker';
 import { uploadsFilter, type UploadSelection } from './upload-filter';
@@ -115,7 +115,7 @@ async function replayStream(
   const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
   let pending: RawUpload[] = [];
   let pendingBytes = 0;
-  const checkpoints = opts.dryRun ? undefined : await deferCheckpoints(opts.store);
+  const checkpoints = opts.dryRun ? undefined : await bulkSettings(opts.store);
   try {
     let readStarted = performance.now();
     for await (const batch of reader.batches(READ_BATCH)) {

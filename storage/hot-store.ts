@@ -429,6 +429,8 @@ export class HotStore implements ShardSink {
       db: string,
       learn: (systemId: string, id: string, sha256: string) => void,
     ) => Promise<T>,
+    /** 'keys-only': the task changes no record (the key index only): the vector index stays */
+    changes: 'records' | 'keys-only' = 'records',
   ): Promise<T> {
     await this.attach(shard);
     return this.shardLock.run(shard, async () => {
@@ -438,6 +440,7 @@ export class HotStore implements ShardSink {
         filter.add(filterKey.content(systemId, sha256));
       };
       return this.pool.use(async (conn) => {
+        if (changes === 'keys-only') return task(conn, shardDbName(shard), learn);
         // before the task: from here on the index's saved mark no longer vouches for the rows
         await bumpCommitMark(conn, shardDbName(shard));
         const out = await task(conn, shardDbName(shard), learn).catch((err: unknown) => {

@@ -45,7 +45,9 @@ async function fillFrom(
   tier: 'warm' | 'cold' | null,
   source: string | null,
 ): Promise<void> {
-  await t.hot.withShard(shard, async (conn, h, learn) => {
+  // the key index only, no record: the vector index has nothing to follow
+  await t.hot.withShard(shard, fill, 'keys-only');
+  async function fill(conn: DuckDBConnection, h: string, learn: Learn): Promise<void> {
     await inTransaction(conn, async () => {
       if (source !== null)
         await conn.run(
@@ -55,7 +57,7 @@ async function fillFrom(
       if (tier !== null) await markKeysFilled(conn, h, tier);
     });
     if (source !== null) await learnKeys(conn, source, learn);
-  });
+  }
 }
 
 async function learnKeys(conn: DuckDBConnection, source: string, learn: Learn): Promise<void> {

@@ -1,4 +1,4 @@
-import { VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { shardDbName } from '../hot-schema';
 import { isoSql } from '../time';
 import type { IndexPoint, RecordKey } from './types';
@@ -25,15 +25,12 @@ export function parsePointId(pointId: string): { id: string; passage?: number } 
 interface PointQuery {
   /** SELECT list and FROM clause; must yield system_id, id (the point id), kind, project, timestamp, embedding */
   from: (db: string) => string;
-  /** keyset ordering columns, the last being the point id's tie-breaker */
-  order: string;
 }
 
 const RECORDS: PointQuery = {
   from: (db) =>
     `SELECT system_id, id, id AS point_id, kind, project, ${isoSql('ts')} AS timestamp, embedding
      FROM ${db}.memories`,
-  order: 'system_id, point_id',
 };
 
 // Passages whose record is gone (moved to warm) are not points.
@@ -42,7 +39,6 @@ const PASSAGES: PointQuery = {
     `SELECT p.system_id, p.id, p.id || '${PASSAGE_MARK}' || p.passage AS point_id, m.kind, m.project,
        ${isoSql('m.ts')} AS timestamp, p.embedding
      FROM ${db}.memory_passages p JOIN ${db}.memories m USING (system_id, id)`,
-  order: 'system_id, point_id',
 };
 
 // With what a search result shows (`shown`): a shared store's points carry it as payload.
@@ -51,7 +47,6 @@ const RECORDS_SHOWN: PointQuery = {
     `SELECT system_id, id, id AS point_id, kind, project, ${isoSql('ts')} AS timestamp, embedding,
        content, tags, metadata, upload_id
      FROM ${db}.memories`,
-  order: RECORDS.order,
 };
 
 const PASSAGES_SHOWN: PointQuery = {
@@ -59,11 +54,10 @@ const PASSAGES_SHOWN: PointQuery = {
     `SELECT p.system_id, p.id, p.id || '${PASSAGE_MARK}' || p.passage AS point_id, m.kind, m.project,
        ${isoSql('m.ts')} AS timestamp, p.embedding, p.passage, p.char_start, p.char_end
      FROM ${db}.memory_passages p JOIN ${db}.memories m USING (system_id, id)`,
-  order: PASSAGES.order,
 };
 
 /**
- * Every point of the shard (records, then passages), in keyset-paginated batches. `shown`:
+ * Every point of the shard (records, then passages), in batches of one streamed query. `shown`:
  * each point's `extra` holds what a search result shows (shownFields).
  */
 export async function* hotShardPoints(
@@ -97,27 +91,28 @@ export function shownFields(r: Record<string, unknown>): Record<string, unknown>
   return undefined;
 }
 
+/**
+ * One streamed query over the shard, cut into batches: a keyset-paginated read sorted and
+ * scanned the shard again for every batch (quadratic in a large shard's size).
+ */
 async function* pointsOf(
   conn: DuckDBConnection,
   shard: number,
   query: PointQuery,
   batchSize: number,
 ): AsyncIterable<IndexPoint[]> {
-  let after: [string, string] | undefined;
-  for (;;) {
-    const where = after ? 'WHERE system_id > $1 OR (system_id = $1 AND point_id > $2)' : '';
-    const reader = await conn.runAndReadAll(
-      `SELECT * FROM (${query.from(shardDbName(shard))}) ${where}
-       ORDER BY ${query.order} LIMIT ${Math.floor(batchSize)}`,
-      after ? [after[0], after[1]] : [],
-      after ? [VARCHAR, VARCHAR] : [],
-    );
-    const rows = reader.getRowObjectsJS();
-    if (rows.length === 0) return;
-    yield rows.map((r) => toPoint(r, shard));
-    const last = rows[rows.length - 1]!;
-    after = [String(last.system_id), String(last.point_id)];
+  const result = await conn.stream(query.from(shardDbName(shard)));
+  const size = Math.max(1, Math.floor(batchSize));
+  let batch: IndexPoint[] = [];
+  for await (const rows of result.yieldRowObjectJs()) {
+    for (const r of rows) {
+      batch.push(toPoint(r, shard));
+      if (batch.length < size) continue;
+      yield batch;
+      batch = [];
+    }
   }
+  if (batch.length > 0) yield batch;
 }
 
 function toPoint(r: Record<string, unknown>, shard: number): IndexPoint {

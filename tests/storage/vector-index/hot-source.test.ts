@@ -44,7 +44,7 @@ describe('rebuilding an embedded index from a hot DuckDB shard', () => {
       expectedFingerprint: () => hotShardFingerprint(conn, 7),
     });
 
-  it('reads every record in key order, in batches, with its payload', async () => {
+  it('reads every record, in batches, with its payload', async () => {
     const seen = [];
     for await (const batch of hotShardPoints(conn, 7, 64)) {
       expect(batch.length).toBeLessThanOrEqual(64);
