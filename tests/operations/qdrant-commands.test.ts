@@ -73,7 +73,12 @@ describe('offline commands with the hot vectors in Qdrant', () => {
 
     const replay = await runAkosha(['replay'], env);
     expect(replay.code).toBe(0);
-    expect(json(replay.stdout)).toMatchObject({ vectors: { added: 1, removed: 1 } });
+    // the replay re-syncs the shards it wrote at its end; the command's pass over every
+    // shard then finds nothing left to do
+    expect(json(replay.stdout)).toMatchObject({
+      index: { shards: 1, added: 1, removed: 1, stale: [] },
+      vectors: { added: 0, removed: 0 },
+    });
     expect(points()).toEqual(['first', 'second', 'third']);
 
     const clean = await runAkosha(['verify'], env);
