@@ -1,15 +1,18 @@
 /**
  * Reads before writes on one event loop. Searches mark themselves in flight (begin/end); write
- * work that runs on this thread (vector index adds, the hashing embedder) is cut into bounded
- * steps and awaits yieldToReads() between them. A step first lets pending I/O run (a search
- * request that just arrived is parsed and marks itself), then, while searches are in flight,
- * waits until they are answered: a search waits for at most the steps already started, not
- * for a whole batch. A step never waits longer than maxWaitMs, so ingest keeps moving under a
- * search load that never pauses.
+ * work that runs on this thread (vector index adds, decoding, the hashing embedder) is cut
+ * into bounded steps and awaits yieldToReads() between them. Waiting steps go on one per turn
+ * of the event loop, so that I/O (a search request that just arrived) comes between any two,
+ * and none while searches are in flight: a search waits for at most one step, not for whole
+ * batches, nor for a burst of every writer's next step. While searches never pause, one step
+ * still goes on every maxWaitMs, so ingest keeps moving.
  */
 export class ReadPriority {
   private inFlight = 0;
-  private waiters: (() => void)[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastGrantMs = performance.now();
 
   constructor(readonly maxWaitMs: number) {}
 
@@ -25,7 +28,7 @@ export class ReadPriority {
     return () => {
       if (ended) return;
       ended = true;
-      if (--this.inFlight === 0) this.release();
+      if (--this.inFlight === 0) this.schedule();
     };
   }
 
@@ -38,23 +41,36 @@ export class ReadPriority {
     }
   }
 
-  /** Between two steps of write work: pending I/O first, then no read in flight (or maxWaitMs). */
-  async yieldToReads(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.inFlight === 0 || this.maxWaitMs === 0) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.maxWaitMs);
-      this.waiters.push(done);
+  /** Between two steps of write work: resolves on a later turn, when this step's turn comes. */
+  yieldToReads(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiting.push(resolve);
+      this.schedule();
     });
   }
 
-  private release(): void {
-    for (const done of this.waiters.slice()) done();
+  private schedule(): void {
+    if (this.scheduled || this.waiting.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.grant());
+  }
+
+  /** One waiting step goes on, unless searches are in flight and it has not waited too long. */
+  private grant(): void {
+    this.scheduled = false;
+    const overdueInMs = this.lastGrantMs + this.maxWaitMs - performance.now();
+    if (this.inFlight > 0 && overdueInMs > 0) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, overdueInMs);
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.lastGrantMs = performance.now();
+    this.waiting.shift()?.();
+    this.schedule();
   }
 }
 

@@ -36,6 +36,22 @@ describe('ReadPriority', () => {
     expect(step.done()).toBe(true);
   });
 
+  it('lets waiting steps go on one per turn of the event loop, I/O between them', async () => {
+    const priority = new ReadPriority(60_000);
+    const steps = [1, 2, 3].map(() => watch(priority.yieldToReads()));
+    const done = () => steps.filter((s) => s.done()).length;
+    await new Promise<void>((r) => setImmediate(r));
+    expect(done()).toBe(1);
+    await new Promise<void>((r) => setImmediate(r));
+    expect(done()).toBe(2);
+    const end = priority.begin(); // a search arrives: the third step waits for it
+    await settle();
+    expect(done()).toBe(2);
+    end();
+    await settle();
+    expect(done()).toBe(3);
+  });
+
   it('lets a write step go on after maxWaitMs when reads never pause', async () => {
     const priority = new ReadPriority(30);
     priority.begin();
