@@ -218,10 +218,9 @@ export class HotIndex {
   hits(shard: number, hits: HotIndexHit[]): HotHit[] {
     const out: HotHit[] = [];
     for (const h of hits) {
-      const key = { system_id: h.system_id, id: h.id };
-      const payload = this.index.payloadOf(key);
-      const shown = this.index.extraOf(key);
-      if (!payload || !shown) continue;
+      const point = this.index.shownOf({ system_id: h.system_id, id: h.id });
+      if (!point) continue;
+      const { payload, extra: shown } = point;
       const span =
         h.passage === undefined
           ? undefined

@@ -123,6 +123,13 @@ export class PointStore {
     return slot === undefined ? undefined : this.payloadAt(slot);
   }
 
+  /** The record key of the point of `key` only: a search's candidates need no more. */
+  recordKeyOf(key: bigint): RecordKey | undefined {
+    const slot = this.slotOf.get(key);
+    if (slot === undefined) return undefined;
+    return { system_id: this.strings.values[this.system[slot]!]!, id: this.ids[slot]! };
+  }
+
   private payloadAt(slot: number): PointPayload {
     const s = this.strings.values;
     const project = this.project[slot]!;

@@ -352,10 +352,7 @@ export class UsearchIndex implements VectorIndex {
   }
 
   private toHits(hits: { key: bigint; similarity: number }[]): IndexHit[] {
-    return hits.map(({ key, similarity }) => {
-      const p = this.store.payloadOf(key)!;
-      return { key: { system_id: p.system_id, id: p.id }, similarity };
-    });
+    return hits.map(({ key, similarity }) => ({ key: this.store.recordKeyOf(key)!, similarity }));
   }
 
   async count(): Promise<number> {
@@ -381,7 +378,20 @@ export class UsearchIndex implements VectorIndex {
   /** The `extra` stored with the point of `key` (IndexPoint.extra); undefined: none. */
   extraOf(key: RecordKey): Record<string, unknown> | undefined {
     this.assertOpen();
-    const bytes = this.store.extraOf(usearchKeyOf(key));
+    return this.extraAt(usearchKeyOf(key));
+  }
+
+  /** payloadOf and extraOf at once: the key is hashed once (a search's hits need both). */
+  shownOf(key: RecordKey): { payload: PointPayload; extra: Record<string, unknown> } | undefined {
+    this.assertOpen();
+    const k = usearchKeyOf(key);
+    const payload = this.store.payloadOf(k);
+    const extra = payload && this.extraAt(k);
+    return extra && { payload: payload!, extra };
+  }
+
+  private extraAt(key: bigint): Record<string, unknown> | undefined {
+    const bytes = this.store.extraOf(key);
     return bytes && (JSON.parse(bytes.toString('utf8')) as Record<string, unknown>);
   }
 
