@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditEvent, AuditResult, AuditSink } from '../audit';
+import { type AuditEvent, type AuditResult, type AuditSink, NO_AUDIT } from '../audit';
 import { METRICS_ROUTES, ROUTE_PERMISSIONS } from '../auth';
 import { routeKey } from './auth-denials';
 
@@ -95,10 +95,15 @@ function eventOf(request: FastifyRequest, reply: FastifyReply, key: string) {
 export function registerAuditHook(app: FastifyInstance, sink: AuditSink): void {
   app.decorateRequest('auditDetail', null);
   app.decorateRequest('auditTarget', null);
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.is404 || reply.statusCode === 401 || reply.statusCode === 403) return;
+  // nothing to record to: no hook, no event built per request
+  if (sink === NO_AUDIT) return;
+  const audited = new Map<string, boolean>(); // per route key: asked once, not per request
+  app.addHook('onResponse', (request, reply, done) => {
+    if (request.is404 || reply.statusCode === 401 || reply.statusCode === 403) return done();
     const key = routeKey(request.method, request.routeOptions.url ?? '');
-    if (!isAuditedRoute(key)) return;
-    sink.record(eventOf(request, reply, key));
+    let yes = audited.get(key);
+    if (yes === undefined) audited.set(key, (yes = isAuditedRoute(key)));
+    if (yes) sink.record(eventOf(request, reply, key));
+    done();
   });
 }

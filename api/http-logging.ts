@@ -36,10 +36,12 @@ export function fastifyLogOptions(log: Logger | undefined) {
 
 /** Echoes the request id and logs each request's completion at debug. */
 export function registerRequestLogging(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply) => {
+  // callback hooks: an async one costs a promise per request
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.debug(
       {
         method: request.method,
@@ -49,6 +51,7 @@ export function registerRequestLogging(app: FastifyInstance): void {
       },
       'request completed',
     );
+    done();
   });
 }
 

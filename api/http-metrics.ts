@@ -10,10 +10,11 @@ export const UNMATCHED_ROUTE = 'unmatched';
  * whatever clients send.
  */
 export function registerHttpMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE);
     const method = request.method;
     metrics.httpRequests.inc({ method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method, route }, reply.elapsedTime / 1000);
+    done();
   });
 }
