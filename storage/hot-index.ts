@@ -28,6 +28,8 @@ import type { NewRow } from './write-plan';
 import { upsertInSteps } from './upsert-steps';
 
 const INDEX_FILE = 'hot.usearch';
+/** points per usearch call when a bulk load's points are added at once */
+const BULK_POINTS = 2000;
 
 export interface HotIndexHit {
   system_id: string;
@@ -173,11 +175,33 @@ export class HotIndex {
     if (mark !== undefined) this.follow(shard, mark);
   }
 
+  /**
+   * A bulk load's writes of a shard (HotVectors.addWrites): their marks checked first, then
+   * every point added in batches of BULK_POINTS (one usearch call each, over every core).
+   */
+  async addWrites(
+    shard: number,
+    writes: { rows: NewRow[]; mark?: string | undefined }[],
+  ): Promise<number> {
+    let known = this.marks.get(shard);
+    for (const { mark } of writes) {
+      if (mark === undefined || mark === known) continue;
+      if (!follows(known, mark))
+        throw new Error(`shard ${shard}: a commit the deferred writes miss (${known} → ${mark})`);
+      known = mark;
+    }
+    const points = writes.flatMap((w) => w.rows.flatMap((row) => pointsOfRow(shard, row, true)));
+    for (let i = 0; i < points.length; i += BULK_POINTS)
+      await this.index.upsert(points.slice(i, i + BULK_POINTS));
+    if (known !== undefined) this.marks.set(shard, known);
+    this.dirty = true;
+    return points.length;
+  }
+
   private follow(shard: number, mark: string): void {
     const known = this.marks.get(shard);
     if (known === mark) return;
-    const next = known === undefined ? markSeq(mark) === 1 : markSeq(known) + 1 === markSeq(mark);
-    if (!next) {
+    if (!follows(known, mark)) {
       this.marks.delete(shard);
       throw new Error(`shard ${shard}: a commit the vector index missed (${known} → ${mark})`);
     }
@@ -283,6 +307,10 @@ export class HotIndex {
     await this.index.close();
   }
 }
+
+/** Whether `mark` is the commit right after `known` (the first of a shard: seq 1). */
+const follows = (known: string | undefined, mark: string) =>
+  known === undefined ? markSeq(mark) === 1 : markSeq(known) + 1 === markSeq(mark);
 
 /** Index hits (records and passages, best first) → each record once at its best, at most `limit`. */
 export function bestPerRecord(raw: IndexHit[], limit: number): HotIndexHit[] {

@@ -28,7 +28,7 @@ import type { SearchFilter } from './vector-index/types';
 import type { ShardSink } from './shard-sink';
 import { hitRowsSql, type HitRowKey } from './hit-rows';
 import { bumpCommitMark } from './commit-mark';
-import { DeferredIndex } from './deferred-index';
+import { DeferredIndex, DeferredShards, type DeferredWrite } from './deferred-index';
 
 export interface SearchOptions {
   limit: number;
@@ -92,8 +92,8 @@ export class HotStore implements ShardSink {
   private readonly shardLock = new KeyedLock<number>();
   /** shards whose vector index missed rows written after COMMIT; repaired at their next write */
   private readonly staleIndex = new Set<number>();
-  /** shards a bulk load writes without per-write index adds, and how many loads hold each */
-  private readonly deferredIndex = new Map<number, number>();
+  /** shards bulk loads write without per-write index adds, and the writes they took */
+  private readonly deferredIndex = new DeferredShards();
   private closed = false;
   private index: HotVectors | undefined;
   private saveTimer?: NodeJS.Timeout;
@@ -265,7 +265,7 @@ export class HotStore implements ShardSink {
    * written and skip them): the shard is marked stale and rebuilt from its rows.
    */
   private async indexRows(shard: number, rows: NewRow[], mark?: string): Promise<void> {
-    if (this.deferredIndex.has(shard)) return; // its bulk load re-syncs it once, at its end
+    if (this.deferredIndex.has(shard)) return this.deferredIndex.record(shard, { rows, mark });
     try {
       if (this.staleIndex.has(shard)) {
         // a remote store that failed is not asked again at every write: the upkeep repairs it
@@ -324,16 +324,24 @@ export class HotStore implements ShardSink {
    */
   deferIndex(): DeferredIndex {
     return new DeferredIndex({
-      hold: (shard) => this.deferredIndex.set(shard, (this.deferredIndex.get(shard) ?? 0) + 1),
-      release: (shard) => {
-        const holders = (this.deferredIndex.get(shard) ?? 1) - 1;
-        if (holders > 0) this.deferredIndex.set(shard, holders);
-        else this.deferredIndex.delete(shard);
-        return holders <= 0;
-      },
-      resync: (shard) => this.resyncIndex([shard]),
+      hold: (shard) => this.deferredIndex.hold(shard),
+      release: (shard) => this.deferredIndex.release(shard),
+      resync: async (shard, writes) =>
+        (writes && (await this.addDeferred(shard, writes))) ?? this.resyncIndex([shard]),
       markStale: (shard) => this.staleIndex.add(shard),
     });
+  }
+
+  /** A deferred shard's kept writes added at once; undefined: they do not tell all (re-sync). */
+  private addDeferred(shard: number, writes: DeferredWrite[]) {
+    const index = this.index;
+    if (!index?.addWrites || this.staleIndex.has(shard)) return Promise.resolve(undefined);
+    return this.shardLock.run(shard, () =>
+      index.addWrites!(shard, writes).then(
+        (added) => ({ added, removed: 0 }),
+        () => undefined,
+      ),
+    );
   }
 
   /** Flags uploads announced, in a transaction of its own: a restart must not announce them again. */
@@ -449,8 +457,8 @@ export class HotStore implements ShardSink {
         });
         await this.dropOrphanPassages(conn, shardDbName(shard));
         // the task's changes are committed: an index that fails to follow is repaired later
-        if (!this.deferredIndex.has(shard))
-          await this.repairIndex(conn, shard).catch(() => this.staleIndex.add(shard));
+        if (this.deferredIndex.has(shard)) this.deferredIndex.forget(shard);
+        else await this.repairIndex(conn, shard).catch(() => this.staleIndex.add(shard));
         return out;
       });
     });

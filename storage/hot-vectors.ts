@@ -19,6 +19,15 @@ export interface HotVectors {
    * mark after it (commit-mark.ts), for a store that checks marks at open.
    */
   add(shard: number, rows: NewRow[], mark?: string): Promise<void>;
+  /**
+   * A bulk load's writes of a shard, in commit order, added in large batches; returns the
+   * points added. Throws, adding nothing, when their marks do not follow the last one known
+   * (the caller re-syncs the shard). Absent: the store re-syncs deferred shards from rows.
+   */
+  addWrites?(
+    shard: number,
+    writes: { rows: NewRow[]; mark?: string | undefined }[],
+  ): Promise<number>;
   /** Makes the shard's points equal to its records after changes made outside `add`. */
   sync(conn: DuckDBConnection, shard: number): Promise<{ added: number; removed: number }>;
   /** The records nearest to the query, best first, each once, at most `limit`. */

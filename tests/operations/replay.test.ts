@@ -87,27 +87,34 @@ describe('replay rebuilds a shard from AKOSHA_UPLOADS', () => {
   };
 
   /**
-   * The index holds a point for every record and passage of every shard, and a sample of the
-   * shard's records is found by its own vector (or a point just as near: texts that differ
-   * only in numbers can share a vector).
+   * What the index lacks: it must hold a point for every record and passage of every shard,
+   * each record of the target shard among them (by key), and answer a search by one of them.
    */
   const indexMisses = async (store: HotStore) => {
     const conn = await store.connect();
     let points = 0;
     for (const shard of store.shards) points += await hotShardCount(conn, shard);
     const reader = await conn.runAndReadAll(
-      `SELECT id, embedding FROM ${shardDbName(SHARD)}.memories USING SAMPLE 40 ROWS`,
+      `SELECT system_id, id, embedding FROM ${shardDbName(SHARD)}.memories`,
     );
     conn.closeSync();
+    const rows = reader.getRowObjectsJS();
     const missed: string[] = [];
-    if ((await store.indexCount()) !== points)
-      missed.push(`${await store.indexCount()} ≠ ${points}`);
-    for (const row of reader.getRowObjectsJS()) {
-      const query = Float32Array.from(row.embedding as number[]);
-      const hits = await store.searchIndex(query, { limit: 5, systemId: TARGET });
-      const nearest = hits[0]?.similarity ?? 0;
-      if (!hits.some((h) => h.id === row.id) && nearest < 0.9999) missed.push(String(row.id));
-    }
+    const count = await store.indexCount();
+    if (count !== points) missed.push(`${count} points, not ${points}`);
+    const keys = rows.map((r) => ({ system_id: String(r.system_id), id: String(r.id) }));
+    const held = new Set(
+      (
+        await store.hitRows(
+          SHARD,
+          keys.map((k) => ({ ...k, similarity: 1 })),
+        )
+      ).map((h) => h.id),
+    );
+    missed.push(...keys.filter((k) => !held.has(k.id)).map((k) => k.id));
+    const query = Float32Array.from(rows[0]!.embedding as number[]);
+    const hits = await store.searchIndex(query, { limit: 10, systemId: TARGET });
+    if (hits.length !== 10) missed.push(`a search found ${hits.length} of 10`);
     return missed;
   };
 

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { HASHING_MODEL } from '../../embedding/hashing-embedder';
 import { shardOf } from '../../schemas/ids';
 import { HotStore } from '../../storage/hot-store';
+import type { ShardFilter } from '../../storage/shard-filter';
+import { shardDbName } from '../../storage/hot-schema';
+import { writeShardTransaction } from '../../storage/shard-transaction';
 import type { ChunkInput } from '../../storage/write-plan';
 import { chunkInput, embeddedRecord } from './chunk-inputs';
 
@@ -21,6 +24,8 @@ interface Inside {
   saveTimer?: NodeJS.Timeout;
   closeConnections(): void;
   index: { save(): Promise<void> };
+  filters: Map<number, ShardFilter>;
+  pool: { use<T>(fn: (conn: never) => Promise<T>): Promise<T> };
 }
 
 /** Stops the store as a crash would: DuckDB files closed, the vector index not saved again. */
@@ -61,8 +66,10 @@ describe('a bulk load that defers the vector index', () => {
     expect(await found(store, other)).toBe(true);
     expect(await store.indexCount()).toBe(2);
 
+    const fromRows = jest.spyOn(store, 'resyncIndex');
     const result = await bulk.finish();
     expect(result).toMatchObject({ shards: 1, added: 3, removed: 0, stale: [] });
+    expect(fromRows).not.toHaveBeenCalled(); // the kept writes were added, not read back
     expect(await found(store, first, 1)).toBe(true);
     expect(await found(store, second)).toBe(true);
     expect(await store.indexCount()).toBe(5);
@@ -90,6 +97,30 @@ describe('a bulk load that defers the vector index', () => {
     expect(await found(store, rows, 0)).toBe(false);
     expect(await found(store, rows, 1)).toBe(true);
     expect(await store.indexCount()).toBe(1);
+    await store.close();
+  });
+
+  it('re-syncs from the rows when a commit escaped the kept writes', async () => {
+    const store = await open();
+    const shard = shardOf(A);
+    await store.writeShard(shard, [chunk(A, 'u0', ['a0'])]);
+    const bulk = store.deferIndex();
+    bulk.defer(shard);
+    const kept = chunk(A, 'u1', ['a1']);
+    await store.writeShard(shard, [kept]);
+    // committed, but the store was not told (as if a process wrote behind its back)
+    const unseen = chunk(A, 'u2', ['a2']);
+    const inside = store as unknown as Inside;
+    await inside.pool.use((conn) =>
+      writeShardTransaction(conn, shardDbName(shard), inside.filters.get(shard)!, [unseen]),
+    );
+    const later = chunk(A, 'u3', ['a3']);
+    await store.writeShard(shard, [later]);
+    const fromRows = jest.spyOn(store, 'resyncIndex');
+    expect(await bulk.finish()).toMatchObject({ shards: 1, added: 3, removed: 0, stale: [] });
+    expect(fromRows).toHaveBeenCalledWith([shard]);
+    for (const input of [kept, unseen, later]) expect(await found(store, input)).toBe(true);
+    expect(await store.indexCount()).toBe(4);
     await store.close();
   });
 
