@@ -1,8 +1,9 @@
 /**
- * The same server under four loads, so that their differences show what a search request
- * costs besides the search: GET /health (the harness ceiling), a search the query cache
- * answers, an uncached search, and the production path (token auth, the query cache missing
- * on every lookup, each search audited to a local nats-server's AKOSHA_AUDIT stream).
+ * The same server under five loads, so that their differences show what a search request
+ * costs besides the search: GET /health (the harness ceiling), the search route with the
+ * graph left out, a search the query cache answers, an uncached search, and the production
+ * path (token auth, the query cache missing on every lookup, each search audited to a local
+ * nats-server's AKOSHA_AUDIT stream).
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,13 @@ import { NatsAuditSink, type AuditSink } from '../audit';
 import { createAuthenticator } from '../auth';
 import { createToken } from '../auth/token-store';
 import { QueryCache } from '../api/query-cache';
-import { SearchService, type SearchResponse } from '../api/search';
+import type { Searcher } from '../api/query-backend';
+import {
+  cachedSearch as embeddedSearch,
+  SearchRequest,
+  SearchService,
+  type SearchResponse,
+} from '../api/search';
 import type { HashingEmbedder } from '../embedding/hashing-embedder';
 import { loadConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
@@ -78,6 +85,25 @@ async function run(
   }
 }
 
+/**
+ * The route without the graph: each query embedded as a real search embeds it, then answered
+ * with one real search's answer (its hits). Its cost is what a search request costs besides
+ * the search itself: HTTP, parse, validation, hooks, the embedding, serialisation.
+ */
+async function stubSearch(env: Env): Promise<Searcher> {
+  const first = SearchRequest.parse(JSON.parse(env.bodies[0]!));
+  const sample = await new SearchService(env.store, env.embedder, { partTimeoutMs: 2000 }).search(
+    first,
+  );
+  const backend = {
+    searchVector: (_v: Float32Array, req: SearchRequest) =>
+      Promise.resolve({ ...sample, query: req.query }),
+  };
+  return {
+    search: (req, scope = '*') => embeddedSearch(env.embedder, undefined, backend, req, scope),
+  };
+}
+
 /** A reader's token in a fresh tokens file, and the authenticator that knows it. */
 function readerToken(dir: string) {
   const tokensFile = join(dir, 'tokens.json');
@@ -120,13 +146,18 @@ async function productionPath(env: Env, dir: string): Promise<MeasuredLoad | und
   );
 }
 
-/** The four loads, in the order of the table. */
+/** The five loads, in the order of the table. */
 export async function httpVariants(env: Env): Promise<VariantRow[]> {
   const plain = new SearchService(env.store, env.embedder, { partTimeoutMs: 2000 });
   const rows: VariantRow[] = [];
   const add = (name: string, load: MeasuredLoad | undefined) => load && rows.push({ name, load });
   const base = { search: plain, embedder: env.embedder };
   add('GET /health (harness ceiling)', await run(env, base, { path: '/health', bodies: [] }));
+  const stub = { search: await stubSearch(env), embedder: env.embedder };
+  add(
+    'search route, the graph left out (a fixed 10-hit answer)',
+    await run(env, stub, { bodies: env.bodies, expect: SEARCH_OK }),
+  );
   const cached = { search: cachedSearch(env), embedder: env.embedder };
   const repeated = env.bodies.slice(0, CACHED_TEXTS);
   add(
