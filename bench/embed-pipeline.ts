@@ -3,51 +3,51 @@
  * writer) on a nats-server of its own, fed uploads and timed until every record
  * is stored; and CPU accounting of this process, its main thread and a child.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Pipeline } from '../app/pipeline';
+import type { Role } from '../app/roles';
 import { loadConfig, type AkoshaConfig } from '../infra/config';
 import { createLogger } from '../infra/logger';
 import { startNatsServer, type LocalNatsServer } from '../infra/nats-server';
 import { shardOf } from '../schemas/ids';
 import type { IngestedEvent } from '../schemas/ingested';
 import { subjects } from '../streams/subjects';
+import { IngestProcess, statCpuS } from './embed-processes';
 import { tempDir } from './lib';
 
-/** CPU seconds (user + system) of a /proc stat file; 0 where /proc is missing. */
-function statCpuS(path: string): number {
-  try {
-    const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in 1/100 s (CLK_TCK)
-  } catch {
-    return 0;
-  }
-}
-
 export interface CpuSample {
-  /** every thread of this process: main, embedding workers, DuckDB, libuv, GC */
+  /**
+   * every thread of the embedding process: main, embedding workers, DuckDB, libuv, GC
+   * (this process, or the pinned embed-stage process of the deployed layout)
+   */
   process: number;
-  /** the main JavaScript thread: NATS client, decode/encode, the stages' own work */
+  /** its main JavaScript thread: NATS client, decode/encode, the stages' own work */
   main: number;
   /** nats-server (a child process); 0 for runs without one */
   nats: number;
+  /** this process when the embed stage runs in another one: shard writer and harness */
+  rest: number;
 }
 
-export function cpuNow(natsPid?: number): CpuSample {
+export function cpuNow(natsPid?: number, embedPid?: number): CpuSample {
   const usage = process.cpuUsage();
-  return {
-    process: (usage.user + usage.system) / 1e6,
-    main: statCpuS(`/proc/self/task/${process.pid}/stat`),
-    nats: natsPid ? statCpuS(`/proc/${natsPid}/stat`) : 0,
-  };
+  const self = (usage.user + usage.system) / 1e6;
+  const nats = natsPid ? statCpuS(`/proc/${natsPid}/stat`) : 0;
+  if (embedPid) {
+    const process = statCpuS(`/proc/${embedPid}/stat`);
+    return { process, main: statCpuS(`/proc/${embedPid}/task/${embedPid}/stat`), nats, rest: self };
+  }
+  return { process: self, main: statCpuS(`/proc/self/task/${process.pid}/stat`), nats, rest: 0 };
 }
 
 export const cpuSince = (t0: CpuSample, t1: CpuSample): CpuSample => ({
   process: t1.process - t0.process,
   main: t1.main - t0.main,
   nats: t1.nats - t0.nats,
+  rest: t1.rest - t0.rest,
 });
 
 export interface PipelineRun {
@@ -60,6 +60,8 @@ export interface PipelineRun {
 export interface PipelineShape {
   recordsPerUpload: number;
   systems: number;
+  /** the deployed layout: the embed stage in a process of its own pinned to these CPUs */
+  embedOn?: string | undefined;
 }
 
 interface Waiting {
@@ -89,6 +91,7 @@ export class PipelineUnderTest {
     private readonly js: JetStreamClient,
     private readonly dir: string,
     private readonly shape: PipelineShape,
+    private readonly ingest?: IngestProcess,
   ) {
     nc.subscribe(subjects.ingestedAll, { callback: (_err, msg) => this.onEvent(msg.json()) });
   }
@@ -101,12 +104,17 @@ export class PipelineUnderTest {
   ): Promise<PipelineUnderTest> {
     const dir = tempDir('embed-pipeline');
     const server = await startNatsServer({ storeDir: join(dir, 'nats') });
+    let ingest: IngestProcess | undefined;
     try {
       const config = pipelineConfig(server.url, dir, env);
-      const pipeline = await Pipeline.start(config, ['ingest', 'writer'], createLogger('warn'));
+      const roles: Role[] = shape.embedOn ? ['writer'] : ['ingest', 'writer'];
+      const pipeline = await Pipeline.start(config, roles, createLogger('warn'));
+      if (shape.embedOn)
+        ingest = await IngestProcess.start(shape.embedOn, ingestEnv(server.url, dir, env));
       const nc = await connect({ servers: server.url });
-      return new PipelineUnderTest(label, pipeline, server, nc, jetstream(nc), dir, shape);
+      return new PipelineUnderTest(label, pipeline, server, nc, jetstream(nc), dir, shape, ingest);
     } catch (err) {
+      await ingest?.close();
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -122,7 +130,7 @@ export class PipelineUnderTest {
     const tag = `${this.label}-r${this.runs++}`;
     const uploads = this.uploads(tag, texts);
     const calls0 = await this.embedCalls();
-    const cpu0 = cpuNow(this.natsPid);
+    const cpu0 = cpuNow(this.natsPid, this.ingest?.pid);
     const t0 = performance.now();
     const stored = new Promise<number>((resolve) => {
       this.waiting = {
@@ -141,7 +149,7 @@ export class PipelineUnderTest {
       600_000,
       () => `${tag}: ${this.waiting?.stored} of ${texts.length} records stored after 10 min`,
     );
-    const cpu = cpuSince(cpu0, cpuNow(this.natsPid));
+    const cpu = cpuSince(cpu0, cpuNow(this.natsPid, this.ingest?.pid));
     this.waiting = undefined;
     return { wallS: (last - t0) / 1000, cpu, embedCalls: (await this.embedCalls()) - calls0 };
   }
@@ -153,6 +161,7 @@ export class PipelineUnderTest {
 
   async close(): Promise<void> {
     await this.nc.close();
+    await this.ingest?.close();
     await this.pipeline.close();
     await this.server.stop();
     rmSync(this.dir, { recursive: true, force: true });
@@ -199,6 +208,7 @@ export class PipelineUnderTest {
   }
 
   private async embedCalls(): Promise<number> {
+    if (this.ingest) return this.ingest.embedCalls();
     const { values } = await this.pipeline.metrics.embedDuration.get();
     return values
       .filter((v) => v.metricName?.endsWith('_count'))
@@ -219,17 +229,24 @@ function systemOnShard(tag: string, k: number): string {
   }
 }
 
-function pipelineConfig(url: string, dir: string, env: Record<string, string>): AkoshaConfig {
-  return loadConfig({
+function pipelineEnv(url: string, dataDir: string, env: Record<string, string>) {
+  return {
     AKOSHA_NATS_URL: url,
     AKOSHA_START_NATS: 'never',
-    AKOSHA_DATA_DIR: join(dir, 'data'),
+    AKOSHA_DATA_DIR: dataDir,
     AKOSHA_HTTP_PORT: '0', // its probe listener: any free port
     AKOSHA_LOG_LEVEL: 'warn',
     AKOSHA_MAHAVISHNU_URL: '',
     ...env,
-  });
+  };
 }
+
+const pipelineConfig = (url: string, dir: string, env: Record<string, string>): AkoshaConfig =>
+  loadConfig(pipelineEnv(url, join(dir, 'data'), env));
+
+/** The embed-stage process's own: same settings, a data directory apart from the writer's. */
+const ingestEnv = (url: string, dir: string, env: Record<string, string>) =>
+  pipelineEnv(url, join(dir, 'ingest-data'), env);
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -30,7 +30,14 @@
  * embedder call in the embed stage; pipeline/bare per dtype (target ≥ 0.9) and
  * int8/fp32 (target ≥ 2).
  *
- *   npm run bench:embed -- [--texts 2048] [--rounds 5] [--workers <cores>] [--batch 32]
+ * Layout (--layout): `pinned` (the default on 2+ cores with taskset) is the deployed one:
+ * the embed stage runs as `akosha start --roles ingest`, a process of its own that taskset
+ * pins to CPU 0, and the bare pool likewise in a process of its own on CPU 0, one worker
+ * each (--workers 1); this process (harness and shard writer, role `writer`) and
+ * nats-server stay on the other CPUs. `shared`: everything in this process on every core.
+ *
+ *   npm run bench:embed -- [--texts 2048] [--rounds 5] [--layout pinned|shared]
+ *                          [--workers <1 pinned, cores shared>] [--batch 32]
  *                          [--records 32] [--systems 16] [--no-hashing]
  *
  * AKOSHA_INGEST_WORKERS, AKOSHA_BATCH_SIZE, AKOSHA_BATCH_LINGER_MS,
@@ -44,15 +51,22 @@ import { createEmbedder } from '../embedding/factory';
 import type { ModelDtype } from '../infra/option-types';
 import { WorkerPoolEmbedder } from '../embedding/worker-pool';
 import type { AkoshaConfig } from '../infra/config';
+import { localServerVersion } from '../infra/nats-server';
 import { ensureModel, MINILM_L6_MODEL } from '../tests/fixtures/model/ensure-model';
 import { cpuNow, cpuSince, PipelineUnderTest, type CpuSample } from './embed-pipeline';
+import { BareProcess, hasTaskset, pinAll } from './embed-processes';
+import { machineLine } from './ingest-report';
 import { fmt, sleep } from './lib';
 
 const { values } = parseArgs({
   options: {
     texts: { type: 'string', default: '2048' },
     rounds: { type: 'string', default: '5' },
-    workers: { type: 'string', default: String(availableParallelism()) },
+    layout: {
+      type: 'string',
+      default: availableParallelism() >= 2 && hasTaskset() ? 'pinned' : 'shared',
+    },
+    workers: { type: 'string' },
     batch: { type: 'string', default: '32' },
     records: { type: 'string', default: '32' },
     systems: { type: 'string', default: '16' },
@@ -61,7 +75,18 @@ const { values } = parseArgs({
 });
 const N = Number(values.texts);
 const ROUNDS = Number(values.rounds);
-const SHAPE = { recordsPerUpload: Number(values.records), systems: Number(values.systems) };
+const PINNED = values.layout === 'pinned';
+/** read before pinning: afterwards availableParallelism() counts this process's CPUs only */
+const CORES = availableParallelism();
+/** the embed stage's CPU, and the bare pool's, in the pinned layout; the rest gets the others */
+const EMBED_CPU = '0';
+const OTHER_CPUS = CORES > 2 ? `1-${CORES - 1}` : '1';
+const WORKERS = values.workers ?? (PINNED ? '1' : String(CORES));
+const SHAPE = {
+  recordsPerUpload: Number(values.records),
+  systems: Number(values.systems),
+  embedOn: PINNED ? EMBED_CPU : undefined,
+};
 const PASSED_ON = [
   'AKOSHA_INGEST_WORKERS',
   'AKOSHA_BATCH_SIZE',
@@ -117,7 +142,7 @@ function envFor(modelDir: string, dtype: ModelDtype | 'hashing'): Record<string,
     AKOSHA_EMBEDDER: 'model',
     AKOSHA_EMBEDDING_MODEL: modelDir,
     AKOSHA_EMBEDDING_DTYPE: dtype,
-    AKOSHA_EMBEDDING_WORKERS: values.workers,
+    AKOSHA_EMBEDDING_WORKERS: WORKERS,
     AKOSHA_EMBEDDING_BATCH: values.batch,
   };
 }
@@ -138,7 +163,7 @@ async function pipelineVariant(
     label:
       dtype === 'hashing'
         ? 'pipeline, hashing embedder (reference)'
-        : `pipeline (ingest + writer), ${dtype === 'q8' ? 'int8' : dtype}`,
+        : `pipeline (ingest + writer), ${dtypeLabel(dtype)}`,
     kind: dtype === 'hashing' ? 'hashing' : 'pipeline',
     ...(dtype !== 'hashing' && { dtype }),
     run: () => put.run(texts),
@@ -154,11 +179,13 @@ async function pipelineVariant(
   return { variant, put };
 }
 
+const dtypeLabel = (dtype: ModelDtype) => (dtype === 'q8' ? 'int8' : dtype);
+
 /** The pipeline's embedder, from the pipeline's own config, called as the embed stage would. */
 async function bareVariant(
   put: PipelineUnderTest,
   texts: string[],
-): Promise<Variant & { embedder: WorkerPoolEmbedder }> {
+): Promise<Variant & { tokens: number }> {
   const { config } = put.pipeline;
   const embedder = await createEmbedder(config.embedder);
   if (!(embedder instanceof WorkerPoolEmbedder)) throw new Error('expected a worker pool');
@@ -169,7 +196,7 @@ async function bareVariant(
   await pass(warmUpTexts(texts));
   const dtype = config.embedder.dtype!;
   return {
-    label: `bare WorkerPoolEmbedder ${embedder.size}×1 thread, ${dtype === 'q8' ? 'int8' : dtype}`,
+    label: `bare WorkerPoolEmbedder ${embedder.size}×1 thread, ${dtypeLabel(dtype)}`,
     kind: 'bare',
     dtype,
     run: async () => {
@@ -180,8 +207,39 @@ async function bareVariant(
     },
     close: () => embedder.close(),
     runs: [],
-    embedder,
+    tokens: (await embedder.countTokens(texts)).reduce((a, b) => a + b + 2, 0),
   };
+}
+
+/** The same, in a process of its own pinned to the embed stage's CPU. */
+async function pinnedBareVariant(
+  put: PipelineUnderTest,
+  env: Record<string, string>,
+  texts: string[],
+): Promise<Variant & { tokens: number }> {
+  const { config } = put.pipeline;
+  const child = BareProcess.start(EMBED_CPU);
+  try {
+    const perCall = config.ingest.batchSize * SHAPE.recordsPerUpload;
+    const start = { op: 'start', env, texts, perCall, warmUp: warmUpTexts(texts).length } as const;
+    const ready = await child.ask(start, 'ready');
+    const dtype = config.embedder.dtype!;
+    return {
+      label: `bare, own process: ${ready.workers}×1 thread, ${dtypeLabel(dtype)}`,
+      kind: 'bare',
+      dtype,
+      run: async () => {
+        const { wallS, cpu } = await child.ask({ op: 'run' }, 'ran');
+        return { wallS, cpu: { ...cpu, nats: 0, rest: 0 } };
+      },
+      close: () => child.close(),
+      runs: [],
+      tokens: ready.tokens,
+    };
+  } catch (err) {
+    await child.close();
+    throw err;
+  }
 }
 
 const median = (xs: number[]) => {
@@ -204,6 +262,7 @@ function table(variants: Variant[], tokens: number): void {
     'cpu/wall'.padStart(8),
     'main thr'.padStart(8),
     'nats'.padStart(5),
+    ...(PINNED ? ['writer+harness'] : []),
     'texts/call'.padStart(10),
   ];
   console.log(head.join('  '));
@@ -221,6 +280,9 @@ function table(variants: Variant[], tokens: number): void {
         fmt(mid.cpu.process / mid.wallS, 2).padStart(8),
         fmt(mid.cpu.main / mid.wallS, 2).padStart(8),
         (v.kind === 'bare' ? '' : fmt(mid.cpu.nats / mid.wallS, 2)).padStart(5),
+        ...(PINNED
+          ? [(v.kind === 'bare' ? '' : fmt(mid.cpu.rest / mid.wallS, 2)).padStart(14)]
+          : []),
         (mid.embedCalls ? fmt(N / mid.embedCalls) : '').padStart(10),
       ].join('  '),
     );
@@ -280,10 +342,12 @@ async function start(modelDir: string, texts: string[]): Promise<Bench> {
     for (const dtype of ['fp32', 'q8'] as const) {
       const { variant, put } = await pipelineVariant(modelDir, dtype, texts);
       variants.push(variant);
-      const bare = await bareVariant(put, texts);
+      const bare = PINNED
+        ? await pinnedBareVariant(put, envFor(modelDir, dtype), texts)
+        : await bareVariant(put, texts);
       variants.splice(variants.length - 1, 0, bare); // bare first, then its pipeline
       config ??= put.pipeline.config;
-      tokens ||= (await bare.embedder.countTokens(texts)).reduce((a, b) => a + b + 2, 0);
+      tokens ||= bare.tokens;
     }
     if (!values['no-hashing'])
       variants.push((await pipelineVariant(modelDir, 'hashing', texts)).variant);
@@ -297,7 +361,8 @@ async function start(modelDir: string, texts: string[]): Promise<Bench> {
 function describe(config: AkoshaConfig, tokens: number, startS: number): string {
   const { ingest, embedder, writer } = config;
   return (
-    `model ${modelLabel(config)}; ${availableParallelism()} cores\n` +
+    `model ${modelLabel(config)}; ${CORES} cores\n` +
+    `layout: ${layoutLine()}\n` +
     `${N} texts, ${fmt(tokens / N, 1)} tokens each on average ([CLS]/[SEP] included), as ` +
     `uploads of ${SHAPE.recordsPerUpload} records from ${SHAPE.systems} systems\n` +
     `embedder: ${embedder.workers} workers × 1 intra-op thread, ${embedder.batchSize} texts per ` +
@@ -318,7 +383,17 @@ async function idleCores(): Promise<number> {
 
 const modelLabel = (config: AkoshaConfig) => config.embedder.model ?? '';
 
+const layoutLine = () =>
+  PINNED
+    ? `pinned (taskset): embed stage (akosha start --roles ingest) and bare pool each in a ` +
+      `process of their own on CPU ${EMBED_CPU}; shard writer, nats-server and harness on CPU ` +
+      `${OTHER_CPUS}. cpu/wall and main thr: the embedding process's (embed stage or bare)`
+    : 'shared: embed stage, shard writer, bare pool and harness in this process, on every core';
+
 async function main(): Promise<void> {
+  console.log(machineLine(localServerVersion()));
+  // first: nats-server, DuckDB's and the writer's threads inherit this process's CPUs
+  if (PINNED) pinAll(process.pid, OTHER_CPUS);
   const t0 = Date.now();
   const modelDir = ensureModel(MINILM_L6_MODEL);
   const texts = makeTexts(N);
