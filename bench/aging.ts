@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { HotStore } from '../storage/hot-store';
 import { openObjectStore, TierMover, type MoveResult } from '../storage/tiers';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
     }),
   });
   try {
+    console.log(`${cpus().length} cores, Node ${process.version}; s3rver on 127.0.0.1`);
     const systems = Array.from({ length: systemCount }, (_, i) => `bench-system-${i}`);
     const t0 = performance.now();
     const byShard = await seedHot(hot, {
