@@ -77,8 +77,8 @@ const PREPARED_AHEAD = 2;
  * the writer at start) announces those the live path never did, each once.
  * Batches are prepared ahead while earlier ones are written; writes keep stream order.
  * The written shards skip the vector index while it runs (searches miss their new rows
- * until it ends) and are re-synced once at the end: one graph build in large batches
- * instead of an insert per shard transaction (HotStore.deferIndex).
+ * until it ends); their points are added once at the end, in large batches over every core,
+ * instead of in steps at every shard transaction (HotStore.deferIndex).
  */
 export async function replayUploads(opts: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
