@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { BatchMatches, Index, Matches } from 'usearch';
 
 interface Waiting {
@@ -42,7 +43,7 @@ export class SearchBatcher {
       const found = this.index().search(
         batch.map((w) => w.query),
         k,
-        this.threads,
+        coresAllowed(this.threads),
       ) as BatchMatches;
       batch.forEach((w, i) => w.resolve(firstK(found.get(i), w.k)));
     } catch (err) {
@@ -50,6 +51,12 @@ export class SearchBatcher {
     }
   }
 }
+
+/**
+ * usearch takes 0 as every core of the machine; this process may be allowed fewer (taskset, a
+ * cpuset): threads beyond those only take turns on the same cores, each started per batch.
+ */
+const coresAllowed = (threads: number) => (threads === 0 ? availableParallelism() : threads);
 
 function firstK(m: Matches, k: number): Matches {
   if (m.keys.length <= k) return m;
