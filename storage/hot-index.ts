@@ -28,8 +28,12 @@ import type { NewRow } from './write-plan';
 import { upsertInSteps } from './upsert-steps';
 
 const INDEX_FILE = 'hot.usearch';
-/** points per usearch call when a bulk load's points are added at once */
-const BULK_POINTS = 2000;
+/**
+ * Points per usearch call when a bulk load's points are added at once: each call splits its
+ * points over every core, and larger calls keep them busier (a probe of 20,000 points built
+ * about 1.6× faster in one call than in calls of 2,000).
+ */
+const BULK_POINTS = 16_384;
 
 export interface HotIndexHit {
   system_id: string;
