@@ -7,7 +7,6 @@ import {
   type Metrics,
   preciseNowMs,
   toAkoshaError,
-  writeSteps,
 } from '../infra';
 import { groupOfShard, INGEST_CONSUMER, STREAM, subjects } from '../streams';
 import type { BatchLoopOptions } from './batch-loop';
@@ -80,7 +79,7 @@ export class EmbedStage {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'embed' });
     for (const msg of batch)
       observeStage(this.deps.metrics, 'upload_wait', storedAtMs(msg), msg.receivedAtMs);
-    const decoded = await this.decodeAll(batch);
+    const decoded = batch.map((msg) => this.decode(msg));
     const good = decoded.filter(
       (d): d is Extract<Decoded, { upload: DecodedUpload }> => 'upload' in d,
     );
@@ -103,17 +102,6 @@ export class EmbedStage {
       ),
     );
     timer();
-  }
-
-  /** In steps that yield to searches: a batch of large uploads parses for tens of ms. */
-  private async decodeAll(batch: PulledMsg[]): Promise<Decoded[]> {
-    const step = writeSteps();
-    const decoded: Decoded[] = [];
-    for (const msg of batch) {
-      await step();
-      decoded.push(this.decode(msg));
-    }
-    return decoded;
   }
 
   private decode(msg: PulledMsg): Decoded {

@@ -6,7 +6,6 @@ import {
   type Logger,
   type Metrics,
   toAkoshaError,
-  writeSteps,
 } from '../infra';
 import { STREAM, writerConsumerName } from '../streams';
 import { type ChunkInput, type ShardSink, type ShardWriteResult, uploadKey } from '../storage';
@@ -96,9 +95,7 @@ export class ShardWriter {
   async handleBatch(batch: PulledMsg[]): Promise<void> {
     const timer = this.deps.metrics.ingestDuration.startTimer({ stage: 'write' });
     const byShard = new Map<number, Item[]>();
-    const step = writeSteps(); // a batch of large chunks parses for tens of ms: searches first
     for (const msg of batch) {
-      await step();
       observeStage(this.deps.metrics, 'embedded_wait', storedAtMs(msg), msg.receivedAtMs);
       const input = decodeChunk(msg, this.owner);
       if (input instanceof AkoshaError) {

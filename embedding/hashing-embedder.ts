@@ -1,4 +1,3 @@
-import { readPriority, type ReadPriority, writeSteps } from '../infra';
 import { EMBEDDING_DIM } from '../schemas';
 import type { Embedder } from './embedder';
 import { l2Normalise } from './vector';
@@ -32,17 +31,8 @@ export const HASHING_MODEL = 'fnv1a-words-trigrams-v1';
 export class HashingEmbedder implements Embedder {
   readonly info = { name: 'hashing', model: HASHING_MODEL, dim: EMBEDDING_DIM };
 
-  constructor(private readonly priority: ReadPriority = readPriority) {}
-
-  /** Many texts are embedded in steps of about WRITE_STEP_MS that yield to searches between. */
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
-    const vectors: Float32Array[] = [];
-    const step = writeSteps(this.priority);
-    for (const text of texts) {
-      await step();
-      vectors.push(this.embedOne(text));
-    }
-    return vectors;
+    return texts.map((t) => this.embedOne(t));
   }
 
   embedOne(text: string): Float32Array {

@@ -30,13 +30,6 @@ export { PACKAGE_ROOT, workerThreadCode } from './entry-files';
 export { AkoshaError, ErrorCodes, issuesFrom, toAkoshaError } from './errors';
 export type { ErrorCode, Issue } from './errors';
 export { armFaultPoint, hitFaultPoint, hitPoisonPoint } from './fault-point';
-export {
-  readPriority,
-  ReadPriority,
-  READ_PRIORITY_MAX_WAIT_MS,
-  WRITE_STEP_MS,
-  writeSteps,
-} from './read-priority';
 export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { createMetrics } from './metrics';

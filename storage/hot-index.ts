@@ -25,7 +25,6 @@ import {
   type UsearchIndexOptions,
 } from './vector-index/usearch-index';
 import type { NewRow } from './write-plan';
-import { upsertInSteps } from './upsert-steps';
 
 const INDEX_FILE = 'hot.usearch';
 /**
@@ -173,8 +172,8 @@ export class HotIndex {
   async add(shard: number, rows: NewRow[], mark?: string): Promise<void> {
     const points = rows.flatMap((row) => pointsOfRow(shard, row, true));
     if (points.length > 0) {
+      await this.index.upsert(points);
       this.dirty = true;
-      await upsertInSteps(this.index, points);
     }
     if (mark !== undefined) this.follow(shard, mark);
   }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { searchAuditDetail } from '../../audit';
-import { readPriority } from '../../infra';
 import type { GraphQueries } from '../../storage';
 import { withLinkedEntities } from '../graph/search-entities';
 import { replyForbidden, routeOf } from '../auth-denials';
@@ -28,8 +27,7 @@ export function registerSearchRoute(app: FastifyInstance, deps: SearchRouteDeps)
     const system = parsed.data.system_id;
     if (system !== undefined && !inScope(scope, system))
       return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
-    // marked in flight: ingest work on this thread yields to it between its steps
-    const found = await readPriority.track(() => deps.search!.search(parsed.data, scope));
+    const found = await deps.search.search(parsed.data, scope);
     const { project, kind, since, until } = parsed.data;
     req.auditDetail = searchAuditDetail(
       { ...parsed.data, filters: { project, kind, since, until } },
