@@ -7,7 +7,7 @@
  */
 import { jetstream, jetstreamManager, AckPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyTopology } from '../streams/apply';
@@ -26,6 +26,7 @@ import {
 } from './ingest-report';
 import { envInt, fmt, sleep, tempDir } from './lib';
 import { RESULTS_DIR } from './load-report';
+import { spawnPipeline } from './pipeline-process';
 
 const THROUGHPUT_UPLOADS = envInt('BENCH_UPLOADS', 20_000);
 const STEADY_SECONDS = envInt('BENCH_STEADY_SECONDS', 30);
@@ -58,20 +59,9 @@ async function rawBaseline(nc: NatsConnection, js: JetStreamClient): Promise<num
 }
 
 function startAkosha(natsUrl: string, dataDir: string): ChildProcess {
-  const profile = process.env.BENCH_CPU_PROF;
-  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   const roles = process.env.BENCH_ROLES ?? 'ingest,writer,api';
-  const entry = join(__dirname, '..', 'bin', 'akosha-source.js');
-  return spawn(process.execPath, [...flags, entry, 'start', '--roles', roles], {
-    env: {
-      ...process.env,
-      AKOSHA_NATS_URL: natsUrl,
-      AKOSHA_START_NATS: 'never',
-      AKOSHA_DATA_DIR: dataDir,
-      AKOSHA_LOG_LEVEL: 'warn',
-      AKOSHA_HTTP_PORT: process.env.BENCH_HTTP_PORT ?? '0',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  return spawnPipeline(natsUrl, dataDir, roles, {
+    AKOSHA_HTTP_PORT: process.env.BENCH_HTTP_PORT ?? '0',
   });
 }
 

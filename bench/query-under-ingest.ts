@@ -14,7 +14,7 @@
  * BENCH_INGEST_RATE (uploads/s; unset: LOAD_PCT of the measured rate), BENCH_CPU_PROF=<dir>
  * (a CPU profile of the akosha process). AKOSHA_* settings pass through to the process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
@@ -27,6 +27,7 @@ import { publishPaced, publishWindowed } from './ingest-load';
 import { CpuMeter, machineLine, quantiles } from './ingest-report';
 import { envInt, fmt, sleep, tempDir } from './lib';
 import { startSearchLoop } from './search-client';
+import { spawnPipeline } from './pipeline-process';
 import { prepareRecordUploads } from './under-ingest-uploads';
 
 const HOT = envInt('BENCH_INGEST_HOT', 20_000);
@@ -71,21 +72,10 @@ const freePort = () =>
   });
 
 function spawnAkosha(natsUrl: string, dataDir: string, port: number): ChildProcess {
-  const profile = process.env.BENCH_CPU_PROF;
-  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  const entry = join(__dirname, '..', 'bin', 'akosha-source.js');
-  return spawn(process.execPath, [...flags, entry, 'start', '--roles', 'ingest,writer,api'], {
-    env: {
-      ...process.env,
-      AKOSHA_NATS_URL: natsUrl,
-      AKOSHA_START_NATS: 'never',
-      AKOSHA_DATA_DIR: dataDir,
-      AKOSHA_LOG_LEVEL: 'warn',
-      AKOSHA_HTTP_PORT: String(port),
-      AKOSHA_AUTH: 'off',
-      AKOSHA_QUERY_CACHE: 'off',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  return spawnPipeline(natsUrl, dataDir, 'ingest,writer,api', {
+    AKOSHA_HTTP_PORT: String(port),
+    AKOSHA_AUTH: 'off',
+    AKOSHA_QUERY_CACHE: 'off',
   });
 }
 

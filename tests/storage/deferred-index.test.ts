@@ -4,36 +4,14 @@ import { join } from 'node:path';
 import { HASHING_MODEL } from '../../embedding/hashing-embedder';
 import { shardOf } from '../../schemas/ids';
 import { HotStore } from '../../storage/hot-store';
-import type { ShardFilter } from '../../storage/shard-filter';
 import { shardDbName } from '../../storage/hot-schema';
 import { writeShardTransaction } from '../../storage/shard-transaction';
 import type { ChunkInput } from '../../storage/write-plan';
-import { chunkInput, embeddedRecord } from './chunk-inputs';
+import { chunkOf, crash, inside } from './store-inside';
 
 const A = 'bulk-host-a';
 const B = 'bulk-host-b-1';
-const chunk = (system: string, uploadId: string, ids: string[]) =>
-  chunkInput(
-    system,
-    uploadId,
-    ids.map((id) => embeddedRecord(id, `memory ${id} of ${system}`, '2026-11-20T10:00:00Z')),
-  );
-
-/** What a store's private parts look like to these tests. */
-interface Inside {
-  saveTimer?: NodeJS.Timeout;
-  closeConnections(): void;
-  index: { save(): Promise<void> };
-  filters: Map<number, ShardFilter>;
-  pool: { use<T>(fn: (conn: never) => Promise<T>): Promise<T> };
-}
-
-/** Stops the store as a crash would: DuckDB files closed, the vector index not saved again. */
-function crash(store: HotStore): void {
-  const inside = store as unknown as Inside;
-  clearInterval(inside.saveTimer);
-  inside.closeConnections();
-}
+const chunk = chunkOf;
 
 describe('a bulk load that defers the vector index', () => {
   let dir: string;
@@ -110,9 +88,9 @@ describe('a bulk load that defers the vector index', () => {
     await store.writeShard(shard, [kept]);
     // committed, but the store was not told (as if a process wrote behind its back)
     const unseen = chunk(A, 'u2', ['a2']);
-    const inside = store as unknown as Inside;
-    await inside.pool.use((conn) =>
-      writeShardTransaction(conn, shardDbName(shard), inside.filters.get(shard)!, [unseen]),
+    const parts = inside(store);
+    await parts.pool.use((conn) =>
+      writeShardTransaction(conn, shardDbName(shard), parts.filters.get(shard)!, [unseen]),
     );
     const later = chunk(A, 'u3', ['a3']);
     await store.writeShard(shard, [later]);
@@ -165,7 +143,7 @@ describe('a bulk load that defers the vector index', () => {
     bulk.defer(shardOf(A));
     const during = chunk(A, 'u1', ['a1', 'a2']);
     await store.writeShard(shardOf(A), [during]);
-    await (store as unknown as Inside).index.save(); // the periodic save, mid-load
+    await inside(store).index.save(); // the periodic save, mid-load
     crash(store);
 
     store = await open();

@@ -5,34 +5,13 @@ import { HASHING_MODEL } from '../../embedding/hashing-embedder';
 import { shardOf } from '../../schemas/ids';
 import { shardDbName } from '../../storage/hot-schema';
 import { HotStore } from '../../storage/hot-store';
-import type { ShardFilter } from '../../storage/shard-filter';
 import { writeShardTransaction } from '../../storage/shard-transaction';
 import type { ChunkInput } from '../../storage/write-plan';
-import { chunkInput, embeddedRecord } from './chunk-inputs';
+import { chunkOf, crash, inside } from './store-inside';
 
 const A = 'restart-host-a';
 const B = 'restart-host-b-0';
-const chunk = (system: string, uploadId: string, ids: string[]) =>
-  chunkInput(
-    system,
-    uploadId,
-    ids.map((id) => embeddedRecord(id, `memory ${id} of ${system}`, '2026-11-20T10:00:00Z')),
-  );
-
-/** What a store's private parts look like to these tests. */
-interface Inside {
-  saveTimer?: NodeJS.Timeout;
-  closeConnections(): void;
-  filters: Map<number, ShardFilter>;
-  pool: { use<T>(fn: (conn: never) => Promise<T>): Promise<T> };
-}
-
-/** Stops the store as a crash would: DuckDB files closed, the vector index not saved. */
-function crash(store: HotStore): void {
-  const inside = store as unknown as Inside;
-  clearInterval(inside.saveTimer);
-  inside.closeConnections();
-}
+const chunk = chunkOf;
 
 describe('restarting a hot store on its saved vector index', () => {
   let dir: string;
@@ -130,9 +109,9 @@ describe('restarting a hot store on its saved vector index', () => {
     await store.writeShard(shard, [chunk(A, 'u1', ['a1'])]);
     // committed, but the index was not told (as if the process failed right after COMMIT)
     const unseen = chunk(A, 'u2', ['a2']);
-    const inside = store as unknown as Inside;
-    const filter = inside.filters.get(shard)!;
-    await inside.pool.use((conn) =>
+    const parts = inside(store);
+    const filter = parts.filters.get(shard)!;
+    await parts.pool.use((conn) =>
       writeShardTransaction(conn, shardDbName(shard), filter, [unseen]),
     );
     expect(await found(store, unseen)).toBeUndefined();
