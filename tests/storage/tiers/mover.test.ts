@@ -247,7 +247,7 @@ describe('tier moves', () => {
       const warmBefore = await mover.warm.keys(shard);
 
       const err = await mover.moveWarmToCold(shard, COLD_CUTOFF).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(TierMoveError);
+      if (!(err instanceof TierMoveError)) throw err; // any other failure, with its own message
       expect((err as TierMoveError).code).toBe('CHECKSUM_MISMATCH');
       expect(await mover.warm.keys(shard)).toEqual(warmBefore);
       let where = await everywhere(hot, mover);
@@ -283,7 +283,7 @@ describe('tier moves', () => {
       const shard = shardOf('system-2');
       await mover.moveHotToWarm(shard, WARM_CUTOFF);
       const err = await mover.moveWarmToCold(shard, COLD_CUTOFF).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(TierMoveError);
+      if (!(err instanceof TierMoveError)) throw err; // any other failure, with its own message
       expect((err as TierMoveError).code).toBe('CHECKSUM_MISMATCH');
       expect((await everywhere(hot, mover)).all).toEqual(original);
       tamper = false;
