@@ -94,7 +94,7 @@ class ShardWriterStage implements Stage {
       { ...common, store, mover, clock: systemClock, fence, serverClock },
       config.aging,
     );
-    this.aging.start();
+    await this.aging.start();
   }
 
   /** The pulling parts drain together; then replays end and the events stop retrying. */

@@ -39,10 +39,12 @@ export class AgingConsumer {
     private readonly config: AgingConfig,
   ) {}
 
-  start(): void {
+  /** Subscribes, and returns once the server has the subscription: no event after it is missed. */
+  async start(): Promise<void> {
     this.sub = this.deps.nc.subscribe(subjects.agingAll, {
       callback: (_err, msg) => this.receive(msg.data),
     });
+    await this.deps.nc.flush();
   }
 
   async stop(): Promise<void> {
