@@ -15,12 +15,15 @@ interface Waiting {
  */
 export class SearchBatcher {
   private queue: Waiting[] = [];
+  private readonly threads: number;
 
-  /** `threads`: for a batch of two or more (0 = every core). */
+  /** `threads`: for a batch of two or more (0 = every core this process may run on). */
   constructor(
     private readonly index: () => Index,
-    private readonly threads: number,
-  ) {}
+    threads: number,
+  ) {
+    this.threads = coresAllowed(threads);
+  }
 
   search(query: Float32Array, k: number): Promise<Matches> {
     return new Promise((resolve, reject) => {
@@ -43,7 +46,7 @@ export class SearchBatcher {
       const found = this.index().search(
         batch.map((w) => w.query),
         k,
-        coresAllowed(this.threads),
+        this.threads,
       ) as BatchMatches;
       batch.forEach((w, i) => w.resolve(firstK(found.get(i), w.k)));
     } catch (err) {
