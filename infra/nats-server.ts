@@ -12,6 +12,8 @@ export interface LocalNatsServer {
   process: ChildProcess;
   /** started with `sync_interval: always` (asked for, and the installed server has it) */
   syncAlways: boolean;
+  /** the last few KB the server wrote to stderr */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -58,7 +60,13 @@ export async function startNatsServer(opts: {
     rmSync(portsDir, { recursive: true, force: true });
     rmSync(confDir, { recursive: true, force: true }); // read once, at start
   });
-  return { url, process: child, syncAlways, stop: () => stopProcess(child) };
+  return {
+    url,
+    process: child,
+    syncAlways,
+    stderr: () => stderr,
+    stop: () => stopProcess(child),
+  };
 }
 
 async function waitForPortsFile(

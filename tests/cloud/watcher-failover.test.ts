@@ -73,10 +73,21 @@ async function waitImported(state: CloudStateStore, systemId: string, uploadId: 
 class WatcherProcess {
   readonly child: ChildProcess;
   private out = '';
+  private err = '';
 
   constructor(env: Record<string, string>) {
     this.child = spawnAkosha(['cloud-watch'], env);
     this.child.stdout?.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.child.stderr?.on(
+      'data',
+      (d: Buffer) => (this.err = (this.err + d.toString()).slice(-2000)),
+    );
+  }
+
+  /** Its exit state and last output, for a failure message. */
+  describe(): string {
+    const { pid, exitCode, signalCode } = this.child;
+    return `watcher ${pid} (exit ${exitCode}, signal ${signalCode}): ${this.out.slice(-1500)}${this.err}`;
   }
 
   logs(msg: string): Record<string, unknown>[] {
@@ -145,6 +156,8 @@ describe('two cloud watchers on one bucket', () => {
       until: (pid) => pid === a.child.pid || pid === b.child.pid,
       timeoutMs: 60_000,
       what: 'a watcher holds the lease',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${a.describe()}\n${b.describe()}`);
     });
     [active, standby] = holder === a.child.pid ? [a, b] : [b, a];
     const uploads = [

@@ -20,6 +20,8 @@ export interface TestNats {
 export async function startTestNats(): Promise<TestNats> {
   const dir = mkdtempSync(join(tmpdir(), 'akosha-test-'));
   const server = await startNatsServer({ storeDir: join(dir, 'nats') });
+  let stopping = false;
+  reportUnexpectedExit(server, () => stopping);
   const nc = await connect({ servers: server.url });
   return {
     server,
@@ -28,11 +30,25 @@ export async function startTestNats(): Promise<TestNats> {
     url: server.url,
     dir,
     async stop() {
+      stopping = true;
       await nc.close();
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test's server that dies under it shows up later as timeouts and closed connections:
+ * say so when it happens, with what the server last wrote.
+ */
+function reportUnexpectedExit(server: LocalNatsServer, stopping: () => boolean): void {
+  server.process.once('exit', (code, signal) => {
+    if (stopping()) return;
+    process.stderr.write(
+      `test nats-server ${server.url} exited (code ${code}, signal ${signal}): ${server.stderr()}\n`,
+    );
+  });
 }
 
 /** A test server with Akosha's streams and consumers already applied. */
