@@ -281,13 +281,14 @@ export class HotIndex {
    * The records nearest to the query, best first, each once (at its best point: the record's
    * own vector or one of its passages), at most `limit`.
    */
-  async search(
+  search(
     query: Float32Array,
     opts: { limit: number; filter?: SearchFilter | undefined },
   ): Promise<HotIndexHit[]> {
-    // a record may hold several of the nearest points: ask for more, keep the best per record
-    const raw = await this.index.search(query, { limit: opts.limit * 3, filter: opts.filter });
-    return bestPerRecord(raw, opts.limit);
+    return nearestRecords(
+      (k) => this.index.search(query, { limit: k, filter: opts.filter }),
+      opts.limit,
+    );
   }
 
   count(): Promise<number> {
@@ -314,6 +315,24 @@ export class HotIndex {
 /** Whether `mark` is the commit right after `known` (the first of a shard: seq 1). */
 const follows = (known: string | undefined, mark: string) =>
   known === undefined ? markSeq(mark) === 1 : markSeq(known) + 1 === markSeq(mark);
+
+/**
+ * The `limit` best records of an index where a record may own several points (its passages):
+ * `limit` points first, and only when some of them share a record (while the index had more)
+ * three times as many, and so on. When the first `limit` points are `limit` records, no other
+ * record can rank above them; most records have no passages, so most searches re-rank and
+ * read `limit` points, not three times as many.
+ */
+export async function nearestRecords(
+  search: (k: number) => Promise<IndexHit[]>,
+  limit: number,
+): Promise<HotIndexHit[]> {
+  for (let k = limit; ; k *= 3) {
+    const raw = await search(k);
+    const best = bestPerRecord(raw, limit);
+    if (best.length >= limit || raw.length < k) return best;
+  }
+}
 
 /** Index hits (records and passages, best first) → each record once at its best, at most `limit`. */
 export function bestPerRecord(raw: IndexHit[], limit: number): HotIndexHit[] {
