@@ -1,4 +1,4 @@
-import { nearestRecords } from '../../storage/hot-index';
+import { POINTS_PER_RECORD, nearestRecords } from '../../storage/hot-index';
 import { passagePointId } from '../../storage/vector-index/hot-source';
 import type { IndexHit, IndexPoint } from '../../storage/vector-index/types';
 import { UsearchIndex } from '../../storage/vector-index/usearch-index';
@@ -41,14 +41,14 @@ describe('nearestRecords: the best records of an index whose records own several
   });
   afterEach(() => index.close());
 
-  it('asks for `limit` points when they are `limit` records', async () => {
+  it('asks for POINTS_PER_RECORD × `limit` points when they hold `limit` records', async () => {
     const points = dataset(300);
     await index.upsert(points);
     const query = points[17]!.vector;
 
     const found = await nearestRecords(search(query), 10);
 
-    expect(asked).toEqual([10]);
+    expect(asked).toEqual([10 * POINTS_PER_RECORD]);
     expect(found).toHaveLength(10);
     expect(found[0]).toMatchObject({ id: points[17]!.key.id, passage: undefined });
     expect(new Set(found.map((h) => h.id)).size).toBe(10);
@@ -57,15 +57,16 @@ describe('nearestRecords: the best records of an index whose records own several
   it('asks for three times as many, and more, while passages of one record fill the points', async () => {
     const next = rng(7);
     const target = unitVector(next);
-    // one record whose own vector and five passages are all nearer the query than anything else
+    // one record whose own vector and passages are all nearer the query than anything else
     const long = [point('long', near(target, next, 0.05))];
-    for (let p = 0; p < 5; p++) long.push(point('long', near(target, next, 0.05), p));
+    for (let p = 0; p < 3 * POINTS_PER_RECORD; p++)
+      long.push(point('long', near(target, next, 0.05), p));
     const others = Array.from({ length: 200 }, (_, i) => point(`r${i}`, unitVector(next)));
     await index.upsert([...long, ...others]);
 
     const found = await nearestRecords(search(target), 3);
 
-    expect(asked).toEqual([3, 9]);
+    expect(asked).toEqual([3 * POINTS_PER_RECORD, 9 * POINTS_PER_RECORD]);
     expect(found.map((h) => h.id)[0]).toBe('long');
     expect(found).toHaveLength(3);
     expect(new Set(found.map((h) => h.id)).size).toBe(3);
@@ -82,7 +83,7 @@ describe('nearestRecords: the best records of an index whose records own several
 
     const found = await nearestRecords(search(unitVector(next)), 10);
 
-    expect(asked).toEqual([10]);
+    expect(asked).toEqual([10 * POINTS_PER_RECORD]);
     expect(found.map((h) => h.id).sort()).toEqual(['r0', 'r1', 'r2']);
   });
 
