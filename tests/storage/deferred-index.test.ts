@@ -7,11 +7,10 @@ import { HotStore } from '../../storage/hot-store';
 import { shardDbName } from '../../storage/hot-schema';
 import { writeShardTransaction } from '../../storage/shard-transaction';
 import type { ChunkInput } from '../../storage/write-plan';
-import { chunkOf, crash, inside } from './store-inside';
+import { chunkOf as chunk, crash, inside } from './store-inside';
 
 const A = 'bulk-host-a';
 const B = 'bulk-host-b-1';
-const chunk = chunkOf;
 
 describe('a bulk load that defers the vector index', () => {
   let dir: string;

@@ -7,11 +7,10 @@ import { shardDbName } from '../../storage/hot-schema';
 import { HotStore } from '../../storage/hot-store';
 import { writeShardTransaction } from '../../storage/shard-transaction';
 import type { ChunkInput } from '../../storage/write-plan';
-import { chunkOf, crash, inside } from './store-inside';
+import { chunkOf as chunk, crash, inside } from './store-inside';
 
 const A = 'restart-host-a';
 const B = 'restart-host-b-0';
-const chunk = chunkOf;
 
 describe('restarting a hot store on its saved vector index', () => {
   let dir: string;

@@ -1,3 +1,4 @@
+import { l2Normalise } from '../../embedding/vector';
 import { POINTS_PER_RECORD, nearestRecords } from '../../storage/hot-index';
 import { passagePointId } from '../../storage/vector-index/hot-source';
 import type { IndexHit, IndexPoint } from '../../storage/vector-index/types';
@@ -22,9 +23,7 @@ function point(id: string, vector: Float32Array, passage?: number): IndexPoint {
 /** `base` moved a little along a random direction: nearer to `base` than random points are. */
 function near(base: Float32Array, next: () => number, amount: number): Float32Array {
   const noise = unitVector(next);
-  const v = base.map((x, i) => x + amount * noise[i]!);
-  const norm = Math.hypot(...v);
-  return v.map((x) => x / norm);
+  return l2Normalise(base.map((x, i) => x + amount * noise[i]!));
 }
 
 describe('nearestRecords: the best records of an index whose records own several points', () => {

@@ -248,7 +248,7 @@ describe('tier moves', () => {
 
       const err = await mover.moveWarmToCold(shard, COLD_CUTOFF).catch((e: unknown) => e);
       if (!(err instanceof TierMoveError)) throw err; // any other failure, with its own message
-      expect((err as TierMoveError).code).toBe('CHECKSUM_MISMATCH');
+      expect(err.code).toBe('CHECKSUM_MISMATCH');
       expect(await mover.warm.keys(shard)).toEqual(warmBefore);
       let where = await everywhere(hot, mover);
       expect(where.objects).toHaveLength(0);
@@ -284,7 +284,7 @@ describe('tier moves', () => {
       await mover.moveHotToWarm(shard, WARM_CUTOFF);
       const err = await mover.moveWarmToCold(shard, COLD_CUTOFF).catch((e: unknown) => e);
       if (!(err instanceof TierMoveError)) throw err; // any other failure, with its own message
-      expect((err as TierMoveError).code).toBe('CHECKSUM_MISMATCH');
+      expect(err.code).toBe('CHECKSUM_MISMATCH');
       expect((await everywhere(hot, mover)).all).toEqual(original);
       tamper = false;
       await mover.moveWarmToCold(shard, COLD_CUTOFF);
