@@ -6,7 +6,7 @@ import { Kvm } from '@nats-io/kv';
 import type { Pipeline } from '../../app/pipeline';
 import { CloudStateStore } from '../../cloud/state-store';
 import { manifestKey } from '../../cloud/types';
-import { WATCHER_LEASE_BUCKET } from '../../cloud/watcher-lease';
+import { WATCHER_LEASE_BUCKET, WatcherLease } from '../../cloud/watcher-lease';
 import type { UploadMessage } from '../../schemas/upload';
 import { STREAM } from '../../streams/definitions';
 import { createSessionBuddyFile, type SessionBuddyFixture } from '../fixtures/session-buddy';
@@ -20,6 +20,7 @@ import { makeTestCa, type TestCa } from '../helpers/tls';
 import { waitFor } from '../helpers/wait-for';
 
 const BUCKET = 'sb-failover';
+const LEASE_TTL_MS = 3000;
 let ca: TestCa;
 let s3: TestS3;
 let dir: string;
@@ -110,7 +111,7 @@ describe('two cloud watchers on one bucket', () => {
   const settings = () => ({
     ...s3Settings(),
     AKOSHA_SB_POLL_S: '1',
-    AKOSHA_LEASE_TTL_MS: '3000',
+    AKOSHA_LEASE_TTL_MS: String(LEASE_TTL_MS),
     AKOSHA_ACK_WAIT_MS: '2000',
     AKOSHA_LOG_LEVEL: 'info',
   });
@@ -123,6 +124,9 @@ describe('two cloud watchers on one bucket', () => {
   beforeAll(async () => {
     nats = await startTestNatsWithStreams();
     state = await CloudStateStore.open(nats.nc);
+    // the lease bucket exists before the watchers start, as they would create it: nats-server
+    // 2.9.10 panics on a get from a stream that another client is creating at that moment
+    await WatcherLease.open(nats.nc, LEASE_TTL_MS);
   });
 
   afterAll(async () => {
@@ -132,7 +136,6 @@ describe('two cloud watchers on one bucket', () => {
 
   /** The pid in the lease's owner (`host:pid:nonce`), once some watcher holds it. */
   async function leaseHolderPid(): Promise<number | undefined> {
-    // the bucket exists once a watcher has started
     const kv = await new Kvm(nats.nc).open(WATCHER_LEASE_BUCKET);
     const entry = await kv.get('watcher').catch(() => null);
     return entry?.operation === 'PUT' ? Number(entry.string().split(':')[1]) : undefined;
