@@ -221,7 +221,12 @@ export async function interruptible<T>(
 export const readParquetSql = (files: { path: string }[]) =>
   `read_parquet([${files.map((f) => sqlString(f.path)).join(', ')}], filename = true, hive_partitioning = false)`;
 
-/** Runs `task` over `items`, at most `limit` at a time, keeping the order of results. */
+/**
+ * Runs `task` over `items`, at most `limit` at a time, keeping the order of results. On a
+ * failure no further item starts, and the first error is thrown only once the tasks already
+ * running have settled: a caller's `finally` (removing the directory they write into) must
+ * not race them.
+ */
 export async function mapLimit<T, R>(
   items: T[],
   limit: number,
@@ -229,12 +234,18 @@ export async function mapLimit<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const i = next++;
-      results[i] = await task(items[i]!, i);
+      try {
+        results[i] = await task(items[i]!, i);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
