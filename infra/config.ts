@@ -129,7 +129,11 @@ function writerSlice(e: Env): WriterConfig {
     hotDir: `${e.AKOSHA_DATA_DIR}/hot`,
     searchRows: e.AKOSHA_SEARCH_ROWS,
     indexSaveIntervalMs: e.AKOSHA_INDEX_SAVE_INTERVAL_S * 1000,
-    graph: { quantization: e.AKOSHA_INDEX_QUANTIZATION, expansionSearch: e.AKOSHA_INDEX_EF_SEARCH },
+    graph: {
+      quantization: e.AKOSHA_INDEX_QUANTIZATION,
+      expansionSearch: e.AKOSHA_INDEX_EF_SEARCH,
+      residentBytes: e.AKOSHA_INDEX_RESIDENT_MB * 2 ** 20,
+    },
     chunkKeepMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000 + e.AKOSHA_DUPLICATE_WINDOW_MS,
     upkeep: {
       sweepEveryMs: e.AKOSHA_OUTBOX_SWEEP_MS,

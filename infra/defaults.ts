@@ -14,6 +14,11 @@ export const HOT_INDEX_DEFAULTS = {
   quantization: 'i8',
   expansionSearch: 80,
   saveIntervalMs: 300_000,
+  /**
+   * MiB of the saved vectors (then extras) a writer holds in memory: all of them up to about
+   * 130,000 points, an eighth at 1M (a writer at 1M hot records stays within 1.5 GB)
+   */
+  residentMiB: 192,
 } as const;
 
 /**

@@ -43,7 +43,10 @@ export interface HotIndexHit {
 }
 
 /** The graph's settings; an index file saved with another quantisation is rebuilt. */
-export type HotGraphOptions = Pick<UsearchIndexOptions, 'quantization' | 'expansionSearch'>;
+export type HotGraphOptions = Pick<
+  UsearchIndexOptions,
+  'quantization' | 'expansionSearch' | 'residentBytes'
+>;
 
 /** The index file read and checked ahead of the open (HotIndex.preload), or why it could not be. */
 export type PreloadedIndex = { index: UsearchIndex } | { error: unknown };

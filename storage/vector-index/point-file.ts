@@ -1,16 +1,28 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+/** bytes per read while the resident prefix loads */
+const LOAD_CHUNK = 8 * 2 ** 20;
 
 /**
  * The vectors and extras of a saved sidecar, read in place (pread) instead of held in memory:
  * a search reads only its candidates' rows, which the page cache keeps warm. The file is
  * never written after its save, so rows stay valid while it is open, also once a newer save
  * has replaced its name.
+ *
+ * A prefix of the rows (vectors first, then extras) can be held in memory up to a byte budget
+ * (`loadResident`): each pread is a system call of several µs and a search makes about 30 of
+ * them, so rows inside the prefix are copied from memory instead. Memory stays bounded by the
+ * budget, not by the rows.
  */
 export class PointFile {
   private readonly rowBytes: number;
   private closed = false;
+  /** bytes [vectorsAt, vectorsAt + resident.length) of the file, once loaded */
+  private resident: Buffer | undefined;
 
   private constructor(
+    private readonly path: string,
     private readonly fd: number,
     readonly dimensions: number,
     readonly rows: number,
@@ -40,6 +52,7 @@ export class PointFile {
     }
     const fd = openSync(path, 'r');
     return new PointFile(
+      path,
       fd,
       layout.dimensions,
       layout.rows,
@@ -49,11 +62,51 @@ export class PointFile {
     );
   }
 
+  /**
+   * Reads up to `budgetBytes` of the rows region into memory, through a handle of its own
+   * (closing this file meanwhile cannot make it read another file that reused the fd). Reads
+   * keep going to the file until it is done. Returns the bytes held; never rejects: a failed
+   * load only leaves the reads on the file.
+   */
+  async loadResident(budgetBytes: number): Promise<number> {
+    const end = this.extrasEnd();
+    const bytes = Math.min(Math.max(0, Math.floor(budgetBytes)), end - this.vectorsAt);
+    if (bytes === 0 || this.closed) return 0;
+    const handle = await open(this.path, 'r').catch(() => undefined);
+    if (!handle) return 0;
+    try {
+      const buf = Buffer.allocUnsafeSlow(bytes);
+      for (let off = 0; off < bytes && !this.closed;) {
+        const length = Math.min(LOAD_CHUNK, bytes - off);
+        const { bytesRead } = await handle.read(buf, off, length, this.vectorsAt + off);
+        if (bytesRead === 0) return 0;
+        off += bytesRead;
+      }
+      if (this.closed) return 0;
+      this.resident = buf;
+      return bytes;
+    } catch {
+      return 0;
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  /** Bytes of the rows region held in memory (0 until `loadResident` is done). */
+  get residentBytes(): number {
+    return this.resident?.length ?? 0;
+  }
+
+  private extrasEnd(): number {
+    const last = this.rows - 1;
+    return last < 0 ? this.vectorsAt : this.extraAt[last]! + this.extraBytes[last]!;
+  }
+
   /** Reads `count` consecutive rows' vectors from `row` into `out` (count × dimensions). */
   readVectors(row: number, count: number, out: Float32Array): void {
     const bytes = count * this.rowBytes;
     const into = Buffer.from(out.buffer, out.byteOffset, bytes);
-    readFully(this.fd, into, this.vectorsAt + row * this.rowBytes);
+    this.read(into, this.vectorsAt + row * this.rowBytes);
   }
 
   extraLength(row: number): number {
@@ -65,13 +118,24 @@ export class PointFile {
     const n = this.extraBytes[row]!;
     if (n === 0) return undefined;
     const out = Buffer.allocUnsafe(n);
-    readFully(this.fd, out, this.extraAt[row]!);
+    this.read(out, this.extraAt[row]!);
     return out;
+  }
+
+  /** Fills `into` from `position`: from the resident prefix when it holds those bytes. */
+  private read(into: Buffer, position: number): void {
+    const from = position - this.vectorsAt;
+    if (this.resident && from >= 0 && from + into.length <= this.resident.length) {
+      this.resident.copy(into, 0, from, from + into.length);
+      return;
+    }
+    readFully(this.fd, into, position);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.resident = undefined;
     closeSync(this.fd);
   }
 }

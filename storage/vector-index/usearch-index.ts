@@ -66,6 +66,12 @@ export interface UsearchIndexOptions {
   path?: string | undefined;
   /** `load` (read-write, in memory) or `view` (memory-mapped, read-only) */
   mode?: 'load' | 'view' | undefined;
+  /**
+   * Bytes of the saved points' vectors (then extras) held in memory, loaded in the background
+   * after an open or a save (PointFile.loadResident); the rest is read in place. Default
+   * HOT_INDEX_DEFAULTS (infra/defaults.ts); 0: all read in place.
+   */
+  residentBytes?: number | undefined;
 }
 
 export type RebuildSource = () => AsyncIterable<IndexPoint[]>;
@@ -105,6 +111,7 @@ export const USEARCH_DEFAULTS = {
   threads: 0,
   exactThreshold: 2048,
   overFetch: 2,
+  residentBytes: HOT_INDEX_DEFAULTS.residentMiB * 2 ** 20,
 };
 
 /**
@@ -176,7 +183,7 @@ export class UsearchIndex implements VectorIndex {
     if (!containsAll(native, sampleKeys(cols.keys))) {
       throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
     }
-    const file = openPointFile(path, opts.dimensions, cols.extraBytes, side.layout);
+    const file = openPointFile(path, opts, cols.extraBytes, side.layout);
     const store = PointStore.fromColumns(opts.dimensions, cols, file);
     return new UsearchIndex(native, store, opts, h.marks);
   }
@@ -466,8 +473,7 @@ export class UsearchIndex implements VectorIndex {
       await rename(tmpIndex, path);
       await rename(tmpSide, sidecarPath(path));
       await fsyncFile(dirname(path)).catch(() => undefined);
-      const d = this.opts.dimensions;
-      this.store.adopt(openPointFile(path, d, snap.columns.extraBytes, layout), snap);
+      this.store.adopt(openPointFile(path, this.opts, snap.columns.extraBytes, layout), snap);
     } finally {
       await rm(tmpIndex, { force: true });
       await rm(tmpSide, { force: true });
@@ -514,18 +520,21 @@ export class UsearchIndex implements VectorIndex {
 const extraBytes = (p: IndexPoint) =>
   p.extra === undefined ? undefined : Buffer.from(JSON.stringify(p.extra));
 
+/** The saved points' file, its resident prefix loading in the background. */
 function openPointFile(
   indexPath: string,
-  dimensions: number,
+  opts: { dimensions: number; residentBytes: number },
   extraBytes: Uint32Array,
   layout: SidecarLayout,
 ): PointFile {
-  return PointFile.open(sidecarPath(indexPath), {
-    dimensions,
+  const file = PointFile.open(sidecarPath(indexPath), {
+    dimensions: opts.dimensions,
     rows: extraBytes.length,
     extraBytes,
     ...layout,
   });
+  void file.loadResident(opts.residentBytes);
+  return file;
 }
 
 /** XOR of the records' 64-bit keys: equal sets give equal fingerprints, in any order. */
@@ -561,6 +570,7 @@ function resolve(o: UsearchIndexOptions) {
     threads: o.threads ?? USEARCH_DEFAULTS.threads,
     exactThreshold: o.exactThreshold ?? USEARCH_DEFAULTS.exactThreshold,
     overFetch: o.overFetch ?? USEARCH_DEFAULTS.overFetch,
+    residentBytes: o.residentBytes ?? USEARCH_DEFAULTS.residentBytes,
     mode: o.mode ?? 'load',
     ...(o.path !== undefined ? { path: o.path } : {}),
   };
