@@ -385,6 +385,11 @@ export class PointStore {
     return this.memVectors.size;
   }
 
+  /** Bytes of the saved points' file held in memory (PointFile.loadResident). */
+  get residentBytes(): number {
+    return this.file?.residentBytes ?? 0;
+  }
+
   close(): void {
     this.file?.close();
   }

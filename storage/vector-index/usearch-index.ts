@@ -184,6 +184,7 @@ export class UsearchIndex implements VectorIndex {
       throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
     }
     const file = openPointFile(path, opts, cols.extraBytes, side.layout);
+    await file.loadResident(opts.residentBytes); // searches right after the open use it
     const store = PointStore.fromColumns(opts.dimensions, cols, file);
     return new UsearchIndex(native, store, opts, h.marks);
   }
@@ -419,6 +420,11 @@ export class UsearchIndex implements VectorIndex {
     return this.store.inMemory;
   }
 
+  /** Bytes of the saved points held in memory (UsearchIndexOptions.residentBytes). */
+  get residentBytes(): number {
+    return this.store.residentBytes;
+  }
+
   /** `keySetFingerprint` of the keys this index holds. */
   fingerprint(): bigint {
     this.assertOpen();
@@ -473,7 +479,9 @@ export class UsearchIndex implements VectorIndex {
       await rename(tmpIndex, path);
       await rename(tmpSide, sidecarPath(path));
       await fsyncFile(dirname(path)).catch(() => undefined);
-      this.store.adopt(openPointFile(path, this.opts, snap.columns.extraBytes, layout), snap);
+      const file = openPointFile(path, this.opts, snap.columns.extraBytes, layout);
+      this.store.adopt(file, snap);
+      void file.loadResident(this.opts.residentBytes); // meanwhile, reads go to the file
     } finally {
       await rm(tmpIndex, { force: true });
       await rm(tmpSide, { force: true });
@@ -520,21 +528,18 @@ export class UsearchIndex implements VectorIndex {
 const extraBytes = (p: IndexPoint) =>
   p.extra === undefined ? undefined : Buffer.from(JSON.stringify(p.extra));
 
-/** The saved points' file, its resident prefix loading in the background. */
 function openPointFile(
   indexPath: string,
-  opts: { dimensions: number; residentBytes: number },
+  opts: { dimensions: number },
   extraBytes: Uint32Array,
   layout: SidecarLayout,
 ): PointFile {
-  const file = PointFile.open(sidecarPath(indexPath), {
+  return PointFile.open(sidecarPath(indexPath), {
     dimensions: opts.dimensions,
     rows: extraBytes.length,
     extraBytes,
     ...layout,
   });
-  void file.loadResident(opts.residentBytes);
-  return file;
 }
 
 /** XOR of the records' 64-bit keys: equal sets give equal fingerprints, in any order. */

@@ -107,6 +107,23 @@ describe('UsearchIndex persistence', () => {
     }
   });
 
+  it('holds the saved points in memory up to residentBytes, after an open and after a save', async () => {
+    const original = await saved();
+    // a save loads the new file's prefix in the background
+    for (let i = 0; i < 200 && original.residentBytes === 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    const all = original.residentBytes;
+    expect(all).toBeGreaterThanOrEqual(599 * 384 * 4); // every vector (and extras, had they any)
+    const before = await answers(original);
+    await original.close();
+    for (const residentBytes of [0, 1000, 100 * 2 ** 20]) {
+      const reopened = await UsearchIndex.open(path, { residentBytes });
+      expect(reopened.residentBytes).toBe(Math.min(residentBytes, all));
+      expect(await answers(reopened)).toEqual(before);
+      await reopened.close();
+    }
+  });
+
   it('a save removes the temporary files an interrupted save left', async () => {
     writeFileSync(`${path}.tmp-999999`, 'partial');
     writeFileSync(`${sidecarPath(path)}.tmp-999999`, 'partial');
