@@ -1,5 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, read, readSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const readAt = promisify(read);
 
 /** bytes per read while the resident prefix loads */
 const LOAD_CHUNK = 8 * 2 ** 20;
@@ -20,9 +22,10 @@ export class PointFile {
   private closed = false;
   /** bytes [vectorsAt, vectorsAt + resident.length) of the file, once loaded */
   private resident: Buffer | undefined;
+  /** a load's read is in flight: closing the fd is left to it (no read of a reused fd) */
+  private loading = false;
 
   private constructor(
-    private readonly path: string,
     private readonly fd: number,
     readonly dimensions: number,
     readonly rows: number,
@@ -52,7 +55,6 @@ export class PointFile {
     }
     const fd = openSync(path, 'r');
     return new PointFile(
-      path,
       fd,
       layout.dimensions,
       layout.rows,
@@ -63,22 +65,20 @@ export class PointFile {
   }
 
   /**
-   * Reads up to `budgetBytes` of the rows region into memory, through a handle of its own
-   * (closing this file meanwhile cannot make it read another file that reused the fd). Reads
-   * keep going to the file until it is done. Returns the bytes held; never rejects: a failed
-   * load only leaves the reads on the file.
+   * Reads up to `budgetBytes` of the rows region into memory off the event loop; reads keep
+   * going to the file until it is done. Returns the bytes held; never rejects: a failed load
+   * only leaves the reads on the file.
    */
   async loadResident(budgetBytes: number): Promise<number> {
     const end = this.extrasEnd();
     const bytes = Math.min(Math.max(0, Math.floor(budgetBytes)), end - this.vectorsAt);
-    if (bytes === 0 || this.closed) return 0;
-    const handle = await open(this.path, 'r').catch(() => undefined);
-    if (!handle) return 0;
+    if (bytes === 0 || this.closed || this.loading) return 0;
+    this.loading = true;
     try {
       const buf = Buffer.allocUnsafeSlow(bytes);
       for (let off = 0; off < bytes && !this.closed;) {
         const length = Math.min(LOAD_CHUNK, bytes - off);
-        const { bytesRead } = await handle.read(buf, off, length, this.vectorsAt + off);
+        const { bytesRead } = await readAt(this.fd, buf, off, length, this.vectorsAt + off);
         if (bytesRead === 0) return 0;
         off += bytesRead;
       }
@@ -88,7 +88,8 @@ export class PointFile {
     } catch {
       return 0;
     } finally {
-      await handle.close().catch(() => undefined);
+      this.loading = false;
+      if (this.closed) closeSync(this.fd);
     }
   }
 
@@ -136,7 +137,7 @@ export class PointFile {
     if (this.closed) return;
     this.closed = true;
     this.resident = undefined;
-    closeSync(this.fd);
+    if (!this.loading) closeSync(this.fd);
   }
 }
 
