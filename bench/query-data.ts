@@ -171,13 +171,18 @@ export async function openDataSet(
  * (garbage collected first), less the benchmark's own generated vectors.
  */
 function printOpenStep(openMs: number, vectors: Float32Array): void {
+  console.log(`  open step: ${fmt(openMs / 1000, 1)} s; ${rssLine('after reopening', vectors)}`);
+}
+
+/** The process's RSS now (garbage collected first), with and without the generated vectors. */
+export function rssLine(when: string, vectors: Float32Array): string {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
   const mib = (bytes: number) => fmt(bytes / 2 ** 20);
   const rss = process.memoryUsage().rss;
-  console.log(
-    `  open step: ${fmt(openMs / 1000, 1)} s; RSS after reopening ${mib(rss)} MiB, ` +
-      `${mib(rss - vectors.byteLength)} MiB without the benchmark's generated vectors ` +
-      `(${mib(vectors.byteLength)} MiB); peak RSS so far ${mib(process.resourceUsage().maxRSS * 1024)} MiB`,
+  return (
+    `RSS ${when} ${mib(rss)} MiB, ${mib(rss - vectors.byteLength)} MiB without the benchmark's ` +
+    `generated vectors (${mib(vectors.byteLength)} MiB); peak RSS so far ` +
+    `${mib(process.resourceUsage().maxRSS * 1024)} MiB`
   );
 }

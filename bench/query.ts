@@ -35,7 +35,7 @@ import { HashingEmbedder } from '../embedding/hashing-embedder';
 import { loadConfig } from '../infra/config';
 import { clustered, DIM } from './clustered';
 import { envInt, fmt } from './lib';
-import { ensureDataSet, openDataSet, rootOf, type DataSetSpec } from './query-data';
+import { ensureDataSet, openDataSet, rootOf, rssLine, type DataSetSpec } from './query-data';
 import {
   describePlan,
   failuresOf,
@@ -121,6 +121,8 @@ async function measureEf(run: Run, ef: number, detail: boolean): Promise<EfRow> 
     const embedder = new HashingEmbedder();
     const search = new SearchService(store, embedder, { partTimeoutMs: 2000 });
     const [top, filtered] = await inProcess(search, run.queries, run.truth, PLAN);
+    // the index's resident part has loaded by now (in the background since the open)
+    console.log(`  ${rssLine('after the in-process searches', run.vectors)}`);
     if (detail) {
       printInProcess([top!, filtered!], await breakdown(store, run.queries), PLAN);
       const texts = run.texts.slice(0, 2000);

@@ -15,10 +15,11 @@ export const HOT_INDEX_DEFAULTS = {
   expansionSearch: 80,
   saveIntervalMs: 300_000,
   /**
-   * MiB of the saved vectors (then extras) a writer holds in memory: all of them up to about
-   * 130,000 points, an eighth at 1M (a writer at 1M hot records stays within 1.5 GB)
+   * MiB of the saved points' file a writer holds in memory, the hits' fields first, then
+   * vectors (PointFile.loadResident): in bench:query, every field and three quarters of the
+   * vectors at 100,000 points, the fields alone at 1M, where a writer stays within 1.5 GB
    */
-  residentMiB: 192,
+  residentMiB: 128,
 } as const;
 
 /**

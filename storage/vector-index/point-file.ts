@@ -12,16 +12,17 @@ const LOAD_CHUNK = 8 * 2 ** 20;
  * never written after its save, so rows stay valid while it is open, also once a newer save
  * has replaced its name.
  *
- * A prefix of the rows (vectors first, then extras) can be held in memory up to a byte budget
- * (`loadResident`): each pread is a system call of several µs and a search makes about 30 of
- * them, so rows inside the prefix are copied from memory instead. Memory stays bounded by the
- * budget, not by the rows.
+ * Part of the file can be held in memory up to a byte budget (`loadResident`): each pread is
+ * a system call of several µs and a search makes about 30 of them (a vector per candidate, an
+ * extra per hit), so reads inside the resident part are copied from memory instead. The
+ * extras go first, a hit's fields being fewer bytes than a vector, then a prefix of the
+ * vectors. Memory stays bounded by the budget, not by the rows.
  */
 export class PointFile {
   private readonly rowBytes: number;
   private closed = false;
-  /** bytes [vectorsAt, vectorsAt + resident.length) of the file, once loaded */
-  private resident: Buffer | undefined;
+  /** parts of the file held in memory, once loaded: `bytes` from offset `at` */
+  private resident: { at: number; bytes: Buffer }[] = [];
   /** a load's read is in flight: closing the fd is left to it (no read of a reused fd) */
   private loading = false;
 
@@ -70,21 +71,27 @@ export class PointFile {
    * only leaves the reads on the file.
    */
   async loadResident(budgetBytes: number): Promise<number> {
-    const end = this.extrasEnd();
-    const bytes = Math.min(Math.max(0, Math.floor(budgetBytes)), end - this.vectorsAt);
-    if (bytes === 0 || this.closed || this.loading) return 0;
+    if (this.closed || this.loading) return 0;
     this.loading = true;
     try {
-      const buf = Buffer.allocUnsafeSlow(bytes);
-      for (let off = 0; off < bytes && !this.closed;) {
-        const length = Math.min(LOAD_CHUNK, bytes - off);
-        const { bytesRead } = await readAt(this.fd, buf, off, length, this.vectorsAt + off);
-        if (bytesRead === 0) return 0;
-        off += bytesRead;
+      const parts: { at: number; bytes: Buffer }[] = [];
+      let left = Math.max(0, Math.floor(budgetBytes));
+      const extrasAt = this.vectorsAt + this.rows * this.rowBytes;
+      const regions = [
+        { at: extrasAt, end: this.extrasEnd() },
+        { at: this.vectorsAt, end: extrasAt },
+      ];
+      for (const { at, end } of regions) {
+        const length = Math.min(left, end - at);
+        if (length <= 0) continue;
+        const bytes = await this.readRegion(at, length);
+        if (!bytes) return 0;
+        parts.push({ at, bytes });
+        left -= length;
       }
       if (this.closed) return 0;
-      this.resident = buf;
-      return bytes;
+      this.resident = parts;
+      return this.residentBytes;
     } catch {
       return 0;
     } finally {
@@ -93,9 +100,22 @@ export class PointFile {
     }
   }
 
-  /** Bytes of the rows region held in memory (0 until `loadResident` is done). */
+  /** `length` bytes from `at`, read in chunks on the thread pool; undefined: closed or short. */
+  private async readRegion(at: number, length: number): Promise<Buffer | undefined> {
+    const buf = Buffer.allocUnsafeSlow(length);
+    for (let off = 0; off < length;) {
+      if (this.closed) return undefined;
+      const chunk = Math.min(LOAD_CHUNK, length - off);
+      const { bytesRead } = await readAt(this.fd, buf, off, chunk, at + off);
+      if (bytesRead === 0) return undefined;
+      off += bytesRead;
+    }
+    return buf;
+  }
+
+  /** Bytes of the file held in memory (0 until `loadResident` is done). */
   get residentBytes(): number {
-    return this.resident?.length ?? 0;
+    return this.resident.reduce((n, part) => n + part.bytes.length, 0);
   }
 
   private extrasEnd(): number {
@@ -123,12 +143,14 @@ export class PointFile {
     return out;
   }
 
-  /** Fills `into` from `position`: from the resident prefix when it holds those bytes. */
+  /** Fills `into` from `position`: from memory when a resident part holds those bytes. */
   private read(into: Buffer, position: number): void {
-    const from = position - this.vectorsAt;
-    if (this.resident && from >= 0 && from + into.length <= this.resident.length) {
-      this.resident.copy(into, 0, from, from + into.length);
-      return;
+    for (const { at, bytes } of this.resident) {
+      const from = position - at;
+      if (from >= 0 && from + into.length <= bytes.length) {
+        bytes.copy(into, 0, from, from + into.length);
+        return;
+      }
     }
     readFully(this.fd, into, position);
   }
@@ -136,7 +158,7 @@ export class PointFile {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.resident = undefined;
+    this.resident = [];
     if (!this.loading) closeSync(this.fd);
   }
 }

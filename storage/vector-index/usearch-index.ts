@@ -67,9 +67,9 @@ export interface UsearchIndexOptions {
   /** `load` (read-write, in memory) or `view` (memory-mapped, read-only) */
   mode?: 'load' | 'view' | undefined;
   /**
-   * Bytes of the saved points' vectors (then extras) held in memory, loaded in the background
-   * after an open or a save (PointFile.loadResident); the rest is read in place. Default
-   * HOT_INDEX_DEFAULTS (infra/defaults.ts); 0: all read in place.
+   * Bytes of the saved points' file held in memory, their extras first, then vectors
+   * (PointFile.loadResident), loaded in the background after an open or a save; the rest is
+   * read in place. Default HOT_INDEX_DEFAULTS (infra/defaults.ts); 0: all read in place.
    */
   residentBytes?: number | undefined;
 }
@@ -184,7 +184,7 @@ export class UsearchIndex implements VectorIndex {
       throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
     }
     const file = openPointFile(path, opts, cols.extraBytes, side.layout);
-    await file.loadResident(opts.residentBytes); // searches right after the open use it
+    void file.loadResident(opts.residentBytes); // meanwhile, reads go to the file
     const store = PointStore.fromColumns(opts.dimensions, cols, file);
     return new UsearchIndex(native, store, opts, h.marks);
   }

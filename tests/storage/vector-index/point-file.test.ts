@@ -40,21 +40,35 @@ const vectorOf = (file: PointFile, row: number) => {
 };
 
 describe('PointFile resident prefix', () => {
-  test('rows inside the budget are read from memory, the others from the file', async () => {
+  test('the budget holds the extras first, then a prefix of the vectors', async () => {
     const path = join(dir, 'points');
     writePoints(path, 0);
     const file = openPoints(path);
-    const vectorBytes = ROWS * DIM * 4;
-    // every vector and the first three extras (1 + 2 + 3 bytes), and one byte of the fourth
-    expect(await file.loadResident(vectorBytes + 7)).toBe(vectorBytes + 7);
-    expect(file.residentBytes).toBe(vectorBytes + 7);
+    const extrasBytes = EXTRAS.reduce((n, b) => n + b.length, 0);
+    // every extra, two vectors, and half of the third
+    const budget = extrasBytes + 2 * DIM * 4 + 8;
+    expect(await file.loadResident(budget)).toBe(budget);
+    expect(file.residentBytes).toBe(budget);
 
     writePoints(path, 1); // the same file changed underneath: only file reads see it
-    for (let row = 0; row < ROWS; row++)
-      expect(vectorOf(file, row)).toEqual([0, 1, 2, 3].map((d) => row * DIM + d));
+    EXTRAS.forEach((b, row) => expect(file.readExtra(row)).toEqual(b));
+    expect(vectorOf(file, 0)).toEqual([0, 1, 2, 3]);
+    expect(vectorOf(file, 1)).toEqual([4, 5, 6, 7]);
+    expect(vectorOf(file, 2)).toEqual([9, 10, 11, 12]); // straddles the prefix's end: the file
+    expect(vectorOf(file, 5)).toEqual([21, 22, 23, 24]);
+    file.close();
+  });
+
+  test('a budget smaller than the extras holds a prefix of them and no vector', async () => {
+    const path = join(dir, 'points');
+    writePoints(path, 0);
+    const file = openPoints(path);
+    expect(await file.loadResident(7)).toBe(7); // extras of rows 0–2 (6 bytes) and one more
+
+    writePoints(path, 1);
     expect(file.readExtra(2)!.toString()).toBe('ccc');
-    expect(file.readExtra(3)!.toString()).toBe('eeee'); // straddles the prefix's end: the file
-    expect(file.readExtra(5)!.toString()).toBe('gggggg');
+    expect(file.readExtra(3)!.toString()).toBe('eeee');
+    expect(vectorOf(file, 0)).toEqual([1, 2, 3, 4]);
     file.close();
   });
 
