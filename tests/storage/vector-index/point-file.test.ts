@@ -20,7 +20,10 @@ afterEach(() => {
 function writePoints(path: string, shift: number): void {
   const vectors = Float32Array.from({ length: ROWS * DIM }, (_, i) => i + shift);
   const extras = EXTRAS.map((b) => Buffer.from(b.map((c) => c + shift)));
-  writeFileSync(path, Buffer.concat([Buffer.alloc(HEADER), Buffer.from(vectors.buffer), ...extras]));
+  writeFileSync(
+    path,
+    Buffer.concat([Buffer.alloc(HEADER), Buffer.from(vectors.buffer), ...extras]),
+  );
 }
 
 function openPoints(path: string): PointFile {
