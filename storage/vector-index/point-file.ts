@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 
 const readAt = promisify(read);
 
-/** bytes per read while the resident prefix loads */
+/** bytes per read while the resident part loads */
 const LOAD_CHUNK = 8 * 2 ** 20;
 
 /**
@@ -66,8 +66,8 @@ export class PointFile {
   }
 
   /**
-   * Reads up to `budgetBytes` of the rows region into memory off the event loop; reads keep
-   * going to the file until it is done. Returns the bytes held; never rejects: a failed load
+   * Reads up to `budgetBytes` of the file into memory off the event loop, the extras first,
+   * then a prefix of the vectors; reads keep going to the file until it is done. Returns the bytes held; never rejects: a failed load
    * only leaves the reads on the file.
    */
   async loadResident(budgetBytes: number): Promise<number> {
