@@ -67,8 +67,8 @@ export class PointFile {
 
   /**
    * Reads up to `budgetBytes` of the file into memory off the event loop, the extras first,
-   * then a prefix of the vectors; reads keep going to the file until it is done. Returns the bytes held; never rejects: a failed load
-   * only leaves the reads on the file.
+   * then a prefix of the vectors; reads keep going to the file until it is done. Returns the
+   * bytes held; never rejects: a failed load only leaves the reads on the file.
    */
   async loadResident(budgetBytes: number): Promise<number> {
     if (this.closed || this.loading) return 0;

@@ -184,7 +184,6 @@ export class UsearchIndex implements VectorIndex {
       throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
     }
     const file = openPointFile(path, opts, cols.extraBytes, side.layout);
-    void file.loadResident(opts.residentBytes); // meanwhile, reads go to the file
     const store = PointStore.fromColumns(opts.dimensions, cols, file);
     return new UsearchIndex(native, store, opts, h.marks);
   }
@@ -479,9 +478,7 @@ export class UsearchIndex implements VectorIndex {
       await rename(tmpIndex, path);
       await rename(tmpSide, sidecarPath(path));
       await fsyncFile(dirname(path)).catch(() => undefined);
-      const file = openPointFile(path, this.opts, snap.columns.extraBytes, layout);
-      this.store.adopt(file, snap);
-      void file.loadResident(this.opts.residentBytes); // meanwhile, reads go to the file
+      this.store.adopt(openPointFile(path, this.opts, snap.columns.extraBytes, layout), snap);
     } finally {
       await rm(tmpIndex, { force: true });
       await rm(tmpSide, { force: true });
@@ -528,18 +525,21 @@ export class UsearchIndex implements VectorIndex {
 const extraBytes = (p: IndexPoint) =>
   p.extra === undefined ? undefined : Buffer.from(JSON.stringify(p.extra));
 
+/** The saved points' file; its resident part loads in the background (reads go to the file meanwhile). */
 function openPointFile(
   indexPath: string,
-  opts: { dimensions: number },
+  opts: { dimensions: number; residentBytes: number },
   extraBytes: Uint32Array,
   layout: SidecarLayout,
 ): PointFile {
-  return PointFile.open(sidecarPath(indexPath), {
+  const file = PointFile.open(sidecarPath(indexPath), {
     dimensions: opts.dimensions,
     rows: extraBytes.length,
     extraBytes,
     ...layout,
   });
+  void file.loadResident(opts.residentBytes);
+  return file;
 }
 
 /** XOR of the records' 64-bit keys: equal sets give equal fingerprints, in any order. */
