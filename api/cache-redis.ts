@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { explainCertError, type Logger, type Metrics, readPemFile } from '../infra';
 import { ALL_SYSTEMS } from './cache-key';
+import { withLoopTimeout, withTimeout } from './timeout';
 
 export interface RedisLayerOptions {
   /** `redis://` or `rediss://` (TLS); a password in it is used but never logged */
@@ -22,10 +23,16 @@ export interface RedisLayerOptions {
 
 /** After a failure Redis is left alone this long (L1 only), unless it reconnects first. */
 const PROBE_INTERVAL_MS = 1000;
+/**
+ * ioredis's own bound on a command, this many times ours: it only drops a command the server
+ * never answered (ours, withLoopTimeout, tells a blocked event loop apart from a slow Redis).
+ */
+const BACKSTOP_FACTOR = 20;
 
 /**
  * The query cache's L2 and its generation counters. Never throws and never waits longer
- * than the timeout: a failed call answers `undefined` and the caller carries on from L1.
+ * than the timeout, counted while the event loop runs (a process that blocked its own loop
+ * does not blame Redis): a failed call answers `undefined` and the caller carries on from L1.
  * Reconnects in the background forever; logs once per outage. Generation keys have no TTL
  * and must not be evicted (maxmemory-policy noeviction or volatile-*; entries have a TTL).
  */
@@ -44,7 +51,7 @@ export class RedisLayer {
       autoResendUnfulfilledCommands: false,
       connectTimeout: 1000,
       disconnectTimeout: 200, // ioredis's own timer on close; its default 2 s outlives close()
-      commandTimeout: opts.timeoutMs,
+      commandTimeout: opts.timeoutMs * BACKSTOP_FACTOR,
       retryStrategy: (times) => Math.min(50 * times, 1000),
     });
     this.redis.on('error', (err: Error) => this.failed('connect', err));
@@ -129,7 +136,7 @@ export class RedisLayer {
       return undefined;
     }
     try {
-      const result = await withTimeout(fn(this.redis), this.opts.timeoutMs);
+      const result = await withLoopTimeout(fn(this.redis), this.opts.timeoutMs);
       this.recovered();
       return result;
     } catch (err) {
@@ -159,14 +166,6 @@ export class RedisLayer {
     this.down = false;
     this.opts.log.info('query cache: Redis reachable again');
   }
-}
-
-function withTimeout<R>(work: Promise<R>, ms: number): Promise<R> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis call timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -13,6 +13,42 @@ export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** How many times withLoopTimeout's wait starts again because the event loop was blocked. */
+const MAX_STALLS = 3;
+
+/**
+ * Like withTimeout, but `ms` counts time in which the event loop ran. A timer that fires late
+ * means the loop was blocked (a long synchronous step elsewhere in the process): a reply may
+ * be sitting unread in its socket, so the wait starts again, up to MAX_STALLS times, rather
+ * than blaming the other side for the process's own pause.
+ */
+export function withLoopTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let stalls = 0;
+    let due = performance.now() + ms;
+    let timer: NodeJS.Timeout;
+    const expire = (): void => {
+      if (performance.now() - due > ms / 2 && stalls++ < MAX_STALLS) {
+        due = performance.now() + ms;
+        timer = setTimeout(expire, ms);
+        return;
+      }
+      reject(timeoutError(ms));
+    };
+    timer = setTimeout(expire, ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err as Error);
+      },
+    );
+  });
+}
+
 /** One timer for several pieces of work that start together (see `withDeadline`). */
 export interface Deadline {
   /** `work`, or a `TimeoutError` once the deadline has passed */

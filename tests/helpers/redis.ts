@@ -81,6 +81,16 @@ export class TestRedisServer {
     await done;
   }
 
+  /** Stops the process without closing its sockets (SIGSTOP): connections stay up, unanswered. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen server run again (SIGCONT). */
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
