@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { workerThreadCode } from '../../infra/entry-files';
+import { workerThreadCode } from '../../infra';
 import type { Graph, GraphSpec, NativeGraph } from './graph';
 
 type Op = 'create' | keyof Omit<NativeGraph, 'constructor'>;

@@ -59,9 +59,7 @@ describe('UsearchIndex with its graph on the graph thread', () => {
       index.remove(points.slice(0, 100).map((p) => p.key)),
       index.upsert(points.slice(50, 60)), // back again
     ];
-    const searches = Array.from({ length: 30 }, () =>
-      index.search(unitVector(next), { limit: 3 }),
-    );
+    const searches = Array.from({ length: 30 }, () => index.search(unitVector(next), { limit: 3 }));
     await Promise.all([...changes, ...searches]);
     expect(await index.count()).toBe(510);
     const hit = async (i: number) => (await index.search(points[i]!.vector, { limit: 1 }))[0]!.key;
