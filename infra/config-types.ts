@@ -76,13 +76,8 @@ export interface WriterConfig extends PullConfig {
   /** where hot search results' fields come from (HotStoreOptions.searchRows) */
   searchRows: 'memory' | 'duckdb';
   indexSaveIntervalMs: number;
-  /** the hot graph; residentBytes, graphThread: UsearchIndexOptions' */
-  graph: {
-    quantization: 'f32' | 'i8';
-    expansionSearch: number;
-    residentBytes: number;
-    graphThread: boolean;
-  };
+  /** the hot graph; residentBytes: UsearchIndexOptions.residentBytes */
+  graph: { quantization: 'f32' | 'i8'; expansionSearch: number; residentBytes: number };
   /** chunk rows are kept this long: the uploads stream's max age plus its duplicate window */
   chunkKeepMs: number;
   /** the writer's periodic outbox, index-repair and stranded-message pass */

@@ -20,8 +20,6 @@ export const HOT_INDEX_DEFAULTS = {
    * vectors at 100,000 points, the fields alone at 1M, where a writer stays within 1.5 GB
    */
   residentMiB: 128,
-  /** a writer's graph on a thread of its own (UsearchIndexOptions.graphThread) */
-  graphThread: 'on',
 } as const;
 
 /**

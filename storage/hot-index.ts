@@ -45,7 +45,7 @@ export interface HotIndexHit {
 /** The graph's settings; an index file saved with another quantisation is rebuilt. */
 export type HotGraphOptions = Pick<
   UsearchIndexOptions,
-  'quantization' | 'expansionSearch' | 'residentBytes' | 'graphThread'
+  'quantization' | 'expansionSearch' | 'residentBytes'
 >;
 
 /** The index file read and checked ahead of the open (HotIndex.preload), or why it could not be. */

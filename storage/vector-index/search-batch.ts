@@ -1,17 +1,17 @@
 import { availableParallelism } from 'node:os';
-import type { Graph, Neighbours } from './graph';
+import type { BatchMatches, Index, Matches } from 'usearch';
 
 interface Waiting {
   query: Float32Array;
   k: number;
-  resolve: (m: Neighbours) => void;
+  resolve: (m: Matches) => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * Graph searches that arrive in the same turn of the event loop go to the graph as one batch
- * searched by every thread: a lone search runs on one thread only, so under concurrent
- * queries the other cores would stay idle. A search waits at most one turn.
+ * Graph searches that arrive in the same turn of the event loop go to usearch as one batch
+ * searched by every thread: a lone search runs on the event loop's thread only, so under
+ * concurrent queries the other cores would stay idle. A search waits at most one turn.
  */
 export class SearchBatcher {
   private queue: Waiting[] = [];
@@ -19,13 +19,13 @@ export class SearchBatcher {
 
   /** `threads`: for a batch of two or more (0 = every core this process may run on). */
   constructor(
-    private readonly graph: () => Graph,
+    private readonly index: () => Index,
     threads: number,
   ) {
     this.threads = coresAllowed(threads);
   }
 
-  search(query: Float32Array, k: number): Promise<Neighbours> {
+  search(query: Float32Array, k: number): Promise<Matches> {
     return new Promise((resolve, reject) => {
       this.queue.push({ query, k, resolve, reject });
       if (this.queue.length === 1) setImmediate(() => this.flush());
@@ -35,18 +35,23 @@ export class SearchBatcher {
   private flush(): void {
     const batch = this.queue;
     this.queue = [];
-    // one k for all: a search for more neighbours finds the fewer as well
-    const k = Math.max(...batch.map((w) => w.k));
-    this.graph()
-      .search(
+    try {
+      if (batch.length === 1) {
+        const [only] = batch as [Waiting];
+        only.resolve(this.index().search(only.query, only.k, 1));
+        return;
+      }
+      // one k for all: a search for more neighbours finds the fewer as well
+      const k = Math.max(...batch.map((w) => w.k));
+      const found = this.index().search(
         batch.map((w) => w.query),
         k,
-        batch.length === 1 ? 1 : this.threads,
-      )
-      .then(
-        (found) => batch.forEach((w, i) => w.resolve(firstK(found[i]!, w.k))),
-        (err: unknown) => batch.forEach((w) => w.reject(err)),
-      );
+        this.threads,
+      ) as BatchMatches;
+      batch.forEach((w, i) => w.resolve(firstK(found.get(i), w.k)));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
   }
 }
 
@@ -56,7 +61,7 @@ export class SearchBatcher {
  */
 const coresAllowed = (threads: number) => (threads === 0 ? availableParallelism() : threads);
 
-function firstK(m: Neighbours, k: number): Neighbours {
+function firstK(m: Matches, k: number): Matches {
   if (m.keys.length <= k) return m;
   return { keys: m.keys.subarray(0, k), distances: m.distances.subarray(0, k) };
 }

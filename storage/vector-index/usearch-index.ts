@@ -1,8 +1,7 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { Index, MetricKind, ScalarKind } from 'usearch';
 import { EMBEDDING_DIM } from '../../schemas';
-import { inlineGraph, type Graph } from './graph';
-import { threadGraph } from './graph-thread';
 import { usearchKeyOf } from './keys';
 import { PointFile } from './point-file';
 import { dot, PointStore, type PointSnapshot } from './point-store';
@@ -73,11 +72,6 @@ export interface UsearchIndexOptions {
    * read in place. Default HOT_INDEX_DEFAULTS (infra/defaults.ts); 0: all read in place.
    */
   residentBytes?: number | undefined;
-  /**
-   * Keep the graph on the process's graph thread (graph-thread.ts) rather than on the event
-   * loop's: its searches and inserts then leave the event loop free. Default false.
-   */
-  graphThread?: boolean | undefined;
 }
 
 export type RebuildSource = () => AsyncIterable<IndexPoint[]>;
@@ -118,7 +112,6 @@ export const USEARCH_DEFAULTS = {
   exactThreshold: 2048,
   overFetch: 2,
   residentBytes: HOT_INDEX_DEFAULTS.residentMiB * 2 ** 20,
-  graphThread: false,
 };
 
 /**
@@ -126,31 +119,29 @@ export const USEARCH_DEFAULTS = {
  * `(system_id, id)`; payloads and vectors are kept beside the graph (`PointStore`) for
  * filters, for mapping hits back and for exact ranking of small filtered sets.
  *
- * Graph calls are native work on the event loop, or on the graph thread with `graphThread`
- * (a top-10 search takes about a millisecond at 1M points; a batch add of many points takes
- * longer and uses `threads`). Searches of the same turn of the event loop are batched over
- * `threads` (SearchBatcher). Changes to the graph run one at a time, in call order.
+ * Calls are native work on the event loop (a top-10 search takes about a millisecond at 1M
+ * points; a batch add of many points takes longer and uses `threads`). Searches of the same
+ * turn of the event loop are batched over `threads` (SearchBatcher).
  */
 export class UsearchIndex implements VectorIndex {
   private closed = false;
   private saving: Promise<void> = Promise.resolve();
-  private changing: Promise<unknown> = Promise.resolve();
   private readonly searches: SearchBatcher;
 
   private constructor(
-    private graph: Graph,
+    private index: Index,
     private readonly store: PointStore,
     private readonly opts: Resolved,
     /** the marks the loaded file was saved with (`save(marksOf)`); undefined: none */
     readonly savedMarks?: Record<string, string> | undefined,
   ) {
-    this.searches = new SearchBatcher(() => this.graph, opts.threads);
+    this.searches = new SearchBatcher(() => this.index, opts.threads);
   }
 
   /** A new, empty index in memory. */
   static create(options: UsearchIndexOptions = {}): UsearchIndex {
     const opts = resolve(options);
-    return new UsearchIndex(newGraph(opts), new PointStore(opts.dimensions), {
+    return new UsearchIndex(newNativeIndex(opts), new PointStore(opts.dimensions), {
       ...opts,
       mode: 'load',
     });
@@ -179,16 +170,22 @@ export class UsearchIndex implements VectorIndex {
     if (!slotsLoadable(slots, h.count)) {
       throw new IndexFileError(`index holds ${slots - h.count} removed slots beside ${h.count}`);
     }
-    const graph = newGraph(opts);
+    const native = newNativeIndex(opts);
     try {
-      await readGraph(graph, path, opts, h.count, cols.keys);
+      if (opts.mode === 'view') native.view(path);
+      else native.load(path);
     } catch (err) {
-      await graph.close();
-      throw err;
+      throw new IndexFileError(`usearch could not read ${path}: ${(err as Error).message}`);
+    }
+    if (native.size() !== h.count || native.dimensions() !== opts.dimensions) {
+      throw new IndexFileError(`index holds ${native.size()} points, its sidecar ${h.count}`);
+    }
+    if (!containsAll(native, sampleKeys(cols.keys))) {
+      throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
     }
     const file = openPointFile(path, opts, cols.extraBytes, side.layout);
     const store = PointStore.fromColumns(opts.dimensions, cols, file);
-    return new UsearchIndex(graph, store, opts, h.marks);
+    return new UsearchIndex(native, store, opts, h.marks);
   }
 
   /**
@@ -229,11 +226,7 @@ export class UsearchIndex implements VectorIndex {
     return this.opts.path;
   }
 
-  upsert(points: IndexPoint[]): Promise<void> {
-    return this.change(() => this.upsertNow(points));
-  }
-
-  private async upsertNow(points: IndexPoint[]): Promise<void> {
+  async upsert(points: IndexPoint[]): Promise<void> {
     this.assertWritable();
     const batch = new Map<bigint, IndexPoint>();
     for (const p of points) {
@@ -243,26 +236,27 @@ export class UsearchIndex implements VectorIndex {
     if (batch.size === 0) return;
     const keys = BigUint64Array.from(batch.keys());
     const replaced = keys.filter((k) => this.store.has(k));
-    if (replaced.length > 0) await this.graph.remove(replaced);
+    if (replaced.length > 0) this.index.remove(replaced);
     const d = this.opts.dimensions;
     const flat = new Float32Array(keys.length * d);
     let i = 0;
     for (const p of batch.values()) flat.set(p.vector, d * i++);
     try {
-      await this.graph.add(keys, flat, this.opts.threads);
+      this.index.add(keys, flat, this.opts.threads);
     } catch (err) {
-      await this.reconcile(keys, batch);
+      this.reconcile(keys, batch);
       throw err;
     }
     for (const [key, p] of batch) this.store.put(key, p.payload, p.vector, extraBytes(p));
   }
 
   /** After a failed batch add: keep what usearch holds, forget what it does not. */
-  private async reconcile(keys: BigUint64Array, batch: Map<bigint, IndexPoint>): Promise<void> {
-    const present = await this.graph.contains(keys);
+  private reconcile(keys: BigUint64Array, batch: Map<bigint, IndexPoint>): void {
+    const present = this.index.contains(keys);
     keys.forEach((key, i) => {
+      const there = Array.isArray(present) ? present[i] : present;
       const p = batch.get(key)!;
-      if (present[i]) this.store.put(key, p.payload, p.vector, extraBytes(p));
+      if (there) this.store.put(key, p.payload, p.vector, extraBytes(p));
       else this.store.delete(key);
     });
   }
@@ -286,21 +280,12 @@ export class UsearchIndex implements VectorIndex {
     }
   }
 
-  remove(keys: RecordKey[]): Promise<void> {
-    return this.change(async () => {
-      this.assertWritable();
-      const present = [...new Set(keys.map(usearchKeyOf))].filter((k) => this.store.has(k));
-      if (present.length === 0) return;
-      await this.graph.remove(BigUint64Array.from(present));
-      for (const k of present) this.store.delete(k);
-    });
-  }
-
-  /** Runs a change of the graph after those called before it (each awaits the graph). */
-  private change<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.changing.then(work);
-    this.changing = run.catch(() => undefined);
-    return run;
+  async remove(keys: RecordKey[]): Promise<void> {
+    this.assertWritable();
+    const present = [...new Set(keys.map(usearchKeyOf))].filter((k) => this.store.has(k));
+    if (present.length === 0) return;
+    this.index.remove(BigUint64Array.from(present));
+    for (const k of present) this.store.delete(k);
   }
 
   async search(query: Float32Array, opts: IndexSearchOptions): Promise<IndexHit[]> {
@@ -467,7 +452,16 @@ export class UsearchIndex implements VectorIndex {
     const tmpIndex = `${path}.tmp-${process.pid}`;
     const tmpSide = `${sidecarPath(path)}.tmp-${process.pid}`;
     try {
-      const { snap, marks } = await this.change(() => this.saveGraph(tmpIndex, marksOf));
+      this.index.save(tmpIndex);
+      // same tick as the native save: graph, points and marks agree
+      let snap = this.store.snapshot();
+      let marks = marksOf?.();
+      if (!slotsLoadable(await savedSlotCount(tmpIndex), snap.count)) {
+        snap = this.store.snapshot();
+        marks = marksOf?.();
+        this.compact(snap);
+        this.index.save(tmpIndex);
+      }
       await fsyncFile(tmpIndex);
       const header = {
         version: 1,
@@ -492,47 +486,30 @@ export class UsearchIndex implements VectorIndex {
   }
 
   /**
-   * Saves the graph and takes the points and marks it holds, between two changes (so the
-   * three agree); compacts the graph first when the file would hold too many removed slots.
-   */
-  private async saveGraph(tmpIndex: string, marksOf?: () => Record<string, string>) {
-    await this.graph.save(tmpIndex);
-    const snap = this.store.snapshot();
-    const marks = marksOf?.();
-    if (!slotsLoadable(await savedSlotCount(tmpIndex), snap.count)) {
-      await this.compact(snap);
-      await this.graph.save(tmpIndex);
-    }
-    return { snap, marks };
-  }
-
-  /**
    * A new graph of the live points only, without the removed slots (usearch-slots.ts). It
    * costs a build of the live points, and a save needs it only once more than about half
    * the slots are removed ones.
    */
-  private async compact(snap: PointSnapshot): Promise<void> {
-    const graph = newGraph(this.opts);
+  private compact(snap: PointSnapshot): void {
+    const native = newNativeIndex(this.opts);
     const d = this.opts.dimensions;
     const rows = 16_384;
     for (let start = 0; start < snap.count; start += rows) {
       const count = Math.min(rows, snap.count - start);
       const vectors = new Float32Array(count * d);
       snap.readVectors(start, count, vectors);
-      await graph.add(snap.columns.keys.slice(start, start + count), vectors, this.opts.threads);
+      native.add(snap.columns.keys.slice(start, start + count), vectors, this.opts.threads);
     }
-    const old = this.graph;
-    this.graph = graph;
-    await old.close();
+    this.index = native;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.saving;
-    await this.changing;
     this.closed = true;
     this.store.close();
-    await this.graph.close();
+    // usearch frees its native memory when the wrapper is garbage-collected
+    this.index = undefined as unknown as Index;
   }
 
   private assertOpen(): void {
@@ -599,34 +576,21 @@ function resolve(o: UsearchIndexOptions) {
     exactThreshold: o.exactThreshold ?? USEARCH_DEFAULTS.exactThreshold,
     overFetch: o.overFetch ?? USEARCH_DEFAULTS.overFetch,
     residentBytes: o.residentBytes ?? USEARCH_DEFAULTS.residentBytes,
-    graphThread: o.graphThread ?? USEARCH_DEFAULTS.graphThread,
     mode: o.mode ?? 'load',
     ...(o.path !== undefined ? { path: o.path } : {}),
   };
 }
 
-function newGraph(o: Resolved): Graph {
-  return (o.graphThread ? threadGraph : inlineGraph)(o);
-}
-
-/** Reads the saved graph, and checks it against its sidecar's count and (a sample of) keys. */
-async function readGraph(
-  graph: Graph,
-  path: string,
-  opts: Resolved,
-  count: number,
-  keys: BigUint64Array,
-): Promise<void> {
-  const read = await graph.read(path, opts.mode).catch((err: unknown) => {
-    throw new IndexFileError(`usearch could not read ${path}: ${(err as Error).message}`);
+function newNativeIndex(o: Resolved): Index {
+  return new Index({
+    dimensions: o.dimensions,
+    metric: MetricKind.Cos,
+    quantization: o.quantization === 'i8' ? ScalarKind.I8 : ScalarKind.F32,
+    connectivity: o.connectivity,
+    expansion_add: o.expansionAdd,
+    expansion_search: o.expansionSearch,
+    multi: false,
   });
-  if (read.size !== count || read.dimensions !== opts.dimensions) {
-    throw new IndexFileError(`index holds ${read.size} points, its sidecar ${count}`);
-  }
-  const present = await graph.contains(sampleKeys(keys));
-  if (present.some((there) => !there)) {
-    throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
-  }
 }
 
 /**
@@ -657,6 +621,14 @@ function sampleKeys(keys: BigUint64Array): BigUint64Array {
   const out = new BigUint64Array(Math.ceil(keys.length / step));
   for (let i = 0; i < out.length; i++) out[i] = keys[i * step]!;
   return out;
+}
+
+function containsAll(native: Index, keys: BigUint64Array): boolean {
+  if (keys.length === 0) return true;
+  const present = native.contains(keys);
+  if (!Array.isArray(present)) return present;
+  for (const x of present) if (!x) return false;
+  return true;
 }
 
 /** Temporary files of a save that a crash interrupted (any process). */
