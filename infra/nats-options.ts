@@ -36,6 +36,8 @@ export function natsConnectOptions(
       .split(',')
       .map((u) => u.trim())
       .filter((u) => u !== ''),
+    // no stack captured per request and publish: a tenth of a millisecond of each upload's CPU
+    noAsyncTraces: true,
     ...credentialOptions(nats.auth),
     ...tlsOptions(nats.tls),
     ...extra,

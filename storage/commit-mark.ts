@@ -2,12 +2,14 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { shardDbName } from './hot-schema';
 
 /**
- * A shard file's commit mark: a counter and a random nonce in a one-row table, changed in
- * the same transaction as every change to the shard's records (or, for a change made by a
- * task whose transactions the store does not hold, just before it). The vector index saves,
- * per shard, the mark of the rows it matches: at the next start, a shard whose mark is still
- * that one is trusted without reading its rows; any other is re-synced from them. The nonce
- * tells apart two files at the same count (a file restored from elsewhere).
+ * A shard file's commit mark: a counter and a random nonce in a one-row table. The vector
+ * index saves, per shard, the mark of the rows it matches: at the next start, a shard whose
+ * mark is still that one is trusted without reading its rows; any other is re-synced from
+ * them. So the mark moves, in the same transaction, with the first change to the records
+ * after a save recorded it (or, for a change made by a task whose transactions the store
+ * does not hold, just before it); writes between two saves may keep it, since no saved file
+ * vouches for it (HotIndex.keptMark). The nonce tells apart two files at the same count (a
+ * file restored from elsewhere).
  *
  * As text: `<seq>:<nonce>`.
  */

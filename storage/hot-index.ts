@@ -71,6 +71,12 @@ export class HotIndex {
   /** a stale shard is repaired at its next write: syncing the embedded index is cheap */
   readonly repairOnWrite = true;
   private dirty = false;
+  /**
+   * Shards whose mark a transaction moved and the index followed, and that no save has
+   * recorded since: until a save records that mark, the next transactions may keep it
+   * (keptMark) rather than move it again, since no saved file vouches for it yet.
+   */
+  private readonly keepable = new Set<number>();
 
   /** `marks`: per shard, the commit mark of the rows the points match */
   private constructor(
@@ -175,10 +181,28 @@ export class HotIndex {
   async add(shard: number, rows: NewRow[], mark?: string): Promise<void> {
     const points = rows.flatMap((row) => pointsOfRow(shard, row, true));
     if (points.length > 0) {
-      await this.index.upsert(points);
+      await this.index.upsert(points).catch((err: unknown) => {
+        // committed under a kept mark, these rows must not be vouched for by the next save
+        this.forgetMark(shard);
+        throw err;
+      });
       this.dirty = true;
     }
     if (mark !== undefined) this.follow(shard, mark);
+  }
+
+  /**
+   * The shard's mark, when the next transaction may commit without moving it: a save has
+   * not recorded it yet, so its rows are re-synced at open unless a later save (which makes
+   * the next transaction move the mark again) vouches for them.
+   */
+  keptMark(shard: number): string | undefined {
+    return this.keepable.has(shard) ? this.marks.get(shard) : undefined;
+  }
+
+  private forgetMark(shard: number): void {
+    this.marks.delete(shard);
+    this.keepable.delete(shard);
   }
 
   /**
@@ -199,6 +223,7 @@ export class HotIndex {
     const points = writes.flatMap((w) => w.rows.flatMap((row) => pointsOfRow(shard, row, true)));
     for (let i = 0; i < points.length; i += BULK_POINTS)
       await this.index.upsert(points.slice(i, i + BULK_POINTS));
+    this.keepable.delete(shard);
     if (known !== undefined) this.marks.set(shard, known);
     this.dirty = true;
     return points.length;
@@ -208,17 +233,18 @@ export class HotIndex {
     const known = this.marks.get(shard);
     if (known === mark) return;
     if (!follows(known, mark)) {
-      this.marks.delete(shard);
+      this.forgetMark(shard);
       throw new Error(`shard ${shard}: a commit the vector index missed (${known} → ${mark})`);
     }
     this.marks.set(shard, mark);
+    this.keepable.add(shard);
     this.dirty = true;
   }
 
   /** Makes the shard's points equal to its records after changes made outside `add`. */
   async sync(conn: DuckDBConnection, shard: number): Promise<{ added: number; removed: number }> {
     const mark = await readCommitMark(conn, shard); // the caller holds the shard: it stays so
-    this.marks.delete(shard);
+    this.forgetMark(shard);
     const synced = await this.syncKeys(conn, shard, this.index.keysOfShards([shard]).get(shard)!);
     this.marks.set(shard, mark);
     this.dirty = true;
@@ -298,19 +324,27 @@ export class HotIndex {
     return this.index.count();
   }
 
-  /** Persists the index, with each shard's mark, when either changed since the last save. */
-  async save(): Promise<void> {
+  /**
+   * Persists the index, with each shard's mark, when either changed since the last save.
+   * `busy`: shards a transaction may be writing now (it may keep the mark): their marks are
+   * left out, so the next open re-syncs them. A mark recorded is moved by the next write.
+   */
+  async save(busy: (shard: number) => boolean = () => false): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    const marks = () => Object.fromEntries([...this.marks].map(([s, m]) => [String(s), m]));
+    const marks = () => {
+      const recorded = [...this.marks].filter(([shard]) => !busy(shard));
+      for (const [shard] of recorded) this.keepable.delete(shard);
+      return Object.fromEntries(recorded.map(([s, m]) => [String(s), m]));
+    };
     await this.index.save(marks).catch((err: unknown) => {
       this.dirty = true;
       throw err;
     });
   }
 
-  async close(): Promise<void> {
-    await this.save();
+  async close(busy?: (shard: number) => boolean): Promise<void> {
+    await this.save(busy);
     await this.index.close();
   }
 }

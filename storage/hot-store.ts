@@ -157,7 +157,7 @@ export class HotStore implements ShardSink {
     this.index = index;
     this.indexOpened = { rebuilt: opened.rebuilt, reason: opened.reason };
     for (const shard of opened.stale) this.staleIndex.add(shard);
-    this.saveTimer = setInterval(() => void index.save().catch(() => undefined), saveEveryMs);
+    this.saveTimer = setInterval(() => void this.saveIndex().catch(() => undefined), saveEveryMs);
     this.saveTimer.unref();
   }
 
@@ -233,14 +233,28 @@ export class HotStore implements ShardSink {
     const accepted = inputs.filter((i) => i.message.embedder.model === this.model);
     const result = await this.shardLock.run(shard, async () => {
       const filter = await this.filterOf(shard);
+      const keptMark = this.keptMark(shard);
       const written = await this.pool.use((conn) =>
-        writeShardTransaction(conn, shardDbName(shard), filter, accepted, fence),
+        writeShardTransaction(conn, shardDbName(shard), filter, accepted, { fence, keptMark }),
       );
       await this.indexRows(shard, written.rows, written.mark);
       return written;
     });
     return { ...result, otherModel };
   }
+
+  /** A mark the index follows write by write can be kept; a deferred or stale shard's cannot. */
+  private keptMark(shard: number): string | undefined {
+    if (this.deferredIndex.has(shard) || this.staleIndex.has(shard)) return undefined;
+    return this.index?.keptMark?.(shard);
+  }
+
+  /** Saves the vector index; the marks of shards being written are left out of the file. */
+  saveIndex(): Promise<void> {
+    return this.index?.save(this.shardBusy) ?? Promise.resolve();
+  }
+
+  private readonly shardBusy = (shard: number) => this.shardLock.held(shard);
 
   private chunksBefore(nowMs: number): Date | undefined {
     const keepMs = this.options.chunkKeepMs;
@@ -476,7 +490,7 @@ export class HotStore implements ShardSink {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.saveTimer);
-    await this.index?.close();
+    await this.index?.close(this.shardBusy);
     this.closeConnections();
   }
 

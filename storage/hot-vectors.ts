@@ -20,6 +20,11 @@ export interface HotVectors {
    */
   add(shard: number, rows: NewRow[], mark?: string): Promise<void>;
   /**
+   * The shard's mark when its next transaction may commit without moving it (no saved file
+   * vouches for it yet); undefined: the transaction moves it. Absent: always moved.
+   */
+  keptMark?(shard: number): string | undefined;
+  /**
    * A bulk load's writes of a shard, in commit order, added in large batches; returns the
    * points added. Throws, adding nothing, when their marks do not follow the last one known
    * (the caller re-syncs the shard). Absent: the store re-syncs deferred shards from rows.
@@ -41,7 +46,10 @@ export interface HotVectors {
    */
   hits?(shard: number, hits: HotIndexHit[]): HotHit[];
   count(): Promise<number>;
-  /** Persists what is not persisted yet (embedded index); a no-op for a server. */
-  save(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Persists what is not persisted yet (embedded index); a no-op for a server. `busy`: shards
+   * a transaction may be writing now, whose marks the saved file must not vouch for.
+   */
+  save(busy?: (shard: number) => boolean): Promise<void>;
+  close(busy?: (shard: number) => boolean): Promise<void>;
 }

@@ -12,6 +12,11 @@ export class KeyedLock<K> {
     });
     return next;
   }
+
+  /** Whether a task under `key` runs or waits (true a little after it ends: a safe overestimate). */
+  held(key: K): boolean {
+    return this.tails.has(key);
+  }
 }
 
 /** A fixed set of resources handed out one task at a time. */

@@ -30,6 +30,13 @@ export interface ShardWriteResult {
   committedAtMs?: number | undefined;
 }
 
+export interface ShardWriteOptions {
+  /** checked right before COMMIT; when it does not hold, nothing is committed (throws) */
+  fence?: (() => boolean) | undefined;
+  /** the shard's mark, when this transaction may keep it rather than move it (HotVectors.keptMark) */
+  keptMark?: string | undefined;
+}
+
 /**
  * One transaction on one shard: records, chunk bookkeeping and completions
  * commit together, so a crash before COMMIT leaves nothing and a crash after it
@@ -40,13 +47,15 @@ export async function writeShardTransaction(
   db: string,
   filter: ShardFilter,
   inputs: ChunkInput[],
-  fence?: () => boolean,
+  { fence, keptMark }: ShardWriteOptions = {},
 ): Promise<ShardWriteResult> {
   await conn.run('BEGIN TRANSACTION');
   let written: { result: ShardWriteResult; newKeys: string[] };
   try {
     written = await writeChunks(conn, db, filter, inputs);
-    if (written.result.rows.length > 0) written.result.mark = await bumpCommitMark(conn, db);
+    // an UPDATE costs a small write about a sixth of its CPU: kept while no save vouches for it
+    if (written.result.rows.length > 0)
+      written.result.mark = keptMark ?? (await bumpCommitMark(conn, db));
     // a writer paused past its lease must not commit: the new owner gets these chunks
     if (fence && !fence()) throw new Error('writer lease lost before COMMIT');
     await conn.run('COMMIT');

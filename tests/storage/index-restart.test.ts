@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HASHING_MODEL } from '../../embedding/hashing-embedder';
 import { shardOf } from '../../schemas/ids';
+import { markSeq, readCommitMark } from '../../storage/commit-mark';
 import { shardDbName } from '../../storage/hot-schema';
 import { HotStore } from '../../storage/hot-store';
 import { writeShardTransaction } from '../../storage/shard-transaction';
@@ -102,10 +103,11 @@ describe('restarting a hot store on its saved vector index', () => {
     await store.close();
   });
 
-  it('notices a commit the index never saw at the next write, and repairs the shard', async () => {
+  it('notices a commit the index never saw at the first write after a save, and repairs the shard', async () => {
     const store = await open();
     const shard = shardOf(A);
     await store.writeShard(shard, [chunk(A, 'u1', ['a1'])]);
+    await store.saveIndex(); // the next write moves the mark, and so finds it moved already
     // committed, but the index was not told (as if the process failed right after COMMIT)
     const unseen = chunk(A, 'u2', ['a2']);
     const parts = inside(store);
@@ -121,5 +123,51 @@ describe('restarting a hot store on its saved vector index', () => {
     expect(store.staleIndexShards).toEqual([]);
     expect(await found(store, unseen)).toMatchObject({ id: 'a2' });
     await store.close();
+  });
+
+  describe('the commit mark between saves', () => {
+    const seqOf = (store: HotStore) =>
+      inside(store).pool.use((conn) => readCommitMark(conn as never, shardOf(A)).then(markSeq));
+
+    it('is kept by writes until a save records it, and moved by the first write after', async () => {
+      const store = await open();
+      await store.writeShard(shardOf(A), [chunk(A, 'u1', ['a1'])]);
+      await store.writeShard(shardOf(A), [chunk(A, 'u2', ['a2'])]);
+      expect(await seqOf(store)).toBe(1);
+      await store.saveIndex();
+      await store.writeShard(shardOf(A), [chunk(A, 'u3', ['a3'])]);
+      await store.writeShard(shardOf(A), [chunk(A, 'u4', ['a4'])]);
+      expect(await seqOf(store)).toBe(2);
+      await store.close();
+    });
+
+    it('never lets a saved file vouch for rows written after it (a crash re-syncs them)', async () => {
+      let store = await open();
+      await store.writeShard(shardOf(A), [chunk(A, 'u1', ['a1'])]);
+      await store.writeShard(shardOf(A), [chunk(A, 'u2', ['a2'])]);
+      await store.saveIndex();
+      const after = chunk(A, 'u3', ['a3']);
+      await store.writeShard(shardOf(A), [after]);
+      crash(store);
+
+      store = await open();
+      expect(store.indexOpened.reason).toBe('re-synced 1 shards changed since the index was saved');
+      expect(await found(store, after)).toMatchObject({ id: 'a3' });
+      expect(await store.indexCount()).toBe(3);
+      await store.close();
+    });
+
+    it('is left out of a save made while the shard is being written', async () => {
+      let store = await open();
+      await store.writeShard(shardOf(A), [chunk(A, 'u1', ['a1'])]);
+      await store.writeShard(shardOf(B), [chunk(B, 'u1', ['b1'])]);
+      await store.withShard(shardOf(A), () => store.saveIndex(), 'keys-only');
+      crash(store);
+
+      store = await open();
+      expect(store.indexOpened.reason).toBe('re-synced 1 shards changed since the index was saved');
+      expect(await store.indexCount()).toBe(2);
+      await store.close();
+    });
   });
 });
