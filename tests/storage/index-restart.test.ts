@@ -157,6 +157,25 @@ describe('restarting a hot store on its saved vector index', () => {
       await store.close();
     });
 
+    it('is not vouched for by a save after the graph failed to take a write that kept it', async () => {
+      let store = await open();
+      await store.writeShard(shardOf(A), [chunk(A, 'u1', ['a1'])]);
+      const graph = (inside(store).index as unknown as { index: { upsert: unknown } }).index;
+      const upsert = graph.upsert;
+      graph.upsert = () => Promise.reject(new Error('graph out of memory')); // one failing add
+      const missed = chunk(A, 'u2', ['a2']);
+      await store.writeShard(shardOf(A), [missed]);
+      graph.upsert = upsert;
+      expect(store.staleIndexShards).toEqual([shardOf(A)]);
+      await store.saveIndex();
+      crash(store);
+
+      store = await open();
+      expect(store.indexOpened.reason).toBe('re-synced 1 shards changed since the index was saved');
+      expect(await found(store, missed)).toMatchObject({ id: 'a2' });
+      await store.close();
+    });
+
     it('is left out of a save made while the shard is being written', async () => {
       let store = await open();
       await store.writeShard(shardOf(A), [chunk(A, 'u1', ['a1'])]);
