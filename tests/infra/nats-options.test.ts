@@ -11,10 +11,11 @@ describe('natsConnectOptions', () => {
   const nats = (env: Record<string, string>) =>
     loadConfig({ AKOSHA_NATS_URL: 'nats://127.0.0.1:4999', ...env }).nats;
 
-  it('without settings: the URL alone', () => {
+  it('without settings: the URL alone, and no stack captured per request', () => {
     expect(natsConnectOptions(nats({}), { name: 'x' })).toEqual({
       servers: ['nats://127.0.0.1:4999'],
       name: 'x',
+      noAsyncTraces: true,
     });
   });
 
