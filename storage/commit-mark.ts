@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { preparedStatement } from './duckdb-prepared';
 import { shardDbName } from './hot-schema';
 
 /**
@@ -28,9 +29,11 @@ export const markSeq = (mark: string) => Number(mark.slice(0, mark.indexOf(':'))
 
 /** Moves the shard's mark on (inside the caller's transaction, when there is one). */
 export async function bumpCommitMark(conn: DuckDBConnection, db: string): Promise<string> {
-  const reader = await conn.runAndReadAll(
+  const update = await preparedStatement(
+    conn,
     `UPDATE ${db}.commit_mark SET seq = seq + 1, nonce = uuid()::VARCHAR RETURNING seq, nonce`,
   );
+  const reader = await update.runAndReadAll();
   const [row] = reader.getRows();
   if (!row) throw new Error(`${db}.commit_mark has no row`);
   return asMark(row[0], row[1]);

@@ -3,11 +3,11 @@ import {
   DuckDBArrayValue,
   VARCHAR,
   type DuckDBConnection,
-  type DuckDBPreparedStatement,
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { APPEND_TYPES, appendRows } from './duckdb-append';
+import { preparedStatement } from './duckdb-prepared';
 
 /**
  * Up to this many rows a table's rows go in as one INSERT … VALUES, which DuckDB runs off the
@@ -29,10 +29,15 @@ export function writeRows(
 }
 
 /**
- * One INSERT with bound parameters, in table column order. A fixed-size array (a vector) is
- * bound as its text and cast in SQL, which DuckDB parses off the event loop; binding it
- * element by element would cost more than the appender. Exact: each float's shortest
- * decimal parses back to the same float.
+ * One INSERT with bound parameters, in table column order, shaped so DuckDB can reuse its
+ * plan: a statement is re-planned on every run when a bound value's type differs from the
+ * parameter's (~0.3 ms of CPU each).
+ * - A fixed-size array (a vector) is bound as its text and parsed in SQL, off the event loop;
+ *   binding it element by element costs ~0.15 ms on the event loop. `trim` keeps the
+ *   parameter a VARCHAR: a cast straight on a parameter makes it the cast's type. Exact: each
+ *   float's shortest decimal parses back to the same float.
+ * - A NULL goes in as the literal: a bound NULL has no type. Each pattern of NULLs is its own
+ *   statement, so there are a few per table.
  */
 export async function insertRows(
   conn: DuckDBConnection,
@@ -46,10 +51,11 @@ export async function insertRows(
   const tuples = rows.map((row) => {
     const params = types.map((type, i) => {
       const value = row[i] ?? null;
+      if (value === null) return 'NULL';
       const asText = type instanceof DuckDBArrayType && value instanceof DuckDBArrayValue;
       values.push(asText ? arrayText(value) : value);
       bound.push(asText ? VARCHAR : type);
-      return asText ? `$${values.length}::${type.toString()}` : `$${values.length}`;
+      return asText ? `trim($${values.length})::${type.toString()}` : `$${values.length}`;
     });
     return `(${params.join(', ')})`;
   });
@@ -57,36 +63,14 @@ export async function insertRows(
   return runPrepared(conn, sql, values, bound);
 }
 
-/** INSERTs kept prepared, per connection (~20 KB each), the least used evicted. */
-export const CACHED_PER_CONNECTION = 256;
-const cached = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
-
-/**
- * Runs an INSERT prepared once per connection and shape (table and row count): a small
- * write skips its parse and plan, and the worker-thread trip to prepare it; each trip is
- * a wait for a thread and then for the event loop, which a busy process pays many times
- * per transaction. (run(sql, values) would even split the text into statements first.) A
- * connection runs one statement at a time (the store's pool), so a statement is never
- * bound twice at once; closing the connection destroys them.
- */
+/** Runs an INSERT kept prepared per shape (table and row count, and where the NULLs are). */
 async function runPrepared(
   conn: DuckDBConnection,
   sql: string,
   values: DuckDBValue[],
   types: DuckDBType[],
 ): Promise<void> {
-  let statements = cached.get(conn);
-  if (!statements) cached.set(conn, (statements = new Map()));
-  let statement = statements.get(sql);
-  if (statement)
-    statements.delete(sql); // re-inserted below: most recently used last
-  else statement = await conn.prepare(sql);
-  statements.set(sql, statement);
-  if (statements.size > CACHED_PER_CONNECTION) {
-    const [oldest, evicted] = statements.entries().next().value!;
-    statements.delete(oldest);
-    evicted.destroySync();
-  }
+  const statement = await preparedStatement(conn, sql);
   statement.bind(values, types);
   await statement.run();
 }

@@ -9,12 +9,8 @@ import {
   type DuckDBConnection,
 } from '@duckdb/node-api';
 import { appendRows, APPEND_TYPES } from '../../storage/duckdb-append';
-import {
-  CACHED_PER_CONNECTION,
-  INSERT_MAX_ROWS,
-  insertRows,
-  writeRows,
-} from '../../storage/duckdb-insert';
+import { INSERT_MAX_ROWS, insertRows, writeRows } from '../../storage/duckdb-insert';
+import { CACHED_PER_CONNECTION } from '../../storage/duckdb-prepared';
 import { HOT_SHARD_DDL } from '../../storage/hot-schema';
 import { chunkValues, keyValues, memoryValues, passageValues } from '../../storage/shard-rows';
 import type { NewRow } from '../../storage/write-plan';
