@@ -39,7 +39,7 @@ export interface HttpPlan {
 const SERVER_CPU = '0';
 export const LOAD_CPU = '1';
 /** the most AKOSHA_RATE_LIMIT_PER_MIN allows: the limiter stays on the path, never refuses */
-const RATE_PER_MINUTE = 100_000_000;
+export const RATE_PER_MINUTE = 100_000_000;
 
 export function httpPlan(): HttpPlan {
   const forced = process.env.BENCH_LOAD_TOOL;

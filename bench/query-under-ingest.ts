@@ -25,6 +25,7 @@ import { applyTopology } from '../streams/apply';
 import { EventTracker, waitForEvents, type PhaseEvents } from './ingest-events';
 import { publishPaced, publishWindowed } from './ingest-load';
 import { CpuMeter, machineLine, quantiles } from './ingest-report';
+import { RATE_PER_MINUTE } from './query-http';
 import { envInt, fmt, sleep, tempDir } from './lib';
 import { startSearchLoop } from './search-client';
 import { spawnPipeline } from './pipeline-process';
@@ -76,6 +77,7 @@ function spawnAkosha(natsUrl: string, dataDir: string, port: number): ChildProce
     AKOSHA_HTTP_PORT: String(port),
     AKOSHA_AUTH: 'off',
     AKOSHA_QUERY_CACHE: 'off',
+    AKOSHA_RATE_LIMIT_PER_MIN: String(RATE_PER_MINUTE),
   });
 }
 

@@ -1,3 +1,4 @@
+import './threadpool-size';
 import { Command } from 'commander';
 import { ALL_ROLES, type Role } from '../app';
 import { loadConfig, type NatsClientSettings } from '../infra';

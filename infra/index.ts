@@ -27,6 +27,7 @@ export {
   QUERY_CACHE_DEFAULTS,
 } from './defaults';
 export { PACKAGE_ROOT, workerThreadCode } from './entry-files';
+export { yieldToEventLoop } from './event-loop';
 export { AkoshaError, ErrorCodes, issuesFrom, toAkoshaError } from './errors';
 export type { ErrorCode, Issue } from './errors';
 export { armFaultPoint, hitFaultPoint, hitPoisonPoint } from './fault-point';

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeVector } from '../embedding';
+import { yieldToEventLoop } from '../infra';
 import { EMBEDDING_DIM } from '../schemas';
 import { markSeq, readCommitMark, readCommitMarks } from './commit-mark';
 import type { HotHit } from './search-hit';
@@ -33,6 +34,12 @@ const INDEX_FILE = 'hot.usearch';
  * about 1.6× faster in one call than in calls of 2,000).
  */
 const BULK_POINTS = 16_384;
+/**
+ * Points per usearch call on the live write path, with a turn of the event loop between
+ * calls: ~0.15 ms of graph work per point, so searches wait a few ms at most, not the whole
+ * transaction's graph inserts.
+ */
+const LIVE_POINTS_PER_TURN = 32;
 
 export interface HotIndexHit {
   system_id: string;
@@ -180,12 +187,15 @@ export class HotIndex {
    */
   async add(shard: number, rows: NewRow[], mark?: string): Promise<void> {
     const points = rows.flatMap((row) => pointsOfRow(shard, row, true));
-    if (points.length > 0) {
-      await this.index.upsert(points).catch((err: unknown) => {
-        // committed under a kept mark, these rows must not be vouched for by the next save
-        this.forgetMark(shard);
-        throw err;
-      });
+    for (let start = 0; start < points.length; start += LIVE_POINTS_PER_TURN) {
+      if (start > 0) await yieldToEventLoop();
+      await this.index
+        .upsert(points.slice(start, start + LIVE_POINTS_PER_TURN))
+        .catch((err: unknown) => {
+          // committed under a kept mark, these rows must not be vouched for by the next save
+          this.forgetMark(shard);
+          throw err;
+        });
       this.dirty = true;
     }
     if (mark !== undefined) this.follow(shard, mark);

@@ -4,11 +4,12 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { GraphMessage } from '../../schemas';
 import { KeyedLock, Pool } from '../keyed-lock';
 import { applyMessage, countOf } from './apply';
+import { MentionedRecords } from './mentioned-records';
 import { findPath } from './path';
 import { entitiesOfRecords, entityDetail, neighbors } from './queries';
 import { createGraphTables, createStageTables } from './schema';
 import { graphStatistics } from './statistics';
-import type { GraphCounts, GraphStore, SystemScope } from './types';
+import type { GraphCounts, GraphStore, LinkedEntity, SystemScope } from './types';
 
 const READERS = 2;
 
@@ -25,6 +26,7 @@ const READERS = 2;
 class DuckDbGraphStore implements GraphStore {
   private readonly writeLock = new KeyedLock<'writer'>();
   private closed = false;
+  private readonly mentioned = new MentionedRecords((task) => this.read(task));
 
   constructor(
     private readonly instance: DuckDBInstance,
@@ -32,7 +34,8 @@ class DuckDbGraphStore implements GraphStore {
     private readonly readers: Pool<DuckDBConnection>,
   ) {}
 
-  apply(message: GraphMessage) {
+  async apply(message: GraphMessage) {
+    await this.mentioned.add(message);
     return this.write((conn) => applyMessage(conn, message));
   }
 
@@ -52,8 +55,10 @@ class DuckDbGraphStore implements GraphStore {
     return this.read((conn) => entityDetail(conn, entityId, scope));
   }
 
-  entitiesOfRecords(records: readonly { system_id: string; id: string }[]) {
-    return this.read((conn) => entitiesOfRecords(conn, records));
+  async entitiesOfRecords(records: readonly { system_id: string; id: string }[]) {
+    const mentioned = await this.mentioned.maybeMentioned(records);
+    if (mentioned.length === 0) return new Map<string, LinkedEntity[]>();
+    return this.read((conn) => entitiesOfRecords(conn, mentioned));
   }
 
   counts(): Promise<GraphCounts> {
@@ -71,6 +76,7 @@ class DuckDbGraphStore implements GraphStore {
         for (const table of ['entity_statements', 'relation_statements', 'mentions'])
           await conn.run(`DELETE FROM ${table}`);
         await conn.run('COMMIT');
+        this.mentioned.clear();
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         throw err;

@@ -1,5 +1,6 @@
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { normaliseEntityPart } from '../../schemas';
+import { preparedStatement } from '../duckdb-prepared';
 import { isoSql } from '../time';
 import { recordKey } from '../write-plan';
 import { inScopeSql } from './scope';
@@ -95,7 +96,9 @@ export async function entitiesOfRecords(
 ): Promise<Map<string, LinkedEntity[]>> {
   const out = new Map<string, LinkedEntity[]>();
   if (records.length === 0) return out;
-  const reader = await conn.runAndReadAll(
+  // kept prepared: every search asks, and each trip to DuckDB's threads is a wait
+  const query = await preparedStatement(
+    conn,
     `WITH k AS (SELECT unnest($1::VARCHAR[]) AS system_id, unnest($2::VARCHAR[]) AS record_id)
      SELECT m.system_id, m.record_id, m.entity_id, min(m.entity_type) AS entity_type,
        coalesce(arg_max(e.name, (e.system_id = m.system_id, e.updated_at, e.source_id)),
@@ -103,8 +106,9 @@ export async function entitiesOfRecords(
      FROM mentions m JOIN k ON m.system_id = k.system_id AND m.record_id = k.record_id
        LEFT JOIN entity_statements e ON e.entity_id = m.entity_id
      GROUP BY m.system_id, m.record_id, m.entity_id ORDER BY m.entity_id`,
-    [listValue(records.map((r) => r.system_id)), listValue(records.map((r) => r.id))],
   );
+  query.bind([listValue(records.map((r) => r.system_id)), listValue(records.map((r) => r.id))]);
+  const reader = await query.runAndReadAll();
   for (const r of reader.getRowObjectsJS()) {
     const key = recordKey(String(r.system_id), String(r.record_id));
     const linked = {

@@ -9,12 +9,15 @@ interface Waiting {
 }
 
 /**
- * Graph searches that arrive in the same turn of the event loop go to usearch as one batch
- * searched by every thread: a lone search runs on the event loop's thread only, so under
- * concurrent queries the other cores would stay idle. A search waits at most one turn.
+ * The first graph search of a turn of the event loop runs at once, on the event loop's
+ * thread; those that arrive after it in the same turn go to usearch as one batch searched by
+ * every thread, at the turn's end (its check phase): one at a time, under concurrent
+ * queries the other cores would stay idle. The first does not wait for the turn's end,
+ * which a writer busy ingesting makes several milliseconds long.
  */
 export class SearchBatcher {
   private queue: Waiting[] = [];
+  private searchedThisTurn = false;
   private readonly threads: number;
 
   /** `threads`: for a batch of two or more (0 = every core this process may run on). */
@@ -26,6 +29,15 @@ export class SearchBatcher {
   }
 
   search(query: Float32Array, k: number): Promise<Matches> {
+    if (!this.searchedThisTurn) {
+      this.searchedThisTurn = true;
+      setImmediate(() => (this.searchedThisTurn = false));
+      try {
+        return Promise.resolve(this.index().search(query, k, 1));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ query, k, resolve, reject });
       if (this.queue.length === 1) setImmediate(() => this.flush());

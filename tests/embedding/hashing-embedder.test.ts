@@ -33,4 +33,15 @@ describe('HashingEmbedder', () => {
     expect(Array.from(decodeVector(encodeVector(v!), 384))).toEqual(Array.from(v!));
     expect(() => decodeVector(encodeVector(v!), 128)).toThrow(/384 dims, expected 128/);
   });
+
+  it('embeds a large batch in turns, letting the event loop run between them', async () => {
+    let turnEnded = false;
+    setImmediate(() => (turnEnded = true));
+    const texts = Array.from({ length: 100 }, (_, i) => `memory number ${i} of a large upload`);
+    const vectors = await embedder.embed(texts);
+    expect(turnEnded).toBe(true);
+    expect(vectors.map((v) => Array.from(v))).toEqual(
+      texts.map((t) => Array.from(embedder.embedOne(t))),
+    );
+  });
 });
