@@ -9,15 +9,17 @@ interface Waiting {
 }
 
 /**
- * The first graph search of a turn of the event loop runs at once, on the event loop's
- * thread; those that arrive after it in the same turn go to usearch as one batch searched by
- * every thread, at the turn's end (its check phase): one at a time, under concurrent
- * queries the other cores would stay idle. The first does not wait for the turn's end,
- * which a writer busy ingesting makes several milliseconds long.
+ * Graph searches that arrive in the same turn of the event loop go to usearch as one batch
+ * searched by every thread, at the turn's end (its check phase): one at a time, under
+ * concurrent queries the other cores would stay idle. But while searches come one per turn
+ * (one client, or a writer busy ingesting, whose turns last several milliseconds), the
+ * first of a turn runs at once on the event loop's thread instead of waiting for the end.
  */
 export class SearchBatcher {
   private queue: Waiting[] = [];
-  private searchedThisTurn = false;
+  private searchesThisTurn = 0;
+  /** the last turn that searched had more than one search: batch every one */
+  private concurrent = false;
   private readonly threads: number;
 
   /** `threads`: for a batch of two or more (0 = every core this process may run on). */
@@ -29,9 +31,8 @@ export class SearchBatcher {
   }
 
   search(query: Float32Array, k: number): Promise<Matches> {
-    if (!this.searchedThisTurn) {
-      this.searchedThisTurn = true;
-      setImmediate(() => (this.searchedThisTurn = false));
+    if (this.searchesThisTurn++ === 0) setImmediate(() => this.endTurn());
+    if (this.searchesThisTurn === 1 && !this.concurrent) {
       try {
         return Promise.resolve(this.index().search(query, k, 1));
       } catch (err) {
@@ -42,6 +43,11 @@ export class SearchBatcher {
       this.queue.push({ query, k, resolve, reject });
       if (this.queue.length === 1) setImmediate(() => this.flush());
     });
+  }
+
+  private endTurn(): void {
+    this.concurrent = this.searchesThisTurn > 1;
+    this.searchesThisTurn = 0;
   }
 
   private flush(): void {

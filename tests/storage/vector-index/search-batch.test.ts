@@ -15,12 +15,14 @@ const index = new Index({
 const points = Array.from({ length: 200 }, () => unitVector(next));
 points.forEach((v, i) => index.add(BigInt(i), v));
 const queries = Array.from({ length: 3 }, () => unitVector(next));
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const direct = (q: Float32Array, k: number) => Array.from(index.search(q, k, 1).keys);
 
 describe('graph searches batched per turn of the event loop', () => {
   const batcher = new SearchBatcher(() => index, 2);
 
   it('answers the first search of a turn at once and batches the others to its end', async () => {
+    await nextTurn();
     const order: string[] = [];
     setImmediate(() => order.push('turn end'));
     const [a, b, c] = await Promise.all([
@@ -34,16 +36,25 @@ describe('graph searches batched per turn of the event loop', () => {
     expect(Array.from(c.keys)).toEqual(direct(queries[2]!, 5));
   });
 
-  it('answers the first search of the next turn at once again', async () => {
-    await new Promise((resolve) => setImmediate(resolve));
+  it('batches every search of the turn after one that had several', async () => {
+    await nextTurn(); // the first test's turn had three searches
     const order: string[] = [];
     setImmediate(() => order.push('turn end'));
-    await batcher.search(queries[1]!, 4).then(() => order.push('first'));
-    expect(order).toEqual(['first']);
+    const found = await batcher.search(queries[1]!, 4).then((m) => (order.push('searched'), m));
+    expect(order).toEqual(['turn end', 'searched']);
+    expect(Array.from(found.keys)).toEqual(direct(queries[1]!, 4));
+  });
+
+  it('answers at once again once the searches come one per turn', async () => {
+    await nextTurn(); // the turn before had one search
+    const order: string[] = [];
+    setImmediate(() => order.push('turn end'));
+    await batcher.search(queries[1]!, 4).then(() => order.push('searched'));
+    expect(order).toEqual(['searched']);
   });
 
   it('rejects a search the index refuses, on either path', async () => {
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     const wrong = new Float32Array(DIM - 1);
     await expect(batcher.search(wrong, 5)).rejects.toThrow();
     await expect(batcher.search(wrong, 5)).rejects.toThrow();
