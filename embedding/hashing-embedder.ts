@@ -5,8 +5,8 @@ import { l2Normalise } from './vector';
 
 const WORD = /[\p{L}\p{N}]+/gu;
 const TRIGRAM_WEIGHT = 0.5;
-/** Texts embedded per turn of the event loop: ~1 ms of work for texts of ~1 KB. */
-const TEXTS_PER_TURN = 32;
+/** How long a batch embeds before it lets the event loop run (searches wait on it). */
+const TURN_MS = 4;
 
 /** FNV-1a, 32 bit: fast, stable across processes and platforms. */
 function fnv1a(text: string): number {
@@ -37,10 +37,13 @@ export class HashingEmbedder implements Embedder {
   /** In turns, so that a large batch does not hold the event loop (searches wait on it). */
   async embed(texts: readonly string[]): Promise<Float32Array[]> {
     const vectors: Float32Array[] = [];
-    for (let start = 0; start < texts.length; start += TEXTS_PER_TURN) {
-      if (start > 0) await yieldToEventLoop();
-      for (const text of texts.slice(start, start + TEXTS_PER_TURN))
-        vectors.push(this.embedOne(text));
+    let turnStarted = performance.now();
+    for (const text of texts) {
+      if (performance.now() - turnStarted >= TURN_MS) {
+        await yieldToEventLoop();
+        turnStarted = performance.now();
+      }
+      vectors.push(this.embedOne(text));
     }
     return vectors;
   }
