@@ -14,7 +14,8 @@ function hash53(text: string): number {
  * What one shard already holds, as hashes: record keys, content hashes and
  * written chunks. "Not in the filter" is certain, so a fresh record needs no
  * query; "in the filter" is a maybe that the shard's tables settle. Only the
- * shard's single writer fills it, after each commit.
+ * shard's single writer fills it, after each commit. (The graph store keeps the records
+ * its mentions name in one too: graph/mentioned-records.ts.)
  */
 export class ShardFilter {
   private readonly keys = new Set<number>();

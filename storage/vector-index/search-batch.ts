@@ -34,7 +34,7 @@ export class SearchBatcher {
     if (this.searchesThisTurn++ === 0) setImmediate(() => this.endTurn());
     if (this.searchesThisTurn === 1 && !this.concurrent) {
       try {
-        return Promise.resolve(this.index().search(query, k, 1));
+        return Promise.resolve(this.searchAlone(query, k));
       } catch (err) {
         return Promise.reject(err as Error);
       }
@@ -43,6 +43,11 @@ export class SearchBatcher {
       this.queue.push({ query, k, resolve, reject });
       if (this.queue.length === 1) setImmediate(() => this.flush());
     });
+  }
+
+  /** One search on the event loop's thread only. */
+  private searchAlone(query: Float32Array, k: number): Matches {
+    return this.index().search(query, k, 1);
   }
 
   private endTurn(): void {
@@ -56,7 +61,7 @@ export class SearchBatcher {
     try {
       if (batch.length === 1) {
         const [only] = batch as [Waiting];
-        only.resolve(this.index().search(only.query, only.k, 1));
+        only.resolve(this.searchAlone(only.query, only.k));
         return;
       }
       // one k for all: a search for more neighbours finds the fewer as well
