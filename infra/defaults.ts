@@ -20,6 +20,11 @@ export const HOT_INDEX_DEFAULTS = {
    * vectors at 100,000 points, the fields alone at 1M, where a writer stays within 1.5 GB
    */
   residentMiB: 128,
+  /**
+   * nice value of the graph's thread: while a writer ingests, its graph inserts yield the
+   * cores to the thread that answers searches (bench:query, search under ingest)
+   */
+  graphNice: 10,
 } as const;
 
 /**

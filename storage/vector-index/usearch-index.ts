@@ -1,12 +1,12 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import { MetricKind, ScalarKind, type IndexConfig } from 'usearch';
 import { EMBEDDING_DIM } from '../../schemas';
 import { usearchKeyOf } from './keys';
 import { PointFile } from './point-file';
 import { dot, PointStore, type PointSnapshot } from './point-store';
 import { savedSlotCount, slotsLoadable } from './usearch-slots';
-import { SearchBatcher } from './search-batch';
+import { GraphThread } from './graph-thread';
 import { sha256InWorker } from './file-hash';
 import {
   fileSize,
@@ -52,6 +52,11 @@ export interface UsearchIndexOptions {
    * parallel add or search with more threads than contexts fails.
    */
   threads?: number | undefined;
+  /**
+   * Nice value of the graph's thread (GraphThread); default HOT_INDEX_DEFAULTS.graphNice. Its
+   * adds then yield the cores to the event loop's thread when both want to run.
+   */
+  nice?: number | undefined;
   /**
    * Filtered search: when at most this many points pass the filter, they are ranked exactly
    * (dot products over the kept vectors) instead of over-fetching from the graph. Default 2048.
@@ -109,6 +114,7 @@ export const USEARCH_DEFAULTS = {
   expansionSearch: HOT_INDEX_DEFAULTS.expansionSearch,
   quantization: HOT_INDEX_DEFAULTS.quantization,
   threads: 0,
+  nice: HOT_INDEX_DEFAULTS.graphNice,
   exactThreshold: 2048,
   overFetch: 2,
   residentBytes: HOT_INDEX_DEFAULTS.residentMiB * 2 ** 20,
@@ -119,29 +125,29 @@ export const USEARCH_DEFAULTS = {
  * `(system_id, id)`; payloads and vectors are kept beside the graph (`PointStore`) for
  * filters, for mapping hits back and for exact ranking of small filtered sets.
  *
- * Calls are native work on the event loop (a top-10 search takes about a millisecond at 1M
- * points; a batch add of many points takes longer and uses `threads`). Searches of the same
- * turn of the event loop are batched over `threads` (SearchBatcher).
+ * The graph lives on a thread of its own (GraphThread): a top-10 search takes about a
+ * millisecond at 1M points, a point's add a fraction of one, and neither holds up the event
+ * loop. Changes and saves run one at a time, so that the graph and the points kept beside it
+ * agree whenever a save looks at both.
  */
 export class UsearchIndex implements VectorIndex {
   private closed = false;
   private saving: Promise<void> = Promise.resolve();
-  private readonly searches: SearchBatcher;
+  /** the change being made (upsert, remove, save): the next waits for it */
+  private changing: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private index: Index,
+    private graph: GraphThread,
     private readonly store: PointStore,
     private readonly opts: Resolved,
     /** the marks the loaded file was saved with (`save(marksOf)`); undefined: none */
     readonly savedMarks?: Record<string, string> | undefined,
-  ) {
-    this.searches = new SearchBatcher(() => this.index, opts.threads);
-  }
+  ) {}
 
   /** A new, empty index in memory. */
   static create(options: UsearchIndexOptions = {}): UsearchIndex {
     const opts = resolve(options);
-    return new UsearchIndex(newNativeIndex(opts), new PointStore(opts.dimensions), {
+    return new UsearchIndex(newGraph(opts), new PointStore(opts.dimensions), {
       ...opts,
       mode: 'load',
     });
@@ -170,22 +176,16 @@ export class UsearchIndex implements VectorIndex {
     if (!slotsLoadable(slots, h.count)) {
       throw new IndexFileError(`index holds ${slots - h.count} removed slots beside ${h.count}`);
     }
-    const native = newNativeIndex(opts);
+    const graph = newGraph(opts);
     try {
-      if (opts.mode === 'view') native.view(path);
-      else native.load(path);
+      await readGraph(graph, path, opts, h.count, cols.keys);
     } catch (err) {
-      throw new IndexFileError(`usearch could not read ${path}: ${(err as Error).message}`);
-    }
-    if (native.size() !== h.count || native.dimensions() !== opts.dimensions) {
-      throw new IndexFileError(`index holds ${native.size()} points, its sidecar ${h.count}`);
-    }
-    if (!containsAll(native, sampleKeys(cols.keys))) {
-      throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
+      await graph.close();
+      throw err;
     }
     const file = openPointFile(path, opts, cols.extraBytes, side.layout);
     const store = PointStore.fromColumns(opts.dimensions, cols, file);
-    return new UsearchIndex(native, store, opts, h.marks);
+    return new UsearchIndex(graph, store, opts, h.marks);
   }
 
   /**
@@ -226,37 +226,45 @@ export class UsearchIndex implements VectorIndex {
     return this.opts.path;
   }
 
-  async upsert(points: IndexPoint[]): Promise<void> {
-    this.assertWritable();
-    const batch = new Map<bigint, IndexPoint>();
-    for (const p of points) {
-      this.validatePoint(p);
-      batch.set(usearchKeyOf(p.key), p);
-    }
-    if (batch.size === 0) return;
-    const keys = BigUint64Array.from(batch.keys());
-    const replaced = keys.filter((k) => this.store.has(k));
-    if (replaced.length > 0) this.index.remove(replaced);
-    const d = this.opts.dimensions;
-    const flat = new Float32Array(keys.length * d);
-    let i = 0;
-    for (const p of batch.values()) flat.set(p.vector, d * i++);
-    try {
-      this.index.add(keys, flat, this.opts.threads);
-    } catch (err) {
-      this.reconcile(keys, batch);
-      throw err;
-    }
-    for (const [key, p] of batch) this.store.put(key, p.payload, p.vector, extraBytes(p));
+  upsert(points: IndexPoint[]): Promise<void> {
+    return this.change(async () => {
+      this.assertWritable();
+      const batch = new Map<bigint, IndexPoint>();
+      for (const p of points) {
+        this.validatePoint(p);
+        batch.set(usearchKeyOf(p.key), p);
+      }
+      if (batch.size === 0) return;
+      const keys = BigUint64Array.from(batch.keys());
+      const replaced = keys.filter((k) => this.store.has(k));
+      if (replaced.length > 0) await this.graph.remove(replaced);
+      const d = this.opts.dimensions;
+      const flat = new Float32Array(keys.length * d);
+      let i = 0;
+      for (const p of batch.values()) flat.set(p.vector, d * i++);
+      try {
+        await this.graph.add(keys, flat, this.opts.threads);
+      } catch (err) {
+        await this.reconcile(keys, batch);
+        throw err;
+      }
+      for (const [key, p] of batch) this.store.put(key, p.payload, p.vector, extraBytes(p));
+    });
+  }
+
+  /** Runs changes one at a time, in the order they were asked for. */
+  private change<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.changing.then(run);
+    this.changing = next.catch(() => undefined);
+    return next;
   }
 
   /** After a failed batch add: keep what usearch holds, forget what it does not. */
-  private reconcile(keys: BigUint64Array, batch: Map<bigint, IndexPoint>): void {
-    const present = this.index.contains(keys);
+  private async reconcile(keys: BigUint64Array, batch: Map<bigint, IndexPoint>): Promise<void> {
+    const present = await this.graph.contains(keys);
     keys.forEach((key, i) => {
-      const there = Array.isArray(present) ? present[i] : present;
       const p = batch.get(key)!;
-      if (there) this.store.put(key, p.payload, p.vector, extraBytes(p));
+      if (present[i]) this.store.put(key, p.payload, p.vector, extraBytes(p));
       else this.store.delete(key);
     });
   }
@@ -280,12 +288,14 @@ export class UsearchIndex implements VectorIndex {
     }
   }
 
-  async remove(keys: RecordKey[]): Promise<void> {
-    this.assertWritable();
-    const present = [...new Set(keys.map(usearchKeyOf))].filter((k) => this.store.has(k));
-    if (present.length === 0) return;
-    this.index.remove(BigUint64Array.from(present));
-    for (const k of present) this.store.delete(k);
+  remove(keys: RecordKey[]): Promise<void> {
+    return this.change(async () => {
+      this.assertWritable();
+      const present = [...new Set(keys.map(usearchKeyOf))].filter((k) => this.store.has(k));
+      if (present.length === 0) return;
+      await this.graph.remove(BigUint64Array.from(present));
+      for (const k of present) this.store.delete(k);
+    });
   }
 
   async search(query: Float32Array, opts: IndexSearchOptions): Promise<IndexHit[]> {
@@ -348,7 +358,7 @@ export class UsearchIndex implements VectorIndex {
     query: Float32Array,
     k: number,
   ): Promise<{ key: bigint; similarity: number }[]> {
-    const m = await this.searches.search(query, k);
+    const m = await this.graph.search(query, k);
     const out: { key: bigint; similarity: number }[] = [];
     const qNorm = Math.sqrt(dot(query, 0, query, 0, query.length)) || 1;
     for (const key of m.keys) {
@@ -438,7 +448,7 @@ export class UsearchIndex implements VectorIndex {
    * leaves a sidecar whose checksum does not match the index: the next open rebuilds.
    */
   save(marksOf?: () => Record<string, string>): Promise<void> {
-    const run = this.saving.then(() => this.saveNow(marksOf));
+    const run = this.saving.then(() => this.change(() => this.saveNow(marksOf)));
     this.saving = run.catch(() => undefined);
     return run;
   }
@@ -452,15 +462,13 @@ export class UsearchIndex implements VectorIndex {
     const tmpIndex = `${path}.tmp-${process.pid}`;
     const tmpSide = `${sidecarPath(path)}.tmp-${process.pid}`;
     try {
-      this.index.save(tmpIndex);
-      // same tick as the native save: graph, points and marks agree
-      let snap = this.store.snapshot();
-      let marks = marksOf?.();
+      await this.graph.save(tmpIndex);
+      // no change runs during a save: graph, points and marks agree
+      const snap = this.store.snapshot();
+      const marks = marksOf?.();
       if (!slotsLoadable(await savedSlotCount(tmpIndex), snap.count)) {
-        snap = this.store.snapshot();
-        marks = marksOf?.();
-        this.compact(snap);
-        this.index.save(tmpIndex);
+        await this.compact(snap);
+        await this.graph.save(tmpIndex);
       }
       await fsyncFile(tmpIndex);
       const header = {
@@ -490,26 +498,33 @@ export class UsearchIndex implements VectorIndex {
    * costs a build of the live points, and a save needs it only once more than about half
    * the slots are removed ones.
    */
-  private compact(snap: PointSnapshot): void {
-    const native = newNativeIndex(this.opts);
+  private async compact(snap: PointSnapshot): Promise<void> {
+    const graph = newGraph(this.opts);
     const d = this.opts.dimensions;
     const rows = 16_384;
-    for (let start = 0; start < snap.count; start += rows) {
-      const count = Math.min(rows, snap.count - start);
-      const vectors = new Float32Array(count * d);
-      snap.readVectors(start, count, vectors);
-      native.add(snap.columns.keys.slice(start, start + count), vectors, this.opts.threads);
+    try {
+      for (let start = 0; start < snap.count; start += rows) {
+        const count = Math.min(rows, snap.count - start);
+        const vectors = new Float32Array(count * d);
+        snap.readVectors(start, count, vectors);
+        await graph.add(snap.columns.keys.slice(start, start + count), vectors, this.opts.threads);
+      }
+    } catch (err) {
+      await graph.close();
+      throw err;
     }
-    this.index = native;
+    const old = this.graph;
+    this.graph = graph;
+    await old.close(); // after the searches it is answering
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     await this.saving;
+    await this.changing;
     this.closed = true;
     this.store.close();
-    // usearch frees its native memory when the wrapper is garbage-collected
-    this.index = undefined as unknown as Index;
+    await this.graph.close();
   }
 
   private assertOpen(): void {
@@ -573,6 +588,7 @@ function resolve(o: UsearchIndexOptions) {
     expansionSearch: o.expansionSearch ?? USEARCH_DEFAULTS.expansionSearch,
     quantization: o.quantization ?? USEARCH_DEFAULTS.quantization,
     threads: o.threads ?? USEARCH_DEFAULTS.threads,
+    nice: o.nice ?? USEARCH_DEFAULTS.nice,
     exactThreshold: o.exactThreshold ?? USEARCH_DEFAULTS.exactThreshold,
     overFetch: o.overFetch ?? USEARCH_DEFAULTS.overFetch,
     residentBytes: o.residentBytes ?? USEARCH_DEFAULTS.residentBytes,
@@ -581,8 +597,8 @@ function resolve(o: UsearchIndexOptions) {
   };
 }
 
-function newNativeIndex(o: Resolved): Index {
-  return new Index({
+function newGraph(o: Resolved): GraphThread {
+  const config: IndexConfig = {
     dimensions: o.dimensions,
     metric: MetricKind.Cos,
     quantization: o.quantization === 'i8' ? ScalarKind.I8 : ScalarKind.F32,
@@ -590,7 +606,31 @@ function newNativeIndex(o: Resolved): Index {
     expansion_add: o.expansionAdd,
     expansion_search: o.expansionSearch,
     multi: false,
-  });
+  };
+  return new GraphThread(config, { batchThreads: o.threads, nice: o.nice });
+}
+
+/** Reads a saved graph and checks it against its sidecar: the count, the dimensions, keys. */
+async function readGraph(
+  graph: GraphThread,
+  path: string,
+  opts: Resolved,
+  count: number,
+  keys: BigUint64Array,
+): Promise<void> {
+  try {
+    if (opts.mode === 'view') await graph.view(path);
+    else await graph.load(path);
+  } catch (err) {
+    throw new IndexFileError(`usearch could not read ${path}: ${(err as Error).message}`);
+  }
+  const size = await graph.size();
+  if (size !== count || (await graph.dimensions()) !== opts.dimensions) {
+    throw new IndexFileError(`index holds ${size} points, its sidecar ${count}`);
+  }
+  if (!(await containsAll(graph, sampleKeys(keys)))) {
+    throw new IndexFileError(`index and sidecar hold different keys: ${path}`);
+  }
 }
 
 /**
@@ -623,12 +663,9 @@ function sampleKeys(keys: BigUint64Array): BigUint64Array {
   return out;
 }
 
-function containsAll(native: Index, keys: BigUint64Array): boolean {
+async function containsAll(graph: GraphThread, keys: BigUint64Array): Promise<boolean> {
   if (keys.length === 0) return true;
-  const present = native.contains(keys);
-  if (!Array.isArray(present)) return present;
-  for (const x of present) if (!x) return false;
-  return true;
+  return (await graph.contains(keys)).every(Boolean);
 }
 
 /** Temporary files of a save that a crash interrupted (any process). */
