@@ -77,7 +77,12 @@ export interface WriterConfig extends PullConfig {
   searchRows: 'memory' | 'duckdb';
   indexSaveIntervalMs: number;
   /** the hot graph; residentBytes: UsearchIndexOptions.residentBytes */
-  graph: { quantization: 'f32' | 'i8'; expansionSearch: number; residentBytes: number };
+  graph: {
+    quantization: 'f32' | 'i8';
+    expansionSearch: number;
+    residentBytes: number;
+    graphThread: boolean;
+  };
   /** chunk rows are kept this long: the uploads stream's max age plus its duplicate window */
   chunkKeepMs: number;
   /** the writer's periodic outbox, index-repair and stranded-message pass */

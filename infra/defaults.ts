@@ -21,8 +21,13 @@ export const HOT_INDEX_DEFAULTS = {
    */
   residentMiB: 128,
   /**
-   * nice value of the graph's thread: while a writer ingests, its graph inserts yield the
-   * cores to the thread that answers searches (bench:query, search under ingest)
+   * the graph on a thread of its own (AKOSHA_INDEX_GRAPH_THREAD): off, as a hand-off per
+   * search costs 10–20 % of HTTP search throughput (bench:query)
+   */
+  graphThread: false,
+  /**
+   * nice value of that thread: while a writer ingests, its graph inserts yield the cores to
+   * the thread that answers searches
    */
   graphNice: 10,
 } as const;

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { decodeVector } from '../embedding';
+import { yieldToEventLoop } from '../infra';
 import { EMBEDDING_DIM } from '../schemas';
 import { markSeq, readCommitMark, readCommitMarks } from './commit-mark';
 import type { HotHit } from './search-hit';
@@ -34,11 +35,11 @@ const INDEX_FILE = 'hot.usearch';
  */
 const BULK_POINTS = 16_384;
 /**
- * Points per usearch call on the live write path: ~0.15 ms of graph work per point, and the
- * graph's thread answers waiting searches between calls, so they wait a few ms at most, not
- * the whole transaction's graph inserts.
+ * Points per usearch call on the live write path, with a turn of the event loop between
+ * calls: ~0.15 ms of graph work per point, so searches wait a few ms at most, not the whole
+ * transaction's graph inserts.
  */
-const LIVE_POINTS_PER_CALL = 32;
+const LIVE_POINTS_PER_TURN = 32;
 
 export interface HotIndexHit {
   system_id: string;
@@ -51,7 +52,7 @@ export interface HotIndexHit {
 /** The graph's settings; an index file saved with another quantisation is rebuilt. */
 export type HotGraphOptions = Pick<
   UsearchIndexOptions,
-  'quantization' | 'expansionSearch' | 'residentBytes'
+  'quantization' | 'expansionSearch' | 'residentBytes' | 'graphThread'
 >;
 
 /** The index file read and checked ahead of the open (HotIndex.preload), or why it could not be. */
@@ -186,9 +187,10 @@ export class HotIndex {
    */
   async add(shard: number, rows: NewRow[], mark?: string): Promise<void> {
     const points = rows.flatMap((row) => pointsOfRow(shard, row, true));
-    for (let start = 0; start < points.length; start += LIVE_POINTS_PER_CALL) {
+    for (let start = 0; start < points.length; start += LIVE_POINTS_PER_TURN) {
+      if (start > 0) await yieldToEventLoop();
       await this.index
-        .upsert(points.slice(start, start + LIVE_POINTS_PER_CALL))
+        .upsert(points.slice(start, start + LIVE_POINTS_PER_TURN))
         .catch((err: unknown) => {
           // committed under a kept mark, these rows must not be vouched for by the next save
           this.forgetMark(shard);

@@ -6,7 +6,7 @@ import { usearchKeyOf } from './keys';
 import { PointFile } from './point-file';
 import { dot, PointStore, type PointSnapshot } from './point-store';
 import { savedSlotCount, slotsLoadable } from './usearch-slots';
-import { GraphThread } from './graph-thread';
+import { newGraph, type Graph } from './graph';
 import { sha256InWorker } from './file-hash';
 import {
   fileSize,
@@ -53,10 +53,11 @@ export interface UsearchIndexOptions {
    */
   threads?: number | undefined;
   /**
-   * Nice value of the graph's thread (GraphThread); default HOT_INDEX_DEFAULTS.graphNice. Its
-   * adds then yield the cores to the event loop's thread when both want to run.
+   * The graph on a worker thread of its own at nice HOT_INDEX_DEFAULTS.graphNice (GraphThread):
+   * its adds no longer hold the event loop and yield the cores to it, at the price of a hand-off
+   * per search. Default HOT_INDEX_DEFAULTS.graphThread (off: on the event loop's thread).
    */
-  nice?: number | undefined;
+  graphThread?: boolean | undefined;
   /**
    * Filtered search: when at most this many points pass the filter, they are ranked exactly
    * (dot products over the kept vectors) instead of over-fetching from the graph. Default 2048.
@@ -114,7 +115,7 @@ export const USEARCH_DEFAULTS = {
   expansionSearch: HOT_INDEX_DEFAULTS.expansionSearch,
   quantization: HOT_INDEX_DEFAULTS.quantization,
   threads: 0,
-  nice: HOT_INDEX_DEFAULTS.graphNice,
+  graphThread: HOT_INDEX_DEFAULTS.graphThread,
   exactThreshold: 2048,
   overFetch: 2,
   residentBytes: HOT_INDEX_DEFAULTS.residentMiB * 2 ** 20,
@@ -125,10 +126,10 @@ export const USEARCH_DEFAULTS = {
  * `(system_id, id)`; payloads and vectors are kept beside the graph (`PointStore`) for
  * filters, for mapping hits back and for exact ranking of small filtered sets.
  *
- * The graph lives on a thread of its own (GraphThread): a top-10 search takes about a
- * millisecond at 1M points, a point's add a fraction of one, and neither holds up the event
- * loop. Changes and saves run one at a time, so that the graph and the points kept beside it
- * agree whenever a save looks at both.
+ * The graph (Graph) is native work on the event loop's thread, or on a thread of its own
+ * (`graphThread`): a top-10 search takes about a millisecond at 1M points, a point's add a
+ * fraction of one. Changes and saves run one at a time, so that the graph and the points kept
+ * beside it agree whenever a save looks at both.
  */
 export class UsearchIndex implements VectorIndex {
   private closed = false;
@@ -137,7 +138,7 @@ export class UsearchIndex implements VectorIndex {
   private changing: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private graph: GraphThread,
+    private graph: Graph,
     private readonly store: PointStore,
     private readonly opts: Resolved,
     /** the marks the loaded file was saved with (`save(marksOf)`); undefined: none */
@@ -147,7 +148,7 @@ export class UsearchIndex implements VectorIndex {
   /** A new, empty index in memory. */
   static create(options: UsearchIndexOptions = {}): UsearchIndex {
     const opts = resolve(options);
-    return new UsearchIndex(newGraph(opts), new PointStore(opts.dimensions), {
+    return new UsearchIndex(graphOf(opts), new PointStore(opts.dimensions), {
       ...opts,
       mode: 'load',
     });
@@ -176,7 +177,7 @@ export class UsearchIndex implements VectorIndex {
     if (!slotsLoadable(slots, h.count)) {
       throw new IndexFileError(`index holds ${slots - h.count} removed slots beside ${h.count}`);
     }
-    const graph = newGraph(opts);
+    const graph = graphOf(opts);
     try {
       await readGraph(graph, path, opts, h.count, cols.keys);
     } catch (err) {
@@ -499,7 +500,7 @@ export class UsearchIndex implements VectorIndex {
    * the slots are removed ones.
    */
   private async compact(snap: PointSnapshot): Promise<void> {
-    const graph = newGraph(this.opts);
+    const graph = graphOf(this.opts);
     const d = this.opts.dimensions;
     const rows = 16_384;
     try {
@@ -588,7 +589,7 @@ function resolve(o: UsearchIndexOptions) {
     expansionSearch: o.expansionSearch ?? USEARCH_DEFAULTS.expansionSearch,
     quantization: o.quantization ?? USEARCH_DEFAULTS.quantization,
     threads: o.threads ?? USEARCH_DEFAULTS.threads,
-    nice: o.nice ?? USEARCH_DEFAULTS.nice,
+    graphThread: o.graphThread ?? USEARCH_DEFAULTS.graphThread,
     exactThreshold: o.exactThreshold ?? USEARCH_DEFAULTS.exactThreshold,
     overFetch: o.overFetch ?? USEARCH_DEFAULTS.overFetch,
     residentBytes: o.residentBytes ?? USEARCH_DEFAULTS.residentBytes,
@@ -597,7 +598,7 @@ function resolve(o: UsearchIndexOptions) {
   };
 }
 
-function newGraph(o: Resolved): GraphThread {
+function graphOf(o: Resolved): Graph {
   const config: IndexConfig = {
     dimensions: o.dimensions,
     metric: MetricKind.Cos,
@@ -607,12 +608,13 @@ function newGraph(o: Resolved): GraphThread {
     expansion_search: o.expansionSearch,
     multi: false,
   };
-  return new GraphThread(config, { batchThreads: o.threads, nice: o.nice });
+  const nice = HOT_INDEX_DEFAULTS.graphNice;
+  return newGraph(config, { thread: o.graphThread, batchThreads: o.threads, nice });
 }
 
 /** Reads a saved graph and checks it against its sidecar: the count, the dimensions, keys. */
 async function readGraph(
-  graph: GraphThread,
+  graph: Graph,
   path: string,
   opts: Resolved,
   count: number,
@@ -663,7 +665,7 @@ function sampleKeys(keys: BigUint64Array): BigUint64Array {
   return out;
 }
 
-async function containsAll(graph: GraphThread, keys: BigUint64Array): Promise<boolean> {
+async function containsAll(graph: Graph, keys: BigUint64Array): Promise<boolean> {
   if (keys.length === 0) return true;
   return (await graph.contains(keys)).every(Boolean);
 }

@@ -16,12 +16,15 @@ import { USEARCH_DEFAULTS } from '../../storage/vector-index/usearch-index';
 describe('defaults: the environment schema and the components', () => {
   const config = loadConfig({});
 
-  it('hot vector index: quantisation, ef at query time, resident bytes, save interval', () => {
+  it('hot vector index: quantisation, ef at query time, resident bytes, graph thread, save interval', () => {
     expect(config.writer.graph).toEqual({
       quantization: USEARCH_DEFAULTS.quantization,
       expansionSearch: USEARCH_DEFAULTS.expansionSearch,
       residentBytes: USEARCH_DEFAULTS.residentBytes,
+      graphThread: USEARCH_DEFAULTS.graphThread,
     });
+    expect(loadConfig({ AKOSHA_INDEX_GRAPH_THREAD: 'on' }).writer.graph.graphThread).toBe(true);
+    expect(() => loadConfig({ AKOSHA_INDEX_GRAPH_THREAD: 'yes' })).toThrow(/GRAPH_THREAD/);
     expect(loadConfig({ AKOSHA_INDEX_RESIDENT_MB: '0' }).writer.graph.residentBytes).toBe(0);
     expect(() => loadConfig({ AKOSHA_INDEX_RESIDENT_MB: '-1' })).toThrow(/RESIDENT/);
     expect(config.writer.indexSaveIntervalMs).toBe(HOT_INDEX_DEFAULTS.saveIntervalMs);

@@ -41,6 +41,11 @@ runVectorIndexConformance('usearch, over-fetch only', async () =>
   UsearchIndex.create({ quantization: 'f32', exactThreshold: 0 }),
 );
 
+// the graph on a worker thread of its own (AKOSHA_INDEX_GRAPH_THREAD=on)
+runVectorIndexConformance('usearch, graph thread', async () =>
+  UsearchIndex.create({ quantization: 'i8', exactThreshold: 0, graphThread: true }),
+);
+
 describe('record keys', () => {
   it('derives a stable 64-bit usearch key from sha256(system_id U+001F id)', () => {
     const k = usearchKeyOf({ system_id: 'test-system', id: 'rec-1' });
@@ -105,6 +110,21 @@ describe('UsearchIndex persistence', () => {
       expect(await answers(reopened)).toEqual(before);
       await reopened.close();
     }
+  });
+
+  it('opens the same file with the graph on a thread of its own, and saves it from there', async () => {
+    const original = await saved();
+    const before = await answers(original);
+    await original.close();
+    const threaded = await UsearchIndex.open(path, { graphThread: true });
+    expect(await answers(threaded)).toEqual(before);
+    await threaded.remove([points[60]!.key]);
+    await threaded.save();
+    await threaded.close();
+    const reopened = await UsearchIndex.open(path);
+    expect(await reopened.count()).toBe(598);
+    expect(reopened.payloadOf(points[60]!.key)).toBeUndefined();
+    await reopened.close();
   });
 
   /** The resident part loads in the background: its size once it stops changing. */

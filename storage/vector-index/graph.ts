@@ -1,0 +1,76 @@
+import { Index, type IndexConfig, type Matches } from 'usearch';
+import { GraphThread } from './graph-thread';
+import { SearchBatcher } from './search-batch';
+
+/** A usearch graph, whichever thread it lives on. */
+export interface Graph {
+  /** `vectors` may be moved to another thread: the caller must not use it after. */
+  add(keys: BigUint64Array, vectors: Float32Array, threads: number): Promise<void>;
+  remove(keys: BigUint64Array): Promise<void>;
+  contains(keys: BigUint64Array): Promise<boolean[]>;
+  search(query: Float32Array, k: number): Promise<Matches>;
+  size(): Promise<number>;
+  dimensions(): Promise<number>;
+  save(path: string): Promise<void>;
+  /** Reads a saved graph into memory. */
+  load(path: string): Promise<void>;
+  /** Maps a saved graph read-only. */
+  view(path: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface GraphPlacement {
+  /** on a worker thread of its own (GraphThread), else on the event loop's thread */
+  thread: boolean;
+  /** threads of a batch of searches (0: every core this process may run on) */
+  batchThreads: number;
+  /** the graph thread's nice value */
+  nice: number;
+}
+
+export function newGraph(config: IndexConfig, placement: GraphPlacement): Graph {
+  return placement.thread ? new GraphThread(config, placement) : new InlineGraph(config, placement);
+}
+
+/**
+ * The graph on the event loop's thread: calls are native work done at once (an add holds the
+ * loop for its length), searches of one turn are batched (SearchBatcher). No hand-off to
+ * another thread: the most searches per second a core can serve.
+ */
+class InlineGraph implements Graph {
+  private index: Index | undefined;
+  private readonly searches: SearchBatcher;
+
+  constructor(config: IndexConfig, placement: GraphPlacement) {
+    this.index = new Index(config);
+    this.searches = new SearchBatcher(() => this.native, placement.batchThreads);
+  }
+
+  private get native(): Index {
+    if (!this.index) throw new Error('graph closed');
+    return this.index;
+  }
+
+  add = (keys: BigUint64Array, vectors: Float32Array, threads: number) =>
+    this.run(() => this.native.add(keys, vectors, threads));
+  remove = (keys: BigUint64Array) => this.run(() => void this.native.remove(keys));
+  contains = (keys: BigUint64Array) => this.run(() => [this.native.contains(keys)].flat());
+  search = (query: Float32Array, k: number) => this.searches.search(query, k);
+  size = () => this.run(() => this.native.size());
+  dimensions = () => this.run(() => this.native.dimensions());
+  save = (path: string) => this.run(() => this.native.save(path));
+  load = (path: string) => this.run(() => this.native.load(path));
+  view = (path: string) => this.run(() => this.native.view(path));
+
+  async close(): Promise<void> {
+    this.index = undefined; // usearch frees its native memory when the wrapper is collected
+  }
+
+  private run<T>(call: () => T): Promise<T> {
+    try {
+      return Promise.resolve(call());
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+}
