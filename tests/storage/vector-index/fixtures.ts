@@ -1,9 +1,21 @@
+import { MetricKind, ScalarKind, type IndexConfig } from 'usearch';
 import type { IndexPoint, PointPayload, SearchFilter } from '../../../storage/vector-index/types';
 import { gaussian, rng } from '../../helpers/random';
 
 export { gaussian, rng };
 
 export const DIM = 384;
+
+/** A small f32 usearch graph's settings, for tests of the native graph's wrappers. */
+export const F32_GRAPH: IndexConfig = {
+  dimensions: DIM,
+  metric: MetricKind.Cos,
+  quantization: ScalarKind.F32,
+  connectivity: 16,
+  expansion_add: 64,
+  expansion_search: 64,
+  multi: false,
+};
 
 export function unitVector(next: () => number, dim = DIM): Float32Array {
   const v = new Float32Array(dim);

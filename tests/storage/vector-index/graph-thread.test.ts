@@ -1,17 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { Index, MetricKind, ScalarKind, type IndexConfig } from 'usearch';
+import { Index } from 'usearch';
 import { GraphThread } from '../../../storage/vector-index/graph-thread';
-import { DIM, rng, unitVector } from './fixtures';
+import { DIM, F32_GRAPH, rng, unitVector } from './fixtures';
 
-const config: IndexConfig = {
-  dimensions: DIM,
-  metric: MetricKind.Cos,
-  quantization: ScalarKind.F32,
-  connectivity: 16,
-  expansion_add: 64,
-  expansion_search: 64,
-  multi: false,
-};
+const config = F32_GRAPH;
 const next = rng(7);
 const points = Array.from({ length: 300 }, () => unitVector(next));
 const queries = Array.from({ length: 3 }, () => unitVector(next));

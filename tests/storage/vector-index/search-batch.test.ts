@@ -1,17 +1,9 @@
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import { Index } from 'usearch';
 import { SearchBatcher } from '../../../storage/vector-index/search-batch';
-import { DIM, rng, unitVector } from './fixtures';
+import { DIM, F32_GRAPH, rng, unitVector } from './fixtures';
 
 const next = rng(7);
-const index = new Index({
-  dimensions: DIM,
-  metric: MetricKind.Cos,
-  quantization: ScalarKind.F32,
-  connectivity: 16,
-  expansion_add: 64,
-  expansion_search: 64,
-  multi: false,
-});
+const index = new Index(F32_GRAPH);
 const points = Array.from({ length: 200 }, () => unitVector(next));
 points.forEach((v, i) => index.add(BigInt(i), v));
 const queries = Array.from({ length: 3 }, () => unitVector(next));
