@@ -143,6 +143,7 @@ async function offerFaultAndCheck(scenario: Scenario, ctx: ScenarioContext): Pro
   );
   ctx.log('quiet', { ...quiet });
   if (quiet.embeddedAckedLeft) ctx.facts.embeddedAckedLeft = quiet.embeddedAckedLeft;
+  if (quiet.phantomAckPending.length) ctx.facts.phantomAckPending = quiet.phantomAckPending.length;
   if (!(await ageEverything(ctx))) ctx.problems.push('the aging passes did not end in time');
   const events = (await readStream<IngestedEvent>(nc, STREAM.ingested)).map((m) => m.data);
   const letters = (await readStream<DeadLetter>(nc, STREAM.deadLetters)).map((m) => m.data);

@@ -11,6 +11,12 @@ export interface Quiet {
   embeddedLeft: number;
   /** chunks below their consumer's ack floor that the work queue still holds (not removed on ack) */
   embeddedAckedLeft: number;
+  /**
+   * writer consumers that count a message awaiting their ack while the work queue holds no
+   * unacked chunk of their group: a killed nats-server restored a pending entry for a chunk
+   * that its ack had already removed. Nothing is left to deliver; they are not busy.
+   */
+  phantomAckPending: string[];
   waitedMs: number;
 }
 
@@ -36,21 +42,37 @@ export async function waitQuiet(nc: NatsConnection, timeoutMs: number): Promise<
   const t0 = Date.now();
   let calm = 0;
   let status: StreamStatus[] = [];
+  let work = { busy: [] as Quiet['busy'], phantom: [] as string[] };
   while (Date.now() - t0 < timeoutMs) {
     status = await streamsStatus(jsm).catch(() => []);
-    calm = status.length > 0 && busyConsumers(status).length === 0 ? calm + 1 : 0;
+    work = await workLeft(nc, status);
+    calm = status.length > 0 && work.busy.length === 0 ? calm + 1 : 0;
     if (calm >= 3) break;
     await sleep(1000);
   }
   const embedded = status.find((s) => s.name === STREAM.embedded);
-  const left = embedded?.exists ? await leftInWorkQueue(nc, embedded) : { acked: 0, unacked: 0 };
+  const left = embedded?.exists ? await leftInWorkQueue(nc, embedded) : NOTHING_LEFT;
   return {
     quiet: calm >= 3,
-    busy: busyConsumers(status),
+    busy: work.busy,
     embeddedLeft: left.unacked,
     embeddedAckedLeft: left.acked,
+    phantomAckPending: work.phantom,
     waitedMs: Date.now() - t0,
   };
+}
+
+const NOTHING_LEFT = { acked: 0, unacked: 0, unackedBy: new Set<string>() };
+
+/** The busy consumers, less writer consumers whose only work is a phantom pending entry. */
+async function workLeft(nc: NatsConnection, status: StreamStatus[]) {
+  const busy = busyConsumers(status);
+  const embedded = status.find((s) => s.name === STREAM.embedded);
+  const idleWriters = busy.filter((c) => c.name.startsWith('writer-g') && c.num_pending === 0);
+  if (idleWriters.length === 0 || !embedded?.exists) return { busy, phantom: [] };
+  const { unackedBy } = await leftInWorkQueue(nc, embedded);
+  const phantom = idleWriters.filter((c) => !unackedBy.has(c.name)).map((c) => c.name);
+  return { busy: busy.filter((c) => !phantom.includes(c.name)), phantom };
 }
 
 const MAX_PROBES = 100_000;
@@ -63,10 +85,10 @@ const MAX_PROBES = 100_000;
 async function leftInWorkQueue(
   nc: NatsConnection,
   stream: Extract<StreamStatus, { exists: true }>,
-): Promise<{ acked: number; unacked: number }> {
+): Promise<typeof NOTHING_LEFT> {
   const jsm = await jetstreamManager(nc);
   const floor = new Map(stream.consumers.map((c) => [c.name, c.ack_floor_stream_seq]));
-  const left = { acked: 0, unacked: 0 };
+  const left = { acked: 0, unacked: 0, unackedBy: new Set<string>() };
   const last = Math.min(stream.last_seq, stream.first_seq + MAX_PROBES);
   for (
     let seq = stream.first_seq;
@@ -75,9 +97,10 @@ async function leftInWorkQueue(
   ) {
     const m = await jsm.streams.getMessage(stream.name, { seq }).catch(() => null);
     if (!m) continue;
-    const group = Number(m.subject.split('.')[2]);
-    const acked = seq <= (floor.get(writerConsumerName(group)) ?? 0);
+    const consumer = writerConsumerName(Number(m.subject.split('.')[2]));
+    const acked = seq <= (floor.get(consumer) ?? 0);
     left[acked ? 'acked' : 'unacked']++;
+    if (!acked) left.unackedBy.add(consumer);
   }
   return left;
 }

@@ -27,7 +27,14 @@ function observed(keys: [string, number][], overrides: Partial<Observed> = {}): 
     stored: { counts: new Map(keys), perTier: { hot: keys.length, warm: 0, cold: 0 } },
     events: [event('up-1'), event('up-2')],
     letters: [letter(STREAM.uploads, 7)],
-    quiet: { quiet: true, busy: [], embeddedLeft: 0, embeddedAckedLeft: 0, waitedMs: 0 },
+    quiet: {
+      quiet: true,
+      busy: [],
+      embeddedLeft: 0,
+      embeddedAckedLeft: 0,
+      phantomAckPending: [],
+      waitedMs: 0,
+    },
     maxDelivered: [],
     ...overrides,
   };
@@ -93,7 +100,14 @@ describe('lost-ack checker', () => {
   });
 
   it('fails a run that left chunks in the hand-off stream', () => {
-    const quiet = { quiet: true, busy: [], embeddedLeft: 4, embeddedAckedLeft: 0, waitedMs: 0 };
+    const quiet = {
+      quiet: true,
+      busy: [],
+      embeddedLeft: 4,
+      embeddedAckedLeft: 0,
+      phantomAckPending: [],
+      waitedMs: 0,
+    };
     expect(check('t', ledger().expectation(), observed(good, { quiet }))).toMatchObject({
       ok: false,
       stranded: 4,
