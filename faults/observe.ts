@@ -68,8 +68,12 @@ const NOTHING_LEFT = { acked: 0, unacked: 0, unackedBy: new Set<string>() };
 async function workLeft(nc: NatsConnection, status: StreamStatus[]) {
   const busy = busyConsumers(status);
   const embedded = status.find((s) => s.name === STREAM.embedded);
-  const idleWriters = busy.filter((c) => c.name.startsWith('writer-g') && c.num_pending === 0);
-  if (idleWriters.length === 0 || !embedded?.exists) return { busy, phantom: [] };
+  if (!embedded?.exists) return { busy, phantom: [] };
+  // the work queue's consumers are the writers'
+  const idleWriters = embedded.consumers.filter(
+    (c) => c.num_pending === 0 && c.num_ack_pending > 0,
+  );
+  if (idleWriters.length === 0) return { busy, phantom: [] };
   const { unackedBy } = await leftInWorkQueue(nc, embedded);
   const phantom = idleWriters.filter((c) => !unackedBy.has(c.name)).map((c) => c.name);
   return { busy: busy.filter((c) => !phantom.includes(c.name)), phantom };

@@ -1,6 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { IndexConfig, Matches } from 'usearch';
+import { coresAllowed } from './search-batch';
 
 // Plain JavaScript: a worker of eval'd code runs without the TypeScript loader.
 const GRAPH_WORKER = `
@@ -111,7 +111,7 @@ export class GraphThread {
   /** `nice`: the thread's nice value (0 normal … 19 lowest), never raised above the caller's. */
   constructor(config: IndexConfig, opts: { batchThreads: number; nice: number }) {
     const usearch = require.resolve('usearch');
-    const batchThreads = opts.batchThreads === 0 ? availableParallelism() : opts.batchThreads;
+    const batchThreads = coresAllowed(opts.batchThreads);
     this.worker = new Worker(GRAPH_WORKER, {
       eval: true,
       workerData: { usearch, config, batchThreads, nice: opts.nice },

@@ -82,7 +82,7 @@ export class SearchBatcher {
  * usearch takes 0 as every core of the machine; this process may be allowed fewer (taskset, a
  * cpuset): threads beyond those only take turns on the same cores, each started per batch.
  */
-const coresAllowed = (threads: number) => (threads === 0 ? availableParallelism() : threads);
+export const coresAllowed = (threads: number) => (threads === 0 ? availableParallelism() : threads);
 
 function firstK(m: Matches, k: number): Matches {
   if (m.keys.length <= k) return m;
