@@ -221,11 +221,6 @@ function searchOptions(req: SearchRequest, model: string): SearchOptions {
 }
 
 /**
- * Best first, one hit per (system_id, id), at or above the threshold, at most limit. Equal
- * similarities are ordered by system_id and id, so the order does not depend on which part
- * (or writer process) answered first.
- */
-/**
  * The answer of a search from every part's hits: those of the scope's systems merged
  * (`mergeHits`), and the parts that failed. `started`: performance.now() at its start.
  */
@@ -250,6 +245,11 @@ export function mergedResponse(
   };
 }
 
+/**
+ * Best first, one hit per (system_id, id), at or above the threshold, at most limit. Equal
+ * similarities are ordered by system_id and id, so the order does not depend on which part
+ * (or writer process) answered first.
+ */
 export function mergeHits(hits: SearchHit[], limit: number, threshold?: number): SearchHit[] {
   const best = new Map<string, SearchHit>();
   for (const hit of hits) {

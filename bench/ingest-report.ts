@@ -80,11 +80,16 @@ export class CpuMeter {
   private startPids: number[] = [];
   private startedMs = performance.now();
 
-  constructor(private readonly pids: { akosha: number; nats: number }) {}
+  /** `akosha`: its process, or each of its processes (their CPU is summed) */
+  constructor(private readonly pids: { akosha: number | number[]; nats: number }) {}
+
+  private akoshaSeconds(): number {
+    return [this.pids.akosha].flat().reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  }
 
   start(): void {
     this.startSelf = process.cpuUsage();
-    this.startPids = [cpuSecondsOf(this.pids.akosha), cpuSecondsOf(this.pids.nats)];
+    this.startPids = [this.akoshaSeconds(), cpuSecondsOf(this.pids.nats)];
     this.startedMs = performance.now();
   }
 
@@ -93,7 +98,7 @@ export class CpuMeter {
     const seconds = (performance.now() - this.startedMs) / 1000;
     const self = process.cpuUsage(this.startSelf);
     const selfSeconds = (self.user + self.system) / 1e6;
-    const akosha = cpuSecondsOf(this.pids.akosha) - this.startPids[0]!;
+    const akosha = this.akoshaSeconds() - this.startPids[0]!;
     const nats = cpuSecondsOf(this.pids.nats) - this.startPids[1]!;
     const pct = (s: number) => `${fmt((s / seconds) * 100)} %`;
     const per = (s: number, unit: number, label: string) =>

@@ -1,6 +1,8 @@
 /**
  * Search under ingest: `akosha start` (roles ingest,writer,api; the query cache off) as its own
- * process on a nats-server of its own. HOT records are ingested first (uploads of RECORDS
+ * process on a nats-server of its own; with BENCH_INGEST_LAYOUT=roles, as deployed instead:
+ * three processes, `--roles ingest`, `--roles writer` (its query endpoint answers the API's
+ * searches) and `--roles api`. HOT records are ingested first (uploads of RECORDS
  * records each, as fast as the pipeline takes them: its sustainable rate). Then one client
  * searches in a loop (bench/search-client.ts), first for SEARCH_S seconds idle, then for
  * SEARCH_S seconds while uploads are offered at a steady rate: LOAD_PCT % of the rate the
@@ -11,8 +13,9 @@
  *
  * Env: BENCH_INGEST_HOT (20,000 records), BENCH_INGEST_RECORDS (50 per upload),
  * BENCH_INGEST_RECORD_BYTES (1,000), BENCH_INGEST_SEARCH_S (15), BENCH_INGEST_LOAD_PCT (80),
- * BENCH_INGEST_RATE (uploads/s; unset: LOAD_PCT of the measured rate), BENCH_CPU_PROF=<dir>
- * (a CPU profile of the akosha process). AKOSHA_* settings pass through to the process.
+ * BENCH_INGEST_RATE (uploads/s; unset: LOAD_PCT of the measured rate), BENCH_INGEST_LAYOUT
+ * (`one` process, or `roles`), BENCH_CPU_PROF=<dir> (CPU profiles of the akosha processes).
+ * AKOSHA_* settings pass through to the processes.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -37,6 +40,7 @@ const RECORD_BYTES = envInt('BENCH_INGEST_RECORD_BYTES', 1000);
 const SEARCH_S = envInt('BENCH_INGEST_SEARCH_S', 15);
 const LOAD_PCT = envInt('BENCH_INGEST_LOAD_PCT', 80);
 const RATE = envInt('BENCH_INGEST_RATE', 0);
+const LAYOUT = process.env.BENCH_INGEST_LAYOUT === 'roles' ? 'roles' : 'one';
 const GOAL_P99_MS = 50;
 
 export interface SearchPhase {
@@ -55,6 +59,8 @@ export interface SearchPhase {
 
 export interface UnderIngestResult {
   machine: string;
+  /** the processes: `akosha start --roles …` of each */
+  layout: string;
   hot: number;
   /** records/s while filling the hot tier as fast as the pipeline took them */
   fillRecordsPerS: number;
@@ -72,13 +78,18 @@ const freePort = () =>
     });
   });
 
-function spawnAkosha(natsUrl: string, dataDir: string, port: number): ChildProcess {
-  return spawnPipeline(natsUrl, dataDir, 'ingest,writer,api', {
-    AKOSHA_HTTP_PORT: String(port),
-    AKOSHA_AUTH: 'off',
-    AKOSHA_QUERY_CACHE: 'off',
-    AKOSHA_RATE_LIMIT_PER_MIN: String(RATE_PER_MINUTE),
-  });
+/** The roles of each akosha process of the layout; the last one serves HTTP. */
+const PROCESS_ROLES = LAYOUT === 'roles' ? ['ingest', 'writer', 'api'] : ['ingest,writer,api'];
+
+function spawnAkosha(natsUrl: string, dataDir: string, port: number): ChildProcess[] {
+  return PROCESS_ROLES.map((roles, i) =>
+    spawnPipeline(natsUrl, join(dataDir, String(i)), roles, {
+      AKOSHA_HTTP_PORT: String(i === PROCESS_ROLES.length - 1 ? port : 0),
+      AKOSHA_AUTH: 'off',
+      AKOSHA_QUERY_CACHE: 'off',
+      AKOSHA_RATE_LIMIT_PER_MIN: String(RATE_PER_MINUTE),
+    }),
+  );
 }
 
 async function waitReady(url: string, timeoutMs = 120_000): Promise<void> {
@@ -160,22 +171,30 @@ export async function underIngestBench(): Promise<UnderIngestResult> {
     await waitReady(url);
     const tracker = new EventTracker(nc);
     const fillRecordsPerS = await fill(js, tracker);
-    const cpu = new CpuMeter({ akosha: akosha.pid!, nats: server.process.pid! });
+    const cpu = new CpuMeter({ akosha: akosha.map((p) => p.pid!), nats: server.process.pid! });
     await sleep(2000); // the fill's last acks and index work settle
     const idle = await searchIdle(url, cpu);
     const rate = RATE || Math.max(1, Math.round(((fillRecordsPerS / RECORDS) * LOAD_PCT) / 100));
     const busy = await searchIngesting({ js, tracker, url, cpu }, rate);
-    return { machine, hot: HOT, fillRecordsPerS, idle, ingesting: busy.phase, drainS: busy.drainS };
+    const layout = PROCESS_ROLES.join(' + ');
+    const { phase: ingesting, drainS } = busy;
+    return { machine, layout, hot: HOT, fillRecordsPerS, idle, ingesting, drainS };
   } finally {
-    akosha.kill('SIGTERM');
-    await new Promise((r) => akosha.once('exit', r));
+    await Promise.all(akosha.map(stopProcess));
     await nc.close();
     await server.stop();
   }
 }
 
+function stopProcess(child: ChildProcess): Promise<unknown> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  return exited;
+}
+
 export function printUnderIngest(r: UnderIngestResult): void {
-  console.log(`\n## search under ingest (akosha start: ingest,writer,api; query cache off)`);
+  console.log(`\n## search under ingest (akosha start: ${r.layout}; query cache off)`);
   console.log(r.machine);
   console.log(
     `hot: ${fmt(r.hot)} records in uploads of ${RECORDS} (${fmt(RECORD_BYTES)} B each), ` +

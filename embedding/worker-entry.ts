@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelEmbedder } from './model-embedder';
-import { lowerThreadPriority } from './thread-priority';
+import { lowerThreadPriority } from '../infra';
 import type { FromWorker, ToWorker, WorkerData } from './worker-pool';
 
 const port = parentPort!;

@@ -28,6 +28,7 @@ export {
 } from './defaults';
 export { PACKAGE_ROOT, workerThreadCode } from './entry-files';
 export { yieldToEventLoop } from './event-loop';
+export { currentThreadId, lowerThreadPriority, setThreadNice } from './thread-priority';
 export { AkoshaError, ErrorCodes, issuesFrom, toAkoshaError } from './errors';
 export type { ErrorCode, Issue } from './errors';
 export { armFaultPoint, hitFaultPoint, hitPoisonPoint } from './fault-point';

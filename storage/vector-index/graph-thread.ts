@@ -1,90 +1,45 @@
 import { Worker } from 'node:worker_threads';
 import type { IndexConfig, Matches } from 'usearch';
+import { setThreadNice, workerThreadCode } from '../../infra';
 import { coresAllowed } from './search-batch';
 
-// Plain JavaScript: a worker of eval'd code runs without the TypeScript loader.
-const GRAPH_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { Index } = require(workerData.usearch);
-const os = require('node:os');
-// on Linux a nice value is the calling thread's; usearch's threads inherit it
-if (workerData.nice > os.getPriority(0)) {
-  try {
-    os.setPriority(0, workerData.nice);
-  } catch {
-    // not allowed here (a container's seccomp profile): the graph works, unprioritised
-  }
-}
-const index = new Index(workerData.config);
-const searches = [];
-const calls = [];
-let scheduled = false;
+/** A call to the graph's thread (graph-worker-entry.ts). */
+export type GraphCall = { id: number } & (
+  | { op: 'add'; keys: BigUint64Array; vectors: Float32Array; threads: number }
+  | { op: 'remove' | 'contains'; keys: BigUint64Array }
+  | { op: 'search'; query: Float32Array; k: number }
+  | { op: 'size' | 'dimensions' }
+  | { op: 'save' | 'load' | 'view'; path: string }
+  /** an add whose slice failed: answered with its error, in its turn */
+  | { op: 'failed'; error: string }
+);
 
-parentPort.on('message', (m) => {
-  (m.op === 'search' ? searches : calls).push(m);
-  schedule();
-});
+/** What the thread sends back: a call's answer, or once, at its start, who it is. */
+export type GraphReply =
+  { id: number; value?: unknown; error?: string } | { thread: GraphThreadInfo };
 
-function schedule() {
-  if (scheduled || (searches.length === 0 && calls.length === 0)) return;
-  scheduled = true;
-  setImmediate(drain);
+interface GraphThreadInfo {
+  /** its Linux thread id (undefined elsewhere) */
+  tid: number | undefined;
+  /** the nice value of the thread that started it, and its own while it adds */
+  normal: number;
+  low: number;
 }
 
-// Every waiting search first, in one batch, then one other call: a search waits for one
-// call at most, however many writes are queued.
-function drain() {
-  scheduled = false;
-  if (searches.length > 0) searchAll(searches.splice(0));
-  const call = calls.shift();
-  if (call) answer(call.id, () => OPS[call.op](call));
-  schedule();
+export interface GraphWorkerData {
+  config: IndexConfig;
+  batchThreads: number;
+  nice: number;
+  addSlice: number;
 }
 
-function searchAll(batch) {
-  if (batch.length === 1) {
-    const [m] = batch;
-    return answer(m.id, () => matches(index.search(m.query, m.k, 1), m.k));
-  }
-  // one k for all: a search for more neighbours finds the fewer as well
-  const k = Math.max(...batch.map((m) => m.k));
-  let found;
-  try {
-    found = index.search(batch.map((m) => m.query), k, workerData.batchThreads);
-  } catch (err) {
-    for (const m of batch) answer(m.id, () => { throw err; });
-    return;
-  }
-  batch.forEach((m, i) => answer(m.id, () => matches(found.get(i), m.k)));
-}
+/**
+ * Points per native add call: a larger add is done in slices, and searches that came meanwhile
+ * run between them. 32 points are 3–5 ms of graph work (int8, M 16, build ef 128).
+ */
+export const ADD_SLICE = 32;
 
-const matches = (m, k) => ({ keys: m.keys.slice(0, k), distances: m.distances.slice(0, k) });
-
-const OPS = {
-  add: (m) => index.add(m.keys, m.vectors, m.threads),
-  remove: (m) => { index.remove(m.keys); },
-  contains: (m) => [].concat(index.contains(m.keys)),
-  size: () => index.size(),
-  dimensions: () => index.dimensions(),
-  save: (m) => index.save(m.path),
-  load: (m) => index.load(m.path),
-  view: (m) => index.view(m.path),
-};
-
-function answer(id, run) {
-  try {
-    parentPort.postMessage({ id, value: run() });
-  } catch (err) {
-    parentPort.postMessage({ id, error: String((err && err.message) || err) });
-  }
-}
-`;
-
-interface Answer {
-  id: number;
-  value?: unknown;
-  error?: string;
-}
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface Waiting {
   resolve: (value: unknown) => void;
@@ -95,11 +50,16 @@ interface Waiting {
  * One usearch graph owned by a worker thread. Adds and removes are native work of a
  * millisecond or more per batch; on their own thread they no longer hold up the event loop,
  * which goes on serving requests (and a search meanwhile waits for one queued call at most).
- * Calls run in the order they are made, except searches, which go first; searches waiting
- * together run as one batch over `batchThreads` threads (0: every core this process may use).
+ * Calls run in the order they are made, except searches, which go first, also between the
+ * slices of a large add (a search never sees points of an add the caller has not seen done);
+ * searches waiting together run as one batch over `batchThreads` threads (0: every core this
+ * process may use).
  * At a lower priority (`nice`), the graph's work yields the cores to the event loop's thread,
- * which answers requests, whenever both want to run. The worker keeps the process alive only
- * while a call is waiting.
+ * which answers requests, whenever both want to run. Its searches must not wait on that, so
+ * where the system allows raising a thread's priority again (CAP_SYS_NICE), the thread
+ * searches at the caller's priority, and a search made while it works raises it at once (the
+ * slice under way finishes at that priority). The worker keeps the process alive only while a
+ * call is waiting.
  */
 export class GraphThread {
   private readonly worker: Worker;
@@ -107,17 +67,29 @@ export class GraphThread {
   private nextId = 0;
   private stopped?: Error;
   private idle?: () => void;
+  /** who the thread is, once it said so; undefined again when it may not be raised */
+  private thread: GraphThreadInfo | undefined;
 
-  /** `nice`: the thread's nice value (0 normal … 19 lowest), never raised above the caller's. */
-  constructor(config: IndexConfig, opts: { batchThreads: number; nice: number }) {
-    const usearch = require.resolve('usearch');
-    const batchThreads = coresAllowed(opts.batchThreads);
-    this.worker = new Worker(GRAPH_WORKER, {
+  /**
+   * `nice`: the thread's nice value (0 normal … 19 lowest), never raised above the caller's.
+   * `addSlice`: the most points one native add call takes (ADD_SLICE).
+   */
+  constructor(
+    config: IndexConfig,
+    opts: { batchThreads: number; nice: number; addSlice?: number },
+  ) {
+    const workerData: GraphWorkerData = {
+      config,
+      batchThreads: coresAllowed(opts.batchThreads),
+      nice: opts.nice,
+      addSlice: opts.addSlice ?? ADD_SLICE,
+    };
+    this.worker = new Worker(workerThreadCode(__dirname, 'graph-worker-entry'), {
       eval: true,
-      workerData: { usearch, config, batchThreads, nice: opts.nice },
+      workerData,
     });
     this.worker.unref();
-    this.worker.on('message', (a: Answer) => this.settle(a));
+    this.worker.on('message', (r: GraphReply) => this.settle(r));
     this.worker.on('error', (err) => this.stop(err));
     this.worker.on('exit', (code) => this.stop(new Error(`graph thread exited (code ${code})`)));
   }
@@ -136,6 +108,7 @@ export class GraphThread {
   }
 
   search(query: Float32Array, k: number): Promise<Matches> {
+    if (this.waiting.size > 0) this.raiseWhileBusy();
     return this.call({ op: 'search', query, k });
   }
 
@@ -168,7 +141,14 @@ export class GraphThread {
     await this.worker.terminate();
   }
 
-  private call<T>(message: { op: string } & Record<string, unknown>, transfer: ArrayBuffer[] = []) {
+  /** The thread works at its low priority: raise it; it lowers itself after the search. */
+  private raiseWhileBusy(): void {
+    const t = this.thread;
+    if (t?.tid === undefined || t.low <= t.normal) return;
+    if (!setThreadNice(t.tid, t.normal)) this.thread = undefined;
+  }
+
+  private call<T>(message: DistributiveOmit<GraphCall, 'id'>, transfer: ArrayBuffer[] = []) {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     if (this.waiting.size === 0) this.worker.ref();
@@ -178,7 +158,12 @@ export class GraphThread {
     });
   }
 
-  private settle({ id, value, error }: Answer): void {
+  private settle(reply: GraphReply): void {
+    if ('thread' in reply) {
+      this.thread = reply.thread;
+      return;
+    }
+    const { id, value, error } = reply;
     const waiting = this.waiting.get(id);
     if (!waiting) return;
     this.waiting.delete(id);

@@ -59,23 +59,32 @@ export class SearchBatcher {
     const batch = this.queue;
     this.queue = [];
     try {
-      if (batch.length === 1) {
-        const [only] = batch as [Waiting];
-        only.resolve(this.searchAlone(only.query, only.k));
-        return;
-      }
-      // one k for all: a search for more neighbours finds the fewer as well
-      const k = Math.max(...batch.map((w) => w.k));
-      const found = this.index().search(
-        batch.map((w) => w.query),
-        k,
-        this.threads,
-      ) as BatchMatches;
-      batch.forEach((w, i) => w.resolve(firstK(found.get(i), w.k)));
+      const found = searchBatch(this.index(), batch, this.threads);
+      batch.forEach((w, i) => w.resolve(found[i]!));
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
   }
+}
+
+/**
+ * Searches made together, as one usearch call over `threads` threads (one search: on the
+ * calling thread only). Each gets its own k's nearest, in the order asked.
+ */
+export function searchBatch(
+  index: Index,
+  batch: readonly { query: Float32Array; k: number }[],
+  threads: number,
+): Matches[] {
+  if (batch.length === 1) return [index.search(batch[0]!.query, batch[0]!.k, 1)];
+  // one k for all: a search for more neighbours finds the fewer as well
+  const k = Math.max(...batch.map((w) => w.k));
+  const found = index.search(
+    batch.map((w) => w.query),
+    k,
+    threads,
+  ) as BatchMatches;
+  return batch.map((w, i) => firstK(found.get(i), w.k));
 }
 
 /**

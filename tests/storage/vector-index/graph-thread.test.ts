@@ -58,17 +58,46 @@ describe('a usearch graph on a thread of its own', () => {
   });
 
   it('answers a search before the writes queued ahead of it', async () => {
+    // many writes, built before the first is sent: the search is sent long before they are done
+    const writes = Array.from({ length: 20 }, (_, i) => ({
+      keys: keys(1000 + i * 50, 1050 + i * 50),
+      vectors: flat(i * 10, i * 10 + 50),
+    }));
     const order: string[] = [];
-    const extra = Array.from({ length: 3 }, (_, i) => 1000 + i * 100);
-    const writes = extra.map((from, i) =>
-      graph.add(keys(from, from + 100), flat(0, 100), 1).then(() => order.push(`add ${i + 1}`)),
+    const done = writes.map((w, i) =>
+      graph.add(w.keys, w.vectors, 1).then(() => order.push(`add ${i}`)),
     );
     const search = graph.search(queries[1]!, 4).then(() => order.push('search'));
-    await Promise.all([...writes, search]);
-    expect(order.indexOf('search')).toBeLessThan(order.indexOf('add 3'));
-    expect(order.filter((o) => o.startsWith('add'))).toEqual(['add 1', 'add 2', 'add 3']);
-    await graph.remove(keys(1000, 1300));
+    await Promise.all([...done, search]);
+    expect(order.indexOf('search')).toBeLessThan(order.indexOf('add 19'));
+    expect(order.filter((o) => o.startsWith('add'))).toEqual(writes.map((_, i) => `add ${i}`));
+    await graph.remove(keys(1000, 2000));
     expect(await graph.contains(BigUint64Array.of(1000n, 5n))).toEqual([false, true]);
+  });
+
+  it('answers a search between the slices of a large add, and builds the same graph', async () => {
+    // ~1,200 slices of graph work, all sent before the search: it cannot come after them
+    const many = Array.from({ length: 1200 }, () => unitVector(next));
+    const vectors = () => {
+      const out = new Float32Array(many.length * DIM);
+      many.forEach((v, i) => out.set(v, i * DIM));
+      return out;
+    };
+    const alone = new Index(config);
+    alone.add(keys(0, many.length), vectors(), 1);
+    const sliced = new GraphThread(config, { batchThreads: 1, nice: 0, addSlice: 1 });
+    const order: string[] = [];
+    await Promise.all([
+      sliced.add(keys(0, many.length), vectors(), 1).then(() => order.push('add')),
+      sliced.search(queries[0]!, 3).then(() => order.push('search')),
+    ]);
+    expect(order).toEqual(['search', 'add']);
+    expect(await sliced.size()).toBe(many.length);
+    for (const q of queries) {
+      const found = await sliced.search(q, 5);
+      expect(Array.from(found.keys)).toEqual(Array.from(alone.search(q, 5, 1).keys));
+    }
+    await sliced.close();
   });
 
   it('rejects a call the index refuses and goes on answering the next', async () => {
@@ -84,11 +113,18 @@ describe('a usearch graph on a thread of its own', () => {
     await expect(other.size()).rejects.toThrow('closed');
   });
 
-  it('runs at the nice value asked for', async () => {
+  it('runs at the nice value asked for, and is back at it after searching', async () => {
     const before = threadNiceValues();
     expect(before).not.toContain(7);
-    const niced = new GraphThread(config, { batchThreads: 1, nice: 7 });
+    const niced = new GraphThread(config, { batchThreads: 1, nice: 7, addSlice: 1 });
     await niced.size(); // the thread has started
+    expect(threadNiceValues()).toContain(7);
+    // searches while it adds: they run at this thread's priority where that is allowed
+    await Promise.all([
+      niced.add(keys(0, points.length), flat(0, points.length), 1),
+      niced.search(queries[0]!, 3),
+      niced.search(queries[1]!, 3),
+    ]);
     expect(threadNiceValues()).toContain(7);
     await niced.close();
   });

@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /**
@@ -17,4 +18,26 @@ export function lowerThreadPriority(nice: number): number {
     // not allowed here (a container's seccomp profile): embedding still works, unprioritised
   }
   return getPriority(0);
+}
+
+/**
+ * Sets the nice value of thread `tid` (0: the calling thread); false where the system refuses.
+ * Lowering a nice value (raising the priority) needs CAP_SYS_NICE, or root.
+ */
+export function setThreadNice(tid: number, nice: number): boolean {
+  try {
+    setPriority(tid, nice);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The calling thread's id on Linux (what setThreadNice takes from another thread), else undefined. */
+export function currentThreadId(): number | undefined {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return undefined;
+  }
 }
