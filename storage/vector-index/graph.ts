@@ -1,5 +1,6 @@
 import { Index, type IndexConfig, type Matches } from 'usearch';
-import { GraphThread } from './graph-thread';
+import { yieldToEventLoop } from '../../infra';
+import { ADD_SLICE, GraphThread } from './graph-thread';
 import { SearchBatcher } from './search-batch';
 
 /** A usearch graph, whichever thread it lives on. */
@@ -24,6 +25,8 @@ export interface GraphPlacement {
   thread: boolean;
   /** threads of a batch of searches (0: every core this process may run on) */
   batchThreads: number;
+  /** the most points one native add call takes (ADD_SLICE) */
+  addSlice?: number;
   /** the graph thread's nice value */
   nice: number;
 }
@@ -33,17 +36,20 @@ export function newGraph(config: IndexConfig, placement: GraphPlacement): Graph 
 }
 
 /**
- * The graph on the event loop's thread: calls are native work done at once (an add holds the
- * loop for its length), searches of one turn are batched (SearchBatcher). No hand-off to
- * another thread: the most searches per second a core can serve.
+ * The graph on the event loop's thread: calls are native work done at once, searches of one
+ * turn are batched (SearchBatcher). An add larger than `addSlice` points is done in slices with
+ * a turn of the event loop between them, so a bulk add holds searches for one slice at a time.
+ * No hand-off to another thread: the most searches per second a core can serve.
  */
-class InlineGraph implements Graph {
+export class InlineGraph implements Graph {
   private index: Index | undefined;
   private readonly searches: SearchBatcher;
+  private readonly addSlice: number;
 
   constructor(config: IndexConfig, placement: GraphPlacement) {
     this.index = new Index(config);
     this.searches = new SearchBatcher(() => this.native, placement.batchThreads);
+    this.addSlice = placement.addSlice ?? ADD_SLICE;
   }
 
   private get native(): Index {
@@ -51,8 +57,16 @@ class InlineGraph implements Graph {
     return this.index;
   }
 
-  add = (keys: BigUint64Array, vectors: Float32Array, threads: number) =>
-    this.run(() => this.native.add(keys, vectors, threads));
+  async add(keys: BigUint64Array, vectors: Float32Array, threads: number): Promise<void> {
+    if (keys.length <= this.addSlice) return this.native.add(keys, vectors, threads);
+    const d = this.native.dimensions();
+    for (let start = 0; start < keys.length; start += this.addSlice) {
+      if (start > 0) await yieldToEventLoop();
+      const end = Math.min(keys.length, start + this.addSlice);
+      this.native.add(keys.subarray(start, end), vectors.subarray(start * d, end * d), threads);
+    }
+  }
+
   remove = (keys: BigUint64Array) => this.run(() => void this.native.remove(keys));
   contains = (keys: BigUint64Array) => this.run(() => [this.native.contains(keys)].flat());
   search = (query: Float32Array, k: number) => this.searches.search(query, k);

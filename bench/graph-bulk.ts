@@ -1,0 +1,110 @@
+/**
+ * Searches while the graph adds a bulk batch (what an online replay's final index pass sends:
+ * 16,384 points over every core): one client searches in a loop, one search at a time, while
+ * the add runs, with the add in slices of ADD_SLICE points and, for comparison in the same
+ * run, in one native call; the graph on its own thread (at nice 10) and on the event loop's.
+ * The graph is the hot index's (int8, M 16, build ef 128), with BENCH_GRAPH_POINTS points
+ * (100,000) in it before. On the event loop's thread, one call holds every search for its
+ * length: the last column says how long the loop was held at most.
+ *
+ *   npx tsx bench/graph-bulk.ts
+ */
+import { cpus } from 'node:os';
+import { MetricKind, ScalarKind, type IndexConfig } from 'usearch';
+import { HOT_INDEX_DEFAULTS } from '../infra';
+import { newGraph, type Graph } from '../storage/vector-index/graph';
+import { ADD_SLICE } from '../storage/vector-index/graph-thread';
+import { envInt, fmt, percentile } from './lib';
+
+const DIM = 384;
+const BEFORE = envInt('BENCH_GRAPH_POINTS', 100_000);
+const BULK = 16_384;
+const CONFIG: IndexConfig = {
+  dimensions: DIM,
+  metric: MetricKind.Cos,
+  quantization: ScalarKind.I8,
+  connectivity: 16,
+  expansion_add: 128,
+  expansion_search: HOT_INDEX_DEFAULTS.expansionSearch,
+  multi: false,
+};
+
+function randomVectors(n: number): Float32Array {
+  const out = new Float32Array(n * DIM);
+  for (let i = 0; i < out.length; i++) out[i] = Math.random() - 0.5;
+  return out;
+}
+
+const keysFrom = (from: number, n: number) =>
+  BigUint64Array.from({ length: n }, (_, i) => BigInt(from + i));
+
+/** The longest the event loop went without running a 1 ms timer, until stop(). */
+function loopHeld(): { stop: () => number } {
+  let last = performance.now();
+  let longest = 0;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  return {
+    stop: () => {
+      clearInterval(tick);
+      return Math.max(longest, performance.now() - last);
+    },
+  };
+}
+
+/** One search at a time until `done` settles: each search's latency, ms. */
+async function searchWhile(graph: Graph, done: Promise<unknown>): Promise<number[]> {
+  let finished = false;
+  void done.then(() => (finished = true));
+  const latencies: number[] = [];
+  while (!finished) {
+    const started = performance.now();
+    await graph.search(randomVectors(1), 10);
+    latencies.push(performance.now() - started);
+  }
+  return latencies;
+}
+
+async function run(thread: boolean, addSlice: number): Promise<void> {
+  const nice = HOT_INDEX_DEFAULTS.graphNice;
+  const graph = newGraph(CONFIG, { thread, batchThreads: 0, nice, addSlice });
+  const label = `${thread ? 'own thread' : 'event loop'}, ${addSlice === ADD_SLICE ? `slices of ${ADD_SLICE}` : 'one call'}`;
+  for (let from = 0; from < BEFORE; from += BULK)
+    await graph.add(
+      keysFrom(from, Math.min(BULK, BEFORE - from)),
+      randomVectors(Math.min(BULK, BEFORE - from)),
+      0,
+    );
+  const held = loopHeld();
+  const started = performance.now();
+  const adding = graph.add(keysFrom(BEFORE, BULK), randomVectors(BULK), 0);
+  const latencies = (await searchWhile(graph, adding)).sort((a, b) => a - b);
+  const addS = (performance.now() - started) / 1000;
+  const heldMs = held.stop();
+  await graph.close();
+  const q = (p: number) => `${fmt(percentile(latencies, p), 1)} ms`;
+  console.log(
+    `| ${label} | ${fmt(addS, 2)} s | ${fmt(latencies.length)} | ${q(50)} | ${q(99)} | ` +
+      `${fmt(latencies.at(-1)!, 1)} ms | ${fmt(heldMs, 1)} ms |`,
+  );
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}`,
+  );
+  console.log(`graph of ${fmt(BEFORE)} points; one add of ${fmt(BULK)} points over every core\n`);
+  console.log(
+    '| graph, add | add took | searches meanwhile | p50 | p99 | max | event loop held at most |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const thread of [true, false]) {
+    await run(thread, ADD_SLICE);
+    await run(thread, Number.MAX_SAFE_INTEGER);
+  }
+}
+
+void main();
