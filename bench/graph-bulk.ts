@@ -1,7 +1,8 @@
 /**
  * Searches while the graph adds a bulk batch (what an online replay's final index pass sends:
  * 16,384 points over every core): one client searches in a loop, one search at a time, while
- * the add runs, with the add in slices of ADD_SLICE points and, for comparison in the same
+ * the add runs, with the add in slices (ADD_SLICE points on a thread, INLINE_ADD_SLICE on the
+ * event loop) and, for comparison in the same
  * run, in one native call; the graph on its own thread (at nice 10) and on the event loop's.
  * The graph is the hot index's (int8, M 16, build ef 128), with BENCH_GRAPH_POINTS points
  * (100,000) in it before. On the event loop's thread, one call holds every search for its
@@ -12,7 +13,7 @@
 import { cpus } from 'node:os';
 import { MetricKind, ScalarKind, type IndexConfig } from 'usearch';
 import { HOT_INDEX_DEFAULTS } from '../infra';
-import { newGraph, type Graph } from '../storage/vector-index/graph';
+import { INLINE_ADD_SLICE, newGraph, type Graph } from '../storage/vector-index/graph';
 import { ADD_SLICE } from '../storage/vector-index/graph-thread';
 import { envInt, fmt, percentile } from './lib';
 
@@ -68,10 +69,11 @@ async function searchWhile(graph: Graph, done: Promise<unknown>): Promise<number
   return latencies;
 }
 
-async function run(thread: boolean, addSlice: number): Promise<void> {
+async function run(thread: boolean, sliced: boolean): Promise<void> {
+  const addSlice = !sliced ? Number.MAX_SAFE_INTEGER : thread ? ADD_SLICE : INLINE_ADD_SLICE;
   const nice = HOT_INDEX_DEFAULTS.graphNice;
   const graph = newGraph(CONFIG, { thread, batchThreads: 0, nice, addSlice });
-  const label = `${thread ? 'own thread' : 'event loop'}, ${addSlice === ADD_SLICE ? `slices of ${ADD_SLICE}` : 'one call'}`;
+  const label = `${thread ? 'own thread' : 'event loop'}, ${sliced ? `slices of ${addSlice}` : 'one call'}`;
   for (let from = 0; from < BEFORE; from += BULK)
     await graph.add(
       keysFrom(from, Math.min(BULK, BEFORE - from)),
@@ -102,8 +104,8 @@ async function main(): Promise<void> {
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const thread of [true, false]) {
-    await run(thread, ADD_SLICE);
-    await run(thread, Number.MAX_SAFE_INTEGER);
+    await run(thread, true);
+    await run(thread, false);
   }
 }
 

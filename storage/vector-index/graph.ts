@@ -1,6 +1,6 @@
 import { Index, type IndexConfig, type Matches } from 'usearch';
 import { yieldToEventLoop } from '../../infra';
-import { ADD_SLICE, GraphThread } from './graph-thread';
+import { GraphThread } from './graph-thread';
 import { SearchBatcher } from './search-batch';
 
 /** A usearch graph, whichever thread it lives on. */
@@ -25,7 +25,7 @@ export interface GraphPlacement {
   thread: boolean;
   /** threads of a batch of searches (0: every core this process may run on) */
   batchThreads: number;
-  /** the most points one native add call takes (ADD_SLICE) */
+  /** the most points one native add call takes (ADD_SLICE on a thread, INLINE_ADD_SLICE here) */
   addSlice?: number;
   /** the graph thread's nice value */
   nice: number;
@@ -34,6 +34,13 @@ export interface GraphPlacement {
 export function newGraph(config: IndexConfig, placement: GraphPlacement): Graph {
   return placement.thread ? new GraphThread(config, placement) : new InlineGraph(config, placement);
 }
+
+/**
+ * Points per native add call on the event loop's thread: a bulk add (16,384 points) holds it
+ * for tens of milliseconds at a time, not seconds; the adds of live ingest mostly go whole, as
+ * more turns per transaction made searches under ingest wait longer (bench:query-under-ingest).
+ */
+export const INLINE_ADD_SLICE = 256;
 
 /**
  * The graph on the event loop's thread: calls are native work done at once, searches of one
@@ -49,7 +56,7 @@ export class InlineGraph implements Graph {
   constructor(config: IndexConfig, placement: GraphPlacement) {
     this.index = new Index(config);
     this.searches = new SearchBatcher(() => this.native, placement.batchThreads);
-    this.addSlice = placement.addSlice ?? ADD_SLICE;
+    this.addSlice = placement.addSlice ?? INLINE_ADD_SLICE;
   }
 
   private get native(): Index {
