@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { exited } from './pipeline-process';
 
 const ROOT = join(__dirname, '..');
 
@@ -42,11 +43,6 @@ function spawnPinned(cpus: string, args: string[], env: Record<string, string>, 
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit', ...(ipc ? (['ipc'] as const) : [])],
   });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /** The embed stage as deployed: `akosha start --roles ingest` from source, pinned. */

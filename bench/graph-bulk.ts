@@ -2,8 +2,8 @@
  * Searches while the graph adds a bulk batch (what an online replay's final index pass sends:
  * 16,384 points over every core): one client searches in a loop, one search at a time, while
  * the add runs, with the add in slices (ADD_SLICE points on a thread, INLINE_ADD_SLICE on the
- * event loop) and, for comparison in the same
- * run, in one native call; the graph on its own thread (at nice 10) and on the event loop's.
+ * event loop) and, for comparison in the same run, in one native call; the graph on its own
+ * thread (at nice 10) and on the event loop's.
  * The graph is the hot index's (int8, M 16, build ef 128), with BENCH_GRAPH_POINTS points
  * (100,000) in it before. On the event loop's thread, one call holds every search for its
  * length: the last column says how long the loop was held at most.
@@ -74,12 +74,10 @@ async function run(thread: boolean, sliced: boolean): Promise<void> {
   const nice = HOT_INDEX_DEFAULTS.graphNice;
   const graph = newGraph(CONFIG, { thread, batchThreads: 0, nice, addSlice });
   const label = `${thread ? 'own thread' : 'event loop'}, ${sliced ? `slices of ${addSlice}` : 'one call'}`;
-  for (let from = 0; from < BEFORE; from += BULK)
-    await graph.add(
-      keysFrom(from, Math.min(BULK, BEFORE - from)),
-      randomVectors(Math.min(BULK, BEFORE - from)),
-      0,
-    );
+  for (let from = 0; from < BEFORE; from += BULK) {
+    const n = Math.min(BULK, BEFORE - from);
+    await graph.add(keysFrom(from, n), randomVectors(n), 0);
+  }
   const held = loopHeld();
   const started = performance.now();
   const adding = graph.add(keysFrom(BEFORE, BULK), randomVectors(BULK), 0);

@@ -26,3 +26,9 @@ export function spawnPipeline(
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
+
+/** Resolves once the child has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}

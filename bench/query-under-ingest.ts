@@ -31,7 +31,7 @@ import { CpuMeter, machineLine, quantiles } from './ingest-report';
 import { RATE_PER_MINUTE } from './query-http';
 import { envInt, fmt, sleep, tempDir } from './lib';
 import { startSearchLoop } from './search-client';
-import { spawnPipeline } from './pipeline-process';
+import { exited, spawnPipeline } from './pipeline-process';
 import { prepareRecordUploads } from './under-ingest-uploads';
 
 const HOT = envInt('BENCH_INGEST_HOT', 20_000);
@@ -186,11 +186,9 @@ export async function underIngestBench(): Promise<UnderIngestResult> {
   }
 }
 
-function stopProcess(child: ChildProcess): Promise<unknown> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise((r) => child.once('exit', r));
+function stopProcess(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
-  return exited;
+  return exited(child);
 }
 
 export function printUnderIngest(r: UnderIngestResult): void {

@@ -97,7 +97,7 @@ function addNextSlice(m: Add): boolean {
     m.keys = m.keys.subarray(addSlice);
     m.vectors = m.vectors.subarray(addSlice * config.dimensions);
   } catch (err) {
-    calls[0] = { op: 'failed', id: m.id, error: String((err as Error).message ?? err) };
+    calls[0] = { op: 'failed', id: m.id, error: messageOf(err) };
   }
   return true;
 }
@@ -125,10 +125,12 @@ function run(m: Other): unknown {
   }
 }
 
+const messageOf = (err: unknown) => String((err as Error | undefined)?.message ?? err);
+
 function answer(id: number, value: () => unknown): void {
   try {
     port.postMessage({ id, value: value() } satisfies GraphReply);
   } catch (err) {
-    port.postMessage({ id, error: String((err as Error).message ?? err) } satisfies GraphReply);
+    port.postMessage({ id, error: messageOf(err) } satisfies GraphReply);
   }
 }
