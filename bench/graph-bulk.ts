@@ -15,7 +15,7 @@ import { MetricKind, ScalarKind, type IndexConfig } from 'usearch';
 import { HOT_INDEX_DEFAULTS } from '../infra';
 import { INLINE_ADD_SLICE, newGraph, type Graph } from '../storage/vector-index/graph';
 import { ADD_SLICE } from '../storage/vector-index/graph-thread';
-import { envInt, fmt, percentile } from './lib';
+import { envInt, fmt, loopHeld, percentile } from './lib';
 
 const DIM = 384;
 const BEFORE = envInt('BENCH_GRAPH_POINTS', 100_000);
@@ -38,23 +38,6 @@ function randomVectors(n: number): Float32Array {
 
 const keysFrom = (from: number, n: number) =>
   BigUint64Array.from({ length: n }, (_, i) => BigInt(from + i));
-
-/** The longest the event loop went without running a 1 ms timer, until stop(). */
-function loopHeld(): { stop: () => number } {
-  let last = performance.now();
-  let longest = 0;
-  const tick = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 1);
-  return {
-    stop: () => {
-      clearInterval(tick);
-      return Math.max(longest, performance.now() - last);
-    },
-  };
-}
 
 /** One search at a time until `done` settles: each search's latency, ms. */
 async function searchWhile(graph: Graph, done: Promise<unknown>): Promise<number[]> {

@@ -42,3 +42,20 @@ export function envInt(name: string, dflt: number): number {
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
   return n;
 }
+
+/** The longest the event loop went without running a 1 ms timer, until stop(). */
+export function loopHeld(): { stop: () => number } {
+  let last = performance.now();
+  let longest = 0;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  return {
+    stop: () => {
+      clearInterval(tick);
+      return Math.max(longest, performance.now() - last);
+    },
+  };
+}

@@ -2,7 +2,8 @@
  * Search under ingest: `akosha start` (roles ingest,writer,api; the query cache off) as its own
  * process on a nats-server of its own; with BENCH_INGEST_LAYOUT=roles, as deployed instead:
  * three processes, `--roles ingest`, `--roles writer` (its query endpoint answers the API's
- * searches) and `--roles api`. HOT records are ingested first (uploads of RECORDS
+ * searches) and `--roles api`; with BENCH_INGEST_LAYOUT=split, two: the embed stage
+ * (`--roles ingest`) apart from a writer that serves HTTP itself (`--roles writer,api`). HOT records are ingested first (uploads of RECORDS
  * records each, as fast as the pipeline takes them: its sustainable rate). Then one client
  * searches in a loop (bench/search-client.ts), first for SEARCH_S seconds idle, then for
  * SEARCH_S seconds while uploads are offered at a steady rate: LOAD_PCT % of the rate the
@@ -14,7 +15,7 @@
  * Env: BENCH_INGEST_HOT (20,000 records), BENCH_INGEST_RECORDS (50 per upload),
  * BENCH_INGEST_RECORD_BYTES (1,000), BENCH_INGEST_SEARCH_S (15), BENCH_INGEST_LOAD_PCT (80),
  * BENCH_INGEST_RATE (uploads/s; unset: LOAD_PCT of the measured rate), BENCH_INGEST_LAYOUT
- * (`one` process, or `roles`), BENCH_CPU_PROF=<dir> (CPU profiles of the akosha processes).
+ * (`one` process, `split` or `roles`), BENCH_CPU_PROF=<dir> (CPU profiles of the akosha processes).
  * AKOSHA_* settings pass through to the processes.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -40,7 +41,12 @@ const RECORD_BYTES = envInt('BENCH_INGEST_RECORD_BYTES', 1000);
 const SEARCH_S = envInt('BENCH_INGEST_SEARCH_S', 15);
 const LOAD_PCT = envInt('BENCH_INGEST_LOAD_PCT', 80);
 const RATE = envInt('BENCH_INGEST_RATE', 0);
-const LAYOUT = process.env.BENCH_INGEST_LAYOUT === 'roles' ? 'roles' : 'one';
+const LAYOUTS: Record<string, string[]> = {
+  one: ['ingest,writer,api'],
+  split: ['ingest', 'writer,api'],
+  roles: ['ingest', 'writer', 'api'],
+};
+const LAYOUT = process.env.BENCH_INGEST_LAYOUT ?? 'one';
 const GOAL_P99_MS = 50;
 
 export interface SearchPhase {
@@ -79,7 +85,9 @@ const freePort = () =>
   });
 
 /** The roles of each akosha process of the layout; the last one serves HTTP. */
-const PROCESS_ROLES = LAYOUT === 'roles' ? ['ingest', 'writer', 'api'] : ['ingest,writer,api'];
+const PROCESS_ROLES = LAYOUTS[LAYOUT];
+if (!PROCESS_ROLES)
+  throw new Error(`BENCH_INGEST_LAYOUT: one of ${Object.keys(LAYOUTS).join(', ')}`);
 
 function spawnAkosha(natsUrl: string, dataDir: string, port: number): ChildProcess[] {
   return PROCESS_ROLES.map((roles, i) =>

@@ -69,8 +69,8 @@ export class PointStore {
   private rows = new Int32Array(0);
   private used = 0;
   private file: PointFile | undefined;
-  private readonly memVectors = new Map<number, Float32Array>();
-  private readonly memExtras = new Map<number, Buffer>();
+  private memVectors = new Map<number, Float32Array>();
+  private memExtras = new Map<number, Buffer>();
   private readonly strings = new StringTable();
   private slotOf = new KeySlots();
   private readonly free: number[] = [];
@@ -321,18 +321,10 @@ export class PointStore {
     };
     const fileRows = pick(this.rows);
     const extraBytes = new Uint32Array(n);
-    const memVectors = new Map<number, Float32Array>();
-    const memExtras = new Map<number, Buffer>();
     for (let i = 0; i < n; i++) {
-      const slot = order[i]!;
-      if (fileRows[i]! >= 0) {
-        extraBytes[i] = this.file!.extraLength(fileRows[i]!);
-        continue;
-      }
-      memVectors.set(i, this.memVectors.get(slot)!);
-      const extra = this.memExtras.get(slot);
-      if (extra) memExtras.set(i, extra);
-      extraBytes[i] = extra?.length ?? 0;
+      const row = fileRows[i]!;
+      extraBytes[i] =
+        row >= 0 ? this.file!.extraLength(row) : (this.memExtras.get(order[i]!)?.length ?? 0);
     }
     return new PointSnapshot(
       this.dimensions,
@@ -348,7 +340,14 @@ export class PointStore {
         shard: pick(this.shard),
         extraBytes,
       },
-      { slots: order, gens: pick(this.gens), fileRows, file: this.file, memVectors, memExtras },
+      {
+        slots: order,
+        gens: pick(this.gens),
+        fileRows,
+        file: this.file,
+        memVectors: this.memVectors,
+        memExtras: this.memExtras,
+      },
     );
   }
 
@@ -365,19 +364,33 @@ export class PointStore {
    * read from the file and leave memory; the previous file is closed (no slot reads it).
    */
   adopt(file: PointFile, snap: PointSnapshot): void {
-    const { slots, gens } = snap.origin;
+    const { slots, gens, fileRows } = snap.origin;
+    const fromMemory: number[] = [];
     for (let row = 0; row < slots.length; row++) {
       const slot = slots[row]!;
       if (this.ids[slot] === undefined || this.gens[slot] !== gens[row]) continue;
       this.rows[slot] = row;
-      this.memVectors.delete(slot);
-      this.memExtras.delete(slot);
+      if (fileRows[row]! < 0) fromMemory.push(slot);
     }
+    this.leaveMemory(fromMemory);
     // every live slot that read the previous file was in the snapshot, unchanged (a put
     // moves a slot to memory): none reads it any more
     const previous = this.file;
     this.file = file;
     if (previous && previous !== file) previous.close();
+  }
+
+  /** Slots now read from the file: all of memory at once (the usual case), else one by one. */
+  private leaveMemory(slots: number[]): void {
+    if (slots.length === this.memVectors.size) {
+      this.memVectors = new Map();
+      this.memExtras = new Map();
+      return;
+    }
+    for (const slot of slots) {
+      this.memVectors.delete(slot);
+      this.memExtras.delete(slot);
+    }
   }
 
   /** Points whose vector is held in memory (added since the last save). */

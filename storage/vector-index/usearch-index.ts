@@ -11,7 +11,6 @@ import { sha256InWorker } from './file-hash';
 import {
   fileSize,
   readSidecar,
-  sha256File,
   SidecarError,
   sidecarPath,
   writeSidecar,
@@ -477,7 +476,7 @@ export class UsearchIndex implements VectorIndex {
         dimensions: this.opts.dimensions,
         count: snap.count,
         index_bytes: (await fileSize(tmpIndex)) ?? 0,
-        index_sha256: await sha256File(tmpIndex),
+        index_sha256: await sha256InWorker(tmpIndex),
         connectivity: this.opts.connectivity,
         quantization: this.opts.quantization,
         saved_at: new Date().toISOString(),

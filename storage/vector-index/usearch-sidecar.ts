@@ -22,7 +22,13 @@ import type { PointColumns, PointSnapshot } from './point-snapshot';
 const MAGIC = Buffer.from('AKVIDX2\n', 'ascii');
 const FORMAT_VERSION = 2;
 const CHUNK = 1 << 24;
-const VECTOR_ROWS = 4096;
+/**
+ * A save writes (and hashes) this much per turn of the event loop, and reads vectors for it in
+ * blocks of VECTOR_ROWS: searches wait for a few milliseconds of it, not for 16 MB
+ * (bench:index-save).
+ */
+const WRITE_CHUNK = 1 << 20;
+const VECTOR_ROWS = 512;
 
 export interface SidecarHeader {
   version: number;
@@ -89,7 +95,7 @@ const COLUMNS = [
   'extraBytes',
 ] as const;
 
-/** Appends buffers to a file through one hash, in writes of up to CHUNK bytes. */
+/** Appends buffers to a file through one hash, in writes of about WRITE_CHUNK bytes. */
 class HashedWriter {
   readonly hash = createHash('sha256');
   private pending: Buffer[] = [];
@@ -103,7 +109,7 @@ class HashedWriter {
     this.pending.push(b);
     this.pendingBytes += b.length;
     this.position += b.length;
-    if (this.pendingBytes >= CHUNK) await this.flush();
+    if (this.pendingBytes >= WRITE_CHUNK) await this.flush();
   }
 
   async flush(): Promise<void> {

@@ -149,6 +149,34 @@ describe('UsearchIndex persistence', () => {
     }
   });
 
+  it('a save moves its points out of memory; points written after it stay there until the next', async () => {
+    // each point is its own nearest, at similarity 1: its vector is read from the right row
+    const findsItself = async (index: UsearchIndex) => {
+      for (const p of [points[0]!, points[150]!, points[299]!, points[305]!]) {
+        const [top] = await index.search(p.vector, { limit: 1 });
+        expect(top!.key).toEqual(p.key);
+        expect(top!.similarity).toBeGreaterThan(0.9999);
+      }
+    };
+    const index = UsearchIndex.create({ path, residentBytes: 0 });
+    await index.upsert(points.slice(0, 300));
+    expect(index.unsaved).toBe(300);
+    await index.save();
+    expect(index.unsaved).toBe(0);
+    await index.upsert(points.slice(300, 310));
+    await index.upsert([points[0]!]); // a saved point written again: in memory until the next save
+    expect(index.unsaved).toBe(11);
+    await findsItself(index);
+    await index.save();
+    expect(index.unsaved).toBe(0);
+    await findsItself(index);
+    await index.close();
+    const reopened = await UsearchIndex.open(path);
+    expect(await reopened.count()).toBe(310);
+    await findsItself(reopened);
+    await reopened.close();
+  });
+
   it('a save removes the temporary files an interrupted save left', async () => {
     writeFileSync(`${path}.tmp-999999`, 'partial');
     writeFileSync(`${sidecarPath(path)}.tmp-999999`, 'partial');
