@@ -85,9 +85,13 @@ const freePort = () =>
   });
 
 /** The roles of each akosha process of the layout; the last one serves HTTP. */
-const PROCESS_ROLES = LAYOUTS[LAYOUT];
-if (!PROCESS_ROLES)
-  throw new Error(`BENCH_INGEST_LAYOUT: one of ${Object.keys(LAYOUTS).join(', ')}`);
+const PROCESS_ROLES = rolesOf(LAYOUT);
+
+function rolesOf(layout: string): string[] {
+  const roles = LAYOUTS[layout];
+  if (!roles) throw new Error(`BENCH_INGEST_LAYOUT: one of ${Object.keys(LAYOUTS).join(', ')}`);
+  return roles;
+}
 
 function spawnAkosha(natsUrl: string, dataDir: string, port: number): ChildProcess[] {
   return PROCESS_ROLES.map((roles, i) =>
