@@ -8,19 +8,28 @@ const TRIGRAM_WEIGHT = 0.5;
 /** How long a batch embeds before it lets the event loop run (searches wait on it). */
 const TURN_MS = 4;
 
-/** FNV-1a, 32 bit: fast, stable across processes and platforms. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
+const FNV_OFFSET = 0x811c9dc5;
+
+/**
+ * FNV-1a, 32 bit, of `text`'s UTF-16 code units [start, end), continued from `h` (the hash
+ * of a prefix): fast, stable across processes and platforms, and no string is built per
+ * feature.
+ */
+function fnv1a(text: string, h = FNV_OFFSET, start = 0, end = text.length): number {
+  for (let i = start; i < end; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
 }
 
+/** A feature is hashed as `<kind>:<text>`: the hash of each prefix, taken once. */
+const WORD_PREFIX = fnv1a('w:');
+const TRIGRAM_PREFIX = fnv1a('t:');
+const RAW_PREFIX = fnv1a('raw:');
+
 /** Adds ±weight at the feature's bucket; the sign bit keeps collisions from only adding up. */
-function addFeature(v: Float32Array, feature: string, weight: number): void {
-  const h = fnv1a(feature);
+function addFeature(v: Float32Array, h: number, weight: number): void {
   v[h % v.length] = v[h % v.length]! + (h & 0x80000000 ? -weight : weight);
 }
 
@@ -52,12 +61,12 @@ export class HashingEmbedder implements Embedder {
     const v = new Float32Array(EMBEDDING_DIM);
     for (const match of text.toLowerCase().matchAll(WORD)) {
       const word = match[0];
-      addFeature(v, `w:${word}`, 1);
+      addFeature(v, fnv1a(word, WORD_PREFIX), 1);
       const padded = `#${word}#`;
       for (let i = 0; i + 3 <= padded.length; i++)
-        addFeature(v, `t:${padded.slice(i, i + 3)}`, TRIGRAM_WEIGHT);
+        addFeature(v, fnv1a(padded, TRIGRAM_PREFIX, i, i + 3), TRIGRAM_WEIGHT);
     }
-    if (v.every((x) => x === 0)) addFeature(v, `raw:${text}`, 1);
+    if (v.every((x) => x === 0)) addFeature(v, fnv1a(text, RAW_PREFIX), 1);
     return l2Normalise(v);
   }
 

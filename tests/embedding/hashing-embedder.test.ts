@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { HashingEmbedder } from '../../embedding/hashing-embedder';
 import { cosine, decodeVector, encodeVector } from '../../embedding/vector';
 
@@ -12,6 +13,18 @@ describe('HashingEmbedder', () => {
     expect(a).toHaveLength(384);
     expect(Math.hypot(...a!)).toBeCloseTo(1, 5);
     expect(Array.from(a!)).toEqual(Array.from(b!));
+  });
+
+  it('gives the vectors its model id stands for (stored vectors depend on them)', () => {
+    const digest = (text: string) =>
+      createHash('sha256')
+        .update(Buffer.from(embedder.embedOne(text).buffer))
+        .digest('hex')
+        .slice(0, 16);
+    expect(digest('NATS JetStream consumer groups')).toBe('e9cfb5c3b62fd048');
+    expect(digest('Ünïcode straße 𝔘𝔫𝔦 test 42, a b')).toBe('92627d0f030c68e9');
+    expect(digest('?!...')).toBe('4df0d4d40c9d8434');
+    expect(digest('')).toBe('3d90ae094baa81d9');
   });
 
   it('puts texts that share words closer than unrelated ones', async () => {
