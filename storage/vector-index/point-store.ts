@@ -1,3 +1,4 @@
+import { yieldToEventLoop } from '../../infra';
 import { KeySlots } from './key-slots';
 import type { PointFile } from './point-file';
 import { PointSnapshot, type PointColumns } from './point-snapshot';
@@ -13,6 +14,11 @@ export const NULL_REF = 0xffffffff;
 const READ_ROWS = 4096;
 /** rows skipped rather than split into two reads */
 const READ_GAP = 2;
+/** rows a save's snapshot copies per turn of the event loop (~3 ms here) */
+const SNAPSHOT_ROWS = 32_768;
+
+/** A typed column of the store, by slot. */
+type Column = { [row: number]: number | bigint; readonly length: number };
 
 interface FilterRefs {
   system: number;
@@ -310,45 +316,64 @@ export class PointStore {
     return row < 0 ? this.memExtras.get(slot) : this.file!.readExtra(row);
   }
 
-  /** Live points, grouped by system (a system's rows end up together in the saved file). */
-  snapshot(): PointSnapshot {
+  /**
+   * Live points, grouped by system (a system's rows end up together in the saved file), copied
+   * SNAPSHOT_ROWS at a time with a turn of the event loop between: searches go on meanwhile.
+   * The caller makes sure no change runs until it has the snapshot (UsearchIndex saves in its
+   * chain of changes).
+   */
+  async snapshot(): Promise<PointSnapshot> {
     const order = this.liveSlotsBySystem();
     const n = order.length;
-    const pick = <T extends Uint32Array | Int32Array | Float64Array | BigUint64Array>(a: T): T => {
-      const out = new (a.constructor as new (n: number) => T)(n);
-      for (let i = 0; i < n; i++) out[i] = a[order[i]!]!;
-      return out;
-    };
-    const fileRows = pick(this.rows);
+    const like = <T extends Column>(a: T): T => new (a.constructor as new (n: number) => T)(n);
+    const [keys, times, system, kind, project, tier, shard, gens, fileRows] = [
+      like(this.keys),
+      like(this.times),
+      like(this.system),
+      like(this.kind),
+      like(this.project),
+      like(this.tier),
+      like(this.shard),
+      like(this.gens),
+      like(this.rows),
+    ];
+    const picked: [Column, Column][] = [
+      [this.keys, keys],
+      [this.times, times],
+      [this.system, system],
+      [this.kind, kind],
+      [this.project, project],
+      [this.tier, tier],
+      [this.shard, shard],
+      [this.gens, gens],
+      [this.rows, fileRows],
+    ];
+    const ids = new Array<string>(n);
     const extraBytes = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const row = fileRows[i]!;
-      extraBytes[i] =
-        row >= 0 ? this.file!.extraLength(row) : (this.memExtras.get(order[i]!)?.length ?? 0);
+    for (let from = 0; from < n; from += SNAPSHOT_ROWS) {
+      if (from > 0) await yieldToEventLoop();
+      const to = Math.min(n, from + SNAPSHOT_ROWS);
+      for (const [source, into] of picked)
+        for (let i = from; i < to; i++) into[i] = source[order[i]!]!;
+      for (let i = from; i < to; i++) {
+        const slot = order[i]!;
+        const row = fileRows[i]!;
+        ids[i] = this.ids[slot]!;
+        extraBytes[i] =
+          row >= 0 ? this.file!.extraLength(row) : (this.memExtras.get(slot)?.length ?? 0);
+      }
     }
-    return new PointSnapshot(
-      this.dimensions,
-      {
-        keys: pick(this.keys),
-        ids: Array.from(order, (slot) => this.ids[slot]!),
-        strings: this.strings.values.slice(),
-        system: pick(this.system),
-        kind: pick(this.kind),
-        project: pick(this.project),
-        tier: pick(this.tier),
-        times: pick(this.times),
-        shard: pick(this.shard),
-        extraBytes,
-      },
-      {
-        slots: order,
-        gens: pick(this.gens),
-        fileRows,
-        file: this.file,
-        memVectors: this.memVectors,
-        memExtras: this.memExtras,
-      },
-    );
+    const strings = this.strings.values.slice();
+    const columns = { keys, ids, strings, system, kind, project, tier, times, shard, extraBytes };
+    const { file, memVectors, memExtras } = this;
+    return new PointSnapshot(this.dimensions, columns, {
+      slots: order,
+      gens,
+      fileRows,
+      file,
+      memVectors,
+      memExtras,
+    });
   }
 
   private liveSlotsBySystem(): Int32Array {

@@ -464,8 +464,8 @@ export class UsearchIndex implements VectorIndex {
     try {
       await this.graph.save(tmpIndex);
       // no change runs during a save: graph, points and marks agree
-      const snap = this.store.snapshot();
       const marks = marksOf?.();
+      const snap = await this.store.snapshot();
       if (!slotsLoadable(await savedSlotCount(tmpIndex), snap.count)) {
         await this.compact(snap);
         await this.graph.save(tmpIndex);

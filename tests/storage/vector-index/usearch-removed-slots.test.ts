@@ -114,6 +114,6 @@ describe('usearch files with removed slots', () => {
       quantization: 'f32' as const,
       saved_at: new Date().toISOString(),
     };
-    await writeSidecar(sidecarPath(file), header, store.snapshot());
+    await writeSidecar(sidecarPath(file), header, await store.snapshot());
   }
 });
