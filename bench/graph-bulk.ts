@@ -13,9 +13,9 @@
 import { cpus } from 'node:os';
 import { MetricKind, ScalarKind, type IndexConfig } from 'usearch';
 import { HOT_INDEX_DEFAULTS } from '../infra';
-import { INLINE_ADD_SLICE, newGraph, type Graph } from '../storage/vector-index/graph';
+import { INLINE_ADD_SLICE, newGraph } from '../storage/vector-index/graph';
 import { ADD_SLICE } from '../storage/vector-index/graph-thread';
-import { envInt, fmt, loopHeld, percentile } from './lib';
+import { envInt, fmt, loopHeld, percentile, searchWhile } from './lib';
 
 const DIM = 384;
 const BEFORE = envInt('BENCH_GRAPH_POINTS', 100_000);
@@ -39,19 +39,6 @@ function randomVectors(n: number): Float32Array {
 const keysFrom = (from: number, n: number) =>
   BigUint64Array.from({ length: n }, (_, i) => BigInt(from + i));
 
-/** One search at a time until `done` settles: each search's latency, ms. */
-async function searchWhile(graph: Graph, done: Promise<unknown>): Promise<number[]> {
-  let finished = false;
-  void done.then(() => (finished = true));
-  const latencies: number[] = [];
-  while (!finished) {
-    const started = performance.now();
-    await graph.search(randomVectors(1), 10);
-    latencies.push(performance.now() - started);
-  }
-  return latencies;
-}
-
 async function run(thread: boolean, sliced: boolean): Promise<void> {
   const addSlice = !sliced ? Number.MAX_SAFE_INTEGER : thread ? ADD_SLICE : INLINE_ADD_SLICE;
   const nice = HOT_INDEX_DEFAULTS.graphNice;
@@ -64,7 +51,9 @@ async function run(thread: boolean, sliced: boolean): Promise<void> {
   const held = loopHeld();
   const started = performance.now();
   const adding = graph.add(keysFrom(BEFORE, BULK), randomVectors(BULK), 0);
-  const latencies = (await searchWhile(graph, adding)).sort((a, b) => a - b);
+  const latencies = (await searchWhile(() => graph.search(randomVectors(1), 10), adding)).sort(
+    (a, b) => a - b,
+  );
   const addS = (performance.now() - started) / 1000;
   const heldMs = held.stop();
   await graph.close();

@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { UsearchIndex } from '../storage/vector-index/usearch-index';
 import type { IndexPoint } from '../storage/vector-index/types';
-import { envInt, fmt, loopHeld, percentile, tempDir, textOfBytes } from './lib';
+import { envInt, fmt, loopHeld, percentile, searchWhile, tempDir, textOfBytes } from './lib';
 
 const DIM = 384;
 const POINTS = envInt('BENCH_SAVE_POINTS', 100_000);
@@ -49,24 +49,13 @@ async function addPoints(index: UsearchIndex, from: number, to: number): Promise
   }
 }
 
-/** One search at a time until `done` settles: each search's latency, ms. */
-async function searchWhile(index: UsearchIndex, done: Promise<unknown>): Promise<number[]> {
-  let finished = false;
-  void done.then(() => (finished = true));
-  const latencies: number[] = [];
-  while (!finished) {
-    const started = performance.now();
-    await index.search(randomVector(), { limit: 10 });
-    latencies.push(performance.now() - started);
-  }
-  return latencies;
-}
-
 async function timedSave(index: UsearchIndex, label: string): Promise<void> {
   const held = loopHeld();
   const started = performance.now();
   const saving = index.save();
-  const latencies = (await searchWhile(index, saving)).sort((a, b) => a - b);
+  const latencies = (
+    await searchWhile(() => index.search(randomVector(), { limit: 10 }), saving)
+  ).sort((a, b) => a - b);
   await saving;
   const saveS = (performance.now() - started) / 1000;
   const heldMs = held.stop();

@@ -59,3 +59,19 @@ export function loopHeld(): { stop: () => number } {
     },
   };
 }
+
+/** Runs `search` one at a time until `done` settles: each one's latency, ms. */
+export async function searchWhile(
+  search: () => Promise<unknown>,
+  done: Promise<unknown>,
+): Promise<number[]> {
+  let finished = false;
+  void done.then(() => (finished = true));
+  const latencies: number[] = [];
+  while (!finished) {
+    const started = performance.now();
+    await search();
+    latencies.push(performance.now() - started);
+  }
+  return latencies;
+}
