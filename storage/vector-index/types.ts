@@ -1,6 +1,6 @@
 /**
  * One interface over the vector indexes of the query service: the embedded usearch HNSW
- * index (one per hot shard, `usearch-index.ts`) and Qdrant (`qdrant-index.ts`).
+ * index (one per writer process, `usearch-index.ts`) and Qdrant (`qdrant-index.ts`).
  *
  * Vectors are 384-d (`EMBEDDING_DIM`), L2-normalised; similarity is cosine in [-1, 1]
  * (1 = same direction). Records are keyed by `(system_id, id)`, as in the hot shards.
