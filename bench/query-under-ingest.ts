@@ -3,11 +3,12 @@
  * process on a nats-server of its own; with BENCH_INGEST_LAYOUT=roles, as deployed instead:
  * three processes, `--roles ingest`, `--roles writer` (its query endpoint answers the API's
  * searches) and `--roles api`; with BENCH_INGEST_LAYOUT=split, two: the embed stage
- * (`--roles ingest`) apart from a writer that serves HTTP itself (`--roles writer,api`). HOT records are ingested first (uploads of RECORDS
- * records each, as fast as the pipeline takes them: its sustainable rate). Then one client
- * searches in a loop (bench/search-client.ts), first for SEARCH_S seconds idle, then for
- * SEARCH_S seconds while uploads are offered at a steady rate: LOAD_PCT % of the rate the
- * first step measured, or RATE uploads/s when set.
+ * (`--roles ingest`) apart from a writer that serves HTTP itself (`--roles writer,api`).
+ * HOT records are ingested first (uploads of RECORDS records each, as fast as the pipeline
+ * takes them: its sustainable rate). Then one client searches in a loop
+ * (bench/search-client.ts), first for SEARCH_S seconds idle, then for SEARCH_S seconds while
+ * uploads are offered at a steady rate: LOAD_PCT % of the rate the first step measured, or
+ * RATE uploads/s when set.
  *
  *   npx tsx bench/query-under-ingest.ts                      # alone
  *   BENCH_INGEST_HOT=100000 BENCH_INGEST_SEARCH_S=20 npx tsx bench/query-under-ingest.ts
@@ -15,8 +16,8 @@
  * Env: BENCH_INGEST_HOT (20,000 records), BENCH_INGEST_RECORDS (50 per upload),
  * BENCH_INGEST_RECORD_BYTES (1,000), BENCH_INGEST_SEARCH_S (15), BENCH_INGEST_LOAD_PCT (80),
  * BENCH_INGEST_RATE (uploads/s; unset: LOAD_PCT of the measured rate), BENCH_INGEST_LAYOUT
- * (`one` process, `split` or `roles`), BENCH_CPU_PROF=<dir> (CPU profiles of the akosha processes).
- * AKOSHA_* settings pass through to the processes.
+ * (`one` process, `split` or `roles`), BENCH_CPU_PROF=<dir> (CPU profiles of the akosha
+ * processes). AKOSHA_* settings pass through to the processes.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';

@@ -325,29 +325,22 @@ export class PointStore {
   async snapshot(): Promise<PointSnapshot> {
     const order = this.liveSlotsBySystem();
     const n = order.length;
-    const like = <T extends Column>(a: T): T => new (a.constructor as new (n: number) => T)(n);
-    const [keys, times, system, kind, project, tier, shard, gens, fileRows] = [
-      like(this.keys),
-      like(this.times),
-      like(this.system),
-      like(this.kind),
-      like(this.project),
-      like(this.tier),
-      like(this.shard),
-      like(this.gens),
-      like(this.rows),
-    ];
-    const picked: [Column, Column][] = [
-      [this.keys, keys],
-      [this.times, times],
-      [this.system, system],
-      [this.kind, kind],
-      [this.project, project],
-      [this.tier, tier],
-      [this.shard, shard],
-      [this.gens, gens],
-      [this.rows, fileRows],
-    ];
+    // each column of the store and its copy in row order, filled slice by slice below
+    const picked: [Column, Column][] = [];
+    const copyOf = <T extends Column>(source: T): T => {
+      const into = new (source.constructor as new (n: number) => T)(n);
+      picked.push([source, into]);
+      return into;
+    };
+    const keys = copyOf(this.keys);
+    const times = copyOf(this.times);
+    const system = copyOf(this.system);
+    const kind = copyOf(this.kind);
+    const project = copyOf(this.project);
+    const tier = copyOf(this.tier);
+    const shard = copyOf(this.shard);
+    const gens = copyOf(this.gens);
+    const fileRows = copyOf(this.rows);
     const ids = new Array<string>(n);
     const extraBytes = new Uint32Array(n);
     for (let from = 0; from < n; from += SNAPSHOT_ROWS) {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { sha256InWorker } from './file-hash';
 import type { PointColumns, PointSnapshot } from './point-snapshot';
@@ -61,14 +60,6 @@ export class SidecarError extends Error {
 }
 
 export const sidecarPath = (indexPath: string) => `${indexPath}.meta`;
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest('hex');
-}
 
 export async function fileSize(path: string): Promise<number | undefined> {
   try {

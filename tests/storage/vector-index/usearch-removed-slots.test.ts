@@ -9,11 +9,8 @@ import {
   UsearchIndex,
   shardIndexPath,
 } from '../../../storage/vector-index/usearch-index';
-import {
-  sha256File,
-  sidecarPath,
-  writeSidecar,
-} from '../../../storage/vector-index/usearch-sidecar';
+import { sha256InWorker } from '../../../storage/vector-index/file-hash';
+import { sidecarPath, writeSidecar } from '../../../storage/vector-index/usearch-sidecar';
 import { savedSlotCount, slotsLoadable } from '../../../storage/vector-index/usearch-slots';
 import { DIM, dataset, inBatches, rng, unitVector } from './fixtures';
 
@@ -109,7 +106,7 @@ describe('usearch files with removed slots', () => {
       dimensions: DIM,
       count: kept.length,
       index_bytes: statSync(file).size,
-      index_sha256: await sha256File(file),
+      index_sha256: await sha256InWorker(file),
       connectivity: 16,
       quantization: 'f32' as const,
       saved_at: new Date().toISOString(),
