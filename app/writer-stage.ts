@@ -54,9 +54,16 @@ class ShardWriterStage implements Stage {
       { ...common, store, announcer, fence },
       { ...config.writer, retry: ctx.retry, shardGroups: config.streams.shardGroups },
     );
-    const handleStranded = this.writer.handleBatch.bind(this.writer);
+    const { writer } = this;
     this.upkeep = new WriterUpkeep(
-      { ...common, store, announcer, embedder: ctx.embedder.info, handleStranded },
+      {
+        ...common,
+        store,
+        announcer,
+        embedder: ctx.embedder.info,
+        handleStranded: (batch) => writer.handleBatch(batch),
+        isHeld: (seq) => writer.holds(seq),
+      },
       { groups: config.writer.groups, ...config.writer.upkeep },
     );
     this.replays = new OnlineReplayService({

@@ -66,6 +66,11 @@ export class BatchLoop {
     this.heartbeat.stop();
   }
 
+  /** A message of this stream sequence was received and its handler has not settled it. */
+  holds(seq: number): boolean {
+    return this.heartbeat.holds(seq);
+  }
+
   /** No new pull requests (a stalled sink); what is queued stays alive and is handled. */
   pause(): void {
     this.paused = true;

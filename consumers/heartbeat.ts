@@ -24,6 +24,12 @@ export class Heartbeat {
     for (const msg of msgs) this.held.delete(msg);
   }
 
+  /** A message of this stream sequence is held and not yet settled. */
+  holds(seq: number): boolean {
+    for (const msg of this.held) if (msg.seq === seq && !msg.settled) return true;
+    return false;
+  }
+
   get size(): number {
     return this.held.size;
   }

@@ -29,6 +29,11 @@ export class LoopGroup {
     }
   }
 
+  /** Some loop holds a message of this stream sequence (its targets share one stream). */
+  holds(seq: number): boolean {
+    return this.loops.some((loop) => loop.holds(seq));
+  }
+
   /** No new pull requests on any loop (a stalled sink); resume() starts them again. */
   pause(): void {
     for (const loop of this.loops) loop.pause();

@@ -87,6 +87,11 @@ export class ShardWriter {
     return { groups: this.options.groups, groupCount: this.options.shardGroups };
   }
 
+  /** A chunk of this AKOSHA_EMBEDDED sequence was delivered here and is not settled yet. */
+  holds(seq: number): boolean {
+    return this.loops.holds(seq);
+  }
+
   /** Why the writer does not pull, when its storage fails. */
   get stalled(): StallStatus | undefined {
     return this.stall.status;

@@ -21,36 +21,78 @@ export function storedAsPulled(
   };
 }
 
+export interface StrandedSweepTarget {
+  stream: string;
+  consumer: string;
+  filter: string;
+  /** the stream sequences this process holds from a delivery (being handled): never taken */
+  isHeld: (seq: number) => boolean;
+}
+
+export interface StrandedSweep {
+  /** messages handed to the handler */
+  found: number;
+  /** what the scan saw and left: the next pass takes those still there (`seenBefore`) */
+  seen: Set<number>;
+}
+
 /**
  * Finds work-queue messages the consumer will not deliver again: ones an older
  * configuration's max_deliver gave up on, and ones a killed nats-server kept although
- * they were acked. They stay in the stream, delivered to no one (num_pending 0, nothing
- * awaiting ack, yet messages on its filter at or below its delivered sequence). Each is
- * handed to `handle` as if delivered (the writer's idempotent path stores it or finds it
- * stored); what the handler acks or terminates is removed, the rest is left for the next
- * sweep. Checked only while the consumer is idle, when that reading is exact; returns how
- * many it found.
+ * they were acked, possibly beside restored pending entries for messages already gone (so
+ * the consumer never looks idle). They stay in the stream, delivered to no one.
+ *
+ * The scan covers the consumer's filter up to its delivered sequence, or up to the
+ * stream's last sequence (read first) when nothing is pending, since a restored
+ * consumer's delivered sequence can lag behind such messages. While the consumer is idle
+ * (nothing pending, nothing awaiting ack) that reading is exact and all found are taken.
+ * Otherwise a message is taken only when the previous pass saw it too and this process
+ * does not hold it: a live delivery settles within a pass, and a handler's backoff only
+ * waits for a retry the sweep then makes. Each taken message is handed to `handle` as if
+ * delivered; the writer's path is idempotent (a chunk already stored is recognised under
+ * the shard's lock), so a race costs a second look, never a second copy. What the
+ * handler acks or terminates is removed, the rest is left for the next sweep.
  */
 export async function sweepStranded(
   jsm: JetStreamManager,
-  target: { stream: string; consumer: string; filter: string },
+  target: StrandedSweepTarget,
   handle: (batch: PulledMsg[]) => Promise<void>,
-): Promise<number> {
+  seenBefore: ReadonlySet<number> = new Set(),
+): Promise<StrandedSweep> {
+  const { state } = await jsm.streams.info(target.stream);
   const info = await jsm.consumers.info(target.stream, target.consumer);
-  if (info.num_pending > 0 || info.num_ack_pending > 0) return 0;
-  const lastDelivered = info.delivered.stream_seq;
-  const deliveries = Math.max(info.config.max_deliver ?? 1, 1);
-  let found = 0;
-  for (let seq = 1; seq <= lastDelivered; found++) {
+  const idle = info.num_pending === 0 && info.num_ack_pending === 0;
+  const delivered = info.delivered.stream_seq;
+  const bound = info.num_pending === 0 ? Math.max(delivered, state.last_seq) : delivered;
+  const taken = (seq: number) => !target.isHeld(seq) && (idle || seenBefore.has(seq));
+  const sweep: StrandedSweep = { found: 0, seen: new Set() };
+  for (let seq = 1; seq <= bound;) {
     const request = { seq, next_by_subj: target.filter } as unknown as MsgRequest;
     const stored = await jsm.streams.getMessage(target.stream, request).catch(() => null);
-    if (!stored || stored.seq > lastDelivered) break;
-    let settled: Settled | undefined;
-    const at = { ...target, seq: stored.seq, deliveries };
-    await handle([storedAsPulled(stored, at, (how) => (settled = how))]);
-    if (settled === 'ack' || settled === 'term')
-      await jsm.streams.deleteMessage(target.stream, stored.seq, false);
+    if (!stored || stored.seq > bound) break;
     seq = stored.seq + 1;
+    if (!taken(stored.seq)) {
+      sweep.seen.add(stored.seq);
+      continue;
+    }
+    const settled = await handOver(stored, target, info.config.max_deliver, handle);
+    sweep.found++;
+    if (settled === 'ack' || settled === 'term')
+      await jsm.streams.deleteMessage(target.stream, stored.seq, false).catch(() => false);
+    else sweep.seen.add(stored.seq);
   }
-  return found;
+  return sweep;
+}
+
+/** Hands one stored message to the handler as a delivery; how the handler settled it. */
+async function handOver(
+  stored: StoredMsg,
+  target: StrandedSweepTarget,
+  maxDeliver: number | undefined,
+  handle: (batch: PulledMsg[]) => Promise<void>,
+): Promise<Settled | undefined> {
+  let settled: Settled | undefined;
+  const at = { ...target, seq: stored.seq, deliveries: Math.max(maxDeliver ?? 1, 1) };
+  await handle([storedAsPulled(stored, at, (how) => (settled = how))]);
+  return settled;
 }

@@ -23,6 +23,8 @@ export interface WriterUpkeepDeps {
   embedder: EmbedderInfo;
   /** the writer's batch handler: stranded chunks go through it as if delivered */
   handleStranded: (batch: PulledMsg[]) => Promise<void>;
+  /** the writer holds this chunk from a live delivery: the sweep leaves it alone */
+  isHeld: (seq: number) => boolean;
   metrics: Metrics;
   log: Logger;
 }
@@ -38,6 +40,8 @@ export class WriterUpkeep {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** by group: the chunks the last sweep saw and left (the next one may take them) */
+  private readonly strandedSeen = new Map<number, Set<number>>();
 
   constructor(
     private readonly deps: WriterUpkeepDeps,
@@ -94,8 +98,16 @@ export class WriterUpkeep {
         stream: STREAM.embedded,
         consumer: writerConsumerName(group),
         filter: subjects.embeddedGroup(group),
+        isHeld: this.deps.isHeld,
       };
-      const found = await sweepStranded(jsm, target, this.deps.handleStranded);
+      const seenBefore = this.strandedSeen.get(group);
+      const { found, seen } = await sweepStranded(
+        jsm,
+        target,
+        this.deps.handleStranded,
+        seenBefore,
+      );
+      this.strandedSeen.set(group, seen);
       if (found === 0) continue;
       this.deps.metrics.strandedMessages.inc({ stream: STREAM.embedded }, found);
       this.deps.log.warn({ group, found }, 'stranded work-queue messages handled');

@@ -87,6 +87,8 @@ export class Cluster {
       AKOSHA_MAX_MESSAGE_BYTES: String(s.maxMessageBytes),
       AKOSHA_ACK_WAIT_MS: String(s.ackWaitMs),
       AKOSHA_BACKOFF_MS: '250,500,1000,2000',
+      // the writers' upkeep (outbox, stranded chunks) runs often, beside the live loops
+      AKOSHA_OUTBOX_SWEEP_MS: '5000',
       ...s.env,
       ...extra,
     };

@@ -9,6 +9,8 @@ export interface Quiet {
   busy: { name: string; num_pending: number; num_ack_pending: number }[];
   /** hand-off chunks left in the work queue that their writer consumer never acked: stranded */
   embeddedLeft: number;
+  /** the first of those, each with its consumer's delivered and ack-floor sequences */
+  embeddedLeftSample: { seq: number; consumer: string; delivered: number; ackFloor: number }[];
   /** chunks below their consumer's ack floor that the work queue still holds (not removed on ack) */
   embeddedAckedLeft: number;
   /**
@@ -33,9 +35,10 @@ function busyConsumers(status: StreamStatus[]): Quiet['busy'] {
 }
 
 /**
- * Waits until no durable consumer has anything pending or awaiting ack, three polls in a
- * row (a nak'd message counts as awaiting ack until it is redelivered). Gives up after
- * timeoutMs and reports what was still busy.
+ * Waits until no durable consumer has anything pending or awaiting ack and the work queue
+ * holds no chunk above its writer's ack floor (the writers' stranded sweep takes those),
+ * three polls in a row (a nak'd message counts as awaiting ack until it is redelivered).
+ * Gives up after timeoutMs and reports what was still busy or left.
  */
 export async function waitQuiet(nc: NatsConnection, timeoutMs: number): Promise<Quiet> {
   const jsm = await jetstreamManager(nc);
@@ -43,26 +46,37 @@ export async function waitQuiet(nc: NatsConnection, timeoutMs: number): Promise<
   let calm = 0;
   let status: StreamStatus[] = [];
   let work = { busy: [] as Quiet['busy'], phantom: [] as string[] };
+  const leftNow = () => {
+    const embedded = status.find((s) => s.name === STREAM.embedded);
+    return embedded?.exists ? leftInWorkQueue(nc, embedded) : NOTHING_LEFT;
+  };
   while (Date.now() - t0 < timeoutMs) {
     status = await streamsStatus(jsm).catch(() => []);
     work = await workLeft(nc, status);
-    calm = status.length > 0 && work.busy.length === 0 ? calm + 1 : 0;
+    const idle = status.length > 0 && work.busy.length === 0;
+    calm = idle && (await leftNow()).unacked === 0 ? calm + 1 : 0;
     if (calm >= 3) break;
     await sleep(1000);
   }
-  const embedded = status.find((s) => s.name === STREAM.embedded);
-  const left = embedded?.exists ? await leftInWorkQueue(nc, embedded) : NOTHING_LEFT;
+  const left = await leftNow();
   return {
     quiet: calm >= 3,
     busy: work.busy,
     embeddedLeft: left.unacked,
+    embeddedLeftSample: left.sample,
     embeddedAckedLeft: left.acked,
     phantomAckPending: work.phantom,
     waitedMs: Date.now() - t0,
   };
 }
 
-const NOTHING_LEFT = { acked: 0, unacked: 0, unackedBy: new Set<string>() };
+const NOTHING_LEFT = {
+  acked: 0,
+  unacked: 0,
+  unackedBy: new Set<string>(),
+  sample: [] as Quiet['embeddedLeftSample'],
+};
+const SAMPLE_SIZE = 5;
 
 /** The busy consumers, less writer consumers whose only work is a phantom pending entry. */
 async function workLeft(nc: NatsConnection, status: StreamStatus[]) {
@@ -91,8 +105,12 @@ async function leftInWorkQueue(
   stream: Extract<StreamStatus, { exists: true }>,
 ): Promise<typeof NOTHING_LEFT> {
   const jsm = await jetstreamManager(nc);
-  const floor = new Map(stream.consumers.map((c) => [c.name, c.ack_floor_stream_seq]));
-  const left = { acked: 0, unacked: 0, unackedBy: new Set<string>() };
+  const consumers = new Map(stream.consumers.map((c) => [c.name, c]));
+  const left = {
+    ...NOTHING_LEFT,
+    unackedBy: new Set<string>(),
+    sample: [] as Quiet['embeddedLeftSample'],
+  };
   const last = Math.min(stream.last_seq, stream.first_seq + MAX_PROBES);
   for (
     let seq = stream.first_seq;
@@ -102,9 +120,13 @@ async function leftInWorkQueue(
     const m = await jsm.streams.getMessage(stream.name, { seq }).catch(() => null);
     if (!m) continue;
     const consumer = writerConsumerName(Number(m.subject.split('.')[2]));
-    const acked = seq <= (floor.get(consumer) ?? 0);
+    const { ack_floor_stream_seq: ackFloor = 0, delivered_stream_seq: delivered = 0 } =
+      consumers.get(consumer) ?? {};
+    const acked = seq <= ackFloor;
     left[acked ? 'acked' : 'unacked']++;
-    if (!acked) left.unackedBy.add(consumer);
+    if (acked) continue;
+    left.unackedBy.add(consumer);
+    if (left.sample.length < SAMPLE_SIZE) left.sample.push({ seq, consumer, delivered, ackFloor });
   }
   return left;
 }
