@@ -1,4 +1,5 @@
-import type { JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
+import type { ConsumerInfo, JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
+import { subjectMatches } from '../streams/stream-reader';
 import type { PulledMsg } from './pulled-message';
 
 export type Settled = 'ack' | 'nak' | 'term';
@@ -36,22 +37,30 @@ export interface StrandedSweep {
   seen: Set<number>;
 }
 
+/** Above the ack floor, at most this many sequences are looked up one by one per pass. */
+export const EXACT_SCAN_MAX = 10_000;
+
 /**
  * Finds work-queue messages the consumer will not deliver again: ones an older
  * configuration's max_deliver gave up on, and ones a killed nats-server kept although
  * they were acked, possibly beside restored pending entries for messages already gone (so
  * the consumer never looks idle). They stay in the stream, delivered to no one.
  *
- * The scan covers the consumer's filter up to its delivered sequence, or up to the
+ * Two lookups find them. By subject, up to the consumer's delivered sequence, or up to the
  * stream's last sequence (read first) when nothing is pending, since a restored
- * consumer's delivered sequence can lag behind such messages. While the consumer is idle
- * (nothing pending, nothing awaiting ack) that reading is exact and all found are taken.
- * Otherwise a message is taken only when the previous pass saw it too and this process
- * does not hold it: a live delivery settles within a pass, and a handler's backoff only
- * waits for a retry the sweep then makes. Each taken message is handed to `handle` as if
- * delivered; the writer's path is idempotent (a chunk already stored is recognised under
- * the shard's lock), so a race costs a second look, never a second copy. What the
- * handler acks or terminates is removed, the rest is left for the next sweep.
+ * consumer's delivered sequence can lag behind such messages. And, when nothing is
+ * pending, one by one just above the ack floor (at most EXACT_SCAN_MAX): a killed
+ * nats-server 2.9 can restore per-subject state that hides messages from lookups by
+ * subject, and from its consumer, while a lookup by sequence finds them.
+ *
+ * While the consumer is idle (nothing pending, nothing awaiting ack) that reading is exact
+ * and all found are taken. Otherwise a message is taken only when the previous pass saw it
+ * too and this process does not hold it: a live delivery settles within a pass, and a
+ * handler's backoff only waits for a retry the sweep then makes. Each taken message is
+ * handed to `handle` as if delivered; the writer's path is idempotent (a chunk already
+ * stored is recognised under the shard's lock), so a race costs a second look, never a
+ * second copy. What the handler acks or terminates is removed, the rest is left for the
+ * next sweep.
  */
 export async function sweepStranded(
   jsm: JetStreamManager,
@@ -62,15 +71,9 @@ export async function sweepStranded(
   const { state } = await jsm.streams.info(target.stream);
   const info = await jsm.consumers.info(target.stream, target.consumer);
   const idle = info.num_pending === 0 && info.num_ack_pending === 0;
-  const delivered = info.delivered.stream_seq;
-  const bound = info.num_pending === 0 ? Math.max(delivered, state.last_seq) : delivered;
   const taken = (seq: number) => !target.isHeld(seq) && (idle || seenBefore.has(seq));
   const sweep: StrandedSweep = { found: 0, seen: new Set() };
-  for (let seq = 1; seq <= bound;) {
-    const request = { seq, next_by_subj: target.filter } as unknown as MsgRequest;
-    const stored = await jsm.streams.getMessage(target.stream, request).catch(() => null);
-    if (!stored || stored.seq > bound) break;
-    seq = stored.seq + 1;
+  for (const stored of await strandedCandidates(jsm, target, info, state.last_seq)) {
     if (!taken(stored.seq)) {
       sweep.seen.add(stored.seq);
       continue;
@@ -82,6 +85,34 @@ export async function sweepStranded(
     else sweep.seen.add(stored.seq);
   }
   return sweep;
+}
+
+/** The messages on the target's filter that both lookups find, in stream order. */
+async function strandedCandidates(
+  jsm: JetStreamManager,
+  target: StrandedSweepTarget,
+  info: ConsumerInfo,
+  lastSeq: number,
+): Promise<StoredMsg[]> {
+  const delivered = info.delivered.stream_seq;
+  const bound = info.num_pending === 0 ? Math.max(delivered, lastSeq) : delivered;
+  const found = new Map<number, StoredMsg>();
+  for (let seq = 1; seq <= bound;) {
+    const request = { seq, next_by_subj: target.filter } as unknown as MsgRequest;
+    const stored = await jsm.streams.getMessage(target.stream, request).catch(() => null);
+    if (!stored || stored.seq > bound) break;
+    found.set(stored.seq, stored);
+    seq = stored.seq + 1;
+  }
+  if (info.num_pending === 0) {
+    const floor = info.ack_floor.stream_seq;
+    for (let seq = floor + 1; seq <= Math.min(delivered, floor + EXACT_SCAN_MAX); seq++) {
+      if (found.has(seq)) continue;
+      const stored = await jsm.streams.getMessage(target.stream, { seq }).catch(() => null);
+      if (stored && subjectMatches(target.filter, stored.subject)) found.set(seq, stored);
+    }
+  }
+  return [...found.values()].sort((a, b) => a.seq - b.seq);
 }
 
 /** Hands one stored message to the handler as a delivery; how the handler settled it. */
