@@ -87,7 +87,7 @@ export async function sweepStranded(
   return sweep;
 }
 
-/** The messages on the target's filter that both lookups find, in stream order. */
+/** The messages on the target's filter that either lookup finds, in stream order. */
 async function strandedCandidates(
   jsm: JetStreamManager,
   target: StrandedSweepTarget,
