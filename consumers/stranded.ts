@@ -33,8 +33,10 @@ export interface StrandedSweepTarget {
 export interface StrandedSweep {
   /** messages handed to the handler */
   found: number;
-  /** what the scan saw and left: the next pass takes those still there (`seenBefore`) */
+  /** what the scan saw and left: the next pass takes those still there */
   seen: Set<number>;
+  /** the consumer's ack floor when the pass began */
+  ackFloor: number;
 }
 
 /** Above the ack floor, at most this many sequences are looked up one by one per pass. */
@@ -53,26 +55,31 @@ export const EXACT_SCAN_MAX = 10_000;
  * nats-server 2.9 can restore per-subject state that hides messages from lookups by
  * subject, and from its consumer, while a lookup by sequence finds them.
  *
- * While the consumer is idle (nothing pending, nothing awaiting ack) that reading is exact
- * and all found are taken. Otherwise a message is taken only when the previous pass saw it
- * too and this process does not hold it: a live delivery settles within a pass, and a
- * handler's backoff only waits for a retry the sweep then makes. Each taken message is
- * handed to `handle` as if delivered; the writer's path is idempotent (a chunk already
- * stored is recognised under the shard's lock), so a race costs a second look, never a
- * second copy. What the handler acks or terminates is removed, the rest is left for the
- * next sweep.
+ * It looks while the consumer is idle (nothing pending, nothing awaiting ack: that reading
+ * is exact, and all found are taken), or when its ack floor has not moved since the
+ * previous pass although messages await its ack: a floor held by a restored pending
+ * entry, or a delivery held for a whole pass. Then a message is taken only when the
+ * previous pass saw it too and this process does not hold it: a live delivery settles
+ * within a pass, and a handler's backoff only waits for a retry the sweep then makes.
+ * While deliveries flow it does not look, since each lookup returns a whole chunk. Each
+ * taken message is handed to `handle` as if delivered; the writer's path is idempotent (a
+ * chunk already stored is recognised under the shard's lock), so a race costs a second
+ * look, never a second copy. What the handler acks or terminates is removed, the rest is
+ * left for the next sweep.
  */
 export async function sweepStranded(
   jsm: JetStreamManager,
   target: StrandedSweepTarget,
   handle: (batch: PulledMsg[]) => Promise<void>,
-  seenBefore: ReadonlySet<number> = new Set(),
+  previous?: StrandedSweep,
 ): Promise<StrandedSweep> {
   const { state } = await jsm.streams.info(target.stream);
   const info = await jsm.consumers.info(target.stream, target.consumer);
+  const sweep: StrandedSweep = { found: 0, seen: new Set(), ackFloor: info.ack_floor.stream_seq };
   const idle = info.num_pending === 0 && info.num_ack_pending === 0;
-  const taken = (seq: number) => !target.isHeld(seq) && (idle || seenBefore.has(seq));
-  const sweep: StrandedSweep = { found: 0, seen: new Set() };
+  const stuck = info.num_ack_pending > 0 && previous?.ackFloor === sweep.ackFloor;
+  if (!idle && !stuck) return sweep;
+  const taken = (seq: number) => !target.isHeld(seq) && (idle || !!previous?.seen.has(seq));
   for (const stored of await strandedCandidates(jsm, target, info, state.last_seq)) {
     if (!taken(stored.seq)) {
       sweep.seen.add(stored.seq);

@@ -6,7 +6,7 @@ import type { HotStore } from '../storage';
 import { STREAM, subjects, writerConsumerName } from '../streams';
 import { OUTBOX_GRACE_MS, type Announcer } from './announcer';
 import type { PulledMsg } from './pulled-message';
-import { sweepStranded } from './stranded';
+import { sweepStranded, type StrandedSweep } from './stranded';
 
 export interface WriterUpkeepOptions {
   groups: number[];
@@ -40,8 +40,8 @@ export class WriterUpkeep {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** by group: the chunks the last sweep saw and left (the next one may take them) */
-  private readonly strandedSeen = new Map<number, Set<number>>();
+  /** by group: what the last stranded sweep saw (the next one may take what it left) */
+  private readonly lastSweep = new Map<number, StrandedSweep>();
 
   constructor(
     private readonly deps: WriterUpkeepDeps,
@@ -100,14 +100,10 @@ export class WriterUpkeep {
         filter: subjects.embeddedGroup(group),
         isHeld: this.deps.isHeld,
       };
-      const seenBefore = this.strandedSeen.get(group);
-      const { found, seen } = await sweepStranded(
-        jsm,
-        target,
-        this.deps.handleStranded,
-        seenBefore,
-      );
-      this.strandedSeen.set(group, seen);
+      const handle = this.deps.handleStranded;
+      const sweep = await sweepStranded(jsm, target, handle, this.lastSweep.get(group));
+      this.lastSweep.set(group, sweep);
+      const { found } = sweep;
       if (found === 0) continue;
       this.deps.metrics.strandedMessages.inc({ stream: STREAM.embedded }, found);
       this.deps.log.warn({ group, found }, 'stranded work-queue messages handled');
