@@ -1,5 +1,5 @@
 import type { ConsumerInfo, JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
-import { subjectMatches } from '../streams/stream-reader';
+import { subjectMatches } from '../streams';
 import type { PulledMsg } from './pulled-message';
 
 export type Settled = 'ack' | 'nak' | 'term';

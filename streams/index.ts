@@ -16,7 +16,7 @@ export { isRevisionConflict, leaseKey, openLeaseBucket } from './lease-bucket';
 export { writerLeases } from './lease-status';
 export type { LeaseStatus } from './lease-status';
 export { streamsStatus } from './status';
-export { openStreamReader, scanBatches } from './stream-reader';
+export { openStreamReader, scanBatches, subjectMatches } from './stream-reader';
 export {
   QUERY_SERVICE,
   SYSTEM_AUDIT_ACTIONS,

@@ -123,7 +123,10 @@ describe('the stranded sweep beside live deliveries', () => {
       isHeld: (seq: number) => seq === held.seq,
     };
     const ackAll = async (batch: PulledMsg[]) => {
-      for (const m of batch) (handled.push(m.seq), m.ack());
+      for (const m of batch) {
+        handled.push(m.seq);
+        m.ack();
+      }
     };
     // a first look tells nothing: the ack floor may move by the next pass
     const first = await sweepStranded(jsm, target, ackAll);
