@@ -40,7 +40,7 @@ export interface StrandedSweep {
 }
 
 /** Above the ack floor, at most this many sequences are looked up one by one per pass. */
-export const EXACT_SCAN_MAX = 10_000;
+const EXACT_SCAN_MAX = 10_000;
 
 /**
  * Finds work-queue messages the consumer will not deliver again: ones an older
