@@ -48,7 +48,7 @@ export async function waitQuiet(nc: NatsConnection, timeoutMs: number): Promise<
   let work = { busy: [] as Quiet['busy'], phantom: [] as string[] };
   const leftNow = () => {
     const embedded = status.find((s) => s.name === STREAM.embedded);
-    return embedded?.exists ? leftInWorkQueue(nc, embedded) : NOTHING_LEFT;
+    return embedded?.exists ? leftInWorkQueue(nc, embedded) : nothingLeft();
   };
   while (Date.now() - t0 < timeoutMs) {
     status = await streamsStatus(jsm).catch(() => []);
@@ -70,12 +70,13 @@ export async function waitQuiet(nc: NatsConnection, timeoutMs: number): Promise<
   };
 }
 
-const NOTHING_LEFT = {
+/** What a work queue holds, counted by leftInWorkQueue: nothing yet. */
+const nothingLeft = () => ({
   acked: 0,
   unacked: 0,
   unackedBy: new Set<string>(),
   sample: [] as Quiet['embeddedLeftSample'],
-};
+});
 const SAMPLE_SIZE = 5;
 
 /** The busy consumers, less writer consumers whose only work is a phantom pending entry. */
@@ -103,14 +104,10 @@ const MAX_PROBES = 100_000;
 async function leftInWorkQueue(
   nc: NatsConnection,
   stream: Extract<StreamStatus, { exists: true }>,
-): Promise<typeof NOTHING_LEFT> {
+): Promise<ReturnType<typeof nothingLeft>> {
   const jsm = await jetstreamManager(nc);
   const consumers = new Map(stream.consumers.map((c) => [c.name, c]));
-  const left = {
-    ...NOTHING_LEFT,
-    unackedBy: new Set<string>(),
-    sample: [] as Quiet['embeddedLeftSample'],
-  };
+  const left = nothingLeft();
   const last = Math.min(stream.last_seq, stream.first_seq + MAX_PROBES);
   for (
     let seq = stream.first_seq;
