@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Embedder } from '../embedding';
+import { readStarted } from '../infra';
 import { IsoTimestamp, shardOf, SystemId } from '../schemas';
 import {
   type HotHit,
@@ -102,9 +103,20 @@ export class SearchService implements VectorSearch {
     private readonly mover?: TierMover | undefined,
   ) {}
 
-  /** Embedded and cached as `cachedSearch` says. */
-  search(req: SearchRequest, scope: SystemScope = ALL_SYSTEMS_SCOPE): Promise<SearchResponse> {
-    return cachedSearch(this.embedder, this.options.cache, this, req, scope);
+  /**
+   * Embedded and cached as `cachedSearch` says. Bulk work of this process gives way to it
+   * while it runs (`readStarted`).
+   */
+  async search(
+    req: SearchRequest,
+    scope: SystemScope = ALL_SYSTEMS_SCOPE,
+  ): Promise<SearchResponse> {
+    const readEnded = readStarted();
+    try {
+      return await cachedSearch(this.embedder, this.options.cache, this, req, scope);
+    } finally {
+      readEnded();
+    }
   }
 
   /**

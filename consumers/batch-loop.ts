@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../infra';
+import { type Logger, yieldToEventLoop } from '../infra';
 import { Heartbeat } from './heartbeat';
 import { toPulledMsg, type HeldMsg, type PulledMsg } from './pulled-message';
 import { PullRequests } from './pull-requests';
@@ -111,6 +111,7 @@ export class BatchLoop {
     for (;;) {
       const batch = await this.nextBatch();
       if (!batch) return;
+      await yieldToEventLoop(); // a search in flight goes first
       try {
         await this.handle(batch);
       } catch (err) {

@@ -1,6 +1,80 @@
 /**
- * Lets the event loop run what is waiting (a search request, a socket) before going on:
- * long synchronous work on a busy writer is cut into turns with this in between.
+ * Searches and bulk work (a writer's batches, the embed stage's chunks, live graph adds,
+ * appends) share one event loop. Bulk work is cut into turns with `yieldToEventLoop()` in
+ * between, and the turns are paced so that searches wait little:
+ *
+ * - Between two polls for I/O, bulk turns run for BULK_PHASE_MS at most (one turn always
+ *   runs): the others go on after the next poll, so a request that arrived is read after
+ *   a few milliseconds, not after a turn of every busy loop.
+ * - While a search is in flight (`readStarted`), a turn waits until none is, so the search's
+ *   steps (embedding, graph, rows, reply) run back to back. The wait is bounded
+ *   (READ_WAIT_MS); after a wait that reached the bound, turns run as long again without
+ *   waiting, so a stream of searches slows ingest to half at most and never stops it.
+ */
+export const READ_WAIT_MS = 20;
+export const BULK_PHASE_MS = 4;
+
+let readsInFlight = 0;
+/** until this time (performance.now()), bulk turns do not wait: their share after a long wait */
+let bulkTurnUntil = 0;
+let waiting: (() => void)[] = [];
+let waitBound: NodeJS.Timeout | undefined;
+/** when the first bulk turn since the last poll for I/O ran; undefined: none ran yet */
+let phaseStarted: number | undefined;
+
+/** A search started; the function returned ends it (calls after the first do nothing). */
+export function readStarted(): () => void {
+  readsInFlight++;
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    // the search's reply goes out first: it is written in the continuations that follow
+    if (--readsInFlight === 0) setImmediate(releaseIfNoReads);
+  };
+}
+
+/**
+ * Lets the event loop run what is waiting (a search request, a socket) before going on, and
+ * gives searches in flight the loop first (bounded, see above).
  */
 export const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => setImmediate(resolve));
+  new Promise((resolve) => setImmediate(() => bulkTurn(resolve)));
+
+/** Runs in a setImmediate callback: `go` resolves a turn, whose work runs right after. */
+function bulkTurn(go: () => void): void {
+  const now = performance.now();
+  if (!withinPhase(now)) return void setImmediate(() => bulkTurn(go));
+  if (readsInFlight === 0 || now < bulkTurnUntil) return go();
+  waiting.push(go);
+  waitBound ??= setTimeout(() => {
+    bulkTurnUntil = performance.now() + READ_WAIT_MS;
+    releaseBulk();
+  }, READ_WAIT_MS);
+}
+
+/**
+ * Whether this phase of setImmediate callbacks has bulk time left. Its first turn starts the
+ * phase's clock and queues the reset, which runs first in the next phase, after the poll.
+ */
+function withinPhase(now: number): boolean {
+  if (phaseStarted === undefined) {
+    phaseStarted = now;
+    setImmediate(() => (phaseStarted = undefined));
+    return true;
+  }
+  return now - phaseStarted < BULK_PHASE_MS;
+}
+
+function releaseIfNoReads(): void {
+  if (readsInFlight === 0) releaseBulk();
+}
+
+/** The waiting turns go on, paced like any other. */
+function releaseBulk(): void {
+  clearTimeout(waitBound);
+  waitBound = undefined;
+  const go = waiting;
+  waiting = [];
+  for (const resolve of go) setImmediate(() => bulkTurn(resolve));
+}

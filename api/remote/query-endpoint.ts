@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../../infra';
+import { type Logger, readStarted } from '../../infra';
 import { ColdReadLimitError } from '../../storage';
 import { QUERY_SERVICE, subjects, writerToken } from '../../streams';
 import {
@@ -81,7 +81,9 @@ export class QueryEndpoint {
     if (service && !service.isStopped) await service.stop();
   }
 
+  /** Every endpoint reads: this process's bulk work gives way while it answers. */
   private async answer(msg: ServiceMsg, endpoint: string, handler: Handler): Promise<void> {
+    const readEnded = readStarted();
     try {
       const started = performance.now();
       if (msg.data.length > MAX_QUERY_REQUEST_BYTES)
@@ -105,6 +107,8 @@ export class QueryEndpoint {
         failure.message,
         JSON.stringify({ error: failure.code, message: failure.message }),
       );
+    } finally {
+      readEnded();
     }
   }
 

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readStarted } from '../../infra';
 import { searchAuditDetail } from '../../audit';
 import type { GraphQueries } from '../../storage';
 import { withLinkedEntities } from '../graph/search-entities';
@@ -20,21 +21,31 @@ export interface SearchRouteDeps {
 /** `POST /api/v1/search`, within the caller's system scope; the audit event gets the hit count. */
 export function registerSearchRoute(app: FastifyInstance, deps: SearchRouteDeps): void {
   app.post('/api/v1/search', async (req, reply) => {
-    const parsed = SearchRequest.safeParse(req.body ?? {});
-    if (!parsed.success) return invalidRequest(reply, parsed.error.issues);
-    if (!deps.search) return noShards(reply);
-    const scope = scopeOf(req);
-    const system = parsed.data.system_id;
-    if (system !== undefined && !inScope(scope, system))
-      return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
-    const found = await deps.search.search(parsed.data, scope);
-    const { project, kind, since, until } = parsed.data;
-    req.auditDetail = searchAuditDetail(
-      { ...parsed.data, filters: { project, kind, since, until } },
-      found.results.length,
-      scope,
-      deps.auditQueries === true,
-    );
-    return withLinkedEntities(found, deps.graph, req.log);
+    // bulk work gives way until the reply is written, linked entities included
+    const readEnded = readStarted();
+    try {
+      return await answerSearch(req, reply, deps);
+    } finally {
+      readEnded();
+    }
   });
+}
+
+async function answerSearch(req: FastifyRequest, reply: FastifyReply, deps: SearchRouteDeps) {
+  const parsed = SearchRequest.safeParse(req.body ?? {});
+  if (!parsed.success) return invalidRequest(reply, parsed.error.issues);
+  if (!deps.search) return noShards(reply);
+  const scope = scopeOf(req);
+  const system = parsed.data.system_id;
+  if (system !== undefined && !inScope(scope, system))
+    return replyForbidden(req, reply, { route: routeOf(req), need: 'reader', system });
+  const found = await deps.search.search(parsed.data, scope);
+  const { project, kind, since, until } = parsed.data;
+  req.auditDetail = searchAuditDetail(
+    { ...parsed.data, filters: { project, kind, since, until } },
+    found.results.length,
+    scope,
+    deps.auditQueries === true,
+  );
+  return withLinkedEntities(found, deps.graph, req.log);
 }
