@@ -1,26 +1,19 @@
 /**
  * Searches and bulk work (a writer's batches, the embed stage's chunks, live graph adds,
  * appends) share one event loop. Bulk work is cut into turns with `yieldToEventLoop()` in
- * between, and the turns are paced so that searches wait little:
- *
- * - Between two polls for I/O, bulk turns run for BULK_PHASE_MS at most (one turn always
- *   runs): the others go on after the next poll, so a request that arrived is read after
- *   a few milliseconds, not after a turn of every busy loop.
- * - While a search is in flight (`readStarted`), a turn waits until none is, so the search's
- *   steps (embedding, graph, rows, reply) run back to back. The wait is bounded
- *   (READ_WAIT_MS); after a wait that reached the bound, turns run as long again without
- *   waiting, so a stream of searches slows ingest to half at most and never stops it.
+ * between. While a search is in flight (`readStarted`), a turn waits until none is, so the
+ * search's steps (embedding, graph, rows, reply) run back to back instead of each one
+ * queueing behind a turn of every busy loop. The wait is bounded (READ_WAIT_MS); after a
+ * wait that reached the bound, turns run as long again without waiting, so a stream of
+ * searches slows ingest to half at most and never stops it.
  */
 export const READ_WAIT_MS = 20;
-export const BULK_PHASE_MS = 4;
 
 let readsInFlight = 0;
 /** until this time (performance.now()), bulk turns do not wait: their share after a long wait */
 let bulkTurnUntil = 0;
 let waiting: (() => void)[] = [];
 let waitBound: NodeJS.Timeout | undefined;
-/** when the first bulk turn since the last poll for I/O ran; undefined: none ran yet */
-let phaseStarted: number | undefined;
 
 /** A search started; the function returned ends it (calls after the first do nothing). */
 export function readStarted(): () => void {
@@ -43,9 +36,7 @@ export const yieldToEventLoop = (): Promise<void> =>
 
 /** Runs in a setImmediate callback: `go` resolves a turn, whose work runs right after. */
 function bulkTurn(go: () => void): void {
-  const now = performance.now();
-  if (!withinPhase(now)) return void setImmediate(() => bulkTurn(go));
-  if (readsInFlight === 0 || now < bulkTurnUntil) return go();
+  if (readsInFlight === 0 || performance.now() < bulkTurnUntil) return go();
   waiting.push(go);
   waitBound ??= setTimeout(() => {
     bulkTurnUntil = performance.now() + READ_WAIT_MS;
@@ -53,24 +44,11 @@ function bulkTurn(go: () => void): void {
   }, READ_WAIT_MS);
 }
 
-/**
- * Whether this phase of setImmediate callbacks has bulk time left. Its first turn starts the
- * phase's clock and queues the reset, which runs first in the next phase, after the poll.
- */
-function withinPhase(now: number): boolean {
-  if (phaseStarted === undefined) {
-    phaseStarted = now;
-    setImmediate(() => (phaseStarted = undefined));
-    return true;
-  }
-  return now - phaseStarted < BULK_PHASE_MS;
-}
-
 function releaseIfNoReads(): void {
   if (readsInFlight === 0) releaseBulk();
 }
 
-/** The waiting turns go on, paced like any other. */
+/** The waiting turns go on, each checking again for searches. */
 function releaseBulk(): void {
   clearTimeout(waitBound);
   waitBound = undefined;
