@@ -1,4 +1,4 @@
-import { READ_WAIT_MS, readStarted, yieldToEventLoop } from '../../infra/event-loop';
+import { BULK_PHASE_MS, READ_WAIT_MS, readStarted, yieldToEventLoop } from '../../infra/event-loop';
 
 /** Starts a yield and reports whether it has resolved. */
 function startYield(): { done: () => boolean } {
@@ -6,6 +6,59 @@ function startYield(): { done: () => boolean } {
   void yieldToEventLoop().then(() => (resolved = true));
   return { done: () => resolved };
 }
+
+// first in the file: its first case needs a process in which no search ran yet
+describe('bulk turns between two polls of the event loop', () => {
+  const busyFor = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+
+  /**
+   * Twelve busy loops of turns of BULK_PHASE_MS / 2; a timer fires once per iteration of the
+   * event loop: the most turns that ran between two of its firings. `eachIteration` runs
+   * at each firing.
+   */
+  async function mostTurnsPerIteration(eachIteration: () => void): Promise<number> {
+    let turns = 0;
+    let stopped = false;
+    const busyLoop = async () => {
+      while (!stopped) {
+        await yieldToEventLoop();
+        busyFor(BULK_PHASE_MS / 2);
+        turns++;
+      }
+    };
+    const between: number[] = [];
+    const done = new Promise<void>((resolve) => {
+      let last = 0;
+      const tick = () => {
+        eachIteration();
+        between.push(turns - last);
+        last = turns;
+        if (between.length < 30) setTimeout(tick, 0);
+        else resolve();
+      };
+      setTimeout(tick, 0);
+    });
+    const loops = Array.from({ length: 12 }, busyLoop);
+    await done;
+    stopped = true;
+    await Promise.all(loops);
+    return Math.max(...between.slice(1));
+  }
+
+  it('run unpaced in a process nobody searches: a turn of every loop', async () => {
+    expect(await mostTurnsPerIteration(() => undefined)).toBeGreaterThanOrEqual(12);
+  });
+
+  it('run for BULK_PHASE_MS and one turn more at most while searches come', async () => {
+    // a search started and answered at each iteration: none in flight when the turns run
+    const searched = () => readStarted()();
+    // the turns that start within BULK_PHASE_MS of an iteration's first: 2 here
+    expect(await mostTurnsPerIteration(searched)).toBeLessThanOrEqual(3);
+  });
+});
 
 describe('yieldToEventLoop gives searches in flight the loop first', () => {
   beforeEach(() => jest.useFakeTimers());
