@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Embedder } from '../embedding';
-import { readStarted } from '../infra';
+import { duringRead } from '../infra';
 import { IsoTimestamp, shardOf, SystemId } from '../schemas';
 import {
   type HotHit,
@@ -105,18 +105,10 @@ export class SearchService implements VectorSearch {
 
   /**
    * Embedded and cached as `cachedSearch` says. Bulk work of this process gives way to it
-   * while it runs (`readStarted`).
+   * while it runs (`duringRead`).
    */
-  async search(
-    req: SearchRequest,
-    scope: SystemScope = ALL_SYSTEMS_SCOPE,
-  ): Promise<SearchResponse> {
-    const readEnded = readStarted();
-    try {
-      return await cachedSearch(this.embedder, this.options.cache, this, req, scope);
-    } finally {
-      readEnded();
-    }
+  search(req: SearchRequest, scope: SystemScope = ALL_SYSTEMS_SCOPE): Promise<SearchResponse> {
+    return duringRead(() => cachedSearch(this.embedder, this.options.cache, this, req, scope));
   }
 
   /**

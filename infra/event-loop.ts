@@ -40,6 +40,16 @@ export function readStarted(): () => void {
   };
 }
 
+/** Runs `work` as a search: bulk turns give way until it settles. */
+export async function duringRead<T>(work: () => Promise<T>): Promise<T> {
+  const readEnded = readStarted();
+  try {
+    return await work();
+  } finally {
+    readEnded();
+  }
+}
+
 /**
  * Lets the event loop run what is waiting (a search request, a socket) before going on, and
  * gives searches in flight the loop first (bounded, see above).

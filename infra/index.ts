@@ -27,7 +27,7 @@ export {
   QUERY_CACHE_DEFAULTS,
 } from './defaults';
 export { PACKAGE_ROOT, workerThreadCode } from './entry-files';
-export { readStarted, yieldToEventLoop } from './event-loop';
+export { duringRead, yieldToEventLoop } from './event-loop';
 export { currentThreadId, lowerThreadPriority, setThreadNice } from './thread-priority';
 export { AkoshaError, ErrorCodes, issuesFrom, toAkoshaError } from './errors';
 export type { ErrorCode, Issue } from './errors';

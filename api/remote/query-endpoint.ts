@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type Logger, readStarted } from '../../infra';
+import { duringRead, type Logger } from '../../infra';
 import { ColdReadLimitError } from '../../storage';
 import { QUERY_SERVICE, subjects, writerToken } from '../../streams';
 import {
@@ -82,8 +82,11 @@ export class QueryEndpoint {
   }
 
   /** Every endpoint reads: this process's bulk work gives way while it answers. */
-  private async answer(msg: ServiceMsg, endpoint: string, handler: Handler): Promise<void> {
-    const readEnded = readStarted();
+  private answer(msg: ServiceMsg, endpoint: string, handler: Handler): Promise<void> {
+    return duringRead(() => this.answerNow(msg, endpoint, handler));
+  }
+
+  private async answerNow(msg: ServiceMsg, endpoint: string, handler: Handler): Promise<void> {
     try {
       const started = performance.now();
       if (msg.data.length > MAX_QUERY_REQUEST_BYTES)
@@ -107,8 +110,6 @@ export class QueryEndpoint {
         failure.message,
         JSON.stringify({ error: failure.code, message: failure.message }),
       );
-    } finally {
-      readEnded();
     }
   }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { readStarted } from '../../infra';
+import { duringRead } from '../../infra';
 import { searchAuditDetail } from '../../audit';
 import type { GraphQueries } from '../../storage';
 import { withLinkedEntities } from '../graph/search-entities';
@@ -20,15 +20,8 @@ export interface SearchRouteDeps {
 
 /** `POST /api/v1/search`, within the caller's system scope; the audit event gets the hit count. */
 export function registerSearchRoute(app: FastifyInstance, deps: SearchRouteDeps): void {
-  app.post('/api/v1/search', async (req, reply) => {
-    // bulk work gives way until the reply is written, linked entities included
-    const readEnded = readStarted();
-    try {
-      return await answerSearch(req, reply, deps);
-    } finally {
-      readEnded();
-    }
-  });
+  // bulk work gives way until the reply is written, linked entities included
+  app.post('/api/v1/search', (req, reply) => duringRead(() => answerSearch(req, reply, deps)));
 }
 
 async function answerSearch(req: FastifyRequest, reply: FastifyReply, deps: SearchRouteDeps) {
