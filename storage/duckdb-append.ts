@@ -1,4 +1,3 @@
-import { types as nodeTypes } from 'node:util';
 import duckdb from '@duckdb/node-bindings';
 import {
   arrayValue,
@@ -26,9 +25,6 @@ import { EMBEDDING_DIM } from '../schemas';
  * JavaScript array of them made first: ~12 µs of the event loop's time per row, and garbage.
  */
 export type RowValue = DuckDBValue | Float32Array;
-
-/** Whether a value is a vector (also one made in another realm, such as a worker's message). */
-export const isVector = (v: unknown): v is Float32Array => nodeTypes.isFloat32Array(v);
 
 /** Column types, in table order, of the tables written through the appender. */
 export const APPEND_TYPES: Record<
@@ -118,13 +114,13 @@ export async function appendTypedRows(
 /** Fills one column of a fresh chunk: vectors in one copy, other values one by one. */
 function setColumn(chunk: DuckDBDataChunk, column: number, type: DuckDBType, values: RowValue[]) {
   const size = floatArraySize(type);
-  if (size !== undefined && values.every(isVector)) {
+  if (size !== undefined && values.every((v) => v instanceof Float32Array)) {
     copyVectors(chunk, column, size, values as Float32Array[]);
     return;
   }
   chunk.setColumnValues(
     column,
-    values.map((v) => (isVector(v) ? arrayValue(Array.from(v)) : v)),
+    values.map((v) => (v instanceof Float32Array ? arrayValue(Array.from(v)) : v)),
   );
 }
 

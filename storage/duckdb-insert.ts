@@ -6,7 +6,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { APPEND_TYPES, appendRows, isVector, type RowValue } from './duckdb-append';
+import { APPEND_TYPES, appendRows, type RowValue } from './duckdb-append';
 import { preparedStatement } from './duckdb-prepared';
 
 /**
@@ -52,13 +52,13 @@ export async function insertRows(
     const params = types.map((type, i) => {
       const value = row[i] ?? null;
       if (value === null) return 'NULL';
-      const vector = isVector(value) || value instanceof DuckDBArrayValue;
+      const vector = value instanceof Float32Array || value instanceof DuckDBArrayValue;
       if (vector && type instanceof DuckDBArrayType) {
         values.push(arrayText(value));
         bound.push(VARCHAR);
         return `trim($${values.length})::${type.toString()}`;
       }
-      if (isVector(value)) throw new Error(`a vector for ${type.toString()}`);
+      if (value instanceof Float32Array) throw new Error(`a vector for ${type.toString()}`);
       values.push(value);
       bound.push(type);
       return `$${values.length}`;
@@ -83,6 +83,6 @@ async function runPrepared(
 
 /** `[1.5,-0,…]`: -0 keeps its sign (String(-0) is "0"). */
 function arrayText(value: Float32Array | DuckDBArrayValue): string {
-  const items = isVector(value) ? Array.from(value) : value.items;
+  const items = value instanceof Float32Array ? Array.from(value) : value.items;
   return `[${items.map((v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}]`;
 }

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runInNewContext } from 'node:vm';
 import {
   arrayValue,
   DuckDBInstance,
@@ -160,15 +159,6 @@ describe('vectors through the appender', () => {
     ];
     await appendTypedRows(conn, 'memory', 'v', types, rows);
     expect((await readBack()).map(([, e]) => e)).toEqual([0, 1].map((n) => [...vectorOf(n)]));
-  });
-
-  it('takes a vector made in another realm, as a worker thread hands it over', async () => {
-    const foreign = runInNewContext('Float32Array') as Float32ArrayConstructor;
-    const vector = foreign.from(vectorOf(7));
-    expect(vector instanceof Float32Array).toBe(false);
-    await appendTypedRows(conn, 'memory', 'v', types, [[7, vector]]);
-    await insertRows(conn, 'memory.main', 'v', types, [[8, vector]]);
-    expect((await readBack()).map(([, e]) => e)).toEqual([[...vectorOf(7)], [...vectorOf(7)]]);
   });
 
   it('refuses a vector of another length and appends nothing of its chunk', async () => {
