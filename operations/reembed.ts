@@ -132,7 +132,14 @@ async function rewriteHot(
     ]);
   }
   const passages = rows.flatMap((r, i) =>
-    vectors[i]!.passages.map((p, n) => [r.system_id, r.id, n, p.start, p.end, p.vector]),
+    vectors[i]!.passages.map((p, n) => [
+      r.system_id,
+      r.id,
+      n,
+      p.start,
+      p.end,
+      arrayValue([...p.vector]),
+    ]),
   );
   await appendRows(conn, db, 'memory_passages', passages);
 }

@@ -1,12 +1,8 @@
-import duckdb from '@duckdb/node-bindings';
 import {
-  arrayValue,
   ARRAY,
   BIGINT,
   BOOLEAN,
-  DuckDBArrayType,
   DuckDBDataChunk,
-  DuckDBFloatType,
   FLOAT,
   INTEGER,
   LIST,
@@ -18,13 +14,6 @@ import {
 } from '@duckdb/node-api';
 import { yieldToEventLoop } from '../infra';
 import { EMBEDDING_DIM } from '../schemas';
-
-/**
- * A value to append: a Float32Array stands for a FLOAT[n] array (a vector), copied into the
- * chunk in one piece. As a DuckDBArrayValue, its 384 floats would be set one at a time, a
- * JavaScript array of them made first: ~12 µs of the event loop's time per row, and garbage.
- */
-export type RowValue = DuckDBValue | Float32Array;
 
 /** Column types, in table order, of the tables written through the appender. */
 export const APPEND_TYPES: Record<
@@ -78,7 +67,7 @@ export function appendRows(
   conn: DuckDBConnection,
   db: string,
   table: keyof typeof APPEND_TYPES,
-  rows: RowValue[][],
+  rows: DuckDBValue[][],
 ): Promise<void> {
   return appendTypedRows(conn, db, table, APPEND_TYPES[table], rows);
 }
@@ -89,7 +78,7 @@ export async function appendTypedRows(
   db: string,
   table: string,
   types: DuckDBType[],
-  rows: RowValue[][],
+  rows: DuckDBValue[][],
 ): Promise<void> {
   if (rows.length === 0) return;
   const appender = await conn.createAppender(table, 'main', db);
@@ -97,55 +86,9 @@ export async function appendTypedRows(
     if (start > 0) await yieldToEventLoop();
     const slice = rows.slice(start, start + ROWS_PER_TURN);
     const chunk = DuckDBDataChunk.create(types, slice.length);
-    types.forEach((type, column) =>
-      setColumn(
-        chunk,
-        column,
-        type,
-        slice.map((row) => row[column] ?? null),
-      ),
-    );
+    chunk.setRows(slice);
     appender.appendDataChunk(chunk);
     appender.flushSync();
   }
   appender.closeSync();
-}
-
-/** Fills one column of a fresh chunk: vectors in one copy, other values one by one. */
-function setColumn(chunk: DuckDBDataChunk, column: number, type: DuckDBType, values: RowValue[]) {
-  const size = floatArraySize(type);
-  if (size !== undefined && values.every((v) => v instanceof Float32Array)) {
-    copyVectors(chunk, column, size, values as Float32Array[]);
-    return;
-  }
-  chunk.setColumnValues(
-    column,
-    values.map((v) => (v instanceof Float32Array ? arrayValue(Array.from(v)) : v)),
-  );
-}
-
-/** n of a FLOAT[n] column; undefined for any other type. */
-function floatArraySize(type: DuckDBType): number | undefined {
-  return type instanceof DuckDBArrayType && type.valueType instanceof DuckDBFloatType
-    ? type.length
-    : undefined;
-}
-
-/**
- * Copies the vectors into the array column's child vector (a fresh chunk's rows are all
- * valid, so only the floats are written). A vector of another length is refused.
- */
-function copyVectors(
-  chunk: DuckDBDataChunk,
-  column: number,
-  size: number,
-  vectors: Float32Array[],
-) {
-  const packed = new Float32Array(vectors.length * size);
-  vectors.forEach((v, row) => {
-    if (v.length !== size) throw new Error(`a vector of ${v.length} floats for FLOAT[${size}]`);
-    packed.set(v, row * size);
-  });
-  const child = duckdb.array_vector_get_child(duckdb.data_chunk_get_vector(chunk.chunk, column));
-  duckdb.copy_data_to_vector(child, 0, packed.buffer, 0, packed.byteLength);
 }

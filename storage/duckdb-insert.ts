@@ -6,7 +6,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { APPEND_TYPES, appendRows, type RowValue } from './duckdb-append';
+import { APPEND_TYPES, appendRows } from './duckdb-append';
 import { preparedStatement } from './duckdb-prepared';
 
 /**
@@ -21,7 +21,7 @@ export function writeRows(
   conn: DuckDBConnection,
   db: string,
   table: keyof typeof APPEND_TYPES,
-  rows: RowValue[][],
+  rows: DuckDBValue[][],
 ): Promise<void> {
   if (rows.length === 0) return Promise.resolve();
   if (rows.length > INSERT_MAX_ROWS) return appendRows(conn, db, table, rows);
@@ -44,7 +44,7 @@ export async function insertRows(
   db: string,
   table: string,
   types: DuckDBType[],
-  rows: RowValue[][],
+  rows: DuckDBValue[][],
 ): Promise<void> {
   const values: DuckDBValue[] = [];
   const bound: DuckDBType[] = [];
@@ -52,16 +52,10 @@ export async function insertRows(
     const params = types.map((type, i) => {
       const value = row[i] ?? null;
       if (value === null) return 'NULL';
-      const vector = value instanceof Float32Array || value instanceof DuckDBArrayValue;
-      if (vector && type instanceof DuckDBArrayType) {
-        values.push(arrayText(value));
-        bound.push(VARCHAR);
-        return `trim($${values.length})::${type.toString()}`;
-      }
-      if (value instanceof Float32Array) throw new Error(`a vector for ${type.toString()}`);
-      values.push(value);
-      bound.push(type);
-      return `$${values.length}`;
+      const asText = type instanceof DuckDBArrayType && value instanceof DuckDBArrayValue;
+      values.push(asText ? arrayText(value) : value);
+      bound.push(asText ? VARCHAR : type);
+      return asText ? `trim($${values.length})::${type.toString()}` : `$${values.length}`;
     });
     return `(${params.join(', ')})`;
   });
@@ -82,7 +76,7 @@ async function runPrepared(
 }
 
 /** `[1.5,-0,…]`: -0 keeps its sign (String(-0) is "0"). */
-function arrayText(value: Float32Array | DuckDBArrayValue): string {
-  const items = value instanceof Float32Array ? Array.from(value) : value.items;
-  return `[${items.map((v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}]`;
+function arrayText(value: DuckDBArrayValue): string {
+  const items = value.items.map((v) => (Object.is(v, -0) ? '-0' : String(v)));
+  return `[${items.join(',')}]`;
 }

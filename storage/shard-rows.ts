@@ -1,13 +1,12 @@
-import { listValue, timestampValue } from '@duckdb/node-api';
+import { arrayValue, listValue, timestampValue, type DuckDBValue } from '@duckdb/node-api';
 import { decodeVector } from '../embedding';
 import { EMBEDDING_DIM } from '../schemas';
-import type { RowValue } from './duckdb-append';
 import { isoToMicros } from './time';
 import type { ChunkInput, ChunkOutcome, NewRow } from './write-plan';
 
 /** Appender rows of the tables a shard transaction writes, in table column order. */
 
-export function memoryValues(rows: NewRow[]): RowValue[][] {
+export function memoryValues(rows: NewRow[]): DuckDBValue[][] {
   const now = timestampValue(BigInt(Date.now()) * 1000n);
   return rows.map(({ input, record: r, vector }) => [
     input.message.system_id,
@@ -19,7 +18,7 @@ export function memoryValues(rows: NewRow[]): RowValue[][] {
     r.project,
     listValue(r.tags),
     JSON.stringify(r.metadata),
-    vector,
+    arrayValue(Array.from(vector)),
     r.vector_source,
     input.message.embedder.model,
     input.message.upload_id,
@@ -27,7 +26,7 @@ export function memoryValues(rows: NewRow[]): RowValue[][] {
   ]);
 }
 
-export function keyValues(rows: NewRow[]): RowValue[][] {
+export function keyValues(rows: NewRow[]): DuckDBValue[][] {
   return rows.map(({ input, record: r }) => [
     input.message.system_id,
     r.id,
@@ -36,7 +35,7 @@ export function keyValues(rows: NewRow[]): RowValue[][] {
   ]);
 }
 
-export function passageValues(rows: NewRow[]): RowValue[][] {
+export function passageValues(rows: NewRow[]): DuckDBValue[][] {
   return rows.flatMap(({ input, record: r }) =>
     (r.passages ?? []).map((p, i) => [
       input.message.system_id,
@@ -44,12 +43,12 @@ export function passageValues(rows: NewRow[]): RowValue[][] {
       i,
       p.start,
       p.end,
-      decodeVector(p.vector, EMBEDDING_DIM),
+      arrayValue(Array.from(decodeVector(p.vector, EMBEDDING_DIM))),
     ]),
   );
 }
 
-export function chunkValues(fresh: ChunkInput[], outcomes: ChunkOutcome[]): RowValue[][] {
+export function chunkValues(fresh: ChunkInput[], outcomes: ChunkOutcome[]): DuckDBValue[][] {
   const now = timestampValue(BigInt(Date.now()) * 1000n);
   return fresh.map(({ message: m }, i) => {
     const o = outcomes[i]!;

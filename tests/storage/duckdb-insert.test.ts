@@ -8,7 +8,7 @@ import {
   timestampValue,
   type DuckDBConnection,
 } from '@duckdb/node-api';
-import { appendRows, appendTypedRows, APPEND_TYPES } from '../../storage/duckdb-append';
+import { appendRows, APPEND_TYPES } from '../../storage/duckdb-append';
 import { INSERT_MAX_ROWS, insertRows, writeRows } from '../../storage/duckdb-insert';
 import { CACHED_PER_CONNECTION } from '../../storage/duckdb-prepared';
 import { HOT_SHARD_DDL } from '../../storage/hot-schema';
@@ -124,51 +124,5 @@ describe('rows written by INSERT', () => {
     await insertRows(conn, 'memory.main', 'v', types, [[arrayValue(vector)]]);
     const reader = await conn.runAndReadAll('SELECT e FROM v');
     expect(reader.getRowsJS()[0]![0]).toEqual(vector);
-  });
-});
-
-describe('vectors through the appender', () => {
-  const ROWS = 300; // more than one chunk of rows
-
-  beforeEach(() => conn.run('CREATE TABLE v (n INTEGER, e FLOAT[384])'));
-  const types = [INTEGER, APPEND_TYPES.memory_passages[5]!];
-  const vectorOf = (n: number) =>
-    Float32Array.from({ length: 384 }, (_, i) =>
-      i === 0 ? -0 : i === 1 ? 1e-45 : Math.fround(Math.sin(n * 1000 + i)),
-    );
-  const readBack = async () => {
-    const reader = await conn.runAndReadAll('SELECT n, e FROM v ORDER BY n');
-    return reader.getRowsJS() as [number, number[]][];
-  };
-
-  it('lands each row its own floats exactly, -0 and the smallest subnormal too', async () => {
-    const rows = Array.from({ length: ROWS }, (_, n) => [n, vectorOf(n)]);
-    await appendTypedRows(conn, 'memory', 'v', types, rows);
-    const back = await readBack();
-    expect(back).toHaveLength(ROWS);
-    for (const [n, e] of back) {
-      expect(e).toEqual(Array.from(vectorOf(n)));
-      expect(Object.is(e[0], -0)).toBe(true);
-    }
-  });
-
-  it('takes vectors given as DuckDB array values in the same column', async () => {
-    const rows = [
-      [0, vectorOf(0)],
-      [1, arrayValue(Array.from(vectorOf(1)))],
-    ];
-    await appendTypedRows(conn, 'memory', 'v', types, rows);
-    expect((await readBack()).map(([, e]) => e)).toEqual([0, 1].map((n) => [...vectorOf(n)]));
-  });
-
-  it('refuses a vector of another length and appends nothing of its chunk', async () => {
-    const rows = [
-      [0, vectorOf(0)],
-      [1, new Float32Array(383)],
-    ];
-    await expect(appendTypedRows(conn, 'memory', 'v', types, rows)).rejects.toThrow(
-      'a vector of 383 floats for FLOAT[384]',
-    );
-    expect(await readBack()).toEqual([]);
   });
 });
