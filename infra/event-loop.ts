@@ -3,7 +3,7 @@
  * appends) share one event loop. Bulk work is cut into turns with `yieldToEventLoop()` in
  * between, and where searches come, the turns are paced so that they wait little:
  *
- * - While a search is in flight (`readStarted`), a turn waits until none is, so the search's
+ * - While a search is in flight (`duringRead`), a turn waits until none is, so the search's
  *   steps (embedding, graph, rows, reply) run back to back instead of each one queueing
  *   behind a turn of every busy loop. The wait is bounded (READ_WAIT_MS); after a wait that
  *   reached the bound, turns run as long again without waiting, so a stream of searches
