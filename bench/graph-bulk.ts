@@ -15,6 +15,7 @@ import { MetricKind, ScalarKind, type IndexConfig } from 'usearch';
 import { HOT_INDEX_DEFAULTS } from '../infra';
 import { INLINE_ADD_SLICE, newGraph } from '../storage/vector-index/graph';
 import { ADD_SLICE } from '../storage/vector-index/graph-thread';
+import { efForSize } from '../storage/vector-index/usearch-index';
 import { envInt, fmt, loopHeld, percentile, searchWhile } from './lib';
 
 const DIM = 384;
@@ -26,7 +27,7 @@ const CONFIG: IndexConfig = {
   quantization: ScalarKind.I8,
   connectivity: 16,
   expansion_add: 128,
-  expansion_search: HOT_INDEX_DEFAULTS.expansionSearch,
+  expansion_search: efForSize(BEFORE),
   multi: false,
 };
 

@@ -75,7 +75,7 @@ function systemChunks(s: number, spec: DataSetSpec, vectors: Float32Array): Chun
 }
 
 /** `efSearch`: the graph's ef at query time; default the configured one */
-const openStore = (dir: string, efSearch?: number) =>
+const openStore = (dir: string, efSearch?: number | 'auto') =>
   HotStore.open(dir, {
     concurrency: 4,
     model: HASHING_MODEL,
@@ -153,7 +153,7 @@ export async function ensureDataSet(spec: DataSetSpec, vectors: Float32Array): P
 export async function openDataSet(
   spec: DataSetSpec,
   vectors: Float32Array,
-  efSearch?: number,
+  efSearch?: number | 'auto',
 ): Promise<{ store: HotStore; buildNote: string; openMs: number }> {
   const buildNote = await ensureDataSet(spec, vectors);
   const t = performance.now();

@@ -9,7 +9,7 @@
  * systems, written through HotStore.writeShard like the shard writers do. The data set (DuckDB
  * shard files and the saved index) is built once under .bench/query/, keyed by N and the seed,
  * and reopened by later runs (the index is rebuilt from the shards when AKOSHA_INDEX_QUANTIZATION
- * differs from the saved file's). For each ef of BENCH_EF (default: AKOSHA_INDEX_EF_SEARCH's),
+ * differs from the saved file's). For each ef of BENCH_EF (`auto` or a number; default: AKOSHA_INDEX_EF_SEARCH's),
  * the store is opened with that ef, then:
  *  1. SearchService.searchVector (no cache, no warm or cold tier): top-10 p50/p99 over QUERIES
  *     queries from the same clusters, recall@10 on RECALL_QUERIES of them against exact brute
@@ -61,6 +61,7 @@ import { printStages, profileStages } from './query-profile';
 import { printScatterRow, scatterBench } from './query-scatter';
 import { printUnderIngest, underIngestBench } from './query-under-ingest';
 import { httpVariants, printVariants } from './query-variants';
+import { efForSize } from '../storage/vector-index/usearch-index';
 
 const N = envInt('BENCH_VECTORS', 1_000_000);
 const QUERIES = envInt('BENCH_QUERIES', 1000);
@@ -75,14 +76,20 @@ const SEED = 1;
 const GOAL_PER_S = N > 100_000 ? 1000 : 2000;
 const CONFIGURED_EF = loadConfig().writer.graph.expansionSearch;
 
-function efList(): number[] {
+/** ef at query time: a number, or `auto` (efForSize of the index's points) */
+type Ef = number | 'auto';
+
+function efList(): Ef[] {
   const text = process.env.BENCH_EF;
   if (!text) return [CONFIGURED_EF];
-  const efs = text.split(',').map((x) => Number(x.trim()));
-  if (efs.some((ef) => !Number.isInteger(ef) || ef < 10))
-    throw new Error('BENCH_EF: integers ≥ 10');
+  const efs = text.split(',').map((x): Ef => (x.trim() === 'auto' ? 'auto' : Number(x.trim())));
+  if (efs.some((ef) => ef !== 'auto' && (!Number.isInteger(ef) || ef < 10)))
+    throw new Error('BENCH_EF: auto or integers ≥ 10');
   return efs;
 }
+
+/** `auto (32)`: the ef an auto ef gives N records */
+const efLabel = (ef: Ef) => (ef === 'auto' ? `auto (${efForSize(N)})` : String(ef));
 
 /** The exact top-10s of the queries (seed SEED + 1), kept beside the data set. */
 const truthFile = (spec: DataSetSpec) => join(rootOf(spec), `truth-q${SEED + 1}.json`);
@@ -98,7 +105,7 @@ function queryTexts(count: number): string[] {
 }
 
 interface EfRow {
-  ef: number;
+  ef: Ef;
   top: CaseRow;
   filtered: CaseRow;
   http: MeasuredLoad;
@@ -114,10 +121,10 @@ interface Run {
 }
 
 /** One ef: in-process latency and recall, HTTP throughput; with `detail`, the breakdowns. */
-async function measureEf(run: Run, ef: number, detail: boolean): Promise<EfRow> {
+async function measureEf(run: Run, ef: Ef, detail: boolean): Promise<EfRow> {
   const { store, buildNote, openMs } = await openDataSet(run.spec, run.vectors, ef);
   try {
-    console.log(`\n## ef ${ef}\ndata set: ${buildNote}; opened in ${fmt(openMs / 1000, 1)} s`);
+    console.log(`\n## ef ${efLabel(ef)}\ndata set: ${buildNote}; opened in ${fmt(openMs / 1000, 1)} s`);
     const embedder = new HashingEmbedder();
     const search = new SearchService(store, embedder, { partTimeoutMs: 2000 });
     const [top, filtered] = await inProcess(search, run.queries, run.truth, PLAN);
@@ -162,7 +169,7 @@ function printEfTable(rows: EfRow[]): void {
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows)
     console.log(
-      `| ${r.ef} | ${fmt(r.top.recall, 3)} | ${ms(r.top.p50)} | ${ms(r.top.p99)} | ${fmt(r.top.cpuUs)} µs | ` +
+      `| ${efLabel(r.ef)} | ${fmt(r.top.recall, 3)} | ${ms(r.top.p50)} | ${ms(r.top.p99)} | ${fmt(r.top.cpuUs)} µs | ` +
         `${fmt(r.filtered.recall, 3)} | ${fmt(r.http.perSecond)} | ${fmt(r.http.p99, 1)} ms | ` +
         `${fmt(r.http.serverUsPerRequest)} µs |`,
     );
@@ -180,7 +187,7 @@ function printTargets(row: EfRow): void {
       http.perSecond >= GOAL_PER_S && failures === 0,
     ],
   ] as const;
-  console.log(`\n| target (${fmt(N)} records, ef ${row.ef}) | measured | met |`);
+  console.log(`\n| target (${fmt(N)} records, ef ${efLabel(row.ef)}) | measured | met |`);
   console.log('| --- | --- | --- |');
   for (const [name, value, met] of targets)
     console.log(`| ${name} | ${value} | ${met ? 'met' : 'NOT met'} |`);
@@ -209,7 +216,7 @@ async function main(): Promise<void> {
   const detailed = efs.includes(CONFIGURED_EF) ? CONFIGURED_EF : efs[0]!;
   const rows: EfRow[] = [];
   for (const ef of efs) rows.push(await measureEf(run, ef, ef === detailed));
-  console.log(`\nby ef (the configured one: ${CONFIGURED_EF})`);
+  console.log(`\nby ef (the configured one: ${efLabel(CONFIGURED_EF)})`);
   printEfTable(rows);
   printTargets(rows.find((r) => r.ef === detailed)!);
   if (envInt('BENCH_SCATTER_VECTORS', 100_000) > 0) printScatterRow(await scatterBench());

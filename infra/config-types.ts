@@ -79,7 +79,8 @@ export interface WriterConfig extends PullConfig {
   /** the hot graph; residentBytes: UsearchIndexOptions.residentBytes */
   graph: {
     quantization: 'f32' | 'i8';
-    expansionSearch: number;
+    /** `auto`: it follows the index's size */
+    expansionSearch: number | 'auto';
     residentBytes: number;
     graphThread: boolean;
   };

@@ -12,6 +12,7 @@ import type {
   StreamsConfig,
   WriterConfig,
 } from './config-types';
+import { QDRANT_DEFAULTS } from './defaults';
 import { EnvSchema, type Env } from './env-schema';
 import { parseFaultPoint } from './fault-point';
 import { ordinalGroupSets, podOrdinal } from './writer-groups';
@@ -158,7 +159,7 @@ function vectorStoreSlice(e: Env): VectorStoreOptions {
       url,
       collection: e.AKOSHA_QDRANT_COLLECTION,
       timeoutMs: e.AKOSHA_QDRANT_TIMEOUT_MS,
-      hnswEf: e.AKOSHA_INDEX_EF_SEARCH,
+      hnswEf: e.AKOSHA_INDEX_EF_SEARCH === 'auto' ? QDRANT_DEFAULTS.hnswEf : e.AKOSHA_INDEX_EF_SEARCH,
       ...(e.AKOSHA_QDRANT_API_KEY && { apiKey: e.AKOSHA_QDRANT_API_KEY }),
     },
   };

@@ -7,12 +7,12 @@
 
 /**
  * the hot tier's vector index (storage/vector-index/usearch-index.ts, storage/hot-store.ts).
- * ef 80: the least that keeps recall@10 ≥ 0.95 at 1M records in bench:query (0.971; 64 gave
- * 0.949, 128 gives 0.994 for ~1.45× the CPU per search).
+ * ef at query time `auto`: it follows the index's size (efForSize), as a fixed ef either
+ * costs recall in a large index or CPU in a small one.
  */
 export const HOT_INDEX_DEFAULTS = {
   quantization: 'i8',
-  expansionSearch: 80,
+  expansionSearch: 'auto',
   saveIntervalMs: 300_000,
   /**
    * MiB of the saved points' file a writer holds in memory, the hits' fields first, then
@@ -86,5 +86,6 @@ export const COLD_READ_DEFAULTS = {
 export const QDRANT_DEFAULTS = {
   collection: 'akosha_hot',
   timeoutMs: 10_000,
-  hnswEf: HOT_INDEX_DEFAULTS.expansionSearch,
+  /** ef 80: the least that keeps recall@10 ≥ 0.95 at 1M records in bench:query's embedded index */
+  hnswEf: 80,
 } as const;

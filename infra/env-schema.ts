@@ -56,7 +56,9 @@ export const EnvSchema = z.object({
   AKOSHA_SEARCH_ROWS: z.enum(['memory', 'duckdb']).default('memory'),
   AKOSHA_INDEX_SAVE_INTERVAL_S: int(1, 86_400).default(HOT_INDEX_DEFAULTS.saveIntervalMs / 1000),
   AKOSHA_INDEX_QUANTIZATION: z.enum(['f32', 'i8']).default(HOT_INDEX_DEFAULTS.quantization),
-  AKOSHA_INDEX_EF_SEARCH: int(10, 4096).default(HOT_INDEX_DEFAULTS.expansionSearch),
+  AKOSHA_INDEX_EF_SEARCH: z
+    .union([z.literal('auto'), int(10, 4096)])
+    .default(HOT_INDEX_DEFAULTS.expansionSearch),
   AKOSHA_INDEX_RESIDENT_MB: int(0, 65_536).default(HOT_INDEX_DEFAULTS.residentMiB),
   AKOSHA_INDEX_GRAPH_THREAD: z
     .enum(['on', 'off'])

@@ -67,7 +67,7 @@ export interface QdrantHotOptions {
   collection: string;
   /** per request */
   timeoutMs: number;
-  /** HNSW beam at query time (AKOSHA_INDEX_EF_SEARCH) */
+  /** HNSW beam at query time (AKOSHA_INDEX_EF_SEARCH; `auto` leaves QDRANT_DEFAULTS') */
   hnswEf: number;
 }
 

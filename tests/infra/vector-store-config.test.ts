@@ -48,7 +48,17 @@ describe('vector store settings', () => {
       timeoutMs: bare.timeoutMs,
       hnswEf: QDRANT_DEFAULTS.hnswEf,
     });
-    expect(config.writer.graph.expansionSearch).toBe(QDRANT_DEFAULTS.hnswEf);
+    // the embedded index's ef follows its size; Qdrant's stays fixed
+    expect(config.writer.graph.expansionSearch).toBe('auto');
+    expect(QDRANT_DEFAULTS.hnswEf).toBe(80);
+  });
+
+  it('takes ef at query time as auto or a number from 10 to 4096', () => {
+    const ef = (value: string) => loadConfig({ AKOSHA_INDEX_EF_SEARCH: value }).writer.graph;
+    expect(ef('auto').expansionSearch).toBe('auto');
+    expect(ef('64').expansionSearch).toBe(64);
+    for (const bad of ['5', '5000', 'fast', '48.5'])
+      expect(() => ef(bad)).toThrow(/AKOSHA_INDEX_EF_SEARCH/);
   });
 
   it('refuses Qdrant without a URL, and a collection name Qdrant would not take', () => {

@@ -12,6 +12,7 @@ import { qdrantPointIdOf, usearchKeyOf } from '../../../storage/vector-index/key
 import {
   IndexFileError,
   UsearchIndex,
+  efForSize,
   keySetFingerprint,
   shardIndexPath,
 } from '../../../storage/vector-index/usearch-index';
@@ -65,6 +66,16 @@ describe('record keys', () => {
     expect(qdrantPointIdOf({ system_id: 'system-1', id: 'r1' })).toBe(
       'e9a0fbbb-3043-8598-b392-a55d70056c6a',
     );
+  });
+});
+
+describe('ef at query time, auto', () => {
+  it('is 32 up to 100,000 points, 80 at 1M, and grows with the graph', () => {
+    for (const n of [0, 1, 10_000, 100_000]) expect(efForSize(n)).toBe(32);
+    expect(efForSize(1_000_000)).toBe(80);
+    const sizes = [100_000, 200_000, 500_000, 1_000_000, 2_000_000, 10_000_000];
+    const efs = sizes.map(efForSize);
+    efs.slice(1).forEach((ef, i) => expect(ef).toBeGreaterThan(efs[i]!));
   });
 });
 
