@@ -124,7 +124,9 @@ interface Run {
 async function measureEf(run: Run, ef: Ef, detail: boolean): Promise<EfRow> {
   const { store, buildNote, openMs } = await openDataSet(run.spec, run.vectors, ef);
   try {
-    console.log(`\n## ef ${efLabel(ef)}\ndata set: ${buildNote}; opened in ${fmt(openMs / 1000, 1)} s`);
+    console.log(
+      `\n## ef ${efLabel(ef)}\ndata set: ${buildNote}; opened in ${fmt(openMs / 1000, 1)} s`,
+    );
     const embedder = new HashingEmbedder();
     const search = new SearchService(store, embedder, { partTimeoutMs: 2000 });
     const [top, filtered] = await inProcess(search, run.queries, run.truth, PLAN);

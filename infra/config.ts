@@ -159,7 +159,8 @@ function vectorStoreSlice(e: Env): VectorStoreOptions {
       url,
       collection: e.AKOSHA_QDRANT_COLLECTION,
       timeoutMs: e.AKOSHA_QDRANT_TIMEOUT_MS,
-      hnswEf: e.AKOSHA_INDEX_EF_SEARCH === 'auto' ? QDRANT_DEFAULTS.hnswEf : e.AKOSHA_INDEX_EF_SEARCH,
+      hnswEf:
+        e.AKOSHA_INDEX_EF_SEARCH === 'auto' ? QDRANT_DEFAULTS.hnswEf : e.AKOSHA_INDEX_EF_SEARCH,
       ...(e.AKOSHA_QDRANT_API_KEY && { apiKey: e.AKOSHA_QDRANT_API_KEY }),
     },
   };
