@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Index } from 'usearch';
 // eslint-disable-next-line no-restricted-imports -- a thread starts faster without infra's index
 import { currentThreadId, lowerThreadPriority, setThreadNice } from '../../infra/thread-priority';
-import type { GraphCall, GraphReply, GraphWorkerData } from './graph-thread';
+import { packMatches, type GraphCall, type GraphReply, type GraphWorkerData } from './graph-thread';
 import { searchBatch } from './search-batch';
 
 type Search = Extract<GraphCall, { op: 'search' }>;
@@ -53,12 +53,13 @@ function schedule(): void {
 }
 
 /**
- * Every waiting search first, in one batch, then one other call, or the next slice of an add:
- * a search waits for one slice at most, however many writes are queued.
+ * Every waiting search first, then one other call, or the next slice of an add: a search
+ * waits for one slice at most, however many writes are queued. Each search call is answered
+ * as soon as it is done, so the event loop takes up its answers while the next call runs.
  */
 function drain(): void {
   scheduled = false;
-  if (searches.length > 0) searchAll(searches.splice(0));
+  for (const m of searches.splice(0)) searchOne(m);
   const call = calls[0];
   if (call && !(call.op === 'add' && addNextSlice(call))) {
     calls.shift();
@@ -67,22 +68,22 @@ function drain(): void {
   schedule();
 }
 
-function searchAll(batch: Search[]): void {
+/** One call's searches as one native batch, answered packed. */
+function searchOne(m: Search): void {
   priority.raise();
   try {
-    const found = searchBatch(index, batch, batchThreads);
-    // copies: a batch's answers are views of one buffer, which would go whole to each
-    batch.forEach((m, i) =>
-      answer(m.id, () => ({
-        keys: found[i]!.keys.slice(),
-        distances: found[i]!.distances.slice(),
-      })),
-    );
+    const d = config.dimensions;
+    const queries = Array.from(m.ks, (k, i) => ({
+      query: m.queries.subarray(i * d, (i + 1) * d),
+      k,
+    }));
+    const packed = packMatches(searchBatch(index, queries, batchThreads));
+    reply({ id: m.id, value: packed }, [
+      packed.keys.buffer as ArrayBuffer,
+      packed.distances.buffer as ArrayBuffer,
+    ]);
   } catch (err) {
-    for (const m of batch)
-      answer(m.id, () => {
-        throw err;
-      });
+    reply({ id: m.id, error: messageOf(err) });
   } finally {
     priority.lower();
   }
@@ -129,8 +130,10 @@ const messageOf = (err: unknown) => String((err as Error | undefined)?.message ?
 
 function answer(id: number, value: () => unknown): void {
   try {
-    port.postMessage({ id, value: value() } satisfies GraphReply);
+    reply({ id, value: value() });
   } catch (err) {
-    port.postMessage({ id, error: messageOf(err) } satisfies GraphReply);
+    reply({ id, error: messageOf(err) });
   }
 }
+
+const reply = (r: GraphReply, transfer: ArrayBuffer[] = []) => port.postMessage(r, transfer);
