@@ -82,7 +82,8 @@ export interface WriterConfig extends PullConfig {
     /** `auto`: it follows the index's size */
     expansionSearch: number | 'auto';
     residentBytes: number;
-    graphThread: boolean;
+    /** `auto`: where the process may run on two cores or more */
+    graphThread: boolean | 'auto';
   };
   /** chunk rows are kept this long: the uploads stream's max age plus its duplicate window */
   chunkKeepMs: number;

@@ -134,7 +134,8 @@ function writerSlice(e: Env): WriterConfig {
       quantization: e.AKOSHA_INDEX_QUANTIZATION,
       expansionSearch: e.AKOSHA_INDEX_EF_SEARCH,
       residentBytes: e.AKOSHA_INDEX_RESIDENT_MB * 2 ** 20,
-      graphThread: e.AKOSHA_INDEX_GRAPH_THREAD === 'on',
+      graphThread:
+        e.AKOSHA_INDEX_GRAPH_THREAD === 'auto' ? 'auto' : e.AKOSHA_INDEX_GRAPH_THREAD === 'on',
     },
     chunkKeepMs: e.AKOSHA_UPLOADS_MAX_AGE_DAYS * 86_400_000 + e.AKOSHA_DUPLICATE_WINDOW_MS,
     upkeep: {

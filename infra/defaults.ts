@@ -21,11 +21,12 @@ export const HOT_INDEX_DEFAULTS = {
    */
   residentMiB: 128,
   /**
-   * the graph on a thread of its own (AKOSHA_INDEX_GRAPH_THREAD): on, as the event loop then
-   * answers requests while the graph searches (searches handed over a few at a time), and
-   * graph inserts no longer hold it up (bench:query, 100k: 5 of 6 alternating runs faster)
+   * the graph on a thread of its own (AKOSHA_INDEX_GRAPH_THREAD): `auto`, on where the process
+   * may run on two cores or more: the event loop then answers requests while the graph
+   * searches on the other core, and graph inserts no longer hold it up (bench:query, 100k:
+   * 5 of 6 alternating runs faster); on one core the hand-offs cost ~25 % of the searches/s
    */
-  graphThread: true,
+  graphThread: 'auto',
   /**
    * nice value of that thread: while a writer ingests, its graph inserts yield the cores to
    * the thread that answers searches

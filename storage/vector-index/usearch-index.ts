@@ -1,4 +1,5 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { MetricKind, ScalarKind, type IndexConfig } from 'usearch';
 import { EMBEDDING_DIM } from '../../schemas';
@@ -56,10 +57,11 @@ export interface UsearchIndexOptions {
   threads?: number | undefined;
   /**
    * The graph on a worker thread of its own at nice HOT_INDEX_DEFAULTS.graphNice (GraphThread):
-   * its adds no longer hold the event loop and yield the cores to it, at the price of a hand-off
-   * per search. Default HOT_INDEX_DEFAULTS.graphThread (off: on the event loop's thread).
+   * its adds no longer hold the event loop and yield the cores to it, and it searches while the
+   * event loop serves requests, at the price of a hand-off per group of searches. `auto`: where
+   * the process may run on two cores or more. Default HOT_INDEX_DEFAULTS.graphThread.
    */
-  graphThread?: boolean | undefined;
+  graphThread?: boolean | 'auto' | undefined;
   /**
    * Filtered search: when at most this many points pass the filter, they are ranked exactly
    * (dot products over the kept vectors) instead of over-fetching from the graph. Default 2048.
@@ -629,7 +631,8 @@ function graphOf(o: Resolved): Graph {
     multi: false,
   };
   const nice = HOT_INDEX_DEFAULTS.graphNice;
-  return newGraph(config, { thread: o.graphThread, batchThreads: o.threads, nice });
+  const thread = o.graphThread === 'auto' ? availableParallelism() >= 2 : o.graphThread;
+  return newGraph(config, { thread, batchThreads: o.threads, nice });
 }
 
 /** Reads a saved graph and checks it against its sidecar: the count, the dimensions, keys. */

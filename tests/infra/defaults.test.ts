@@ -24,6 +24,7 @@ describe('defaults: the environment schema and the components', () => {
       graphThread: USEARCH_DEFAULTS.graphThread,
     });
     expect(loadConfig({ AKOSHA_INDEX_GRAPH_THREAD: 'on' }).writer.graph.graphThread).toBe(true);
+    expect(loadConfig({ AKOSHA_INDEX_GRAPH_THREAD: 'off' }).writer.graph.graphThread).toBe(false);
     expect(() => loadConfig({ AKOSHA_INDEX_GRAPH_THREAD: 'yes' })).toThrow(/GRAPH_THREAD/);
     expect(loadConfig({ AKOSHA_INDEX_RESIDENT_MB: '0' }).writer.graph.residentBytes).toBe(0);
     expect(() => loadConfig({ AKOSHA_INDEX_RESIDENT_MB: '-1' })).toThrow(/RESIDENT/);
