@@ -7,7 +7,7 @@ import { coresAllowed } from './search-batch';
 export type GraphCall = { id: number } & (
   | { op: 'add'; keys: BigUint64Array; vectors: Float32Array; threads: number }
   | { op: 'remove' | 'contains'; keys: BigUint64Array }
-  /** the searches of one turn: `queries` holds ks.length vectors end to end */
+  /** a group of searches (SEARCH_GROUP at most): `queries` holds ks.length vectors end to end */
   | { op: 'search'; queries: Float32Array; ks: Uint32Array }
   | { op: 'size' | 'dimensions' }
   | { op: 'save' | 'load' | 'view'; path: string }
@@ -172,7 +172,7 @@ export class GraphThread {
     await this.worker.terminate();
   }
 
-  /** The searches of this turn, as one call. */
+  /** The searches waiting (a full group, or the last of a turn's), as one call. */
   private sendSearches(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;

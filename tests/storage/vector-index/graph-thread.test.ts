@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Index } from 'usearch';
-import { GraphThread } from '../../../storage/vector-index/graph-thread';
+import { GraphThread, SEARCH_GROUP } from '../../../storage/vector-index/graph-thread';
 import { DIM, F32_GRAPH, rng, unitVector } from './fixtures';
 
 const config = F32_GRAPH;
 const next = rng(7);
 const points = Array.from({ length: 300 }, () => unitVector(next));
-const queries = Array.from({ length: 3 }, () => unitVector(next));
+const queries = Array.from({ length: 2 * SEARCH_GROUP + 3 }, () => unitVector(next));
 const keys = (from: number, to: number) =>
   BigUint64Array.from({ length: to - from }, (_, i) => BigInt(from + i));
 const flat = (from: number, to: number) => {
@@ -55,6 +55,16 @@ describe('a usearch graph on a thread of its own', () => {
     expect(Array.from(a.keys)).toEqual(nearest(queries[0]!, 5));
     expect(Array.from(b.keys)).toEqual(nearest(queries[1]!, 3));
     expect(Array.from(c.keys)).toEqual(nearest(queries[2]!, 8));
+  });
+
+  it('answers more searches of one turn than a group holds, each in its order', async () => {
+    // three groups to the thread: two full ones and the rest at the end of the turn
+    const ks = queries.map((_, i) => 1 + (i % 9));
+    const found = await Promise.all(queries.map((q, i) => graph.search(q, ks[i]!)));
+    found.forEach((m, i) => {
+      expect(Array.from(m.keys)).toEqual(nearest(queries[i]!, ks[i]!));
+      expect(m.distances).toHaveLength(ks[i]!);
+    });
   });
 
   it('answers a search before the writes queued ahead of it', async () => {
