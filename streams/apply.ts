@@ -27,9 +27,11 @@ async function applyStream(
   force: boolean,
   log?: Logger,
 ): Promise<void> {
-  const existing = await jsm.streams.info(def.name).catch(() => undefined);
+  const info = () => jsm.streams.info(def.name).catch(() => undefined);
+  const existing = await info();
   if (!existing) {
-    await jsm.streams.add(def).catch((err: unknown) => explainReservation(err, def));
+    const add = () => jsm.streams.add(def).catch((err: unknown) => explainReservation(err, def));
+    if (!(await createdUnlessRaced(add, info))) return applyStream(jsm, def, force, log);
     log?.info({ stream: def.name }, 'stream created');
     return;
   }
@@ -41,6 +43,23 @@ async function applyStream(
     );
   const { name, retention: _r, storage: _s, ...mutable } = config;
   await jsm.streams.update(name, mutable).catch((err: unknown) => explainReservation(err, config));
+}
+
+/**
+ * Creates what was not there; false when the create failed because another process created
+ * it meanwhile (processes of one deployment starting together), so the caller updates it.
+ */
+export async function createdUnlessRaced(
+  create: () => Promise<unknown>,
+  find: () => Promise<unknown>,
+): Promise<boolean> {
+  try {
+    await create();
+    return true;
+  } catch (err) {
+    if ((await find()) !== undefined) return false;
+    throw err;
+  }
 }
 
 /** The server reserves each stream's max_bytes out of its max_file_store at create and update. */
@@ -59,9 +78,10 @@ async function applyConsumer(
   log?: Logger,
 ): Promise<void> {
   const { stream, ...config } = def;
-  const existing = await jsm.consumers.info(stream, def.durable_name).catch(() => undefined);
-  if (!existing) {
-    await jsm.consumers.add(stream, config);
+  const info = () => jsm.consumers.info(stream, def.durable_name).catch(() => undefined);
+  if (!(await info())) {
+    if (!(await createdUnlessRaced(() => jsm.consumers.add(stream, config), info)))
+      return applyConsumer(jsm, def, log);
     log?.debug({ stream, consumer: def.durable_name }, 'consumer created');
     return;
   }

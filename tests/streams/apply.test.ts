@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { connect, nanos } from '@nats-io/transport-node';
 import { loadConfig } from '../../infra/config';
-import { applyTopology } from '../../streams/apply';
+import { applyTopology, createdUnlessRaced } from '../../streams/apply';
 import { INGEST_CONSUMER, STREAM, writerConsumerName } from '../../streams/definitions';
 import pino from 'pino';
 import { startTestNats, type TestNats } from '../helpers/nats';
@@ -43,6 +43,39 @@ describe('applyTopology', () => {
     const names = [];
     for await (const s of jsm.streams.list()) names.push(s.config.name);
     expect(names.sort()).toEqual(Object.values(STREAM).sort());
+  });
+
+  it('creates the topology when several processes apply it at once', async () => {
+    // processes of one deployment start together: each finds no stream, and all but one
+    // create fails; those must update what the first created, not give up
+    const fresh = await startTestNats();
+    const processes = await Promise.all(
+      Array.from({ length: 6 }, () => connect({ servers: fresh.url })),
+    );
+    try {
+      const config = loadConfig({}).streams;
+      await Promise.all(processes.map((nc) => applyTopology(nc, config)));
+      const jsm = await jetstreamManager(fresh.nc);
+      const names = [];
+      for await (const s of jsm.streams.list()) names.push(s.config.name);
+      expect(names.sort()).toEqual(Object.values(STREAM).sort());
+      expect((await jsm.consumers.info(STREAM.uploads, INGEST_CONSUMER)).config.durable_name).toBe(
+        INGEST_CONSUMER,
+      );
+    } finally {
+      await Promise.all(processes.map((nc) => nc.close()));
+      await fresh.stop();
+    }
+  });
+
+  it('takes a create that failed because another process created it first as done by that process', async () => {
+    const refused = () => Promise.reject(new Error('subjects overlap with an existing stream'));
+    const created = () => Promise.resolve({});
+    expect(await createdUnlessRaced(created, () => Promise.resolve(undefined))).toBe(true);
+    expect(await createdUnlessRaced(refused, () => Promise.resolve({ name: 'X' }))).toBe(false);
+    await expect(createdUnlessRaced(refused, () => Promise.resolve(undefined))).rejects.toThrow(
+      /subjects overlap/,
+    );
   });
 
   it('keeps a longer history and dedupe window that the server holds; --force lowers them', async () => {
