@@ -60,7 +60,15 @@ export const EnvSchema = z.object({
     .union([z.literal('auto'), int(10, 4096)])
     .default(HOT_INDEX_DEFAULTS.expansionSearch),
   AKOSHA_INDEX_RESIDENT_MB: int(0, 65_536).default(HOT_INDEX_DEFAULTS.residentMiB),
-  AKOSHA_INDEX_GRAPH_THREAD: z.enum(['auto', 'on', 'off']).default(HOT_INDEX_DEFAULTS.graphThread),
+  AKOSHA_INDEX_GRAPH_THREAD: z
+    .enum(['auto', 'on', 'off'])
+    .default(
+      HOT_INDEX_DEFAULTS.graphThread === 'auto'
+        ? 'auto'
+        : HOT_INDEX_DEFAULTS.graphThread
+          ? 'on'
+          : 'off',
+    ),
   AKOSHA_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   AKOSHA_UPLOADS_MAX_AGE_DAYS: int(1, 3650).default(30),
   AKOSHA_DUPLICATE_WINDOW_MS: int(1000, 86_400_000).default(300_000),
