@@ -1,5 +1,5 @@
 import { ALL_ROLES, Pipeline, type Role } from '../app';
-import { armFaultPoint, createLogger, loadConfig } from '../infra';
+import { armFaultPoint, createLogger, exitProcess, loadConfig } from '../infra';
 
 /**
  * Runs the given stages until SIGTERM/SIGINT, then drains and exits. `force` lets the
@@ -18,17 +18,17 @@ export async function runStart(
   const shutdown = (signal: string) => {
     log.info({ signal }, 'draining');
     pipeline.close().then(
-      () => process.exit(0),
+      () => exitProcess(0, log),
       (err) => {
         log.error({ err }, 'shutdown failed');
-        process.exit(1);
+        return exitProcess(1, log);
       },
     );
   };
   // a writer that lost its lease closes and exits 1, so that a supervisor restarts it
   void pipeline.failure.then((err) => {
     log.error({ err: err.message }, 'stopping');
-    pipeline.close().finally(() => process.exit(1));
+    void pipeline.close().finally(() => exitProcess(1, log));
   });
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { EMBEDDER_DEFAULTS, workerThreadCode } from '../infra';
+import type { Worker } from 'node:worker_threads';
+import { EMBEDDER_DEFAULTS, startWorker as startThread, workerThreadCode } from '../infra';
 import type { EmbedderInfo } from '../schemas';
 import type { Embedder } from './embedder';
 import {
@@ -203,7 +203,7 @@ interface StartedWorker {
 }
 
 function startWorker(options: WorkerData): Promise<StartedWorker> {
-  const worker = new Worker(workerThreadCode(__dirname, 'worker-entry'), {
+  const worker = startThread(workerThreadCode(__dirname, 'worker-entry'), {
     eval: true,
     workerData: options,
   });

@@ -3,8 +3,8 @@
  * worker thread, so that it runs beside the shard writes on the main thread.
  * Its entry is the compiled .js or, from source, the .ts through tsx (see infra/entry-files.ts).
  */
-import { Worker } from 'node:worker_threads';
-import { workerThreadCode } from '../infra';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, workerThreadCode } from '../infra';
 import type { PrepareLimits, PreparedBatch, RawUpload } from './replay-prepare';
 
 export interface PrepareRequest {
@@ -32,7 +32,7 @@ export class PrepareWorker {
 
   static start(): PrepareWorker {
     const code = workerThreadCode(__dirname, 'replay-worker-entry');
-    return new PrepareWorker(new Worker(code, { eval: true }));
+    return new PrepareWorker(startWorker(code, { eval: true }));
   }
 
   prepare(messages: RawUpload[], limits: PrepareLimits, dryRun: boolean): Promise<PreparedBatch> {

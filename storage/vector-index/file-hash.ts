@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../../infra';
 
 // Plain JavaScript: a worker of eval'd code runs without the TypeScript loader.
 const HASH_WORKER = `
@@ -30,7 +30,7 @@ parentPort.postMessage(hash.digest('hex'));
  */
 export function sha256InWorker(path: string, bytes?: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(HASH_WORKER, { eval: true, workerData: { path, bytes } });
+    const worker = startWorker(HASH_WORKER, { eval: true, workerData: { path, bytes } });
     worker.once('message', (hex: string) => resolve(hex));
     worker.once('error', reject);
     worker.once('exit', (code) => {

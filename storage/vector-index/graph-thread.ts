@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { IndexConfig, Matches } from 'usearch';
-import { setThreadNice, workerThreadCode } from '../../infra';
+import { setThreadNice, startWorker, workerThreadCode } from '../../infra';
 import { coresAllowed } from './search-batch';
 
 /** A call to the graph's thread (graph-worker-entry.ts). */
@@ -111,7 +111,7 @@ export class GraphThread {
       nice: opts.nice,
       addSlice: opts.addSlice ?? ADD_SLICE,
     };
-    this.worker = new Worker(workerThreadCode(__dirname, 'graph-worker-entry'), {
+    this.worker = startWorker(workerThreadCode(__dirname, 'graph-worker-entry'), {
       eval: true,
       workerData,
     });
@@ -169,6 +169,7 @@ export class GraphThread {
     if (this.pending.length > 0) this.sendSearches();
     if (this.waiting.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     this.stopped ??= new Error('graph thread closed');
+    this.raisePriority(); // its teardown must not wait behind busy threads of normal priority
     await this.worker.terminate();
   }
 
@@ -177,7 +178,7 @@ export class GraphThread {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    if (this.waiting.size > 0) this.raiseWhileBusy();
+    if (this.waiting.size > 0) this.raisePriority();
     const d = batch[0]!.query.length;
     const queries = new Float32Array(batch.length * d);
     batch.forEach((s, i) => queries.set(s.query, i * d));
@@ -188,8 +189,8 @@ export class GraphThread {
     );
   }
 
-  /** The thread works at its low priority: raise it; it lowers itself after the search. */
-  private raiseWhileBusy(): void {
+  /** The thread works at its low priority: raise it; it lowers itself after its next search. */
+  private raisePriority(): void {
     const t = this.thread;
     if (t?.tid === undefined || t.low <= t.normal) return;
     if (!setThreadNice(t.tid, t.normal)) this.thread = undefined;
