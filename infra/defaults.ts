@@ -21,12 +21,11 @@ export const HOT_INDEX_DEFAULTS = {
    */
   residentMiB: 128,
   /**
-   * the graph on a thread of its own (AKOSHA_INDEX_GRAPH_THREAD): off until a writer with it
-   * on exits in time on SIGTERM during a NATS outage (one fault-scenario run waited 60 s).
-   * `auto` (on where the process may run on two cores or more) serves more searches/s there
-   * (bench:query, 100k: 5 of 6 alternating runs faster); on one core it costs ~25 %
+   * the graph on a thread of its own (AKOSHA_INDEX_GRAPH_THREAD): `auto`, on where the process
+   * may run on two cores or more, serves more searches/s there (bench:query, 100k: 5 of 6
+   * alternating runs faster); on one core it costs ~25 %
    */
-  graphThread: false as boolean | 'auto',
+  graphThread: 'auto' as boolean | 'auto',
   /**
    * nice value of that thread: while a writer ingests, its graph inserts yield the cores to
    * the thread that answers searches

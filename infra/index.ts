@@ -29,7 +29,7 @@ export {
 export { PACKAGE_ROOT, workerThreadCode } from './entry-files';
 export { duringRead, yieldToEventLoop } from './event-loop';
 export { currentThreadId, lowerThreadPriority, setThreadNice } from './thread-priority';
-export { exitProcess, runningWorkers, startWorker } from './owned-workers';
+export { exitProcess, startWorker } from './owned-workers';
 export { AkoshaError, ErrorCodes, issuesFrom, toAkoshaError } from './errors';
 export type { ErrorCode, Issue } from './errors';
 export { armFaultPoint, hitFaultPoint, hitPoisonPoint } from './fault-point';

@@ -15,9 +15,6 @@ export function startWorker(code: string, options: WorkerOptions): Worker {
   return worker;
 }
 
-/** How many started worker threads are still running. */
-export const runningWorkers = () => running.size;
-
 /**
  * Exits with `code` once every worker thread stopped. `process.exit` joins each worker thread,
  * and a thread inside a native call cannot be interrupted: one that never returns would hold
