@@ -2,6 +2,9 @@
  * npm run bench:replay — rebuilds one hot shard from AKOSHA_UPLOADS with
  * replayUploads and the default (hashing) embedder: 1,000 uploads × 100 records
  * of one system (one shard), replayed into an empty data dir. Target ≥ 10,000 records/s.
+ * The replay returns once its rows are committed and its points searchable; the HNSW graph
+ * takes them in the background (UsearchIndex.stage). The bench then searches while that
+ * build runs, and reports when it is done.
  */
 import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,7 +19,7 @@ import { shardOf } from '../schemas/ids';
 import { HotStore } from '../storage/hot-store';
 import { applyTopology } from '../streams/apply';
 import { subjects } from '../streams/subjects';
-import { fmt, tempDir, textOfBytes } from './lib';
+import { fmt, percentile, tempDir, textOfBytes } from './lib';
 
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 1000);
 const RECORDS_PER_UPLOAD = Number(process.env.BENCH_RECORDS_PER_UPLOAD ?? 100);
@@ -26,6 +29,7 @@ const WORKER_THREAD = process.env.BENCH_WORKER_THREAD !== '0';
 const PUBLISH_WINDOW = 64;
 const SYSTEM = 'bench-replay-host';
 const TARGET_RECORDS_PER_SECOND = 10_000;
+const PROBE_SEARCHES = 200;
 
 function uploadBody(u: number): string {
   const now = new Date().toISOString();
@@ -86,6 +90,10 @@ async function main(): Promise<void> {
     batchBytes: BATCH_BYTES,
     workerThread: WORKER_THREAD,
   });
+  const waiting = store.indexWaiting;
+  const probe = await searchWhileBuilding(store);
+  await store.indexBuilt();
+  const builtSeconds = summary.seconds + (performance.now() - probe.started) / 1000;
   const stored = await store.count(shardOf(SYSTEM));
   const indexed = await store.indexCount();
   await store.close();
@@ -104,16 +112,43 @@ async function main(): Promise<void> {
   console.log(`  DuckDB write (shard txn): ${share(t.writeSeconds)}`);
   console.log(`  final checkpoint:         ${share(t.checkpointSeconds)}`);
   console.log(
-    `  vector index (re-sync):   ${share(t.indexSeconds)}; ${fmt(summary.index?.added ?? 0)} points added once at the end`,
+    `  vector index (staged):    ${share(t.indexSeconds)}; ${fmt(summary.index?.added ?? 0)} points at the end, ${fmt(waiting)} of them left to the graph's background build`,
   );
-  const rowsSeconds = summary.seconds - t.indexSeconds;
   console.log(
-    `\nrows committed: ${fmt(summary.records.stored / rowsSeconds)} records/s (${fmt(rowsSeconds, 2)} s); ` +
-      `rows + index: ${fmt(summary.recordsPerSecond)} records/s — target ≥ ${fmt(TARGET_RECORDS_PER_SECOND)}: ${summary.recordsPerSecond >= TARGET_RECORDS_PER_SECOND ? 'met' : 'NOT met'}`,
+    `\nreplay (rows committed, every point searchable): ${fmt(summary.recordsPerSecond)} records/s — target ≥ ${fmt(TARGET_RECORDS_PER_SECOND)}: ${summary.recordsPerSecond >= TARGET_RECORDS_PER_SECOND ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `  ${PROBE_SEARCHES} searches (top 10, one at a time) while the graph builds: p50 ${fmt(probe.p50, 1)} ms, p99 ${fmt(probe.p99, 1)} ms; the probed record first in ${probe.found} of ${PROBE_SEARCHES}`,
+  );
+  console.log(
+    `  graph complete ${fmt(builtSeconds, 2)} s after the replay started: ${fmt(total / builtSeconds)} records/s rows + graph`,
   );
   await nc.close();
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Searches for replayed records by their own text's vector, one at a time, while the graph
+ * takes the staged points: their latency, and whether each record comes first.
+ */
+async function searchWhileBuilding(store: HotStore) {
+  const started = performance.now();
+  const embedder = new HashingEmbedder();
+  const ms: number[] = [];
+  let found = 0;
+  for (let i = 0; i < PROBE_SEARCHES; i++) {
+    const record = (i * 7919) % (UPLOADS * RECORDS_PER_UPLOAD);
+    const u = Math.floor(record / RECORDS_PER_UPLOAD);
+    const id = `m-${u}-${record % RECORDS_PER_UPLOAD}`;
+    const [query] = await embedder.embed([textOfBytes(record, CONTENT_BYTES)]);
+    const t0 = performance.now();
+    const hits = await store.searchIndex(query!, { limit: 10 });
+    ms.push(performance.now() - t0);
+    if (hits[0]?.id === id) found++;
+  }
+  ms.sort((a, b) => a - b);
+  return { started, p50: percentile(ms, 50), p99: percentile(ms, 99), found };
 }
 
 main().catch((err) => {

@@ -75,6 +75,7 @@ export class WriterUpkeep {
     await this.step('index repair', async () => {
       await store.repairStaleIndexes();
       metrics.indexStaleShards.set(store.staleIndexShards.length);
+      metrics.indexWaitingPoints.set(store.indexWaiting);
     });
     await this.step('incomplete uploads', async () => {
       const before = new Date(Date.now() - this.options.incompleteAfterMs);

@@ -122,6 +122,11 @@ function deliveryMetrics(r: Registry[]) {
       help: 'Hot shards whose vector index misses committed rows until repaired.',
       registers: r,
     }),
+    indexWaitingPoints: new Gauge({
+      name: 'akosha_index_waiting_points',
+      help: 'Hot points a bulk load stored that the HNSW graph does not hold yet (searched exactly meanwhile).',
+      registers: r,
+    }),
     clockSkew: new Gauge({
       name: 'akosha_clock_skew_seconds',
       help: "This writer's clock minus the NATS server's, at its last aging pass.",

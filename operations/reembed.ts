@@ -132,14 +132,7 @@ async function rewriteHot(
     ]);
   }
   const passages = rows.flatMap((r, i) =>
-    vectors[i]!.passages.map((p, n) => [
-      r.system_id,
-      r.id,
-      n,
-      p.start,
-      p.end,
-      arrayValue([...p.vector]),
-    ]),
+    vectors[i]!.passages.map((p, n) => [r.system_id, r.id, n, p.start, p.end, p.vector]),
   );
   await appendRows(conn, db, 'memory_passages', passages);
 }

@@ -57,7 +57,7 @@ export interface ReplaySummary {
     writeSeconds: number;
     /** the one checkpoint per shard at the end (deferred while writing) */
     checkpointSeconds: number;
-    /** the vector index of the written shards, re-synced once at the end (deferred while writing) */
+    /** the written shards' points staged in the vector index at the end (deferred while writing) */
     indexSeconds: number;
   };
   /** what the index re-sync added and removed; shards it could not re-sync are left stale */
@@ -77,8 +77,8 @@ const PREPARED_AHEAD = 2;
  * the writer at start) announces those the live path never did, each once.
  * Batches are prepared ahead while earlier ones are written; writes keep stream order.
  * The written shards skip the vector index while it runs (searches miss their new rows
- * until it ends); their points are added once at the end, in large batches over every core,
- * instead of in steps at every shard transaction (HotStore.deferIndex).
+ * until it ends); at the end their points are staged at once (HotStore.deferIndex): searchable
+ * when the replay returns, ranked exactly until the graph's background build takes them.
  */
 export async function replayUploads(opts: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();

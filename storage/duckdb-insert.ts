@@ -1,3 +1,4 @@
+import { isFloat32Array } from 'node:util/types';
 import {
   DuckDBArrayType,
   DuckDBArrayValue,
@@ -6,7 +7,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { APPEND_TYPES, appendRows } from './duckdb-append';
+import { APPEND_TYPES, appendRows, type RowValue } from './duckdb-append';
 import { preparedStatement } from './duckdb-prepared';
 
 /**
@@ -21,7 +22,7 @@ export function writeRows(
   conn: DuckDBConnection,
   db: string,
   table: keyof typeof APPEND_TYPES,
-  rows: DuckDBValue[][],
+  rows: RowValue[][],
 ): Promise<void> {
   if (rows.length === 0) return Promise.resolve();
   if (rows.length > INSERT_MAX_ROWS) return appendRows(conn, db, table, rows);
@@ -44,7 +45,7 @@ export async function insertRows(
   db: string,
   table: string,
   types: DuckDBType[],
-  rows: DuckDBValue[][],
+  rows: RowValue[][],
 ): Promise<void> {
   const values: DuckDBValue[] = [];
   const bound: DuckDBType[] = [];
@@ -52,8 +53,10 @@ export async function insertRows(
     const params = types.map((type, i) => {
       const value = row[i] ?? null;
       if (value === null) return 'NULL';
-      const asText = type instanceof DuckDBArrayType && value instanceof DuckDBArrayValue;
-      values.push(asText ? arrayText(value) : value);
+      const asText =
+        type instanceof DuckDBArrayType &&
+        (value instanceof DuckDBArrayValue || isFloat32Array(value));
+      values.push(asText ? arrayText(value) : (value as DuckDBValue));
       bound.push(asText ? VARCHAR : type);
       return asText ? `trim($${values.length})::${type.toString()}` : `$${values.length}`;
     });
@@ -76,7 +79,8 @@ async function runPrepared(
 }
 
 /** `[1.5,-0,…]`: -0 keeps its sign (String(-0) is "0"). */
-function arrayText(value: DuckDBArrayValue): string {
-  const items = value.items.map((v) => (Object.is(v, -0) ? '-0' : String(v)));
+function arrayText(value: DuckDBArrayValue | Float32Array): string {
+  const floats = isFloat32Array(value) ? Array.from(value) : value.items;
+  const items = floats.map((v) => (Object.is(v, -0) ? '-0' : String(v)));
   return `[${items.join(',')}]`;
 }

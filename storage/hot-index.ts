@@ -217,7 +217,8 @@ export class HotIndex {
 
   /**
    * A bulk load's writes of a shard (HotVectors.addWrites): their marks checked first, then
-   * every point added in batches of BULK_POINTS (one usearch call each, over every core).
+   * every point staged in batches of BULK_POINTS: searchable at once, in the graph once its
+   * background build takes it (UsearchIndex.stage).
    */
   async addWrites(
     shard: number,
@@ -232,7 +233,7 @@ export class HotIndex {
     }
     const points = writes.flatMap((w) => w.rows.flatMap((row) => pointsOfRow(shard, row, true)));
     for (let i = 0; i < points.length; i += BULK_POINTS)
-      await this.index.upsert(points.slice(i, i + BULK_POINTS));
+      await this.index.stage(points.slice(i, i + BULK_POINTS));
     this.keepable.delete(shard);
     if (known !== undefined) this.marks.set(shard, known);
     this.dirty = true;
@@ -332,6 +333,14 @@ export class HotIndex {
 
   count(): Promise<number> {
     return this.index.count();
+  }
+
+  get waiting(): number {
+    return this.index.waiting;
+  }
+
+  built(): Promise<void> {
+    return this.index.built();
   }
 
   /**

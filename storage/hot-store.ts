@@ -413,6 +413,16 @@ export class HotStore implements ShardSink {
     }));
   }
 
+  /** Points a bulk load stored that the vector index's graph does not hold yet (searched exactly). */
+  get indexWaiting(): number {
+    return this.index?.waiting ?? 0;
+  }
+
+  /** Resolves once the vector index's graph holds every point a bulk load stored. */
+  async indexBuilt(): Promise<void> {
+    await this.index?.built?.();
+  }
+
   /** Index points (records and passages). */
   indexCount(): Promise<number> {
     return this.index?.count() ?? Promise.resolve(0);

@@ -33,6 +33,10 @@ export interface HotVectors {
     shard: number,
     writes: { rows: NewRow[]; mark?: string | undefined }[],
   ): Promise<number>;
+  /** Points a bulk load stored that the graph's background build has not taken yet. */
+  readonly waiting?: number;
+  /** Resolves once that build holds every point staged so far. */
+  built?(): Promise<void>;
   /** Makes the shard's points equal to its records after changes made outside `add`. */
   sync(conn: DuckDBConnection, shard: number): Promise<{ added: number; removed: number }>;
   /** The records nearest to the query, best first, each once, at most `limit`. */

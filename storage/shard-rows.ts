@@ -1,12 +1,13 @@
-import { arrayValue, listValue, timestampValue, type DuckDBValue } from '@duckdb/node-api';
+import { listValue, timestampValue } from '@duckdb/node-api';
 import { decodeVector } from '../embedding';
 import { EMBEDDING_DIM } from '../schemas';
+import type { RowValue } from './duckdb-append';
 import { isoToMicros } from './time';
 import type { ChunkInput, ChunkOutcome, NewRow } from './write-plan';
 
 /** Appender rows of the tables a shard transaction writes, in table column order. */
 
-export function memoryValues(rows: NewRow[]): DuckDBValue[][] {
+export function memoryValues(rows: NewRow[]): RowValue[][] {
   const now = timestampValue(BigInt(Date.now()) * 1000n);
   return rows.map(({ input, record: r, vector }) => [
     input.message.system_id,
@@ -18,7 +19,7 @@ export function memoryValues(rows: NewRow[]): DuckDBValue[][] {
     r.project,
     listValue(r.tags),
     JSON.stringify(r.metadata),
-    arrayValue(Array.from(vector)),
+    vector,
     r.vector_source,
     input.message.embedder.model,
     input.message.upload_id,
@@ -26,7 +27,7 @@ export function memoryValues(rows: NewRow[]): DuckDBValue[][] {
   ]);
 }
 
-export function keyValues(rows: NewRow[]): DuckDBValue[][] {
+export function keyValues(rows: NewRow[]): RowValue[][] {
   return rows.map(({ input, record: r }) => [
     input.message.system_id,
     r.id,
@@ -35,7 +36,7 @@ export function keyValues(rows: NewRow[]): DuckDBValue[][] {
   ]);
 }
 
-export function passageValues(rows: NewRow[]): DuckDBValue[][] {
+export function passageValues(rows: NewRow[]): RowValue[][] {
   return rows.flatMap(({ input, record: r }) =>
     (r.passages ?? []).map((p, i) => [
       input.message.system_id,
@@ -43,12 +44,12 @@ export function passageValues(rows: NewRow[]): DuckDBValue[][] {
       i,
       p.start,
       p.end,
-      arrayValue(Array.from(decodeVector(p.vector, EMBEDDING_DIM))),
+      decodeVector(p.vector, EMBEDDING_DIM),
     ]),
   );
 }
 
-export function chunkValues(fresh: ChunkInput[], outcomes: ChunkOutcome[]): DuckDBValue[][] {
+export function chunkValues(fresh: ChunkInput[], outcomes: ChunkOutcome[]): RowValue[][] {
   const now = timestampValue(BigInt(Date.now()) * 1000n);
   return fresh.map(({ message: m }, i) => {
     const o = outcomes[i]!;

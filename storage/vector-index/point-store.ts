@@ -251,6 +251,28 @@ export class PointStore {
     return out;
   }
 
+  /** The slots of those of `keys` held here that pass the filter (all of them without one). */
+  slotsAmong(keys: Iterable<bigint>, filter: CompiledFilter | undefined): number[] {
+    const refs = filter && this.refsOf(filter);
+    const out: number[] = [];
+    for (const key of keys) {
+      const slot = this.slotOf.get(key);
+      if (slot !== undefined && (!refs || this.slotMatches(slot, refs))) out.push(slot);
+    }
+    return out;
+  }
+
+  /** The vectors of `keys`, every one held here, end to end in their order. */
+  vectorsOf(keys: bigint[]): Float32Array {
+    const d = this.dimensions;
+    const out = new Float32Array(keys.length * d);
+    const indexOfSlot = new Map(keys.map((key, i) => [this.slotOf.get(key)!, i]));
+    this.eachVector([...indexOfSlot.keys()], (slot, v, at) =>
+      out.set(v.subarray(at, at + d), indexOfSlot.get(slot)! * d),
+    );
+    return out;
+  }
+
   /** Exact cosine of the query (of norm `qNorm`) and the point of `key`; undefined: no such point. */
   similarity(query: Float32Array, qNorm: number, key: bigint): number | undefined {
     const slot = this.slotOf.get(key);
@@ -268,15 +290,15 @@ export class PointStore {
     k: number,
   ): { key: bigint; similarity: number }[] {
     const qNorm = Math.sqrt(dot(query, 0, query, 0, this.dimensions)) || 1;
-    const scored: { key: bigint; similarity: number }[] = [];
-    this.eachVector(slots, (slot, v, at) =>
-      scored.push({
-        key: this.keys[slot]!,
-        similarity: cosine(query, qNorm, v, at, this.dimensions),
-      }),
-    );
-    scored.sort((a, b) => b.similarity - a.similarity);
-    return scored.slice(0, k);
+    const top: { key: bigint; similarity: number }[] = []; // best first, at most k
+    this.eachVector(slots, (slot, v, at) => {
+      const similarity = cosine(query, qNorm, v, at, this.dimensions);
+      if (top.length === k && similarity <= top[k - 1]!.similarity) return;
+      let i = top.length === k ? k - 1 : top.length;
+      while (i > 0 && top[i - 1]!.similarity < similarity) top[i] = top[--i]!;
+      top[i] = { key: this.keys[slot]!, similarity };
+    });
+    return top;
   }
 
   /** Calls `fn` with each slot's vector (at offset `at` of `v`), reading saved ones in runs. */

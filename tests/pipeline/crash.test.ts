@@ -43,6 +43,7 @@ describe('crash safety: SIGKILL mid-batch', () => {
     await waitFor(events, {
       until: (n) => n >= afterFirstKill + 200,
       what: 'progress after restart',
+      timeoutMs: 60_000, // a start re-syncs the index of every shard the kill left unsaved
     });
     await kill(akosha, 'SIGKILL');
 

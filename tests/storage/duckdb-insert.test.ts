@@ -116,6 +116,27 @@ describe('rows written by INSERT', () => {
     expect(Number(reader.getRows()[0]![0])).toBe(tables);
   });
 
+  it('appends vectors given as Float32Arrays exactly as their DuckDBArrayValues', async () => {
+    const values = memoryValues(rowsOf(300)); // more rows than one DataChunk takes
+    const asArrayValues = values.map((row) =>
+      row.map((v) => (v instanceof Float32Array ? arrayValue(Array.from(v)) : v)),
+    );
+    await appendRows(conn, 'a', 'memories', values);
+    await appendRows(conn, 'b', 'memories', asArrayValues);
+    expect(await table('a', 'memories')).toEqual(await table('b', 'memories'));
+    const reader = await conn.runAndReadAll(`SELECT embedding FROM a.memories WHERE id = 'r-7'`);
+    const r7 = values.find((row) => row[1] === 'r-7')![9] as Float32Array;
+    expect(reader.getRowsJS()[0]![0]).toEqual(Array.from(r7));
+  });
+
+  it('appends a vector column that mixes Float32Arrays and array values value by value', async () => {
+    const values = memoryValues(rowsOf(6));
+    values[2]![9] = arrayValue(Array.from(values[2]![9] as Float32Array));
+    await appendRows(conn, 'a', 'memories', values);
+    await insertRows(conn, 'b', 'memories', APPEND_TYPES.memories, values);
+    expect(await table('a', 'memories')).toEqual(await table('b', 'memories'));
+  });
+
   it('keeps a vector exact through its text', async () => {
     const values = [0.1, -2.5e-7, 3.4028234663852886e38, 1e-45].map(Math.fround);
     const types = [APPEND_TYPES.memory_passages[5]!];
