@@ -14,7 +14,7 @@ import { connect } from '@nats-io/transport-node';
 import { HASHING_MODEL, HashingEmbedder } from '../embedding/hashing-embedder';
 import { loadConfig } from '../infra/config';
 import { startNatsServer } from '../infra/nats-server';
-import { replayUploads } from '../operations/replay';
+import { replayUploads, type ReplaySummary } from '../operations/replay';
 import { shardOf } from '../schemas/ids';
 import { HotStore } from '../storage/hot-store';
 import { applyTopology } from '../streams/apply';
@@ -100,6 +100,18 @@ async function main(): Promise<void> {
   if (stored !== total) throw new Error(`shard holds ${stored} records, expected ${total}`);
   if (indexed !== total) throw new Error(`the index holds ${indexed} points, expected ${total}`);
 
+  printSummary(summary, waiting, probe, builtSeconds);
+  await nc.close();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function printSummary(
+  summary: ReplaySummary,
+  waiting: number,
+  probe: Awaited<ReturnType<typeof searchWhileBuilding>>,
+  builtSeconds: number,
+): void {
   const t = summary.timings;
   const share = (s: number) =>
     `${fmt(s, 2)} s (${fmt((s / summary.seconds) * 100, 0)} % of the run)`;
@@ -121,11 +133,8 @@ async function main(): Promise<void> {
     `  ${PROBE_SEARCHES} searches (top 10, one at a time) while the graph builds: p50 ${fmt(probe.p50, 1)} ms, p99 ${fmt(probe.p99, 1)} ms; the probed record first in ${probe.found} of ${PROBE_SEARCHES}`,
   );
   console.log(
-    `  graph complete ${fmt(builtSeconds, 2)} s after the replay started: ${fmt(total / builtSeconds)} records/s rows + graph`,
+    `  graph complete ${fmt(builtSeconds, 2)} s after the replay started: ${fmt(summary.records.stored / builtSeconds)} records/s rows + graph`,
   );
-  await nc.close();
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /**
