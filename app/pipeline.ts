@@ -11,11 +11,12 @@ import {
   logNatsStatus,
   type Metrics,
   type NatsHandle,
+  settleWithin,
 } from '../infra';
 import { type GraphStore, type HotStore, openGraphStore, type TierMover } from '../storage';
 import { applyTopology } from '../streams';
 import { writesGraph } from './graph-stage';
-import { closeWithoutAcking, settleWithin } from './shutdown';
+import { closeWithoutAcking } from './shutdown';
 import { mergeReadiness, type Stage } from './stage';
 import { httpOf, stagesFor } from './stage-list';
 import type { StageContext } from './stages';

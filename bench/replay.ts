@@ -29,7 +29,7 @@ const WORKER_THREAD = process.env.BENCH_WORKER_THREAD !== '0';
 const PUBLISH_WINDOW = 64;
 const SYSTEM = 'bench-replay-host';
 const TARGET_RECORDS_PER_SECOND = 10_000;
-const PROBE_SEARCHES = 200;
+const PROBE_SEARCHES = 50;
 
 function uploadBody(u: number): string {
   const now = new Date().toISOString();

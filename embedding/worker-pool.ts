@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { EMBEDDER_DEFAULTS, startWorker as startThread, workerThreadCode } from '../infra';
+import { EMBEDDER_DEFAULTS, startWorker, workerThreadCode } from '../infra';
 import type { EmbedderInfo } from '../schemas';
 import type { Embedder } from './embedder';
 import {
@@ -73,7 +73,9 @@ export class WorkerPoolEmbedder implements Embedder {
     // a download happens once, here, not in every worker
     if (allowRemote) await (await ModelEmbedder.load({ ...modelOptions, allowRemote })).close();
     const perWorker: WorkerData = { intraOpThreads: 1, ...modelOptions, nice };
-    const started = Array.from({ length: Math.max(1, workers) }, () => startWorker(perWorker));
+    const started = Array.from({ length: Math.max(1, workers) }, () =>
+      startEmbeddingWorker(perWorker),
+    );
     const results = await Promise.allSettled(started);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -177,7 +179,7 @@ export class WorkerPoolEmbedder implements Embedder {
   /** Replaces a dead worker; one that cannot start is tried again later. */
   private respawn(slot: Slot): void {
     if (this.closed) return;
-    startWorker(this.workerOptions).then(
+    startEmbeddingWorker(this.workerOptions).then(
       ({ worker }) => {
         if (this.closed) return void worker.terminate();
         slot.worker = worker;
@@ -202,8 +204,8 @@ interface StartedWorker {
   maxTokens: number;
 }
 
-function startWorker(options: WorkerData): Promise<StartedWorker> {
-  const worker = startThread(workerThreadCode(__dirname, 'worker-entry'), {
+function startEmbeddingWorker(options: WorkerData): Promise<StartedWorker> {
+  const worker = startWorker(workerThreadCode(__dirname, 'worker-entry'), {
     eval: true,
     workerData: options,
   });

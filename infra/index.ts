@@ -35,6 +35,7 @@ export type { ErrorCode, Issue } from './errors';
 export { armFaultPoint, hitFaultPoint, hitPoisonPoint } from './fault-point';
 export { createLogger } from './logger';
 export type { Logger } from './logger';
+export { settleWithin, type Settled } from './settle';
 export { createMetrics } from './metrics';
 export type { Metrics } from './metrics';
 export type { IngestionStatus, QueryOutcome, StoreSizes } from './service-metrics';

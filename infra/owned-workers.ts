@@ -1,5 +1,6 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { settleWithin } from './settle';
 
 /** The worker threads this process started that have not exited. */
 const running = new Set<Worker>();
@@ -38,12 +39,6 @@ export async function exitProcess(
 /** True when every worker thread stopped within `ms`. */
 async function stopWorkers(ms: number): Promise<boolean> {
   if (running.size === 0) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const stopped = Promise.allSettled([...running].map((w) => w.terminate())).then(() => true);
-  try {
-    return await Promise.race([stopped, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const stopped = Promise.allSettled([...running].map((w) => w.terminate()));
+  return (await settleWithin(stopped, ms)) === 'done';
 }
