@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     ...config.writer,
     model: HASHING_MODEL,
   });
+  const cpuBefore = process.cpuUsage();
   const summary = await replayUploads({
     nc,
     store,
@@ -90,6 +91,11 @@ async function main(): Promise<void> {
     batchBytes: BATCH_BYTES,
     workerThread: WORKER_THREAD,
   });
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  console.log(
+    `\nCPU of this process (every thread, DuckDB's too) during the replay: ${fmt(cpuSeconds, 1)} s, ${fmt(cpuSeconds / summary.seconds, 2)} of ${cpus().length} cores busy on average`,
+  );
   const waiting = store.indexWaiting;
   const probe = await searchWhileBuilding(store);
   await store.indexBuilt();

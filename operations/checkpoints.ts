@@ -16,10 +16,15 @@ const DEFERRED_THRESHOLD = '1TB';
  * The settings are per DuckDB instance: a live writer sharing the store has them too until
  * `finish`.
  */
+export interface BulkSettings {
+  /** checkpoints the shards, then restores the settings */
+  finish(shards: Iterable<number>): Promise<void>;
+}
+
 export async function bulkSettings(
   store: HotStore,
   threads = availableParallelism(),
-): Promise<{ finish(shards: Iterable<number>): Promise<void> }> {
+): Promise<BulkSettings> {
   const conn = await store.connect();
   const previous = {
     threshold: (await setting(conn, 'checkpoint_threshold', '16MB')).replace(/'/g, ''),
@@ -30,7 +35,9 @@ export async function bulkSettings(
   return {
     async finish(shards) {
       try {
-        for (const shard of shards) await conn.run(`CHECKPOINT ${shardDbName(shard)}`);
+        // FORCE waits for running transactions (a live writer's, an index re-sync's reads)
+        // where a plain CHECKPOINT fails
+        for (const shard of shards) await conn.run(`FORCE CHECKPOINT ${shardDbName(shard)}`);
       } finally {
         await conn.run(`SET GLOBAL checkpoint_threshold = '${previous.threshold}'`);
         await conn.run(`SET GLOBAL threads = ${previous.threads}`);

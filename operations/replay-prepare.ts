@@ -115,6 +115,9 @@ function chunksOf(
   return messages.map((message) => {
     const chunkVectors = vectors.slice(offset, offset + message.records.length);
     offset += message.records.length;
-    return { message, vectors: chunkVectors.map((v) => v.vector) };
+    // the writer takes each record's vector from `vectors`: its text form, needed above to
+    // size the chunks as the live path does, would only be copied to the writing thread
+    const records = message.records.map((r) => ({ ...r, vector: '' }));
+    return { message: { ...message, records }, vectors: chunkVectors.map((v) => v.vector) };
   });
 }

@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Embedder } from '../embedding';
 import type { ChunkInput, DeferredIndex, DeferredIndexResult, HotStore } from '../storage';
 import { openStreamReader, STREAM } from '../streams';
-import { bulkSettings } from './checkpoints';
+import { bulkSettings, type BulkSettings } from './checkpoints';
 import { prepareBatch, type PreparedBatch, type RawUpload } from './replay-prepare';
 import { PrepareWorker } from './replay-worker';
 import { uploadsFilter, type UploadSelection } from './upload-filter';
@@ -92,21 +92,25 @@ export async function replayUploads(opts: ReplayOptions): Promise<ReplaySummary>
   const run = new ReplayRun(opts, reader.total);
   const deferred = opts.dryRun ? undefined : opts.store.deferIndex();
   run.deferred = deferred;
+  const checkpoints = opts.dryRun ? undefined : await bulkSettings(opts.store);
+  let streamed = false;
   try {
     await replayStream(run, reader, opts);
+    streamed = true;
   } catch (err) {
     deferred?.abandon(); // left stale: the upkeep, their next write or the next open repairs them
     throw err;
-  }
-  if (deferred) {
-    const { seconds, ...index } = await deferred.finish();
-    run.timings.indexSeconds = seconds;
-    run.index = index;
+  } finally {
+    // the shards' checkpoints (DuckDB's threads) beside the index's staging (this thread)
+    await Promise.all([
+      checkpoints && run.checkpoint(checkpoints),
+      streamed && deferred && run.finishIndex(deferred),
+    ]);
   }
   return run.summary((performance.now() - started) / 1000);
 }
 
-/** Reads, prepares and writes every selected upload; one checkpoint per shard at the end. */
+/** Reads, prepares and writes every selected upload. */
 async function replayStream(
   run: ReplayRun,
   reader: Awaited<ReturnType<typeof openStreamReader>>,
@@ -115,7 +119,6 @@ async function replayStream(
   const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
   let pending: RawUpload[] = [];
   let pendingBytes = 0;
-  const checkpoints = opts.dryRun ? undefined : await bulkSettings(opts.store);
   try {
     let readStarted = performance.now();
     for await (const batch of reader.batches(READ_BATCH)) {
@@ -134,9 +137,6 @@ async function replayStream(
     await run.drain();
   } finally {
     await run.close();
-    const checkpointStarted = performance.now();
-    await checkpoints?.finish(run.shards);
-    run.timings.checkpointSeconds = (performance.now() - checkpointStarted) / 1000;
   }
 }
 
@@ -190,6 +190,19 @@ class ReplayRun {
 
   async close(): Promise<void> {
     await this.worker?.close();
+  }
+
+  /** One checkpoint per written shard (deferred while writing). */
+  async checkpoint(checkpoints: BulkSettings): Promise<void> {
+    const started = performance.now();
+    await checkpoints.finish(this.shards);
+    this.timings.checkpointSeconds = (performance.now() - started) / 1000;
+  }
+
+  async finishIndex(deferred: DeferredIndex): Promise<void> {
+    const { seconds, ...index } = await deferred.finish();
+    this.timings.indexSeconds = seconds;
+    this.index = index;
   }
 
   private async writeNext(): Promise<void> {
