@@ -32,7 +32,7 @@ export const HOT_INDEX_DEFAULTS = {
    */
   graphNice: 10,
   /**
-   * points a bulk load (replay, restore, tier move) may leave to the graph's background build
+   * points a bulk load (a replay) may leave to the graph's background build
    * (UsearchIndex.stage); meanwhile every search ranks them exactly, ~0.3 µs a point
    */
   stagedMax: 131_072,

@@ -124,7 +124,7 @@ function deliveryMetrics(r: Registry[]) {
     }),
     indexWaitingPoints: new Gauge({
       name: 'akosha_index_waiting_points',
-      help: 'Hot points a bulk load stored that the HNSW graph does not hold yet (searched exactly meanwhile).',
+      help: 'Hot points a replay stored that the HNSW graph does not hold yet (searched exactly meanwhile).',
       registers: r,
     }),
     clockSkew: new Gauge({

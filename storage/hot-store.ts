@@ -333,7 +333,7 @@ export class HotStore implements ShardSink {
   }
 
   /**
-   * For bulk loads (replay, restore, tier moves): the shards passed to `defer` skip the
+   * For bulk loads (a replay): the shards passed to `defer` skip the
    * per-write index work until `finish` re-syncs each once (deferred-index.ts).
    */
   deferIndex(): DeferredIndex {
