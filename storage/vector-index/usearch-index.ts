@@ -268,8 +268,9 @@ export class UsearchIndex implements VectorIndex {
   /**
    * `upsert` for bulk loads: the points are kept and searchable at once, ranked exactly until
    * the graph holds them, and a background loop adds them to the graph a slice per change,
-   * so that live upserts and saves take turns with it. Past `stagedMax` points waiting, a stage adds slices itself first: the exact ranking of the waiting points,
-   * which every search pays, stays bounded.
+   * so that live upserts and saves take turns with it. Past `stagedMax` points waiting, a
+   * stage adds slices itself first: the exact ranking of the waiting points, which every
+   * search pays, stays bounded.
    */
   async stage(points: IndexPoint[]): Promise<void> {
     const cap = Math.max(0, this.opts.stagedMax - points.length);
@@ -296,27 +297,31 @@ export class UsearchIndex implements VectorIndex {
   async built(): Promise<void> {
     this.buildInBackground(); // again, after a loop that failed
     while (this.building) await this.building;
-    if (this.unindexed.size > 0 && !this.closing) throw this.buildError;
+    if (this.unindexed.size > 0 && !this.closing)
+      throw this.buildError ?? new Error('staged points are not in the graph yet');
   }
 
   private buildInBackground(): void {
-    if (this.building || this.unindexed.size === 0) return;
+    if (this.building || this.unindexed.size === 0 || this.closing) return;
     this.buildError = undefined;
-    this.building = (async () => {
-      try {
-        while (this.unindexed.size > 0 && !this.closing)
-          await this.change(() => this.addUnindexed(BUILD_SLICE));
-      } catch (err) {
-        this.buildError = err; // the points stay staged: the next stage or save tries again
-      } finally {
-        this.building = undefined;
-      }
-    })();
+    // cleared in a reaction, so always after it is set (the loop may end without awaiting)
+    this.building = this.buildLoop().finally(() => {
+      this.building = undefined;
+    });
+  }
+
+  private async buildLoop(): Promise<void> {
+    try {
+      while (this.unindexed.size > 0 && !this.closing)
+        await this.change(() => this.addUnindexed(BUILD_SLICE));
+    } catch (err) {
+      this.buildError = err; // the points stay staged: the next stage or save tries again
+    }
   }
 
   /** Adds up to `max` staged points to the graph (in a change). */
   private async addUnindexed(max: number): Promise<void> {
-    if (this.closing) return;
+    this.assertOpen();
     const keys: bigint[] = [];
     for (const key of this.unindexed) {
       if (keys.length === max) break;

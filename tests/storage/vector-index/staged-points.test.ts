@@ -65,6 +65,14 @@ describe('UsearchIndex.stage', () => {
     }
   });
 
+  it('a save under way when the index closes still holds every staged point', async () => {
+    await index.stage(points);
+    await Promise.all([index.save(), index.close()]);
+    const reopened = await UsearchIndex.open(shardIndexPath(dir, 7));
+    expect(await reopened.count()).toBe(points.length);
+    await reopened.close();
+  });
+
   it('removes and replaces points the graph does not hold yet', async () => {
     await index.stage(points);
     const [gone, moved] = [points[7]!, points[8]!];
