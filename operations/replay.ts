@@ -31,7 +31,8 @@ export interface ReplayOptions extends UploadSelection {
   batchBytes?: number | undefined;
   /**
    * decode, embed and chunk in a worker thread, beside the writes (the
-   * HashingEmbedder only: the worker builds its own); default false
+   * HashingEmbedder only: the worker builds its own; the first batch is prepared
+   * here while the worker starts); default false
    */
   workerThread?: boolean | undefined;
   onProgress?: ((p: ReplayProgress) => void) | undefined;
@@ -154,6 +155,7 @@ class ReplayRun {
   /** shards written to */
   readonly shards = new Set<number>();
   private messages = 0;
+  private submitted = 0;
   private skipped = 0;
   private valid = 0;
   private readonly uploads = new Set<string>();
@@ -176,9 +178,12 @@ class ReplayRun {
       chunkMaxBytes: this.opts.chunkMaxBytes,
     };
     const dryRun = this.opts.dryRun === true;
-    const prepared = this.worker
-      ? this.worker.prepare(messages, limits, dryRun)
-      : prepareBatch(messages, this.opts.embedder, limits, dryRun);
+    // the first batch is prepared here while the worker loads its modules (~0.5 s)
+    const first = this.submitted++ === 0;
+    const prepared =
+      this.worker && !first
+        ? this.worker.prepare(messages, limits, dryRun)
+        : prepareBatch(messages, this.opts.embedder, limits, dryRun);
     prepared.catch(() => undefined); // awaited in order by writeNext
     this.prepared.push(prepared);
     while (this.prepared.length > PREPARED_AHEAD) await this.writeNext();

@@ -23,9 +23,10 @@ export function writeRows(
   db: string,
   table: keyof typeof APPEND_TYPES,
   rows: RowValue[][],
+  rowsPerFlush?: number,
 ): Promise<void> {
   if (rows.length === 0) return Promise.resolve();
-  if (rows.length > INSERT_MAX_ROWS) return appendRows(conn, db, table, rows);
+  if (rows.length > INSERT_MAX_ROWS) return appendRows(conn, db, table, rows, rowsPerFlush);
   return insertRows(conn, db, table, APPEND_TYPES[table], rows);
 }
 

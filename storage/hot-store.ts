@@ -234,8 +234,13 @@ export class HotStore implements ShardSink {
     const result = await this.shardLock.run(shard, async () => {
       const filter = await this.filterOf(shard);
       const keptMark = this.keptMark(shard);
+      const bulk = this.deferredIndex.has(shard);
       const written = await this.pool.use((conn) =>
-        writeShardTransaction(conn, shardDbName(shard), filter, accepted, { fence, keptMark }),
+        writeShardTransaction(conn, shardDbName(shard), filter, accepted, {
+          fence,
+          keptMark,
+          bulk,
+        }),
       );
       await this.indexRows(shard, written.rows, written.mark);
       return written;

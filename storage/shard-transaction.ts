@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { hitFaultPoint, preciseNowMs } from '../infra';
+import { BULK_ROWS_PER_FLUSH } from './duckdb-append';
 import { bumpCommitMark } from './commit-mark';
 import { settleCompletions, type CompletedUpload } from './completion';
 import { writeRows } from './duckdb-insert';
@@ -35,6 +36,8 @@ export interface ShardWriteOptions {
   fence?: (() => boolean) | undefined;
   /** the shard's mark, when this transaction may keep it rather than move it (HotVectors.keptMark) */
   keptMark?: string | undefined;
+  /** a bulk load's transaction: appended in larger flushes (BULK_ROWS_PER_FLUSH) */
+  bulk?: boolean | undefined;
 }
 
 /**
@@ -47,12 +50,12 @@ export async function writeShardTransaction(
   db: string,
   filter: ShardFilter,
   inputs: ChunkInput[],
-  { fence, keptMark }: ShardWriteOptions = {},
+  { fence, keptMark, bulk }: ShardWriteOptions = {},
 ): Promise<ShardWriteResult> {
   await conn.run('BEGIN TRANSACTION');
   let written: { result: ShardWriteResult; newKeys: string[] };
   try {
-    written = await writeChunks(conn, db, filter, inputs);
+    written = await writeChunks(conn, db, filter, inputs, bulk ? BULK_ROWS_PER_FLUSH : undefined);
     // an UPDATE costs a small write about a sixth of its CPU: kept while no save vouches for it
     if (written.result.rows.length > 0)
       written.result.mark = keptMark ?? (await bumpCommitMark(conn, db));
@@ -74,6 +77,7 @@ async function writeChunks(
   db: string,
   filter: ShardFilter,
   inputs: ChunkInput[],
+  rowsPerFlush: number | undefined,
 ) {
   const { fresh, redelivered, earlier } = await splitRedelivered(conn, db, filter, inputs);
   const candidates = fresh
@@ -86,9 +90,9 @@ async function writeChunks(
         filter.has(filterKey.content(c.systemId, c.sha256)),
     );
   const { rows, outcomes } = planWrites(fresh, await knownRecords(conn, db, candidates));
-  await writeRows(conn, db, 'memories', memoryValues(rows));
-  await writeRows(conn, db, 'record_keys', keyValues(rows));
-  await writeRows(conn, db, 'memory_passages', passageValues(rows));
+  await writeRows(conn, db, 'memories', memoryValues(rows), rowsPerFlush);
+  await writeRows(conn, db, 'record_keys', keyValues(rows), rowsPerFlush);
+  await writeRows(conn, db, 'memory_passages', passageValues(rows), rowsPerFlush);
   await writeRows(conn, db, 'upload_chunks', chunkValues(fresh, outcomes));
   const completed = await settleCompletions(
     conn,

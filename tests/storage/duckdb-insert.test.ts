@@ -8,7 +8,7 @@ import {
   timestampValue,
   type DuckDBConnection,
 } from '@duckdb/node-api';
-import { appendRows, APPEND_TYPES } from '../../storage/duckdb-append';
+import { appendRows, APPEND_TYPES, BULK_ROWS_PER_FLUSH } from '../../storage/duckdb-append';
 import { INSERT_MAX_ROWS, insertRows, writeRows } from '../../storage/duckdb-insert';
 import { CACHED_PER_CONNECTION } from '../../storage/duckdb-prepared';
 import { HOT_SHARD_DDL } from '../../storage/hot-schema';
@@ -127,6 +127,15 @@ describe('rows written by INSERT', () => {
     const reader = await conn.runAndReadAll(`SELECT embedding FROM a.memories WHERE id = 'r-7'`);
     const r7 = values.find((row) => row[1] === 'r-7')![9] as Float32Array;
     expect(reader.getRowsJS()[0]![0]).toEqual(Array.from(r7));
+  });
+
+  it("writes a bulk load's larger flushes as the same rows", async () => {
+    const values = memoryValues(rowsOf(BULK_ROWS_PER_FLUSH + 5)); // a full chunk and a partial one
+    await appendRows(conn, 'a', 'memories', values, BULK_ROWS_PER_FLUSH);
+    await appendRows(conn, 'b', 'memories', values);
+    const count = await conn.runAndReadAll('SELECT count(*) FROM a.memories');
+    expect(Number(count.getRows()[0]![0])).toBe(values.length);
+    expect(await table('a', 'memories')).toEqual(await table('b', 'memories'));
   });
 
   it('appends a vector column that mixes Float32Arrays and array values value by value', async () => {
