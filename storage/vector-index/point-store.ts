@@ -150,8 +150,18 @@ export class PointStore {
     };
   }
 
-  /** Inserts or replaces the point of `key`; `extra`: bytes kept with it (JSON text). */
-  put(key: bigint, payload: PointPayload, vector: Float32Array, extra?: Buffer): void {
+  /**
+   * Inserts or replaces the point of `key`; `extra`: bytes kept with it (JSON text). The vector
+   * is copied unless `handedOver`: the caller no longer writes to it, and its buffer may be
+   * kept whole (a bulk load's vectors are views of its batches' buffers, which it keeps anyway).
+   */
+  put(
+    key: bigint,
+    payload: PointPayload,
+    vector: Float32Array,
+    extra?: Buffer,
+    handedOver = false,
+  ): void {
     const existing = this.slotOf.get(key);
     if (existing !== undefined) this.dropSlot(key, existing);
     const slot = this.free.pop() ?? this.used++;
@@ -166,7 +176,7 @@ export class PointStore {
     this.shard[slot] = payload.shard;
     this.gens[slot] = (this.gens[slot]! + 1) >>> 0;
     this.rows[slot] = -1;
-    this.memVectors.set(slot, Float32Array.from(vector));
+    this.memVectors.set(slot, handedOver ? vector : Float32Array.from(vector));
     if (extra) this.memExtras.set(slot, extra);
     this.slotOf.set(key, slot);
     this.systemSlots(this.system[slot]!).add(slot);

@@ -270,7 +270,8 @@ export class UsearchIndex implements VectorIndex {
    * the graph holds them, and a background loop adds them to the graph a slice per change,
    * so that live upserts and saves take turns with it. Past `stagedMax` points waiting, a
    * stage adds slices itself first: the exact ranking of the waiting points, which every
-   * search pays, stays bounded.
+   * search pays, stays bounded. The points' vectors are kept as given: the caller must not
+   * write to them afterwards.
    */
   async stage(points: IndexPoint[]): Promise<void> {
     const cap = Math.max(0, this.opts.stagedMax - points.length);
@@ -280,7 +281,8 @@ export class UsearchIndex implements VectorIndex {
       const batch = this.validBatch(points);
       await this.removeFromGraph(BigUint64Array.from(batch.keys()));
       for (const [key, p] of batch) {
-        this.store.put(key, p.payload, p.vector, extraBytes(p));
+        // not copied: fresh memory costs a page fault per 4 KB (~4 µs a vector on a VM)
+        this.store.put(key, p.payload, p.vector, extraBytes(p), true);
         this.unindexed.add(key);
       }
     });

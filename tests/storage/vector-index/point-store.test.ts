@@ -46,3 +46,26 @@ describe('PointStore.snapshot', () => {
     }
   });
 });
+
+describe('PointStore.put', () => {
+  const payload = {
+    system_id: 'host',
+    id: 'm',
+    kind: 'conversation',
+    project: null,
+    timestamp: '2026-01-01T00:00:00Z',
+    shard: 0,
+    tier: 'hot' as const,
+  };
+
+  it('copies a vector, unless it is handed over', () => {
+    const store = new PointStore(DIM);
+    const copied = Float32Array.of(1, 2, 3, 4);
+    const handed = Float32Array.of(5, 6, 7, 8);
+    store.put(1n, payload, copied);
+    store.put(2n, { ...payload, id: 'n' }, handed, undefined, true);
+    copied[0] = -1; // the caller's later writes reach only what it handed over
+    handed[0] = -5;
+    expect(Array.from(store.vectorsOf([1n, 2n]))).toEqual([1, 2, 3, 4, -5, 6, 7, 8]);
+  });
+});
