@@ -2,7 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import { HashingEmbedder } from '../embedding';
 import { prepareBatch, type PreparedBatch } from './replay-prepare';
-import type { PrepareReply, PrepareRequest } from './replay-worker';
+import { PREPARE_WORKER_READY, type PrepareReply, type PrepareRequest } from './replay-worker';
 
 const port = parentPort!;
 const embedder = new HashingEmbedder();
@@ -12,6 +12,7 @@ port.on('message', (req: PrepareRequest) => {
     (err: Error) => port.postMessage({ id: req.id, error: err.message } satisfies PrepareReply),
   );
 });
+port.postMessage(PREPARE_WORKER_READY);
 
 /**
  * Makes the batch's vectors views of one buffer, to transfer: one move instead of a copy of

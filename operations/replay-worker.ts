@@ -15,6 +15,8 @@ export interface PrepareRequest {
 }
 
 export type PrepareReply = { id: number; batch: PreparedBatch } | { id: number; error: string };
+/** What the worker posts once its modules are loaded, before any reply. */
+export const PREPARE_WORKER_READY = 'ready';
 /**
  * The worker's young generation: a batch allocates ~100 MB of short-lived objects (decoded
  * records, chunk messages), and V8's default young generation collected them ~15 % of the time.
@@ -25,9 +27,12 @@ export class PrepareWorker {
   private nextId = 0;
   private readonly waiting = new Map<number, (reply: PrepareReply) => void>();
   private failure: Error | undefined;
+  /** the worker has loaded its modules (~0.5–1 s): a batch given now starts at once */
+  ready = false;
 
   private constructor(private readonly worker: Worker) {
-    worker.on('message', (reply: PrepareReply) => {
+    worker.on('message', (reply: PrepareReply | typeof PREPARE_WORKER_READY) => {
+      if (reply === PREPARE_WORKER_READY) return void (this.ready = true);
       this.waiting.get(reply.id)?.(reply);
       this.waiting.delete(reply.id);
     });

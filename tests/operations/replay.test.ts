@@ -114,7 +114,8 @@ describe('replay rebuilds a shard from AKOSHA_UPLOADS', () => {
     missed.push(...keys.filter((k) => !held.has(k.id)).map((k) => k.id));
     const query = Float32Array.from(rows[0]!.embedding as number[]);
     const hits = await store.searchIndex(query, { limit: 10, systemId: TARGET });
-    if (hits.length !== 10) missed.push(`a search found ${hits.length} of 10`);
+    const want = Math.min(10, rows.filter((r) => r.system_id === TARGET).length);
+    if (hits.length !== want) missed.push(`a search found ${hits.length} of ${want}`);
     return missed;
   };
 
