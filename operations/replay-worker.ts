@@ -18,8 +18,9 @@ export type PrepareReply = { id: number; batch: PreparedBatch } | { id: number; 
 /** What the worker posts once its modules are loaded, before any reply. */
 export const PREPARE_WORKER_READY = 'ready';
 /**
- * The worker's young generation: a batch allocates ~100 MB of short-lived objects (decoded
- * records, chunk messages), and V8's default young generation collected them ~15 % of the time.
+ * The worker's young generation: a batch makes many short-lived objects (decoded records, chunk
+ * messages), and with V8's default the worker spent ~15 % of its time collecting them
+ * (a CPU profile of `bench:replay`).
  */
 const YOUNG_GENERATION_MB = 96;
 
